@@ -1,0 +1,120 @@
+# medama_py: every task goes through this file. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8080
+ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+.stamp-install: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install -q -e .
+	@touch $@
+
+.stamp-dev: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install -q -e '.[dev]'
+	@touch .stamp-install $@
+
+.PHONY: install
+install: .stamp-install ## Create the virtualenv and install medama_py
+
+.PHONY: dev
+dev: .stamp-dev ## Install medama_py with the test and lint tools
+
+.PHONY: run
+run: install dashboard-if-needed ## Start the server on ./me_meta.db and ./me_analytics.db (PORT=8080)
+	$(VENV)/bin/medama start -port $(PORT) -logger pretty $(ARGS)
+
+.PHONY: system-deps
+system-deps: ## Install Debian's chromium and wrk when missing (needs root)
+	@if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; \
+		else \
+			echo "ERROR: install Debian's chromium and wrk: sudo apt-get install chromium wrk" >&2; exit 1; \
+		fi; \
+	fi
+
+.PHONY: test
+test: dev system-deps dashboard-if-needed ## Install what tests need, then run every test
+	$(PY) -m pytest -q $(ARGS)
+
+.PHONY: test-e2e
+test-e2e: dev ## Run the end-to-end tests (MEDAMA_BIN=dist/medama runs them on the binary)
+	$(PY) -m pytest -q tests/e2e $(ARGS)
+
+.PHONY: snapshots
+snapshots: dev ## Refresh the stats snapshot files (only for intended changes)
+	$(PY) -m pytest -q tests/stats --snapshot-update
+
+.PHONY: lint
+lint: dev ## ruff check and format check
+	$(VENV)/bin/ruff check medama_py tests bench
+	$(VENV)/bin/ruff format --check medama_py tests bench
+
+.PHONY: fix
+fix: dev ## ruff autofix and format
+	$(VENV)/bin/ruff check --fix medama_py tests bench
+	$(VENV)/bin/ruff format medama_py tests bench
+
+.PHONY: type-check
+type-check: dev ## mypy --strict
+	$(VENV)/bin/mypy
+
+.PHONY: openapi
+openapi: install ## Regenerate openapi.yaml from the application
+	$(PY) -m medama_py.openapi > openapi.yaml
+
+.PHONY: check-all
+check-all: lint type-check test ## Everything CI checks
+
+.PHONY: tracker
+tracker: ## Build the four tracker variants into medama_py/static/scripts
+	cd tracker && npm ci --no-audit --no-fund --silent && npm run --silent build
+
+.PHONY: dashboard
+dashboard: ## Build the dashboard into medama_py/static/dashboard
+	cd dashboard && npm ci --no-audit --no-fund --silent && npm run --silent build
+
+.PHONY: dashboard-if-needed
+dashboard-if-needed:
+	@if [ -f dashboard/package.json ] && [ ! -f medama_py/static/dashboard/index.html -o -n "$$(find dashboard/src dashboard/index.html dashboard/package.json -newer medama_py/static/dashboard/index.html 2>/dev/null | head -1)" ]; then \
+		$(MAKE) dashboard; fi
+
+.PHONY: hit
+hit: ## Send a sample page view to a running server (HOST=example.com)
+	curl -si -X POST "http://127.0.0.1:$(PORT)/api/event/hit" \
+		-H 'Content-Type: text/plain' \
+		-H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+		-H 'Accept-Language: en-GB,en;q=0.9' \
+		-d '{"b":"'$$RANDOM$$RANDOM'","e":"load","u":"https://$(or $(HOST),example.com)/","r":"","p":true,"q":true,"t":"Europe/London"}'
+
+.PHONY: bench-ingest
+bench-ingest: dev system-deps ## Ingestion benchmark with wrk against the real server
+	$(PY) bench/ingest.py
+
+.PHONY: bench-stats
+bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
+	$(PY) bench/stats.py
+
+.PHONY: binary
+binary: dev dashboard-if-needed ## Build the one-file executable dist/medama with PyInstaller
+	$(PY) packaging/build_binary.py
+
+.PHONY: bench-binary
+bench-binary: ## Binary size, cold start and idle RSS of dist/medama
+	$(PY) bench/binary.py
+
+.PHONY: clean
+clean: ## Remove the virtualenv, caches and build output
+	rm -rf $(VENV) .stamp-* build dist .pytest_cache .mypy_cache .ruff_cache

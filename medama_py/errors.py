@@ -1,0 +1,104 @@
+"""One error family; every error leaves the server as {"error": {"code": N, "message": "..."}}."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "DemoMode",
+    "Forbidden",
+    "InternalError",
+    "InvalidCustomProperty",
+    "MedamaError",
+    "NotFound",
+    "PayloadTooLarge",
+    "TooManyRequests",
+    "Unauthorised",
+    "UnsupportedMediaType",
+    "UserExists",
+    "UserNotFound",
+    "WebsiteExists",
+    "WebsiteNotFound",
+]
+
+
+class MedamaError(Exception):
+    """Base of every error the API answers with; carries the HTTP status and the client message."""
+
+    status_code: ClassVar[int] = 500
+    message: ClassVar[str] = "the server encountered a problem and could not process your request"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.detail = message if message is not None else self.message
+        super().__init__(self.detail)
+
+
+class BadRequest(MedamaError):
+    status_code = 400
+    message = "bad request"
+
+
+class Unauthorised(MedamaError):
+    status_code = 401
+    message = "unauthorised session"
+
+
+class Forbidden(MedamaError):
+    status_code = 403
+    message = "forbidden"
+
+
+class NotFound(MedamaError):
+    status_code = 404
+    message = "not found"
+
+
+class Conflict(MedamaError):
+    status_code = 409
+    message = "conflict"
+
+
+class PayloadTooLarge(MedamaError):
+    status_code = 413
+    message = "request body too large"
+
+
+class UnsupportedMediaType(MedamaError):
+    status_code = 415
+    message = "unsupported content type"
+
+
+class TooManyRequests(MedamaError):
+    status_code = 429
+    message = "too many login attempts, try again later"
+
+
+class InternalError(MedamaError):
+    status_code = 500
+
+
+# Domain errors keep Medama's exact business messages (api.md 3.5).
+class DemoMode(Forbidden):
+    message = "user in demo mode"
+
+
+class UserNotFound(NotFound):
+    message = "user not found"
+
+
+class UserExists(Conflict):
+    message = "user already exists"
+
+
+class WebsiteExists(Conflict):
+    message = "website already exists"
+
+
+class WebsiteNotFound(NotFound):
+    message = "website not found"
+
+
+class InvalidCustomProperty(BadRequest):
+    message = "invalid custom property"

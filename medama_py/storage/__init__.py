@@ -1,0 +1,3 @@
+"""Storage: the SQLite meta database and the DuckDB analytics database."""
+
+from __future__ import annotations

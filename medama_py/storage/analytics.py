@@ -1,0 +1,163 @@
+"""DuckDB analytics store: one connection, reads on cursors in worker threads, writes on one writer thread.
+
+DuckDB is synchronous. Reads run on fresh cursors in a bounded thread pool so a long stats query never
+blocks the event loop; every write goes through a single-thread executor, which is the only writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+import anyio.to_thread
+import duckdb
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["VIEWS_COLUMNS", "AnalyticsStore", "create_analytics_schema"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Medama's exact table layout (api.md 2.2); the column order matters for files shared with the Go server.
+_CREATE_VIEWS = """
+CREATE TABLE IF NOT EXISTS views (
+    bid TEXT,
+    hostname TEXT NOT NULL,
+    pathname TEXT NOT NULL,
+    is_unique_user BOOLEAN NOT NULL,
+    is_unique_page BOOLEAN NOT NULL,
+    referrer_host TEXT,
+    referrer_group TEXT,
+    country TEXT,
+    language_base TEXT,
+    language_dialect TEXT,
+    ua_browser TEXT NOT NULL,
+    ua_os TEXT NOT NULL,
+    ua_device_type TEXT NOT NULL,
+    utm_source TEXT,
+    utm_medium TEXT,
+    utm_campaign TEXT,
+    duration_ms UINTEGER,
+    date_created TIMESTAMPTZ NOT NULL
+)"""
+
+_CREATE_EVENTS = """
+CREATE TABLE IF NOT EXISTS events (
+    batch_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    date_created TIMESTAMPTZ NOT NULL,
+    bid TEXT
+)"""
+
+VIEWS_COLUMNS: tuple[str, ...] = (
+    "bid",
+    "hostname",
+    "pathname",
+    "is_unique_user",
+    "is_unique_page",
+    "referrer_host",
+    "referrer_group",
+    "country",
+    "language_base",
+    "language_dialect",
+    "ua_browser",
+    "ua_os",
+    "ua_device_type",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "duration_ms",
+    "date_created",
+)
+
+# Parallel stats queries share the machine with ingestion; DuckDB parallelises each query internally.
+_READ_THREADS = 4
+
+
+def create_analytics_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create `views` and `events` when missing, and add `events.bid` to files from before migration 5."""
+    conn.execute(_CREATE_VIEWS)
+    conn.execute(_CREATE_EVENTS)
+    columns = {row[0] for row in conn.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'").fetchall()}
+    if "bid" not in columns:
+        conn.execute("ALTER TABLE events ADD COLUMN bid TEXT")
+
+
+class AnalyticsStore:
+    """Owns the DuckDB connection of the analytics file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
+        self._write_cursor: duckdb.DuckDBPyConnection | None = None
+        self._read_limiter = anyio.CapacityLimiter(_READ_THREADS)
+        self._local = threading.local()
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        if self._conn is None:
+            raise RuntimeError("analytics store is not open")
+        return self._conn
+
+    def open(self) -> None:
+        """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
+        self._conn = duckdb.connect(self.path)
+        # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
+        self._conn.execute("LOAD icu")
+        self._conn.execute("SET TimeZone = 'UTC'")
+        create_analytics_schema(self._conn)
+        self._write_cursor = self._conn.cursor()
+        self._write_cursor.execute("SET TimeZone = 'UTC'")
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """Return a new cursor for use on the calling thread only."""
+        cur = self.conn.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    def _read_cursor(self) -> duckdb.DuckDBPyConnection:
+        # One cursor per worker thread: cursors are cheap but not free, and must not be shared across threads.
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self.cursor()
+            self._local.cursor = cur
+        return cur
+
+    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `fn(cursor)` on a worker thread and return its result without blocking the event loop."""
+        return await anyio.to_thread.run_sync(lambda: fn(self._read_cursor()), limiter=self._read_limiter)
+
+    def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
+        return self._writer.submit(self._run_write, fn).result()
+
+    async def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `fn(write_cursor)` on the single writer thread; every analytics write goes through here."""
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn))
+
+    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        if self._write_cursor is None:
+            raise RuntimeError("analytics store is not open")
+        return fn(self._write_cursor)
+
+    def close(self) -> None:
+        """Finish pending writes, checkpoint the WAL into the file and close."""
+        self._writer.shutdown(wait=True)
+        if self._conn is not None:
+            try:
+                self._conn.execute("CHECKPOINT")
+            except duckdb.Error:
+                log.exception("checkpoint on close failed")
+            self._conn.close()
+            self._conn = None
+            self._write_cursor = None
