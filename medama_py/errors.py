@@ -21,6 +21,7 @@ __all__ = [
     "UserNotFound",
     "WebsiteExists",
     "WebsiteNotFound",
+    "WebsitesOwned",
 ]
 
 
@@ -102,3 +103,7 @@ class WebsiteNotFound(NotFound):
 
 class InvalidCustomProperty(BadRequest):
     message = "invalid custom property"
+
+
+class WebsitesOwned(Conflict):
+    message = "user still owns websites: delete them first"

@@ -87,7 +87,10 @@ def create_analytics_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create `views` and `events` when missing, and add `events.bid` to files from before migration 5."""
     conn.execute(_CREATE_VIEWS)
     conn.execute(_CREATE_EVENTS)
-    columns = {row[0] for row in conn.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'").fetchall()}
+    columns = {
+        row[0]
+        for row in conn.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'").fetchall()
+    }
     if "bid" not in columns:
         conn.execute("ALTER TABLE events ADD COLUMN bid TEXT")
 

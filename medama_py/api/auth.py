@@ -1,0 +1,95 @@
+"""POST /auth/login and /auth/logout: the `_me_sess` cookie session (api.md 5.1–5.2, DECISIONS S5, S6, S30)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import MediaType, Request, Response, post
+from litestar.datastructures import Cookie
+from litestar.params import Body, Parameter
+
+from medama_py.api.deps import SERVICES, SESSION_COOKIE, client_key, is_https, require_json_body
+from medama_py.api.schemas import AuthLogin
+from medama_py.errors import BadRequest, TooManyRequests, Unauthorised, UserNotFound
+from medama_py.runtime import Services
+from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token, verify_password
+
+__all__ = ["route_handlers"]
+
+_EXPOSE = {"Access-Control-Expose-Headers": "Set-Cookie,X-Api-Commit"}
+
+
+@post(
+    "/api/auth/login",
+    operation_id="post-auth-login",
+    tags=["Auth"],
+    guards=[require_json_body],
+    opt={"media_types": ("application/json", "text/plain")},
+    dependencies=SERVICES,
+    status_code=200,
+    summary="Log in and receive the session cookie",
+)
+async def login(
+    request: Request[object, object, object],
+    data: Annotated[AuthLogin, Body(media_type="application/json")],
+    services: Services,
+) -> Response[bytes]:
+    """Check the credentials and set `_me_sess`; repeated failures from one client answer 429."""
+    key = client_key(request)
+    now = services.clock().timestamp()
+    if services.login_throttle.is_blocked(key, now):
+        raise TooManyRequests
+    try:
+        user = await services.meta.get_user_by_username(data.username)
+        valid = await verify_password(user.password, data.password)
+    except UserNotFound:
+        valid = False
+    if not valid:
+        services.login_throttle.record_failure(key, now)
+        raise Unauthorised("user not found")
+    services.login_throttle.reset(key)
+    token = new_session_token()
+    await services.meta.add_session(hash_token(token), user.id, int(now), int(now) + SESSION_TTL_SECONDS)
+    cookie = Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        max_age=SESSION_TTL_SECONDS,
+    )
+    return Response(b"", status_code=200, headers=_EXPOSE, cookies=[cookie], media_type=MediaType.TEXT)
+
+
+@post(
+    "/api/auth/logout",
+    operation_id="post-auth-logout",
+    tags=["Auth"],
+    dependencies=SERVICES,
+    status_code=204,
+    summary="Log out: revoke the session and expire the cookie",
+)
+async def logout(
+    request: Request[object, object, object],
+    services: Services,
+    session: Annotated[str | None, Parameter(cookie=SESSION_COOKIE, required=False)] = None,
+) -> Response[None]:
+    """Revoke the session named by the cookie (any value answers 204; no cookie is a 400, as in Medama)."""
+    if not session:
+        raise BadRequest("cookie: '_me_sess': missing session cookie")
+    await services.meta.delete_session(hash_token(session))
+    expired = Cookie(
+        key=SESSION_COOKIE,
+        value="",
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        expires=0,
+        max_age=0,
+    )
+    return Response(None, status_code=204, headers=_EXPOSE, cookies=[expired])
+
+
+route_handlers = [login, logout]

@@ -1,0 +1,114 @@
+"""What handlers share: the Services, the cookie guard, the content-type guard and request facts."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING
+
+from litestar import Request  # noqa: TC002  (Litestar reads provider annotations at runtime)
+from litestar.di import Provide
+
+from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
+from medama_py.runtime import Services  # noqa: TC001
+from medama_py.security import hash_token
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers import BaseRouteHandler
+
+__all__ = [
+    "COOKIE_SECURITY",
+    "SERVICES",
+    "SERVICES_AND_USER",
+    "SESSION_COOKIE",
+    "client_key",
+    "forbid_demo",
+    "is_https",
+    "provide_services",
+    "provide_user_id",
+    "require_json_body",
+    "require_session",
+]
+
+SESSION_COOKIE = "_me_sess"
+
+
+def services_of(connection: ASGIConnection[object, object, object, object]) -> Services:
+    services: Services = connection.app.state.services
+    return services
+
+
+def provide_services(request: Request[object, object, object]) -> Services:
+    """Dependency: the process-wide Services."""
+    return services_of(request)
+
+
+def provide_user_id(request: Request[object, object, object]) -> str:
+    """Dependency: the id of the user whose session the guard accepted."""
+    user_id: str = request.state.user_id
+    return user_id
+
+
+async def require_session(connection: ASGIConnection[object, object, object, object], _: BaseRouteHandler) -> None:
+    """Guard: a valid `_me_sess` session or 401 (runs before parameters and body are decoded, as in Medama)."""
+    token = connection.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthorised("missing security token or cookie")
+    services = services_of(connection)
+    user_id = await services.meta.session_user(hash_token(token), int(services.clock().timestamp()))
+    if user_id is None:
+        raise Unauthorised("unauthorised session")
+    connection.state.user_id = user_id
+
+
+def _media_type(connection: ASGIConnection[object, object, object, object]) -> str:
+    return connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def require_json_body(
+    connection: ASGIConnection[object, object, object, object], handler: BaseRouteHandler
+) -> None:
+    """Guard: JSON bodies need `application/json` (login also takes `text/plain`); missing → 400, other → 415."""
+    media = _media_type(connection)
+    allowed = handler.opt.get("media_types", ("application/json",))
+    if not media:
+        raise BadRequest("parse media type: no media type")
+    if media not in allowed:
+        raise UnsupportedMediaType(f"unexpected Content-Type: {media}")
+
+
+SERVICES = {"services": Provide(provide_services, sync_to_thread=False)}
+SERVICES_AND_USER = {**SERVICES, "user_id": Provide(provide_user_id, sync_to_thread=False)}
+COOKIE_SECURITY: list[dict[str, list[str]]] = [{"CookieAuth": []}]
+
+
+def forbid_demo(services: Services) -> None:
+    """Demo mode refuses every change after validation passed (api.md 4.6)."""
+    if services.config.demo:
+        raise DemoMode
+
+
+def is_https(connection: ASGIConnection[object, object, object, object]) -> bool:
+    """True when the request came over HTTPS, directly or through a proxy that says so."""
+    forwarded = connection.headers.get("x-forwarded-proto", "").split(",", 1)[0].strip().lower()
+    return connection.scope.get("scheme") == "https" or forwarded == "https"
+
+
+def client_key(connection: ASGIConnection[object, object, object, object]) -> str:
+    """The client a login attempt is counted against.
+
+    The TCP peer, unless it is a loopback or private address (a reverse proxy), in which case the first
+    X-Forwarded-For entry: trusting that header from arbitrary peers would let an attacker rotate it.
+    """
+    peer = connection.client.host if connection.client else ""
+    try:
+        peer_ip = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if peer_ip.is_loopback or peer_ip.is_private:
+        forwarded = connection.headers.get("x-forwarded-for", "").split(",", 1)[0].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            return peer
+    return peer

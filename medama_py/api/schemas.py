@@ -1,0 +1,99 @@
+"""Request and response bodies of the admin API, named after the openapi.yaml components."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+__all__ = [
+    "HOSTNAME_PATTERN",
+    "AuthLogin",
+    "Hostname",
+    "TenantSettingsGet",
+    "TenantSettingsPatch",
+    "UserGet",
+    "UserPatch",
+    "UserSettings",
+    "UserUsageGet",
+    "WebsiteCreate",
+    "WebsiteGet",
+    "WebsitePatch",
+    "WebsiteSummary",
+]
+
+# Medama's "hostname" format: 1–253 characters of letters, digits, dots and hyphens (api.md 5.10).
+HOSTNAME_PATTERN = r"^[A-Za-z0-9.\-]+$"
+Hostname = Annotated[str, msgspec.Meta(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
+IPList = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=10000)]
+ScriptType = Literal["default", "click-events", "page-events"]
+
+
+class AuthLogin(msgspec.Struct, forbid_unknown_fields=False):
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=48)]
+    password: Annotated[str, msgspec.Meta(min_length=5, max_length=128)]
+
+
+class UserSettings(msgspec.Struct):
+    language: Literal["en"] = "en"
+
+
+class UserGet(msgspec.Struct):
+    username: str
+    settings: UserSettings
+    dateCreated: int  # noqa: N815  (JSON field names are the contract)
+    dateUpdated: int  # noqa: N815
+
+
+class UserPatch(msgspec.Struct, omit_defaults=True):
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=120)] | None = None
+    password: Annotated[str, msgspec.Meta(min_length=5, max_length=128)] | None = None
+    settings: UserSettings | None = None
+
+
+class UsageCPU(msgspec.Struct):
+    usage: float
+    cores: int
+    threads: int
+
+
+class UsageAmount(msgspec.Struct):
+    used: int
+    total: int
+
+
+class UserUsageGet(msgspec.Struct):
+    cpu: UsageCPU
+    memory: UsageAmount
+    disk: UsageAmount
+
+
+class TenantSettingsGet(msgspec.Struct):
+    script_type: list[str]
+    blockAbusiveIPs: bool  # noqa: N815
+    blockTorExitNodes: bool  # noqa: N815
+    blockedIPs: list[str]  # noqa: N815
+
+
+class TenantSettingsPatch(msgspec.Struct, omit_defaults=True):
+    script_type: Annotated[list[ScriptType], msgspec.Meta(min_length=1, max_length=3)] | None = None
+    blockAbusiveIPs: bool | None = None  # noqa: N815
+    blockTorExitNodes: bool | None = None  # noqa: N815
+    blockedIPs: IPList | None = None  # noqa: N815
+
+
+class WebsiteSummary(msgspec.Struct):
+    visitors: int
+
+
+class WebsiteGet(msgspec.Struct, omit_defaults=True):
+    hostname: str
+    summary: WebsiteSummary | None = None
+
+
+class WebsiteCreate(msgspec.Struct):
+    hostname: Hostname
+
+
+class WebsitePatch(msgspec.Struct, omit_defaults=True):
+    hostname: Hostname | None = None

@@ -1,0 +1,102 @@
+"""GET/PATCH/DELETE /user and GET /user/usage (api.md 5.3–5.6, DECISIONS S9, S10, S28)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar import delete, get, patch
+
+from medama_py.api.deps import (
+    COOKIE_SECURITY,
+    SERVICES,
+    SERVICES_AND_USER,
+    forbid_demo,
+    require_json_body,
+    require_session,
+)
+from medama_py.api.schemas import UserGet, UserPatch, UserSettings, UserUsageGet
+from medama_py.clock import unix
+from medama_py.runtime import Services
+from medama_py.security import hash_password
+from medama_py.usage import measure_usage
+
+if TYPE_CHECKING:
+    from medama_py.model import User
+
+__all__ = ["route_handlers"]
+
+
+def _user_get(user: User) -> UserGet:
+    return UserGet(
+        username=user.username,
+        settings=UserSettings(language="en"),
+        dateCreated=user.date_created,
+        dateUpdated=user.date_updated,
+    )
+
+
+@get(
+    "/api/user",
+    operation_id="get-user",
+    tags=["User"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+)
+async def get_user(services: Services, user_id: str) -> UserGet:
+    """The logged-in user's account."""
+    return _user_get(await services.meta.get_user(user_id))
+
+
+@patch(
+    "/api/user",
+    operation_id="patch-user",
+    tags=["User"],
+    guards=[require_session, require_json_body],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    status_code=200,
+)
+async def patch_user(data: UserPatch, services: Services, user_id: str) -> UserGet:
+    """Change username, password or settings; answers the new dateUpdated (DECISIONS S9)."""
+    await services.meta.get_user(user_id)
+    forbid_demo(services)
+    now = unix(services.clock())
+    if data.username is not None:
+        await services.meta.update_username(user_id, data.username, now)
+    if data.password is not None:
+        await services.meta.update_password(user_id, await hash_password(data.password), now)
+    if data.settings is not None:
+        await services.meta.update_language(user_id, data.settings.language, now)
+    return _user_get(await services.meta.get_user(user_id))
+
+
+@delete(
+    "/api/user",
+    operation_id="delete-user",
+    tags=["User"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+)
+async def delete_user(services: Services, user_id: str) -> None:
+    """Delete the account; refused with 409 while it still owns websites (DECISIONS S10)."""
+    await services.meta.get_user(user_id)
+    forbid_demo(services)
+    await services.meta.delete_user(user_id)
+
+
+@get(
+    "/api/user/usage",
+    operation_id="get-user-usage",
+    tags=["User"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES,
+)
+async def get_user_usage(services: Services) -> UserUsageGet:
+    """Host CPU, memory, and disk of the filesystem holding the databases."""
+    return await measure_usage(services.config.appdb)
+
+
+route_handlers = [get_user, patch_user, delete_user, get_user_usage]

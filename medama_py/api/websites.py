@@ -1,0 +1,142 @@
+"""Websites: list, create, get, rename, delete (api.md 5.9–5.13, DECISIONS S8, S24)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from litestar import delete, get, patch, post
+from litestar.params import Parameter
+
+from medama_py.api.deps import (
+    COOKIE_SECURITY,
+    SERVICES_AND_USER,
+    forbid_demo,
+    require_json_body,
+    require_session,
+)
+from medama_py.api.schemas import HOSTNAME_PATTERN, WebsiteCreate, WebsiteGet, WebsitePatch, WebsiteSummary
+from medama_py.clock import unix
+from medama_py.config import parse_bool
+from medama_py.errors import BadRequest, Unauthorised, WebsiteNotFound
+from medama_py.model import Website
+from medama_py.runtime import Services
+from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
+
+__all__ = ["HostnamePath", "route_handlers", "user_website"]
+
+HostnamePath = Annotated[
+    str,
+    Parameter(description="Hostname of the website", min_length=1, max_length=253, pattern=HOSTNAME_PATTERN),
+]
+
+
+async def user_website(services: Services, user_id: str, hostname: str) -> Website:
+    """The website if the caller owns it: 404 when missing, 401 when another user's (Medama's S11)."""
+    website = await services.meta.get_website(hostname)
+    if website.user_id != user_id:
+        raise Unauthorised("website not found")
+    return website
+
+
+@get(
+    "/api/websites",
+    operation_id="get-websites",
+    tags=["Websites"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+)
+async def list_websites(
+    services: Services,
+    user_id: str,
+    summary: Annotated[str | None, Parameter(description="Include visitors of the last 24 hours")] = None,
+) -> list[WebsiteGet]:
+    """The caller's websites, optionally with their unique visitors of the last 24 hours."""
+    try:
+        with_summary = parse_bool(summary) if summary is not None else False
+    except ValueError:
+        raise BadRequest(f"query: 'summary': invalid boolean {summary!r}") from None
+    websites = await services.meta.list_websites(user_id)
+    if not with_summary:
+        return [WebsiteGet(hostname=w.hostname) for w in websites]
+    since = services.clock() - timedelta(days=1)
+    names = [w.hostname for w in websites]
+    counts = await services.analytics.read(lambda cur: count_recent_visitors(cur, names, since))
+    return [WebsiteGet(hostname=n, summary=WebsiteSummary(visitors=counts[n])) for n in names]
+
+
+@post(
+    "/api/websites",
+    operation_id="post-websites",
+    tags=["Websites"],
+    guards=[require_session, require_json_body],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    status_code=201,
+)
+async def create_website(data: WebsiteCreate, services: Services, user_id: str) -> WebsiteGet:
+    """Register a website; its hits are accepted from now on."""
+    forbid_demo(services)
+    now = unix(services.clock())
+    await services.meta.create_website(Website(data.hostname, user_id, now, now))
+    services.hostnames.add(data.hostname)
+    return WebsiteGet(hostname=data.hostname)
+
+
+@get(
+    "/api/websites/{hostname:str}",
+    operation_id="get-websites-id",
+    tags=["Websites"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+)
+async def get_website(hostname: HostnamePath, services: Services, user_id: str) -> WebsiteGet:
+    """One website of the caller."""
+    website = await user_website(services, user_id, hostname)
+    return WebsiteGet(hostname=website.hostname)
+
+
+@patch(
+    "/api/websites/{hostname:str}",
+    operation_id="patch-websites-id",
+    tags=["Websites"],
+    guards=[require_session, require_json_body],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    status_code=200,
+)
+async def patch_website(hostname: HostnamePath, data: WebsitePatch, services: Services, user_id: str) -> WebsiteGet:
+    """Rename a website, moving its page views and events with it (DECISIONS S8)."""
+    await user_website(services, user_id, hostname)
+    forbid_demo(services)
+    new = data.hostname if data.hostname is not None else hostname
+    await services.meta.rename_website(hostname, new, unix(services.clock()))
+    if new != hostname:
+        services.hostnames.discard(hostname)
+        services.hostnames.add(new)
+        await services.analytics.write(lambda cur: rename_site_rows(cur, hostname, new))
+    return WebsiteGet(hostname=new)
+
+
+@delete(
+    "/api/websites/{hostname:str}",
+    operation_id="delete-websites-id",
+    tags=["Websites"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+)
+async def delete_website(hostname: HostnamePath, services: Services, user_id: str) -> None:
+    """Delete a website with its page views and events (DECISIONS S24)."""
+    owned = {w.hostname for w in await services.meta.list_websites(user_id)}
+    if hostname not in owned:
+        raise WebsiteNotFound
+    forbid_demo(services)
+    services.hostnames.discard(hostname)
+    await services.meta.delete_website(hostname)
+    await services.analytics.write(lambda cur: delete_site_rows(cur, hostname))
+
+
+route_handlers = [list_websites, create_website, get_website, patch_website, delete_website]

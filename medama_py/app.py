@@ -1,0 +1,114 @@
+"""create_app(config): the Litestar application, its lifespan (stores, migrations, first run) and routes."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from medama_py.api import auth, openapi_route, settings, static, users, websites
+from medama_py.api.error_handler import handle_exception
+from medama_py.clock import system_clock, unix
+from medama_py.ids import new_typeid
+from medama_py.middleware import EdgeMiddleware
+from medama_py.model import User
+from medama_py.runtime import Services
+from medama_py.security import hash_password
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.meta import MetaStore
+from medama_py.version import COMMIT, VERSION
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from datetime import datetime
+
+    from litestar.types import ASGIApp
+
+    from medama_py.config import Config
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "create_app", "create_asgi"]
+
+log = logging.getLogger("medama_py")
+
+DEFAULT_USERNAME = "admin"
+DEFAULT_PASSWORD = "CHANGE_ME_ON_FIRST_LOGIN"  # noqa: S105  (Medama's documented first-run password)
+MAX_BODY_BYTES = 64 * 1024  # admin and event bodies are tiny; anything larger is refused with 413
+
+
+async def ensure_default_user(meta: MetaStore, now: int) -> None:
+    """With no users at all, create admin / CHANGE_ME_ON_FIRST_LOGIN (api.md 2.4), at every start."""
+    if await meta.count_users() > 0:
+        return
+    log.warning("no users found, creating default admin user")
+    user_id = new_typeid("user")
+    await meta.create_user(User(user_id, DEFAULT_USERNAME, await hash_password(DEFAULT_PASSWORD), "en", now, now))
+    log.warning("default admin user created")
+
+
+def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litestar], AsyncIterator[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        meta = MetaStore(config.appdb)
+        analytics = AnalyticsStore(config.analyticsdb)
+        await meta.open()
+        try:
+            analytics.open()
+            await ensure_default_user(meta, unix(clock()))
+            services = Services(config=config, meta=meta, analytics=analytics, clock=clock)
+            services.hostnames = await meta.all_hostnames()
+            services.apply_settings(await meta.get_settings())
+            app.state.services = services
+            app.state.static_files = static.load_static_files()
+            log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
+            try:
+                yield
+            finally:
+                log.info("Shutting down server...")
+        finally:
+            analytics.close()
+            await meta.close()
+            log.info("databases closed")
+
+    return lifespan
+
+
+def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> Litestar:
+    """Build the application for `config`; nothing is opened until the lifespan starts."""
+    return Litestar(
+        route_handlers=[
+            *auth.route_handlers,
+            *users.route_handlers,
+            *settings.route_handlers,
+            *websites.route_handlers,
+            *openapi_route.route_handlers,
+            *static.route_handlers,
+        ],
+        lifespan=[_lifespan(config, clock)],
+        exception_handlers={Exception: handle_exception},
+        compression_config=CompressionConfig(backend="gzip", minimum_size=200, gzip_compress_level=6),
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Medama Analytics API (medama_py)",
+            version=VERSION,
+            render_plugins=[],
+            path="/api/_openapi",
+            components=Components(
+                security_schemes={
+                    "CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie")
+                }
+            ),
+        ),
+        logging_config=None,
+        debug=False,
+    )
+
+
+def create_asgi(config: Config, clock: Callable[[], datetime] = system_clock) -> ASGIApp:
+    """The application wrapped in the outer middleware, as the server runs it."""
+    app = create_app(config, clock)
+    return EdgeMiddleware(app, commit=COMMIT, cors_origins=config.corsorigins)

@@ -1,0 +1,199 @@
+"""Configuration: Medama's `start` flags in Go's single-dash style, with the `-env` opt-in (api.md 1.2–1.3)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "DEFAULT_ANALYTICS_DB",
+    "DEFAULT_APP_DB",
+    "DEFAULT_PORT",
+    "FLAGS",
+    "Config",
+    "ConfigError",
+    "HelpRequested",
+    "UsageError",
+    "load",
+    "usage",
+]
+
+DEFAULT_PORT = 8080
+DEFAULT_APP_DB = "./me_meta.db"
+DEFAULT_ANALYTICS_DB = "./me_analytics.db"
+LOGGERS = ("json", "pretty")
+LEVELS = ("debug", "info", "warn", "error")
+
+FlagKind = Literal["int", "str", "bool"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    kind: FlagKind
+    env: str | None
+    help: str
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("port", "int", "PORT", "HTTP listen port (default 8080)"),
+    Flag("logger", "str", "LOGGER", "log format: json or pretty (default json)"),
+    Flag("level", "str", "LEVEL", "log level: debug, info, warn or error (default info)"),
+    Flag("autossl", "str", "AUTO_SSL", "domain for automatic TLS (not supported yet: use a TLS proxy)"),
+    Flag("autosslemail", "str", "AUTO_SSL_EMAIL", "ACME account email for -autossl"),
+    Flag("appdb", "str", "APP_DATABASE_HOST", "SQLite meta database path (default ./me_meta.db)"),
+    Flag("analyticsdb", "str", "ANALYTICS_DATABASE_HOST", "DuckDB analytics database path (default ./me_analytics.db)"),
+    Flag("profiler", "bool", "PROFILER", "accepted for compatibility; medama_py exposes no profiler"),
+    Flag("env", "bool", None, "read the environment variables listed above (flags still win)"),
+    Flag("demo", "bool", "DEMO_MODE", "demo mode: every change is refused with 403"),
+    Flag("corsorigins", "str", "CORS_ALLOWED_ORIGINS", "comma-separated CORS origins allowed on the /api routes"),
+)
+_BY_NAME = {flag.name: flag for flag in FLAGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `medama start` needs, decided once at start-up."""
+
+    port: int = DEFAULT_PORT
+    logger: str = "json"
+    level: str = "info"
+    autossl: str = ""
+    autosslemail: str = ""
+    appdb: str = DEFAULT_APP_DB
+    analyticsdb: str = DEFAULT_ANALYTICS_DB
+    profiler: bool = False
+    env: bool = False
+    demo: bool = False
+    corsorigins: tuple[str, ...] = ()
+    host: str = "0.0.0.0"  # noqa: S104  (Medama listens on all interfaces: ":<port>")
+
+
+class ConfigError(Exception):
+    """A bad value: start-up stops with exit code 1 and this one-line message."""
+
+
+class UsageError(Exception):
+    """An unknown or malformed flag: the usage is printed and the exit code is 2."""
+
+
+class HelpRequested(Exception):
+    """`-h` / `-help`: the usage is printed and the exit code is 0."""
+
+
+def usage() -> str:
+    """Return the usage text of `medama start`."""
+    lines = ["Usage of start:"]
+    for flag in FLAGS:
+        kind = "" if flag.kind == "bool" else f" {'int' if flag.kind == 'int' else 'string'}"
+        env = f" (env {flag.env})" if flag.env else ""
+        lines.append(f"  -{flag.name}{kind}\n    \t{flag.help}{env}")
+    return "\n".join(lines)
+
+
+def parse_bool(text: str) -> bool:
+    """Parse a boolean the way Go's strconv.ParseBool does; raise ValueError otherwise."""
+    if text in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if text in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise ValueError(text)
+
+
+def _convert(flag: Flag, raw: str, source: str) -> object:
+    try:
+        if flag.kind == "int":
+            return int(raw.strip(), 10)
+        if flag.kind == "bool":
+            return parse_bool(raw)
+    except ValueError:
+        raise ConfigError(f'invalid value "{raw}" for {source}: parse error') from None
+    return raw
+
+
+def _env_defaults(environ: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for flag in FLAGS:
+        if flag.env is not None and flag.env in environ:
+            values[flag.name] = _convert(flag, environ[flag.env], f"environment variable {flag.env}")
+    return values
+
+
+def _split_flag(token: str) -> tuple[str, str | None] | None:
+    if not token.startswith("-") or token in ("-", "--"):
+        return None
+    body = token[2:] if token.startswith("--") else token[1:]
+    name, sep, value = body.partition("=")
+    return name, (value if sep else None)
+
+
+def _parse_flags(argv: Sequence[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":  # noqa: S105  (the end-of-flags marker, not a secret)
+            i += 1
+            break
+        split = _split_flag(token)
+        if split is None:
+            raise UsageError(f"unexpected argument {token!r}")
+        name, value = split
+        if name in ("h", "help"):
+            raise HelpRequested
+        flag = _BY_NAME.get(name)
+        if flag is None:
+            raise UsageError(f"flag provided but not defined: -{name}")
+        if value is None and flag.kind != "bool":
+            if i + 1 >= len(argv):
+                raise UsageError(f"flag needs an argument: -{name}")
+            i += 1
+            value = argv[i]
+        try:
+            values[name] = True if value is None else _convert(flag, value, f"flag -{name}")
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        i += 1
+    if i < len(argv):
+        raise UsageError(f"unexpected argument {argv[i]!r}")
+    return values
+
+
+def _validate(values: dict[str, object]) -> Config:
+    config = Config()
+    fields = {f.name for f in dataclasses.fields(Config)}
+    kwargs = {k: v for k, v in values.items() if k in fields and k != "corsorigins"}
+    origins = str(values.get("corsorigins", ""))
+    config = dataclasses.replace(config, **kwargs, corsorigins=tuple(origins.split(",")) if origins else ())  # type: ignore[arg-type]
+    if not 1 <= config.port <= 65535:
+        raise ConfigError(f"invalid port {config.port}: -port must be between 1 and 65535")
+    if config.logger not in LOGGERS:
+        raise ConfigError(f'invalid logger type "{config.logger}": -logger must be json or pretty')
+    if config.level not in LEVELS:
+        raise ConfigError(f'invalid log level "{config.level}": -level must be debug, info, warn or error')
+    if not config.appdb:
+        raise ConfigError("-appdb must not be empty")
+    if not config.analyticsdb:
+        raise ConfigError("-analyticsdb must not be empty")
+    if config.autossl:
+        raise ConfigError(
+            "-autossl is not supported yet: put a TLS proxy (Caddy, nginx, Traefik) in front of medama"
+            " and drop -autossl"
+        )
+    return config
+
+
+def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+    """Build the Config for `start` from its arguments and, only with an exact `-env`/`--env`, the environment.
+
+    Environment values become defaults, so an explicit flag always wins (Medama's rule).
+    """
+    values: dict[str, object] = {}
+    if "-env" in argv or "--env" in argv:
+        values.update(_env_defaults(environ))
+    values.update(_parse_flags(argv))
+    return _validate(values)

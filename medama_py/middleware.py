@@ -1,0 +1,110 @@
+"""The outermost ASGI layer: CORS (two policies, api.md 3.4), X-Api-Commit on GETs, exact API paths.
+
+It wraps the whole Litestar app so that these rules also cover 404s, 405s and preflights that never
+reach a route handler.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["EdgeMiddleware"]
+
+_DEFAULT_METHODS = ("GET", "POST", "HEAD")
+_CUSTOM_METHODS = ("GET", "POST", "PATCH", "DELETE")
+_ALLOWED_HEADERS = frozenset({"accept", "content-type", "x-requested-with"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class EdgeMiddleware:
+    """Medama's outer middleware chain, as one cheap ASGI wrapper."""
+
+    def __init__(self, app: ASGIApp, *, commit: str, cors_origins: tuple[str, ...]) -> None:
+        self.app = app
+        self.commit = commit.encode()
+        self.cors_origins = tuple(origin.lower() for origin in cors_origins)
+
+    def _custom_policy(self, path: str) -> bool:
+        return bool(self.cors_origins) and path.startswith("/api") and not path.startswith("/api/event")
+
+    def _origin_allowed(self, origin: str, custom: bool) -> bool:
+        if not custom:
+            return True
+        origin = origin.lower()
+        return any(allowed == "*" or fnmatch.fnmatchcase(origin, allowed) for allowed in self.cors_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        origin = _header(scope, b"origin")
+        custom = self._custom_policy(path)
+        if method == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
+            await self._preflight(scope, send, origin, custom)
+            return
+        if path == "/api":
+            await _send_simple(send, 301, b"", [(b"location", b"/api/")])
+            return
+        if path.startswith("/api/") and path.endswith("/") and path != "/api/":
+            # API paths are exact: no trailing-slash tolerance (api.md 3.1).
+            await _send_json_error(send, 404, "api path not found")
+            return
+        extra: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
+        if method == "GET" and not path.startswith("/api/event"):
+            extra.append((b"x-api-commit", self.commit))
+        methods = _CUSTOM_METHODS if custom else _DEFAULT_METHODS
+        if origin is not None and method in methods and self._origin_allowed(origin, custom):
+            extra.append((b"access-control-allow-origin", origin.encode("latin-1") if custom else b"*"))
+            if custom:
+                extra.append((b"access-control-allow-credentials", b"true"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _preflight(self, scope: Scope, send: Send, origin: str | None, custom: bool) -> None:
+        headers = [(b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]
+        requested_method = (_header(scope, b"access-control-request-method") or "").upper()
+        requested = _header(scope, b"access-control-request-headers") or ""
+        names = [h.strip().lower() for h in requested.split(",") if h.strip()]
+        methods = _CUSTOM_METHODS if custom else _DEFAULT_METHODS
+        if (
+            origin is not None
+            and self._origin_allowed(origin, custom)
+            and requested_method in methods
+            and all(name in _ALLOWED_HEADERS for name in names)
+        ):
+            headers.append((b"access-control-allow-origin", origin.encode("latin-1") if custom else b"*"))
+            headers.append((b"access-control-allow-methods", requested_method.encode()))
+            if names:
+                headers.append((b"access-control-allow-headers", ", ".join(names).encode()))
+            if custom:
+                headers.append((b"access-control-allow-credentials", b"true"))
+        await _send_simple(send, 204, b"", headers)
+
+
+async def _send_simple(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_json_error(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": {"code": status, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await _send_simple(send, status, body, headers)

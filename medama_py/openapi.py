@@ -1,0 +1,98 @@
+"""openapi.yaml, generated from the application so that it always describes what medama_py serves.
+
+`python -m medama_py.openapi > openapi.yaml` (make openapi) writes the committed copy; a test checks that it
+matches the application.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+__all__ = ["build_openapi", "render_openapi_yaml"]
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
+}
+_STATUS_TEXT = {
+    "400": "Bad request: malformed parameters or body",
+    "401": "Unauthorised: missing or invalid session",
+    "403": "Forbidden: demo mode",
+    "404": "Not found",
+    "409": "Conflict",
+    "413": "Request body too large",
+    "415": "Unsupported Content-Type",
+    "429": "Too many requests",
+    "500": "Internal error",
+}
+
+
+def _error_response(status: str) -> dict[str, Any]:
+    return {
+        "description": _STATUS_TEXT[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _errors_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    statuses = ["400", "500"]
+    if operation.get("security"):
+        statuses.append("401")
+    if method in ("post", "patch", "put"):
+        statuses += ["413", "415"]
+    if method in ("post", "patch", "delete") and operation.get("security"):
+        statuses += ["403", "409"]
+    if "{hostname}" in path or path.startswith(("/api/user", "/api/event/hit")):
+        statuses.append("404")
+    if path == "/api/auth/login":
+        statuses += ["401", "429"]
+    return sorted(set(statuses))
+
+
+def build_openapi(app: Litestar) -> dict[str, Any]:
+    """The application's OpenAPI document with the error envelope, cookie security and extensions added."""
+    document: dict[str, Any] = app.openapi_schema.to_schema()
+    document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status in _errors_for(path, method, operation):
+                operation["responses"][status] = _error_response(status)
+    for hook in _HOOKS:
+        hook(document)
+    return document
+
+
+# Later features add their own document hooks here (e.g. deepObject filter parameters of the stats API).
+_HOOKS: list[Any] = []
+
+
+def render_openapi_yaml(app: Litestar) -> str:
+    """The document as YAML text, keys in document order."""
+    return yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=120)
+
+
+def main() -> None:
+    """Print openapi.yaml for the default configuration."""
+    from medama_py.app import create_app
+    from medama_py.config import Config
+
+    sys.stdout.write(render_openapi_yaml(create_app(Config())))
+
+
+if __name__ == "__main__":
+    main()

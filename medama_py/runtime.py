@@ -1,0 +1,69 @@
+"""Process-wide state derived from the databases: services the handlers share (api.md 8)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from medama_py.config import Config
+    from medama_py.ingest.ip import IPFilter
+    from medama_py.model import TenantSettings
+    from medama_py.storage.analytics import AnalyticsStore
+    from medama_py.storage.meta import MetaStore
+    from medama_py.storage.writer import HitWriter
+
+__all__ = ["SCRIPT_VARIANTS", "Services", "script_file_for"]
+
+SCRIPT_VARIANTS = ("default", "click-events", "page-events")
+
+
+def script_file_for(script_type: str) -> str:
+    """Map the stored `script_type` to the served file name, e.g. `default,click-events` → `click-events.js`.
+
+    Features other than `default` are sorted and joined with dots. An empty list (only ever stored by Medama,
+    which accepted `[]`) serves the default tracker instead of a 404 (DECISIONS S12).
+    """
+    features = sorted({part for part in script_type.split(",") if part and part != "default"})
+    return f"{'.'.join(features)}.js" if features else "default.js"
+
+
+class Services:
+    """What the handlers share; built by the app's lifespan and kept on `app.state.services`.
+
+    A plain class rather than a dataclass: Litestar's signature model would otherwise try to validate it.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        meta: MetaStore,
+        analytics: AnalyticsStore,
+        clock: Callable[[], datetime],
+        ip_filter: IPFilter | None = None,
+    ) -> None:
+        self.config = config
+        self.meta = meta
+        self.analytics = analytics
+        self.clock = clock
+        self.ip_filter = ip_filter
+        self.writer: HitWriter | None = None
+        self.hostnames: set[str] = set()
+        self.script_file = "default.js"
+        self.login_throttle = LoginThrottle()
+
+    def apply_settings(self, settings: TenantSettings) -> None:
+        """Apply stored tenant settings at once: at start-up and after every PATCH (DECISIONS S1, S12, S13)."""
+        self.script_file = script_file_for(settings.script_type)
+        if self.ip_filter is None:
+            return
+        self.ip_filter.update(
+            block_abusive=settings.block_abusive_ips == "true",
+            block_tor=settings.block_tor_exit_nodes == "true",
+            blocked_ips=[ip.strip() for ip in settings.blocked_ips.split(",") if ip.strip()],
+        )

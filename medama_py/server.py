@@ -1,0 +1,79 @@
+"""serve(config): run the app under uvicorn with graceful SIGINT/SIGTERM handling (api.md 1.6)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from medama_py.app import create_asgi
+from medama_py.logs import setup_logging
+from medama_py.version import version_line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from medama_py.config import Config
+
+__all__ = ["serve"]
+
+log = logging.getLogger("medama_py")
+
+GRACE_SECONDS = 5  # Medama waits up to 5 s for in-flight requests
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the stop signal after shutting down; Medama exits 0 after a graceful stop instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def serve(config: Config) -> int:
+    """Run until a signal; return 0 after a graceful stop and 1 when start-up fails."""
+    setup_logging(config.logger, config.level)
+    log.info(version_line())
+    log.debug("config", extra={"config": repr(config)})
+    if config.profiler:
+        log.warning("-profiler is accepted for compatibility; medama_py exposes no profiler endpoints")
+    try:
+        app = create_asgi(config)
+    except Exception as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=GRACE_SECONDS,
+            timeout_keep_alive=300,
+            h11_max_incomplete_event_size=64 * 1024,
+        )
+    )
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
+        print(f"ERROR: could not start the server on port {config.port} (exit {exc.code})", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    if not server.started:
+        print("ERROR: start-up failed; see the log above", file=sys.stderr)
+        return 1
+    return 0

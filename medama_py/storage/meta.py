@@ -1,0 +1,231 @@
+"""SQLite meta store (aiosqlite): users, websites, tenant settings and sessions, in Medama's schema."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from medama_py.errors import UserExists, UserNotFound, WebsiteExists, WebsiteNotFound, WebsitesOwned
+from medama_py.migrations import run_meta_migrations
+from medama_py.model import TenantSettings, User, Website
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["MetaStore"]
+
+_USER_COLUMNS = "id, username, password, settings, date_created, date_updated"
+
+
+def _user(row: sqlite3.Row | tuple[object, ...]) -> User:
+    user_id, username, password, settings, created, updated = row
+    try:
+        parsed = json.loads(str(settings or "{}"))
+    except ValueError:
+        parsed = {}
+    language = parsed.get("language", "en") if isinstance(parsed, dict) else "en"
+    return User(str(user_id), str(username), str(password), str(language), int(created), int(updated))  # type: ignore[call-overload]
+
+
+class MetaStore:
+    """One aiosqlite connection; SQLite serialises writes, and every call here is short."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("meta store is not open")
+        return self._conn
+
+    async def open(self) -> list[int]:
+        """Open (or create) the file, enforce foreign keys as Medama does, and run migrations."""
+        self._conn = await aiosqlite.connect(self.path)
+        await self._conn.execute("PRAGMA foreign_keys = ON")
+        await self._conn.execute("PRAGMA busy_timeout = 5000")
+        return await run_meta_migrations(self._conn)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+        async with self.conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return None if row is None else tuple(row)
+
+    # -- users ---------------------------------------------------------------------------------
+
+    async def count_users(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM users", ())
+        return int(row[0]) if row else 0  # type: ignore[call-overload]
+
+    async def create_user(self, user: User) -> None:
+        """Insert a user; raise UserExists on a taken username."""
+        try:
+            await self.conn.execute(
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608 (fixed column list)
+                (
+                    user.id,
+                    user.username,
+                    user.password,
+                    json.dumps({"language": user.language}),
+                    user.date_created,
+                    user.date_updated,
+                ),
+            )
+            await self.conn.commit()
+        except sqlite3.IntegrityError:
+            await self.conn.rollback()
+            raise UserExists from None
+
+    async def get_user(self, user_id: str) -> User:
+        row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))  # noqa: S608
+        if row is None:
+            raise UserNotFound
+        return _user(row)
+
+    async def get_user_by_username(self, username: str) -> User:
+        row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,))  # noqa: S608
+        if row is None:
+            raise UserNotFound
+        return _user(row)
+
+    async def update_username(self, user_id: str, username: str, now: int) -> None:
+        await self._update_user(
+            "UPDATE users SET username = ?, date_updated = ? WHERE id = ?", (username, now, user_id)
+        )
+
+    async def update_password(self, user_id: str, password_hash: str, now: int) -> None:
+        await self._update_user(
+            "UPDATE users SET password = ?, date_updated = ? WHERE id = ?", (password_hash, now, user_id)
+        )
+
+    async def update_language(self, user_id: str, language: str, now: int) -> None:
+        await self._update_user(
+            "UPDATE users SET settings = json_set(settings, '$.language', ?), date_updated = ? WHERE id = ?",
+            (language, now, user_id),
+        )
+
+    async def _update_user(self, sql: str, params: tuple[object, ...]) -> None:
+        try:
+            cur = await self.conn.execute(sql, params)
+            await self.conn.commit()
+        except sqlite3.IntegrityError:
+            await self.conn.rollback()
+            raise UserExists from None
+        if cur.rowcount == 0:
+            raise UserNotFound
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete a user; raise WebsitesOwned while websites still reference it (DECISIONS S10)."""
+        try:
+            cur = await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            await self.conn.commit()
+        except sqlite3.IntegrityError:
+            await self.conn.rollback()
+            raise WebsitesOwned from None
+        if cur.rowcount == 0:
+            raise UserNotFound
+
+    # -- websites ------------------------------------------------------------------------------
+
+    async def list_websites(self, user_id: str) -> list[Website]:
+        async with self.conn.execute(
+            "SELECT hostname, user_id, date_created, date_updated FROM websites WHERE user_id = ? ORDER BY rowid",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Website(str(h), str(u), int(c), int(d)) for h, u, c, d in rows]
+
+    async def all_hostnames(self) -> set[str]:
+        async with self.conn.execute("SELECT hostname FROM websites") as cur:
+            return {str(row[0]) for row in await cur.fetchall()}
+
+    async def get_website(self, hostname: str) -> Website:
+        row = await self._one(
+            "SELECT hostname, user_id, date_created, date_updated FROM websites WHERE hostname = ?", (hostname,)
+        )
+        if row is None:
+            raise WebsiteNotFound
+        h, u, c, d = row
+        return Website(str(h), str(u), int(c), int(d))  # type: ignore[call-overload]
+
+    async def create_website(self, website: Website) -> None:
+        try:
+            await self.conn.execute(
+                "INSERT INTO websites (hostname, user_id, date_created, date_updated) VALUES (?, ?, ?, ?)",
+                (website.hostname, website.user_id, website.date_created, website.date_updated),
+            )
+            await self.conn.commit()
+        except sqlite3.IntegrityError as exc:
+            await self.conn.rollback()
+            if "FOREIGN KEY" in str(exc):
+                raise UserNotFound from None
+            raise WebsiteExists from None
+
+    async def rename_website(self, old: str, new: str, now: int) -> None:
+        """Rename a website (DECISIONS S8); raise WebsiteExists when the new name is taken."""
+        try:
+            cur = await self.conn.execute(
+                "UPDATE websites SET hostname = ?, date_updated = ? WHERE hostname = ?", (new, now, old)
+            )
+            await self.conn.commit()
+        except sqlite3.IntegrityError:
+            await self.conn.rollback()
+            raise WebsiteExists from None
+        if cur.rowcount == 0:
+            raise WebsiteNotFound
+
+    async def delete_website(self, hostname: str) -> None:
+        cur = await self.conn.execute("DELETE FROM websites WHERE hostname = ?", (hostname,))
+        await self.conn.commit()
+        if cur.rowcount == 0:
+            raise WebsiteNotFound
+
+    # -- tenant settings -----------------------------------------------------------------------
+
+    async def get_settings(self) -> TenantSettings:
+        async with self.conn.execute("SELECT key, value FROM tenant_settings") as cur:
+            stored = {str(k): str(v) for k, v in await cur.fetchall()}
+        known = {k: v for k, v in stored.items() if k in TenantSettings.__struct_fields__}
+        return TenantSettings(**known)
+
+    async def put_settings(self, values: Mapping[str, str], now: int) -> None:
+        """Upsert the given keys in one transaction."""
+        try:
+            await self.conn.executemany(
+                "INSERT INTO tenant_settings (key, value, date_updated) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value, date_updated = excluded.date_updated",
+                [(key, value, now) for key, value in values.items()],
+            )
+            await self.conn.commit()
+        except Exception:
+            await self.conn.rollback()
+            raise
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    async def add_session(self, token_hash: str, user_id: str, now: int, expires: int) -> None:
+        await self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, date_created, date_expires) VALUES (?, ?, ?, ?)",
+            (token_hash, user_id, now, expires),
+        )
+        await self.conn.execute("DELETE FROM sessions WHERE date_expires <= ?", (now,))
+        await self.conn.commit()
+
+    async def session_user(self, token_hash: str, now: int) -> str | None:
+        row = await self._one(
+            "SELECT user_id FROM sessions WHERE token_hash = ? AND date_expires > ?", (token_hash, now)
+        )
+        return None if row is None else str(row[0])
+
+    async def delete_session(self, token_hash: str) -> None:
+        await self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+        await self.conn.commit()

@@ -1,0 +1,51 @@
+"""Login throttling per client (DECISIONS S4): brute-force protection that Medama lacks."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+
+__all__ = ["LoginThrottle"]
+
+
+class LoginThrottle:
+    """Allow at most `max_failures` failed logins per key within `window` seconds.
+
+    Memory stays bounded: the least recently used keys are forgotten beyond `max_keys`.
+    """
+
+    def __init__(self, max_failures: int = 10, window: float = 300.0, max_keys: int = 65536) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self.max_keys = max_keys
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        times = self._failures.get(key)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+            return None
+        return times
+
+    def is_blocked(self, key: str, now: float) -> bool:
+        times = self._recent(key, now)
+        return times is not None and len(times) >= self.max_failures
+
+    def retry_after(self, key: str, now: float) -> int:
+        """Seconds until the oldest counted failure leaves the window."""
+        times = self._recent(key, now)
+        return 0 if not times else max(1, int(times[0] + self.window - now) + 1)
+
+    def record_failure(self, key: str, now: float) -> None:
+        times = self._recent(key, now) or deque()
+        times.append(now)
+        self._failures[key] = times
+        self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
+
+    def reset(self, key: str) -> None:
+        self._failures.pop(key, None)
