@@ -1,0 +1,245 @@
+"""Group-commit writer for ingestion: batches of hits become one DuckDB transaction each.
+
+Requests add rows and await their batch's commit, so a 204 means the hit is in the WAL on disk
+[PostgreSQL group commit]. A batch closes when it reaches `max_batch` items or `max_delay_ms` after
+its first item, whichever comes first; while one batch commits the next one fills, so under load
+each commit carries everything that arrived during the previous one. All DuckDB work runs on the
+store's single writer thread (AnalyticsStore.write), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.ingest.pipeline import EventRows, ViewRow
+    from medama_py.storage.analytics import AnalyticsStore
+
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem"]
+
+log = logging.getLogger(__name__)
+
+# Large enough that a commit's fixed cost (WAL fsync) is shared by many hits, small enough that one
+# Arrow batch stays a few hundred kB.
+DEFAULT_MAX_BATCH = 2000
+# A lone hit on an idle server waits at most this long for company before committing.
+DEFAULT_MAX_DELAY_MS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class WriteItem:
+    """One request's writes: a view (with its load properties), custom events, or a duration."""
+
+    view: ViewRow | None = None
+    events: EventRows | None = None
+    duration: tuple[str, int] | None = None
+
+
+class HitWriter:
+    """Collects accepted hits into batches and commits each batch as one DuckDB transaction."""
+
+    def __init__(
+        self, store: AnalyticsStore, *, max_batch: int = DEFAULT_MAX_BATCH, max_delay_ms: float = DEFAULT_MAX_DELAY_MS
+    ) -> None:
+        if max_batch < 1 or max_delay_ms < 0:
+            raise ValueError("max_batch must be >= 1 and max_delay_ms >= 0")
+        self._store = store
+        self._max_batch = max_batch
+        self._max_delay = max_delay_ms / 1000
+        self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
+        self._kick = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.batches_committed = 0
+
+    async def start(self) -> None:
+        """Start the flusher task on the running loop."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="hit-writer")
+
+    async def stop(self) -> None:
+        """Commit everything pending, then stop; later adds are refused."""
+        self._stopping = True
+        self._kick.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def add_view(self, view: ViewRow, events: EventRows | None = None) -> None:
+        """Store a page view and its load properties; returns once they are committed."""
+        await self._submit(WriteItem(view=view, events=events))
+
+    async def set_duration(self, bid: str, duration_ms: int) -> None:
+        """Set duration_ms on every view with this beacon id; returns once committed."""
+        await self._submit(WriteItem(duration=(bid, duration_ms)))
+
+    async def add_events(self, events: EventRows) -> None:
+        """Store custom-event properties; returns once they are committed."""
+        await self._submit(WriteItem(events=events))
+
+    def _submit(self, item: WriteItem) -> asyncio.Future[None]:
+        if self._stopping or self._task is None:
+            raise RuntimeError("hit writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if len(self._pending) >= self._max_batch:
+            self._kick.set()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._max_delay, self._kick.set)
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                await self._commit(batch)
+                # Whatever arrived during that commit has already waited one commit: flush it at once.
+            if self._stopping:
+                return
+
+    async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            await self._store.write(lambda cur: apply_batch(cur, items))
+        except Exception:
+            log.exception("batch of %d hits failed; retrying them one by one", len(items))
+            await self._commit_one_by_one(batch)
+            return
+        self.batches_committed += 1
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
+
+    async def _commit_one_by_one(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
+        # Isolates a bad row so it fails alone instead of failing everyone who shared its batch.
+        for item, future in batch:
+            try:
+                await self._store.write(functools.partial(apply_one, item=item))
+            except Exception as exc:  # reported to that request alone, which answers 500
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(None)
+
+
+# --- what one batch does on the writer thread ----------------------------------------------------
+
+_VIEW_COLUMNS = (
+    "bid",
+    "hostname",
+    "pathname",
+    "is_unique_user",
+    "is_unique_page",
+    "referrer_host",
+    "referrer_group",
+    "country",
+    "language_base",
+    "language_dialect",
+    "ua_browser",
+    "ua_os",
+    "ua_device_type",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "date_created",
+)
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_VIEW_SCHEMA = pa.schema(
+    [
+        (name, pa.bool_() if name.startswith("is_") else _TIMESTAMP if name == "date_created" else pa.string())
+        for name in _VIEW_COLUMNS
+    ]
+)
+_EVENT_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("group_name", pa.string()),
+        ("name", pa.string()),
+        ("value", pa.string()),
+        ("date_created", _TIMESTAMP),
+        ("bid", pa.string()),
+    ]
+)
+_DURATION_SCHEMA = pa.schema([("bid", pa.string()), ("duration_ms", pa.uint32())])
+
+# Names are fixed strings; every value travels in the registered Arrow tables, never in SQL text.
+_COLUMN_LIST = ", ".join(_VIEW_COLUMNS)
+_INSERT_VIEWS = f"INSERT INTO views ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM _batch_views"  # noqa: S608
+_INSERT_EVENTS = (
+    "INSERT INTO events (batch_id, group_name, name, value, date_created, bid) "
+    "SELECT batch_id, group_name, name, value, date_created, bid FROM _batch_events"
+)
+_UPDATE_DURATIONS = "UPDATE views SET duration_ms = d.duration_ms FROM _batch_durations AS d WHERE views.bid = d.bid"
+
+
+def _tables(items: list[WriteItem]) -> tuple[pa.Table | None, pa.Table | None, pa.Table | None]:
+    views = [item.view for item in items if item.view is not None]
+    events = [item.events for item in items if item.events is not None and item.events.pairs]
+    # Later unloads of the same bid overwrite earlier ones, as separate UPDATEs would.
+    durations = dict(item.duration for item in items if item.duration is not None)
+    view_table = None
+    if views:
+        columns = [[getattr(view, name) for view in views] for name in _VIEW_COLUMNS]
+        view_table = pa.Table.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, _VIEW_SCHEMA, strict=True)], schema=_VIEW_SCHEMA
+        )
+    event_table = None
+    if events:
+        rows = [
+            (e.batch_id, e.group_name, name, value, e.date_created, e.bid) for e in events for name, value in e.pairs
+        ]
+        event_table = pa.Table.from_arrays(
+            [pa.array(list(c), type=f.type) for c, f in zip(zip(*rows, strict=True), _EVENT_SCHEMA, strict=True)],
+            schema=_EVENT_SCHEMA,
+        )
+    duration_table = None
+    if durations:
+        duration_table = pa.table(
+            {"bid": list(durations), "duration_ms": list(durations.values())}, schema=_DURATION_SCHEMA
+        )
+    return view_table, event_table, duration_table
+
+
+def apply_batch(cur: duckdb.DuckDBPyConnection, items: list[WriteItem]) -> None:
+    """Write a batch in one transaction: insert views, insert events, then apply durations."""
+    views, events, durations = _tables(items)
+    cur.begin()
+    try:
+        for name, table, sql in (
+            ("_batch_views", views, _INSERT_VIEWS),
+            ("_batch_events", events, _INSERT_EVENTS),
+            ("_batch_durations", durations, _UPDATE_DURATIONS),
+        ):
+            if table is None:
+                continue
+            cur.register(name, table)
+            try:
+                cur.execute(sql)
+            finally:
+                cur.unregister(name)
+        cur.commit()
+    except BaseException:
+        cur.rollback()
+        raise
+
+
+def apply_one(cur: duckdb.DuckDBPyConnection, item: WriteItem) -> None:
+    """Write a single item in its own transaction (the fallback when a batch fails)."""
+    apply_batch(cur, [item])
