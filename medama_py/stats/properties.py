@@ -1,0 +1,53 @@
+"""GET /website/{hostname}/properties: custom event properties (stats.md 8.3)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from msgspec import UNSET
+
+from medama_py.stats.query import ALL_ROWS, Query, share
+from medama_py.stats.results import StatsPropertiesItem, as_int, as_ratio, as_text
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+    from medama_py.stats.query import Page
+
+__all__ = ["get_properties"]
+
+
+def get_properties(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, page: Page = ALL_ROWS
+) -> list[StatsPropertiesItem]:
+    """Events per property name or, when prop_name has a value, per (name, value) pair."""
+    by_value = any(c.has_value for c in filters.event_conditions if c.field == "prop_name")
+    query = Query().select("e.name AS name")
+    if by_value:
+        query.select("e.value AS value")
+    query.select("count(*) AS events", f"{share('count(*)', 'sum(count(*)) OVER ()')} AS events_percentage")
+    # An inner join: only events tied to a page view count, and the period bounds the event time. The
+    # original's LEFT JOIN produced a NULL-name group (and a 500) for views without events (stats.md 9.12).
+    query.from_("views AS v JOIN events AS e ON e.bid = v.bid AND e.bid <> ''")
+    query.where(filters.where(query.params, period_column="e.date_created", events_joined=True))
+    if by_value:
+        query.group_by("name", "value").order_by("events DESC", "name ASC", "value ASC")
+    else:
+        query.group_by("name").order_by("events DESC", "name ASC")
+    rows = query.page(page).fetch(cur)
+    items = []
+    for row in rows:
+        name = as_text(row[0])
+        value = as_text(row[1]) if by_value else ""
+        events, events_percentage = (row[2], row[3]) if by_value else (row[1], row[2])
+        # The name is not returned per value; empty labels are left out (stats.md 8.3).
+        items.append(
+            StatsPropertiesItem(
+                name=name if name and not by_value else UNSET,
+                value=value or UNSET,
+                events=as_int(events),
+                events_percentage=as_ratio(events_percentage),
+            )
+        )
+    return items

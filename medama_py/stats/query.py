@@ -1,0 +1,149 @@
+"""A small SELECT builder and the metric expressions every report shares (stats.md 4).
+
+Values never enter the SQL text: `Params.bind` returns a `$name` placeholder and keeps the value for
+DuckDB's named-parameter binding. Column names come from code (filters.FIELDS or the constants here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "ALL_ROWS",
+    "BOUNCE",
+    "DURATION",
+    "PAGEVIEWS",
+    "PAGE_VISITORS",
+    "VISITORS",
+    "Page",
+    "Params",
+    "Query",
+    "quantile",
+    "share",
+]
+
+# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1).
+VISITORS = "count(*) FILTER (WHERE v.is_unique_user)"
+PAGE_VISITORS = "count(*) FILTER (WHERE v.is_unique_page)"
+PAGEVIEWS = "count(*)"
+
+# Bounce: unique-user rows with a duration in 100..5000 ms over unique-user rows with any duration,
+# reported only when more than 5 such rows exist; otherwise 0 (stats.md 4, 9.2).
+_TIMED = "count(*) FILTER (WHERE v.is_unique_user AND v.duration_ms IS NOT NULL)"
+_BOUNCED = "count(*) FILTER (WHERE v.is_unique_user AND v.duration_ms BETWEEN 100 AND 5000)"
+BOUNCE = f"CASE WHEN {_TIMED} > 5 THEN round({_BOUNCED} / {_TIMED}, 4) ELSE 0 END"
+
+
+def quantile(q: float) -> str:
+    """Continuous quantile of the durations, rounded half away from zero (DuckDB round), 0 when none."""
+    # The DOUBLE cast keeps the interpolation in floating point whatever the stored integer type is.
+    return f"coalesce(round(quantile_cont(v.duration_ms::DOUBLE, {q!r}))::BIGINT, 0)"
+
+
+DURATION = quantile(0.5)
+
+
+def share(part: str, total: str) -> str:
+    """round4(part / total); DuckDB gives NaN for 0/0 (serialised as null) and NULL becomes 0."""
+    return f"coalesce(round({part} / {total}, 4), 0)"
+
+
+class Params:
+    """Named parameters of one statement; each bound value gets a fresh `$pN` placeholder."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def bind(self, value: object) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """LIMIT/OFFSET of a list report; `limit=None` returns every row after `offset`."""
+
+    limit: int | None = None
+    offset: int = 0
+
+
+ALL_ROWS = Page()
+
+
+@dataclass(slots=True)
+class Query:
+    """SELECT … FROM … WHERE … GROUP BY … HAVING … ORDER BY … LIMIT, assembled in that order."""
+
+    params: Params = field(default_factory=Params)
+    _with: list[str] = field(default_factory=list)
+    _select: list[str] = field(default_factory=list)
+    _from: str = ""
+    _where: list[str] = field(default_factory=list)
+    _group_by: list[str] = field(default_factory=list)
+    _having: list[str] = field(default_factory=list)
+    _order_by: list[str] = field(default_factory=list)
+    _limit: str = ""
+
+    def with_(self, name: str, body: str) -> Self:
+        self._with.append(f"{name} AS ({body})")
+        return self
+
+    def select(self, *columns: str) -> Self:
+        self._select.extend(columns)
+        return self
+
+    def from_(self, source: str) -> Self:
+        self._from = source
+        return self
+
+    def where(self, *conditions: str) -> Self:
+        self._where.extend(c for c in conditions if c)
+        return self
+
+    def group_by(self, *columns: str) -> Self:
+        self._group_by.extend(columns)
+        return self
+
+    def having(self, *conditions: str) -> Self:
+        self._having.extend(conditions)
+        return self
+
+    def order_by(self, *columns: str) -> Self:
+        self._order_by.extend(columns)
+        return self
+
+    def page(self, page: Page) -> Self:
+        parts = []
+        if page.limit is not None:
+            parts.append(f"LIMIT {self.params.bind(page.limit)}")
+        if page.offset:
+            parts.append(f"OFFSET {self.params.bind(page.offset)}")
+        self._limit = " ".join(parts)
+        return self
+
+    def sql(self) -> str:
+        parts = []
+        if self._with:
+            parts.append("WITH " + ", ".join(self._with))
+        parts.append("SELECT " + ", ".join(self._select))
+        parts.append("FROM " + self._from)
+        if self._where:
+            parts.append("WHERE " + " AND ".join(self._where))
+        if self._group_by:
+            parts.append("GROUP BY " + ", ".join(self._group_by))
+        if self._having:
+            parts.append("HAVING " + " AND ".join(self._having))
+        if self._order_by:
+            parts.append("ORDER BY " + ", ".join(self._order_by))
+        if self._limit:
+            parts.append(self._limit)
+        return "\n".join(parts)
+
+    def fetch(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+        """Run the statement on `cur` with its bound values and return every row."""
+        return cur.execute(self.sql(), self.params.values).fetchall()

@@ -1,0 +1,37 @@
+"""GET /website/{hostname}/referrers (stats.md 7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.stats.dimensions import get_dimension
+from medama_py.stats.query import ALL_ROWS
+from medama_py.stats.results import StatsReferrersItem
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+    from medama_py.stats.query import Page
+
+__all__ = ["get_referrers"]
+
+# Grouped: the referrer group when the host has one, else the host. Stored '' groups stay '' (no back-fill,
+# stats.md 9.18), so those rows show their host.
+_GROUPED = "coalesce(nullif(v.referrer_group, ''), v.referrer_host, '')"
+_HOST = "coalesce(v.referrer_host, '')"
+
+
+def get_referrers(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    *,
+    summary: bool = False,
+    grouped: bool = True,
+    page: Page = ALL_ROWS,
+) -> list[StatsReferrersItem]:
+    """Visitors per referrer group (or host when `grouped` is false)."""
+    rows = get_dimension(cur, filters, _GROUPED if grouped else _HOST, summary=summary, page=page)
+    return [
+        StatsReferrersItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
+    ]

@@ -1,0 +1,70 @@
+"""GET /website/{hostname}/summary: totals, the previous period and the interval series (stats.md 5)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from msgspec import UNSET
+
+from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date
+from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, VISITORS, Query
+from medama_py.stats.results import StatsIntervalItem, StatsSummary, StatsSummaryMetrics, as_int, as_ratio
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+
+__all__ = ["get_summary", "previous_period"]
+
+_METRICS = (f"{VISITORS}", f"{PAGEVIEWS}", f"{BOUNCE}", f"{DURATION}")
+
+
+def get_summary(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, previous: bool = False, interval: str | None = None
+) -> StatsSummary:
+    """Totals of the period, plus the previous period and the bucket series when asked for."""
+    current = _metrics(cur, filters)
+    before = previous_period(filters) if previous else None
+    return StatsSummary(
+        current=current,
+        previous=_metrics(cur, before) if before is not None else UNSET,
+        interval=_series(cur, filters, interval) if interval is not None else UNSET,
+    )
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over [start − (end − start), start], both inclusive; None without both bounds."""
+    if filters.start is None or filters.end is None:
+        return None
+    # Rows at exactly `start` count in both periods (stats.md 5).
+    return replace(filters, start=filters.start - (filters.end - filters.start), end=filters.start)
+
+
+def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters) -> StatsSummaryMetrics:
+    query = Query().select(*_METRICS).from_("views AS v")
+    row = query.where(filters.where(query.params)).fetch(cur)[0]
+    return StatsSummaryMetrics(as_int(row[0]), as_int(row[1]), as_ratio(row[2]), as_int(row[3]))
+
+
+def _series(cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str) -> list[StatsIntervalItem]:
+    if filters.start is None or filters.end is None:
+        raise ValueError("an interval series needs both start and end")
+    starts = bucket_starts(interval, filters.start, filters.end)
+    if not starts:
+        return []
+    query = Query()
+    index = bucket_index_sql(interval, filters.start, query.params)
+    query.select(f"{index} AS bucket", *_METRICS).from_("views AS v").where(filters.where(query.params))
+    found = {as_int(r[0]): r for r in query.group_by("bucket").fetch(cur)}
+    items = []
+    for number, start in enumerate(starts):
+        row = found.get(number)
+        date = format_date(start)
+        if row is None:
+            # Buckets without rows are listed with zeros (stats.md 5).
+            items.append(StatsIntervalItem(date, 0, 0, 0, 0))
+        else:
+            items.append(StatsIntervalItem(date, as_int(row[1]), as_int(row[2]), as_ratio(row[3]), as_int(row[4])))
+    return items

@@ -1,0 +1,63 @@
+"""GET /website/{hostname}/time: duration quartiles per path (stats.md 8.2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.stats.query import ALL_ROWS, DURATION, PAGE_VISITORS, Query, quantile, share
+from medama_py.stats.results import StatsTimeItem, as_int, as_ratio, as_text
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+    from medama_py.stats.query import Page
+
+__all__ = ["get_time"]
+
+
+def get_time(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
+) -> list[StatsTimeItem]:
+    """Per path: median and quartile durations and the path's share of all time spent."""
+    query = Query()
+    paths = (
+        Query(params=query.params)
+        .select(
+            "v.pathname AS path",
+            f"{PAGE_VISITORS} AS visitors",
+            f"{DURATION} AS duration",
+            f"{quantile(0.75)} AS upper_quartile",
+            f"{quantile(0.25)} AS lower_quartile",
+            "coalesce(sum(v.duration_ms), 0) AS total_duration",
+        )
+        .from_("views AS v")
+        .where(filters.where(query.params))
+        .group_by("v.pathname")
+    )
+    # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
+    # needs a positive lower quartile, so the two variants can list different paths (stats.md 9.7).
+    query.with_("paths", paths.sql()).from_("paths").where("duration > 0", "visitors >= 3")
+    if not summary:
+        query.where("lower_quartile > 0")
+    # The share's denominator is the kept paths' time, before pagination (the window runs before LIMIT).
+    query.select(
+        "path",
+        "duration",
+        f"{share('total_duration', 'sum(total_duration) OVER ()')} AS duration_percentage",
+        "upper_quartile",
+        "lower_quartile",
+        "visitors",
+    )
+    if summary:
+        # Ordered by the rounded share first (stats.md 9.8).
+        query.order_by("duration_percentage DESC", "duration DESC", "visitors DESC", "path ASC")
+    else:
+        query.order_by("visitors DESC", "duration DESC", "path ASC")
+    rows = query.page(page).fetch(cur)
+    if summary:
+        return [StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
+    return [
+        StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_int(r[3]), as_int(r[4]), as_int(r[5]))
+        for r in rows
+    ]

@@ -1,0 +1,43 @@
+"""GET /website/{hostname}/{browsers,os,devices}: the parsed user-agent types (stats.md 7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.stats.dimensions import get_dimension
+from medama_py.stats.query import ALL_ROWS
+from medama_py.stats.results import StatsBrowsersItem, StatsDevicesItem, StatsOSItem
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+    from medama_py.stats.query import Page
+
+__all__ = ["get_browsers", "get_devices", "get_os"]
+
+
+def get_browsers(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
+) -> list[StatsBrowsersItem]:
+    """Visitors per browser name."""
+    rows = get_dimension(cur, filters, "coalesce(v.ua_browser, '')", summary=summary, page=page)
+    return [
+        StatsBrowsersItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
+    ]
+
+
+def get_os(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
+) -> list[StatsOSItem]:
+    """Visitors per operating system."""
+    rows = get_dimension(cur, filters, "coalesce(v.ua_os, '')", summary=summary, page=page)
+    return [StatsOSItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows]
+
+
+def get_devices(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
+) -> list[StatsDevicesItem]:
+    """Visitors per device type."""
+    rows = get_dimension(cur, filters, "coalesce(v.ua_device_type, '')", summary=summary, page=page)
+    return [StatsDevicesItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows]
