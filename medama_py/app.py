@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
@@ -50,7 +50,7 @@ async def ensure_default_user(meta: MetaStore, now: int) -> None:
     log.warning("default admin user created")
 
 
-def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litestar], AsyncIterator[None]]:
+def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         meta = MetaStore(config.appdb)

@@ -10,8 +10,10 @@ import fnmatch
 import json
 from typing import TYPE_CHECKING
 
+from litestar.enums import ScopeType
+
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 __all__ = ["EdgeMiddleware"]
 
@@ -45,11 +47,11 @@ class EdgeMiddleware:
         return any(allowed == "*" or fnmatch.fnmatchcase(origin, allowed) for allowed in self.cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        method: str = scope["method"]
+        method = str(scope.get("method", "GET"))
         origin = _header(scope, b"origin")
         custom = self._custom_policy(path)
         if method == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
@@ -100,8 +102,10 @@ class EdgeMiddleware:
 
 
 async def _send_simple(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(done)
 
 
 async def _send_json_error(send: Send, status: int, message: str) -> None:

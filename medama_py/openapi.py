@@ -83,7 +83,8 @@ _HOOKS: list[Any] = []
 
 def render_openapi_yaml(app: Litestar) -> str:
     """The document as YAML text, keys in document order."""
-    return yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=120)
+    text: str = yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=120)
+    return text
 
 
 def main() -> None:

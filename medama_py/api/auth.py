@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import MediaType, Request, Response, post
+from litestar import MediaType, Response, post
 from litestar.datastructures import Cookie
 from litestar.params import Body, Parameter
 
-from medama_py.api.deps import SERVICES, SESSION_COOKIE, client_key, is_https, require_json_body
+from medama_py.api.deps import SERVICES, SESSION_COOKIE, AnyRequest, client_key, is_https, require_json_body
 from medama_py.api.schemas import AuthLogin
 from medama_py.errors import BadRequest, TooManyRequests, Unauthorised, UserNotFound
 from medama_py.runtime import Services
@@ -30,7 +30,7 @@ _EXPOSE = {"Access-Control-Expose-Headers": "Set-Cookie,X-Api-Commit"}
     summary="Log in and receive the session cookie",
 )
 async def login(
-    request: Request[object, object, object],
+    request: AnyRequest,
     data: Annotated[AuthLogin, Body(media_type="application/json")],
     services: Services,
 ) -> Response[bytes]:
@@ -71,7 +71,7 @@ async def login(
     summary="Log out: revoke the session and expire the cookie",
 )
 async def logout(
-    request: Request[object, object, object],
+    request: AnyRequest,
     services: Services,
     session: Annotated[str | None, Parameter(cookie=SESSION_COOKIE, required=False)] = None,
 ) -> Response[None]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from litestar import Request  # noqa: TC002  (Litestar reads provider annotations at runtime)
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.di import Provide
 
 from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
@@ -13,7 +15,6 @@ from medama_py.runtime import Services  # noqa: TC001
 from medama_py.security import hash_token
 
 if TYPE_CHECKING:
-    from litestar.connection import ASGIConnection
     from litestar.handlers import BaseRouteHandler
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "SERVICES",
     "SERVICES_AND_USER",
     "SESSION_COOKIE",
+    "AnyConnection",
+    "AnyRequest",
     "client_key",
     "forbid_demo",
     "is_https",
@@ -32,24 +35,28 @@ __all__ = [
 
 SESSION_COOKIE = "_me_sess"
 
+# Litestar reads these annotations at runtime, so the aliases are real (not TYPE_CHECKING) imports.
+AnyConnection = ASGIConnection[Any, Any, Any, State]
+AnyRequest = Request[Any, Any, State]
 
-def services_of(connection: ASGIConnection[object, object, object, object]) -> Services:
+
+def services_of(connection: AnyConnection) -> Services:
     services: Services = connection.app.state.services
     return services
 
 
-def provide_services(request: Request[object, object, object]) -> Services:
+def provide_services(request: AnyRequest) -> Services:
     """Dependency: the process-wide Services."""
     return services_of(request)
 
 
-def provide_user_id(request: Request[object, object, object]) -> str:
+def provide_user_id(request: AnyRequest) -> str:
     """Dependency: the id of the user whose session the guard accepted."""
     user_id: str = request.state.user_id
     return user_id
 
 
-async def require_session(connection: ASGIConnection[object, object, object, object], _: BaseRouteHandler) -> None:
+async def require_session(connection: AnyConnection, _: BaseRouteHandler) -> None:
     """Guard: a valid `_me_sess` session or 401 (runs before parameters and body are decoded, as in Medama)."""
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
@@ -61,13 +68,11 @@ async def require_session(connection: ASGIConnection[object, object, object, obj
     connection.state.user_id = user_id
 
 
-def _media_type(connection: ASGIConnection[object, object, object, object]) -> str:
+def _media_type(connection: AnyConnection) -> str:
     return connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-async def require_json_body(
-    connection: ASGIConnection[object, object, object, object], handler: BaseRouteHandler
-) -> None:
+async def require_json_body(connection: AnyConnection, handler: BaseRouteHandler) -> None:
     """Guard: JSON bodies need `application/json` (login also takes `text/plain`); missing → 400, other → 415."""
     media = _media_type(connection)
     allowed = handler.opt.get("media_types", ("application/json",))
@@ -88,13 +93,13 @@ def forbid_demo(services: Services) -> None:
         raise DemoMode
 
 
-def is_https(connection: ASGIConnection[object, object, object, object]) -> bool:
+def is_https(connection: AnyConnection) -> bool:
     """True when the request came over HTTPS, directly or through a proxy that says so."""
     forwarded = connection.headers.get("x-forwarded-proto", "").split(",", 1)[0].strip().lower()
     return connection.scope.get("scheme") == "https" or forwarded == "https"
 
 
-def client_key(connection: ASGIConnection[object, object, object, object]) -> str:
+def client_key(connection: AnyConnection) -> str:
     """The client a login attempt is counted against.
 
     The TCP peer, unless it is a loopback or private address (a reverse proxy), in which case the first

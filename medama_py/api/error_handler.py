@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -44,7 +44,7 @@ def _validation_message(exc: ValidationException) -> str:
     return f"{base}: {'; '.join(details)}" if details else base
 
 
-def handle_exception(request: Request[object, object, object], exc: Exception) -> Response[dict[str, object]]:
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
     """Render any exception; 5xx are logged with context, 401 at warning, never a traceback to the client."""
     headers: dict[str, str] = {}
     if isinstance(exc, MedamaError):

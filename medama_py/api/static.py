@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from litestar import HttpMethod, Request, Response, route
+from litestar import HttpMethod, Response, route
 
-from medama_py.api.deps import services_of
+from medama_py.api.deps import AnyRequest, services_of
 from medama_py.errors import NotFound
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def load_static_files() -> StaticFiles:
     return StaticFiles(files, index)
 
 
-def _serve(request: Request[object, object, object], file: StaticFile) -> Response[bytes]:
+def _serve(request: AnyRequest, file: StaticFile) -> Response[bytes]:
     headers = {"ETag": file.etag, "Cache-Control": file.cache_control}
     if request.headers.get("if-none-match") == file.etag:
         return Response(b"", status_code=304, headers=headers)
@@ -103,7 +103,7 @@ def _serve(request: Request[object, object, object], file: StaticFile) -> Respon
     include_in_schema=False,
     name="spa",
 )
-async def serve_static(request: Request[object, object, object], path: str = "/") -> Response[bytes]:
+async def serve_static(request: AnyRequest, path: str = "/") -> Response[bytes]:
     """`/script.js` → the configured variant; `/scripts/*` and assets by name; anything else → index.html."""
     if path == "/api" or path.startswith("/api/"):
         raise NotFound("api path not found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -20,14 +20,14 @@ __all__ = ["MetaStore"]
 _USER_COLUMNS = "id, username, password, settings, date_created, date_updated"
 
 
-def _user(row: sqlite3.Row | tuple[object, ...]) -> User:
+def _user(row: tuple[Any, ...]) -> User:
     user_id, username, password, settings, created, updated = row
     try:
         parsed = json.loads(str(settings or "{}"))
     except ValueError:
         parsed = {}
     language = parsed.get("language", "en") if isinstance(parsed, dict) else "en"
-    return User(str(user_id), str(username), str(password), str(language), int(created), int(updated))  # type: ignore[call-overload]
+    return User(str(user_id), str(username), str(password), str(language), int(created), int(updated))
 
 
 class MetaStore:
@@ -55,7 +55,7 @@ class MetaStore:
             await self._conn.close()
             self._conn = None
 
-    async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+    async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
         async with self.conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return None if row is None else tuple(row)
@@ -64,7 +64,7 @@ class MetaStore:
 
     async def count_users(self) -> int:
         row = await self._one("SELECT COUNT(*) FROM users", ())
-        return int(row[0]) if row else 0  # type: ignore[call-overload]
+        return int(row[0]) if row else 0
 
     async def create_user(self, user: User) -> None:
         """Insert a user; raise UserExists on a taken username."""
@@ -155,7 +155,7 @@ class MetaStore:
         if row is None:
             raise WebsiteNotFound
         h, u, c, d = row
-        return Website(str(h), str(u), int(c), int(d))  # type: ignore[call-overload]
+        return Website(str(h), str(u), int(c), int(d))
 
     async def create_website(self, website: Website) -> None:
         try:
