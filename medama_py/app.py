@@ -15,12 +15,14 @@ from medama_py.api import auth, openapi_route, settings, static, users, websites
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.ids import new_typeid
+from medama_py.ingest.ip import IPFilter
 from medama_py.middleware import EdgeMiddleware
 from medama_py.model import User
 from medama_py.runtime import Services
 from medama_py.security import hash_password
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
+from medama_py.storage.writer import HitWriter
 from medama_py.version import COMMIT, VERSION
 
 if TYPE_CHECKING:
@@ -59,9 +61,13 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
         try:
             analytics.open()
             await ensure_default_user(meta, unix(clock()))
-            services = Services(config=config, meta=meta, analytics=analytics, clock=clock)
+            services = Services(
+                config=config, meta=meta, analytics=analytics, clock=clock, ip_filter=IPFilter.from_presets()
+            )
             services.hostnames = await meta.all_hostnames()
             services.apply_settings(await meta.get_settings())
+            services.writer = HitWriter(analytics)
+            await services.writer.start()
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})

@@ -45,7 +45,7 @@ class Services:
         meta: MetaStore,
         analytics: AnalyticsStore,
         clock: Callable[[], datetime],
-        ip_filter: IPFilter | None = None,
+        ip_filter: IPFilter,
     ) -> None:
         self.config = config
         self.meta = meta
@@ -60,8 +60,6 @@ class Services:
     def apply_settings(self, settings: TenantSettings) -> None:
         """Apply stored tenant settings at once: at start-up and after every PATCH (DECISIONS S1, S12, S13)."""
         self.script_file = script_file_for(settings.script_type)
-        if self.ip_filter is None:
-            return
         self.ip_filter.update(
             block_abusive=settings.block_abusive_ips == "true",
             block_tor=settings.block_tor_exit_nodes == "true",
