@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from medama_py.errors import BadRequest, InvalidCustomProperty, WebsiteNotFound
+from medama_py.ids import new_typeid
 from medama_py.ingest.hit import CustomHit, LoadHit, Properties, UnloadHit
 from medama_py.ingest.locale import LanguageError, country_for_timezone, parse_accept_language
 from medama_py.ingest.referrer import (
@@ -21,7 +22,6 @@ from medama_py.ingest.referrer import (
     parse_referrer,
     utm_values,
 )
-from medama_py.ingest.typeid import new_typeid
 from medama_py.ingest.useragent import UNKNOWN, parse_user_agent
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _property_text(value: str | int | bool) -> str:
 
 def _event_rows(group: str, bid: str, props: Properties, now: datetime) -> EventRows:
     pairs = tuple((name, _property_text(value)) for name, value in props.items())
-    return EventRows(new_typeid("event", now), group, bid, pairs, now)
+    return EventRows(new_typeid("event", int(now.timestamp() * 1000)), group, bid, pairs, now)
 
 
 # --- steps common to every event type ---------------------------------------------------------

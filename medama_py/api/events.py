@@ -1,0 +1,223 @@
+"""GET /api/event/ping and POST /api/event/hit (api.md 5.14, 5.15, 6).
+
+Two doors into the same code: Litestar handlers (documented in the OpenAPI schema, used whenever the
+app runs bare) and `EventsFastPath`, a raw ASGI layer in front of Litestar that answers the two event
+paths directly. Trackers call these endpoints far more than everything else together, and the
+benchmark (bench/ingest.py) showed the framework's per-request cost dominating a hit's; both doors
+share the decoding, pipeline and writer below, so they answer identically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+
+from medama_py.errors import MedamaError, PayloadTooLarge
+from medama_py.ingest.ip import client_ip
+from medama_py.ingest.ping import answer_ping
+from medama_py.ingest.pipeline import HitContext, IngestDeps
+from medama_py.ingest.recorder import check_hit_content_type, record_hit
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+
+    from litestar import Litestar
+    from litestar.types import ASGIApp as LitestarASGIApp
+    from litestar.types import Receive as LitestarReceive
+    from litestar.types import Scope as LitestarScope
+    from litestar.types import Send as LitestarSend
+
+    from medama_py.runtime import Services
+
+    # Plain ASGI shapes: the lean path handles raw messages, not Litestar's TypedDict variants.
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+    _Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+__all__ = ["MAX_HIT_BYTES", "EventsFastPath", "route_handlers", "with_fast_path"]
+
+log = logging.getLogger(__name__)
+
+# A tracker hit is a few hundred bytes; 64 KiB leaves room for generous custom properties.
+MAX_HIT_BYTES = 64 * 1024
+_INTERNAL = "the server encountered a problem and could not process your request"
+_PING_PATH = "/api/event/ping"
+_HIT_PATH = "/api/event/hit"
+
+
+def _ingest_deps(services: Services) -> IngestDeps:
+    if services.ip_filter is None:
+        raise RuntimeError("the IP filter is not configured")
+    return IngestDeps(hostnames=services.hostnames, ip_filter=services.ip_filter)
+
+
+async def _hit(services: Services, body: bytes, headers: Mapping[str, str], peer: str | None) -> None:
+    """Validate and record one hit; raises MedamaError for every 4xx."""
+    check_hit_content_type(headers.get("content-type"))
+    if services.writer is None:
+        raise RuntimeError("the hit writer is not running")
+    ctx = HitContext(
+        ip=client_ip(headers, peer),
+        user_agent=headers.get("user-agent", ""),
+        accept_language=headers.get("accept-language", ""),
+        now=services.clock(),
+    )
+    await record_hit(body, ctx, _ingest_deps(services), services.writer)
+
+
+# --- Litestar handlers -------------------------------------------------------------------------
+
+
+def _services(request: Request[Any, Any, State]) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+@get(_PING_PATH, operation_id="get-event-ping", tags=["Event"], media_type="text/plain; charset=utf-8")
+async def get_event_ping(request: Request[Any, Any, State], u: str | None = None) -> Response[str]:
+    """`0` when the browser has not been seen today (unique), else `1` cached until UTC midnight."""
+    answer = answer_ping(request.headers.get("if-modified-since"), _services(request).clock())
+    return Response(
+        answer.body,
+        media_type="text/plain; charset=utf-8",
+        headers={"Last-Modified": answer.last_modified, "Cache-Control": answer.cache_control},
+    )
+
+
+@post(_HIT_PATH, operation_id="post-event-hit", tags=["Event"], status_code=204)
+async def post_event_hit(request: Request[Any, Any, State]) -> Response[None]:
+    """Record a load, unload or custom event; silent drops answer 204 too."""
+    body = await request.body()
+    if len(body) > MAX_HIT_BYTES:
+        raise PayloadTooLarge
+    headers = _header_map(request.scope["headers"])
+    peer = request.client.host if request.client else None
+    await _hit(_services(request), body, headers, peer)
+    return Response(None, status_code=204)
+
+
+route_handlers = [get_event_ping, post_event_hit]
+
+
+# --- the lean path -----------------------------------------------------------------------------
+
+
+def _header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    # First occurrence wins, like Go's Header.Get; ASGI names arrive lower-cased.
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1")
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+    return headers
+
+
+async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
+    """Return the body, None if the client went away; raise 413 past MAX_HIT_BYTES."""
+    if declared is not None and declared.isdigit() and int(declared) > MAX_HIT_BYTES:
+        raise PayloadTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_HIT_BYTES:
+            raise PayloadTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers or []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"error": {"code": status, "message": message}}, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"access-control-expose-headers", b"X-Api-Commit"),
+        *(extra or []),
+    ]
+    await _send(send, status, body, headers)
+
+
+class EventsFastPath:
+    """ASGI layer answering /api/event/ping and /api/event/hit before Litestar; the rest passes through."""
+
+    def __init__(self, app: Litestar) -> None:
+        # The Litestar app: everything else goes to it, and its `state.services` exists once the lifespan ran.
+        self.app = app
+
+    async def __call__(self, scope: LitestarScope, receive: LitestarReceive, send: LitestarSend) -> None:
+        raw = cast("Scope", scope)
+        path = raw.get("path") if raw["type"] == "http" else None
+        if path == _HIT_PATH:
+            await self._dispatch(raw, cast("Receive", receive), cast("Send", send), "POST", self._hit)
+        elif path == _PING_PATH:
+            await self._dispatch(raw, cast("Receive", receive), cast("Send", send), "GET", self._ping)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, method: str, handler: _Handler) -> None:
+        if scope["method"] != method:
+            await self._wrong_method(scope, send, method)
+            return
+        try:
+            await handler(scope, receive, send)
+        except MedamaError as exc:
+            await _send_error(send, exc.status_code, exc.detail)
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            await _send_error(send, 500, _INTERNAL)
+
+    async def _wrong_method(self, scope: Scope, send: Send, allowed: str) -> None:
+        if scope["method"] == "OPTIONS":
+            # OPTIONS without a CORS preflight header (preflights end in the edge middleware).
+            await _send(send, 204, headers=[(b"access-control-allow-methods", allowed.encode())])
+            return
+        await _send_error(send, 405, "method not allowed", [(b"allow", allowed.encode())])
+
+    def _services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
+
+    async def _ping(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _header_map(scope["headers"])
+        answer = answer_ping(headers.get("if-modified-since"), self._services().clock())
+        await _send(
+            send,
+            200,
+            answer.body.encode(),
+            [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", b"1"),
+                (b"last-modified", answer.last_modified.encode("latin-1")),
+                (b"cache-control", answer.cache_control.encode()),
+            ],
+        )
+
+    async def _hit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _header_map(scope["headers"])
+        body = await _read_body(receive, headers.get("content-length"))
+        if body is None:
+            return
+        client = scope.get("client")
+        await _hit(self._services(), body, headers, client[0] if client else None)
+        await _send(send, 204)
+
+
+def with_fast_path(app: Litestar) -> LitestarASGIApp:
+    """Wrap the app so the event endpoints skip the framework's per-request machinery."""
+    return EventsFastPath(app)

@@ -1,0 +1,43 @@
+"""One hit from body to disk: decode, run the pipeline, hand the outcome to the group-commit writer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.errors import BadRequest, UnsupportedMediaType
+from medama_py.ingest.hit import decode_hit
+from medama_py.ingest.pipeline import NewDuration, NewEvents, NewView, process
+
+if TYPE_CHECKING:
+    from medama_py.ingest.pipeline import HitContext, IngestDeps, Outcome
+    from medama_py.storage.writer import HitWriter
+
+__all__ = ["HIT_MEDIA_TYPES", "check_hit_content_type", "record_hit"]
+
+# Real trackers send text/plain (fetch no-cors, sendBeacon); JSON clients send application/json (S2).
+HIT_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
+
+
+def check_hit_content_type(content_type: str | None) -> None:
+    """Raise 400 for a missing Content-Type and 415 for one other than JSON or plain text."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if not media_type:
+        raise BadRequest("parse media type: mime: no media type")
+    if media_type not in HIT_MEDIA_TYPES:
+        raise UnsupportedMediaType(f"decode request: unexpected Content-Type: {media_type}")
+
+
+async def record_hit(body: bytes, ctx: HitContext, deps: IngestDeps, writer: HitWriter) -> Outcome:
+    """Decode and process one hit; return once its writes are committed (or it was dropped).
+
+    Raises:
+        MedamaError: the 400/404 answers of the pipeline and the payload decoder.
+    """
+    outcome = process(decode_hit(body), ctx, deps)
+    if isinstance(outcome, NewView):
+        await writer.add_view(outcome.view, outcome.events)
+    elif isinstance(outcome, NewDuration):
+        await writer.set_duration(outcome.bid, outcome.duration_ms)
+    elif isinstance(outcome, NewEvents):
+        await writer.add_events(outcome.events)
+    return outcome
