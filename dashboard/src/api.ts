@@ -1,0 +1,120 @@
+// The only way the dashboard talks to the server: same-origin JSON calls under /api.
+import { clearLoggedIn } from './auth';
+import { getLocation, navigate } from './router';
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Thrown after a 401 once the app has already moved to the login page. */
+export class Redirected extends ApiError {}
+
+export interface CallOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Let the caller handle 401 (the login page does) instead of redirecting. */
+  allow401?: boolean;
+}
+
+const VERSION_KEY = 'medama-version';
+
+/** A new server build means new assets: reload once so the page matches the API. */
+function checkVersion(response: Response): void {
+  const commit = response.headers.get('X-API-Commit');
+  if (!commit) return;
+  try {
+    const seen = window.localStorage.getItem(VERSION_KEY);
+    window.localStorage.setItem(VERSION_KEY, commit);
+    if (seen !== null && seen !== commit) window.location.reload();
+  } catch {
+    // No storage, no reload check.
+  }
+}
+
+export function loginPath(): string {
+  const { path, href } = getLocation();
+  if (path === '/' || path === '/login' || path === '/logout') return '/login';
+  return `/login?redirect=${encodeURIComponent(href)}`;
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { error?: { message?: string } };
+    if (body.error?.message) return body.error.message;
+  } catch {
+    // Not JSON: fall back to the status text.
+  }
+  return response.statusText || `HTTP ${response.status}`;
+}
+
+export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  const response = await fetch(`/api${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  checkVersion(response);
+  if (response.status === 401 && !options.allow401) {
+    clearLoggedIn();
+    navigate(loginPath(), { replace: true });
+    throw new Redirected(401, await errorMessage(response));
+  }
+  if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const get = <T>(path: string, options?: CallOptions): Promise<T> => call<T>('GET', path, options);
+
+// ---- response shapes (api.md §5, stats.md §5–8) ----
+
+export interface User {
+  username: string;
+  settings: { language: string };
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface Website {
+  hostname: string;
+  summary?: { visitors: number };
+}
+
+export interface TenantSettings {
+  script_type: string[];
+  blockAbusiveIPs: boolean;
+  blockTorExitNodes: boolean;
+  blockedIPs: string[];
+}
+
+export interface Usage {
+  cpu: { usage: number; cores: number; threads: number };
+  memory: { used: number; total: number };
+  disk: { used: number; total: number };
+}
+
+export interface Totals {
+  visitors: number;
+  pageviews: number;
+  bounce_percentage: number;
+  duration: number;
+}
+
+export interface Bucket extends Totals {
+  date: string;
+}
+
+export interface Summary {
+  current: Totals;
+  previous?: Totals;
+  interval?: Bucket[];
+}
+
+/** One row of any list endpoint; which keys exist depends on the dataset. */
+export type Row = Record<string, string | number | null | undefined>;

@@ -1,0 +1,99 @@
+// Account: change the username and the password.
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, get, type User } from '../api';
+import { DEFAULT_PASSWORD, setUsesDefaultPassword, useDefaultPassword } from '../auth';
+import { ErrorPage } from '../components/layout';
+import { Card, Field, Loader, PasswordInput, toast } from '../components/ui';
+import { useData } from '../data';
+
+export function AccountSettings(): JSX.Element {
+  const user = useData('user', (signal) => get<User>('/user', { signal }));
+  const usesDefault = useDefaultPassword();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<{ username?: string; password?: string }>({});
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    if (user.data) setUsername(user.data.username);
+  }, [user.data]);
+
+  if (user.error) return <ErrorPage status={user.error.status} message={user.error.message} />;
+  if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
+  if (!user.data) return <Loader />;
+
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const name = username.trim();
+    const found: typeof errors = {};
+    if (name.length < 3 || name.length > 36) found.username = 'Use 3 to 36 characters.';
+    if (password && (password.length < 5 || password.length > 128)) found.password = 'Use 5 to 128 characters.';
+    else if (password === DEFAULT_PASSWORD) found.password = 'Choose a password other than the default one.';
+    setErrors(found);
+    if (found.username || found.password) return;
+    setBusy(true);
+    try {
+      const body: Record<string, unknown> = { username: name, settings: { language: 'en' } };
+      if (password) body.password = password;
+      await call<User>('PATCH', '/user', { body });
+      if (password) setUsesDefaultPassword(false);
+      setPassword('');
+      toast('Saved', 'Your account details are updated.');
+      user.reload();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) setErrors({ username: 'That username is already taken.' });
+      else if (err instanceof ApiError && err.status === 400) setErrors({ username: err.message });
+      else if (err instanceof ApiError && err.status !== 401) setFailure(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Card
+        title="Account details"
+        description="Change the name and password you log in with."
+        footer={
+          <button type="submit" class="button button-primary" disabled={busy}>
+            Save
+          </button>
+        }
+      >
+        {usesDefault && (
+          <div class="alert alert-warning" role="note">
+            You are using the default password. Choose a new one below.
+          </div>
+        )}
+        <Field label="Username" hint="3 to 36 characters." error={errors.username}>
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              name="username"
+              value={username}
+              onInput={(e) => setUsername(e.currentTarget.value)}
+              autocomplete="username"
+              aria-describedby={describedBy}
+              aria-invalid={invalid || undefined}
+            />
+          )}
+        </Field>
+        <Field label="New password" hint="Leave empty to keep the current password." error={errors.password}>
+          {({ id, describedBy, invalid }) => (
+            <PasswordInput
+              id={id}
+              value={password}
+              onInput={setPassword}
+              placeholder="New password"
+              autocomplete="new-password"
+              describedBy={describedBy}
+              invalid={invalid}
+            />
+          )}
+        </Field>
+      </Card>
+    </form>
+  );
+}

@@ -1,0 +1,53 @@
+// Settings: a side menu and one section per page.
+import type { JSX } from 'preact';
+import { PageHead } from '../components/layout';
+import { useTitle } from '../data';
+import { Link } from '../router';
+import { AccountSettings } from './account';
+import { SpamSettings } from './spam';
+import { TrackerSettings } from './tracker';
+import { UsageSettings } from './usage';
+import { WebsiteSettings } from './websites';
+
+export const SETTINGS_SECTIONS = [
+  { key: 'account', label: 'Account', title: 'Account Settings | Medama' },
+  { key: 'websites', label: 'Websites', title: 'Website Settings | Medama' },
+  { key: 'tracker', label: 'Tracker', title: 'Tracker Settings | Medama' },
+  { key: 'spam', label: 'Spam', title: 'Spam Settings | Medama' },
+  { key: 'usage', label: 'Usage', title: 'Usage Settings | Medama' },
+];
+
+const PAGES: Record<string, () => JSX.Element> = {
+  account: AccountSettings,
+  websites: WebsiteSettings,
+  tracker: TrackerSettings,
+  spam: SpamSettings,
+  usage: UsageSettings,
+};
+
+export function SettingsPage({ section }: { section: string }): JSX.Element {
+  const info = SETTINGS_SECTIONS.find((s) => s.key === section) ?? SETTINGS_SECTIONS[0];
+  useTitle(info.title);
+  const Page = PAGES[info.key];
+  return (
+    <div class="page-width">
+      <PageHead title="Settings" />
+      <div class="settings-layout">
+        <nav class="settings-nav" aria-label="Settings">
+          <ul>
+            {SETTINGS_SECTIONS.map((s) => (
+              <li key={s.key}>
+                <Link href={`/settings/${s.key}`} aria-current={s.key === info.key ? 'page' : undefined}>
+                  {s.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="settings-content">
+          <Page key={info.key} />
+        </div>
+      </div>
+    </div>
+  );
+}

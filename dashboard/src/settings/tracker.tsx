@@ -1,0 +1,110 @@
+// Tracker: which script variant /script.js serves, and the snippet to paste.
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, get, type TenantSettings } from '../api';
+import { ErrorPage } from '../components/layout';
+import { Card, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
+import { useData } from '../data';
+
+const FEATURES = [
+  {
+    key: 'click-events',
+    label: 'Click events',
+    help: 'Record clicks on elements you tag with data-m:click="name=value" as custom properties.',
+  },
+  {
+    key: 'page-events',
+    label: 'Page view events',
+    help: 'Attach custom properties to every page view from elements tagged data-m:load="name=value".',
+  },
+];
+
+export function TrackerSettings(): JSX.Element {
+  const settings = useData('tenant-settings', (signal) => get<TenantSettings>('/tenant/settings', { signal }));
+  const [enabled, setEnabled] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    if (settings.data) setEnabled(settings.data.script_type.filter((t) => t !== 'default'));
+  }, [settings.data]);
+
+  if (settings.error) return <ErrorPage status={settings.error.status} message={settings.error.message} />;
+  if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
+  if (!settings.data) return <Loader />;
+
+  const toggle = (key: string, on: boolean): void =>
+    setEnabled((list) => (on ? [...list.filter((k) => k !== key), key] : list.filter((k) => k !== key)));
+
+  const save = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      const ordered = FEATURES.map((f) => f.key).filter((k) => enabled.includes(k));
+      await call<TenantSettings>('PATCH', '/tenant/settings', { body: { script_type: ['default', ...ordered] } });
+      toast('Saved', 'The tracker at /script.js now uses these features.');
+      settings.reload();
+    } catch (err) {
+      if (err instanceof ApiError && err.status !== 401) setFailure(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="stack">
+      <form onSubmit={save}>
+        <Card
+          title="Tracker features"
+          description="Choose what the tracker script records. Page views are always counted."
+          footer={
+            <button type="submit" class="button button-primary" disabled={busy}>
+              Save
+            </button>
+          }
+        >
+          <fieldset class="checks">
+            <legend class="visually-hidden">Tracker features</legend>
+            <label class="check">
+              <input type="checkbox" checked disabled aria-describedby="feature-default" />
+              <span>
+                <strong>Page views</strong>
+                <span id="feature-default" class="field-hint">
+                  Counts visitors, page views, time on page, referrers and UTM tags. Always on.
+                </span>
+              </span>
+            </label>
+            {FEATURES.map((f) => (
+              <label class="check" key={f.key}>
+                <input
+                  type="checkbox"
+                  name={f.key}
+                  checked={enabled.includes(f.key)}
+                  onChange={(e) => toggle(f.key, e.currentTarget.checked)}
+                  aria-describedby={`feature-${f.key}`}
+                />
+                <span>
+                  <strong>{f.label}</strong>
+                  <span id={`feature-${f.key}`} class="field-hint">
+                    {f.help}
+                  </span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        </Card>
+      </form>
+      <Card
+        title="Tracker code"
+        description={
+          <>
+            Paste this into the <code>&lt;head&gt;</code> of every page you want to count. It is the same for all your
+            websites.
+          </>
+        }
+      >
+        <CopyCode code={trackerSnippet()} label="tracker snippet" />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+// The stats page of one website: totals, chart, filters, then either the summary cards or
+// the full table of one dataset (/:hostname/:dataset).
+import type { JSX } from 'preact';
+import { get, type Summary, type Website } from '../api';
+import { ErrorPage } from '../components/layout';
+import { CopyCode, trackerSnippet } from '../components/ui';
+import { useData, useTitle } from '../data';
+import { PeriodError } from '../dates';
+import { navigate, useLocation } from '../router';
+import { TimeChart } from './chart';
+import { ChartTypeToggle, DateRangePicker, IntervalPicker } from './controls';
+import { dataset } from './datasets';
+import { FilterBar } from './filter-bar';
+import { FullTable } from './full-table';
+import { StatBoxes } from './stat-boxes';
+import { SummaryCards } from './summary-cards';
+import { readView, type StatsView, summaryUrl } from './view';
+
+function SiteSwitcher({ hostname }: { hostname: string }): JSX.Element {
+  const sites = useData('websites', (signal) => get<Website[]>('/websites', { signal }));
+  const names = (sites.data ?? []).map((s) => s.hostname);
+  if (!names.includes(hostname)) names.unshift(hostname);
+  return (
+    <label class="site-switcher">
+      <span class="visually-hidden">Website</span>
+      <select class="select select-title" value={hostname} onChange={(e) => navigate(`/${e.currentTarget.value}`)}>
+        {names.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function NoVisits({ view }: { view: StatsView }): JSX.Element {
+  return (
+    <div class="callout" role="note">
+      <strong>No visits recorded in this period.</strong>
+      <p>
+        If you have just added <code>{view.hostname}</code>, paste the tracker into the <code>&lt;head&gt;</code> of its
+        pages. Visits appear here a few seconds later.
+      </p>
+      <CopyCode code={trackerSnippet()} label="tracker snippet" />
+    </div>
+  );
+}
+
+function Stats({ view, datasetKey }: { view: StatsView; datasetKey?: string }): JSX.Element {
+  const url = summaryUrl(view);
+  const summary = useData(url, (signal) => get<Summary>(url, { signal }));
+  if (summary.error) return <ErrorPage status={summary.error.status} message={summary.error.message} />;
+
+  const data = summary.data;
+  const empty = data !== undefined && !summary.loading && data.current.pageviews === 0 && view.filters.length === 0;
+
+  return (
+    <div class="page-width stats-page">
+      <div class="stats-head">
+        <h1 class="visually-hidden">Dashboard of {view.hostname}</h1>
+        <SiteSwitcher hostname={view.hostname} />
+        <div class="stats-controls">
+          <DateRangePicker range={view.range} />
+        </div>
+      </div>
+      <StatBoxes summary={data} selected={view.stat} period={view.range.period} />
+      <section class="card chart-card" aria-label="Chart">
+        <div class="chart-toolbar">
+          <FilterBar filters={view.filters} />
+          <div class="chart-options">
+            <IntervalPicker range={view.range} interval={view.interval} />
+            <ChartTypeToggle type={view.chartType} />
+          </div>
+        </div>
+        {data?.interval ? (
+          <TimeChart buckets={data.interval} stat={view.stat} type={view.chartType} interval={view.interval} range={view.range} />
+        ) : (
+          <div class="chart-placeholder" aria-hidden="true" />
+        )}
+      </section>
+      {empty && <NoVisits view={view} />}
+      {datasetKey ? <FullTable view={view} ds={dataset(datasetKey)} /> : <SummaryCards view={view} />}
+    </div>
+  );
+}
+
+export function StatsPage({ hostname, dataset: datasetKey }: { hostname: string; dataset?: string }): JSX.Element {
+  useTitle('Dashboard | Medama');
+  const { search } = useLocation();
+  const view = readView(hostname, search);
+  if (view instanceof PeriodError) return <ErrorPage status={400} message={view.message} />;
+  return <Stats view={view} datasetKey={datasetKey} />;
+}
