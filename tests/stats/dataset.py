@@ -24,6 +24,7 @@ T = TypeVar("T")
 SITES = {"example.com": 18_000, "docs.example.com": 7_000, "shop.example.org": 4_000}
 EMPTY_SITE = "empty.example.net"
 YEAR_START = datetime(2024, 1, 1, tzinfo=UTC)
+BURST_START = (30 * 24 + 22) * 3600  # 2024-01-31T22:00:00Z, in seconds from YEAR_START
 
 # Referrer host → group, as ingestion would store them ('' = no group, '' host = direct).
 REFERRERS = [
@@ -241,8 +242,12 @@ def generate(seed: int = 1) -> tuple[list[View], list[Event]]:
         number = 0
         site_views: list[View] = []
         while len(site_views) < target:
-            # More traffic on weekdays and in the second half of the year; all within 2024 (UTC).
-            when = YEAR_START + timedelta(seconds=int(rng.triangular(0, 366 * 86400 - 4000, 300 * 86400)))
+            # Traffic grows through the year (all within 2024, UTC), with a burst around the night of
+            # 31 January so minute and hour series have rows on both sides of a month boundary.
+            offset = rng.triangular(0, 366 * 86400 - 4000, 300 * 86400)
+            if number % 25 == 0:
+                offset = BURST_START + rng.uniform(0, 4 * 3600)
+            when = YEAR_START + timedelta(seconds=int(offset))
             new_views, new_events = _visit(rng, site, number, when)
             site_views.extend(new_views)
             events.extend(new_events)
