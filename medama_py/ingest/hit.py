@@ -56,4 +56,7 @@ def decode_hit(body: bytes) -> Hit:
         hit: Hit = _decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"decode request: {exc}") from None
+    except UnicodeDecodeError:
+        # msgspec decodes strings lazily and reports bad UTF-8 this way, not as a DecodeError.
+        raise BadRequest("decode request: invalid UTF-8 in body") from None
     return hit

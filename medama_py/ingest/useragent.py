@@ -181,6 +181,9 @@ def _parse(ua: str) -> UserAgent:
     browser = _BROWSERS.get(family) or _first_token(ua, _BROWSER_TOKENS)
     os_family = result.os.family if result.os else ""
     os_name = _OSES.get(os_family) or _first_token(ua, _OS_TOKENS)
+    if browser == "Opera Mini" and "OPiOS" in ua:
+        # ua-parser calls Opera for iOS "Opera Mini"; Medama's OPiOS token names it Opera.
+        browser = "Opera"
     if browser == "Safari" and os_name == "Android":
         # Android's stock WebKit browser also carries `Safari`; Medama names it by the OS.
         browser = "Android Browser"

@@ -1,0 +1,136 @@
+"""The group-commit HitWriter on a real DuckDB file: batching, ordering, durability on stop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+import pytest
+
+from medama_py.ingest.pipeline import EventRows, ViewRow
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.writer import HitWriter
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
+
+
+def make_view(bid: str, **overrides: object) -> ViewRow:
+    view = ViewRow(bid=bid, hostname="example.com", pathname="/", date_created=NOW)
+    for name, value in overrides.items():
+        setattr(view, name, value)
+    return view
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AnalyticsStore:
+    store = AnalyticsStore(str(tmp_path / "analytics.db"))
+    store.open()
+    return store
+
+
+@pytest.fixture
+async def writer(store: AnalyticsStore) -> AsyncIterator[HitWriter]:
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1)
+    await writer.start()
+    yield writer
+    await writer.stop()
+    store.close()
+
+
+async def test_views_are_committed_in_batches(store: AnalyticsStore, writer: HitWriter) -> None:
+    await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(500)))
+    assert 10 <= writer.batches_committed < 500
+    count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+    assert count == (500,)
+
+
+async def test_every_column_is_stored(store: AnalyticsStore, writer: HitWriter) -> None:
+    view = make_view(
+        "bid-1",
+        pathname="/x",
+        is_unique_user=True,
+        referrer_host="www.google.com",
+        referrer_group="Google",
+        country="Türkiye",
+        language_base="English",
+        language_dialect="British English",
+        ua_browser="Firefox",
+        ua_os="Linux",
+        ua_device_type="Desktop",
+        utm_source="ü",
+        utm_medium="m",
+        utm_campaign="c",
+    )
+    await writer.add_view(view, EventRows("event_x", "example.com", "bid-1", (("k", "v"), ("n", "1")), NOW))
+    rows = await store.read(lambda cur: cur.execute("SELECT * FROM views").fetchall())
+    assert rows == [
+        ("bid-1", "example.com", "/x", True, False, "www.google.com", "Google", "Türkiye", "English",
+         "British English", "Firefox", "Linux", "Desktop", "ü", "m", "c", None, NOW),
+    ]  # fmt: skip
+    events = await store.read(lambda cur: cur.execute("SELECT * FROM events ORDER BY name").fetchall())
+    assert events == [
+        ("event_x", "example.com", "k", "v", NOW, "bid-1"),
+        ("event_x", "example.com", "n", "1", NOW, "bid-1"),
+    ]
+
+
+async def test_duration_updates_every_view_with_the_bid_and_last_wins(store: AnalyticsStore, writer: HitWriter) -> None:
+    await writer.add_view(make_view("same"))
+    await writer.add_view(make_view("same"))
+    await asyncio.gather(writer.set_duration("same", 10), writer.set_duration("same", 20))
+    await writer.set_duration("unknown-bid", 5)  # a silent no-op
+    rows = await store.read(lambda cur: cur.execute("SELECT duration_ms FROM views").fetchall())
+    assert rows == [(20,), (20,)]
+
+
+async def test_load_and_unload_in_one_batch_apply_in_order(store: AnalyticsStore, writer: HitWriter) -> None:
+    await asyncio.gather(writer.add_view(make_view("b")), writer.set_duration("b", 7))
+    rows = await store.read(lambda cur: cur.execute("SELECT duration_ms FROM views").fetchall())
+    assert rows == [(7,)]
+
+
+async def test_custom_events(store: AnalyticsStore, writer: HitWriter) -> None:
+    await writer.add_events(EventRows("event_y", "example.com", "", (("click", "true"),), NOW))
+    rows = await store.read(lambda cur: cur.execute("SELECT batch_id, bid, name, value FROM events").fetchall())
+    assert rows == [("event_y", "", "click", "true")]
+
+
+async def test_a_failing_item_fails_alone(store: AnalyticsStore, writer: HitWriter) -> None:
+    bad = make_view("bad", ua_browser=None)  # violates NOT NULL
+    results = await asyncio.gather(
+        writer.add_view(make_view("good1")), writer.add_view(bad), writer.add_view(make_view("good2")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert results[0] is None
+    assert isinstance(results[1], duckdb.Error)
+    assert results[2] is None
+    rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
+    assert rows == [("good1",), ("good2",)]
+
+
+async def test_stop_flushes_pending_and_refuses_new_work(tmp_path: Path) -> None:
+    store = AnalyticsStore(str(tmp_path / "a.db"))
+    store.open()
+    writer = HitWriter(store, max_batch=10_000, max_delay_ms=10_000)  # nothing closes a batch but stop()
+    await writer.start()
+    pending = [asyncio.ensure_future(writer.add_view(make_view(f"b{i}"))) for i in range(100)]
+    await asyncio.sleep(0)
+    await writer.stop()
+    await asyncio.gather(*pending)
+    with pytest.raises(RuntimeError):
+        await writer.add_view(make_view("late"))
+    store.close()
+    with duckdb.connect(str(tmp_path / "a.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM views").fetchone() == (100,)
+
+
+def test_rejects_nonsense_tuning(store: AnalyticsStore) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        HitWriter(store, max_batch=0)
+    store.close()
