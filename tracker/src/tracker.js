@@ -52,7 +52,8 @@
 	if (!script || !navigator.sendBeacon) return;
 
 	var loc = location;
-	var hashMode = script.getAttribute('data-hash');
+	// Any data-hash turns hash mode on, a bare one too (Medama needs a non-empty value).
+	var hashMode = script.hasAttribute('data-hash');
 	var apiHost = script.getAttribute('data-api');
 	// data-api is "host[:port][/path]" on the page's scheme (a scheme-relative URL); otherwise
 	// the API sits beside the script: https://stats.example/script.js -> https://stats.example/api/
