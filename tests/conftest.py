@@ -25,5 +25,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
 @pytest.fixture
 def admin(server: Server) -> Iterator[httpx.Client]:
     """A client logged in as the default admin."""
-    with logged_in_client(server) as client:
+    # logged_in_client has already sent a request, so the client is open: close it, don't re-enter it.
+    client = logged_in_client(server)
+    try:
         yield client
+    finally:
+        client.close()
