@@ -11,7 +11,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from medama_py.api import auth, events, openapi_route, settings, static, users, websites
+from medama_py.api import auth, events, openapi_route, settings, static, stats, users, websites
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.ids import new_typeid
@@ -94,6 +94,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
             *users.route_handlers,
             *settings.route_handlers,
             *websites.route_handlers,
+            *stats.route_handlers,
             *openapi_route.route_handlers,
             *static.route_handlers,
         ],
