@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from medama_py.api.stats import document_stats_parameters
+
 if TYPE_CHECKING:
     from litestar import Litestar
 
@@ -78,7 +80,7 @@ def build_openapi(app: Litestar) -> dict[str, Any]:
 
 
 # Later features add their own document hooks here (e.g. deepObject filter parameters of the stats API).
-_HOOKS: list[Any] = []
+_HOOKS: list[Any] = [document_stats_parameters]
 
 
 def render_openapi_yaml(app: Litestar) -> str:
