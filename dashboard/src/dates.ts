@@ -184,7 +184,6 @@ const formats = {
   weekdayDay: fmt({ weekday: 'short', month: 'short', day: 'numeric' }),
   day: fmt({ month: 'short', day: 'numeric' }),
   month: fmt({ month: 'short', year: 'numeric' }),
-  monthUtc: fmt({ month: 'short', year: 'numeric', timeZone: 'UTC' }),
   monthLongUtc: fmt({ month: 'long', year: 'numeric', timeZone: 'UTC' }),
   hourHeading: fmt({ month: 'short', day: 'numeric', year: 'numeric', hour: 'numeric', minute: '2-digit' }),
   fullDay: fmt({ weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }),
@@ -204,8 +203,8 @@ export function tickFormatter(interval: Interval, range: Range): (d: Date) => st
     case 'week':
       return formats.day;
     case 'month':
-      // Month buckets start at a UTC month boundary on the server.
-      return formats.monthUtc;
+      // The chart places month ticks at local month starts.
+      return formats.month;
   }
 }
 
@@ -220,6 +219,7 @@ export function bucketHeading(interval: Interval, d: Date): string {
     case 'week':
       return `Week of ${formats.longDay(d)}`;
     case 'month':
+      // Month buckets start at a UTC month boundary on the server.
       return `Month of ${formats.monthLongUtc(d)}`;
   }
 }

@@ -40,6 +40,29 @@ function yIncrements(stat: StatInfo): number[] {
   return steps;
 }
 
+const MIN = 60;
+const HR = 3600;
+const DY = 86400;
+
+/** x tick steps that land on bucket starts, so a label never repeats within one bucket. */
+function xIncrements(interval: Interval): number[] {
+  const days = [DY, 2 * DY, 3 * DY, 7 * DY, 14 * DY];
+  // uPlot treats multiples of 30 days as calendar months.
+  const months = [30 * DY, 60 * DY, 90 * DY, 180 * DY, 365 * DY];
+  switch (interval) {
+    case 'minute':
+      return [MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, HR, 2 * HR, 3 * HR, 6 * HR, 12 * HR, ...days];
+    case 'hour':
+      return [HR, 2 * HR, 3 * HR, 4 * HR, 6 * HR, 12 * HR, ...days, ...months];
+    case 'day':
+      return [...days, ...months];
+    case 'week':
+      return [7 * DY, 14 * DY, 28 * DY, 56 * DY, ...months];
+    case 'month':
+      return months;
+  }
+}
+
 function tooltipPlugin(stat: StatInfo, interval: Interval): uPlot.Plugin {
   let tip: HTMLDivElement;
   return {
@@ -102,7 +125,15 @@ function options(props: ChartProps, width: number, height: number): uPlot.Option
       y: false,
     },
     scales: {
-      x: { time: true },
+      // Half a bucket of room on each side keeps edge bars and labels whole.
+      x: {
+        time: true,
+        range: (u, min, max) => {
+          const xs = u.data[0];
+          const step = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 1800;
+          return [min - step, max + step];
+        },
+      },
       y: {
         range: (_u, _min, max) => {
           const top = max > 0 ? max : stat.key === 'bounces' ? 1 : stat.key === 'duration' ? 60_000 : 4;
@@ -116,7 +147,8 @@ function options(props: ChartProps, width: number, height: number): uPlot.Option
         font: '12px system-ui, sans-serif',
         grid: { show: false },
         ticks: { show: false },
-        space: 64,
+        incrs: xIncrements(interval),
+        space: Math.max(56, ticks(range.start).length * 7 + 16),
         values: (_u, splits) => splits.map((s) => ticks(new Date(s * 1000))),
       },
       {

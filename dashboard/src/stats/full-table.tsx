@@ -146,7 +146,8 @@ export function FullTable({ view, ds }: { view: StatsView; ds: Dataset }): JSX.E
                   const label = displayName(ds, name);
                   return (
                     <tr key={name}>
-                      <th scope="row" class="name-cell">
+                      <th scope="row">
+                        <div class="name-cell">
                         <button
                           type="button"
                           class="link-button"
@@ -157,6 +158,7 @@ export function FullTable({ view, ds }: { view: StatsView; ds: Dataset }): JSX.E
                           {label}
                         </button>
                         <ExternalLink ds={ds} name={name} />
+                        </div>
                       </th>
                       {ds.columns.map((c) => (
                         <td key={c.field} class="num" data-field={c.field} data-value={String(row[c.field] ?? '')}>

@@ -23,6 +23,9 @@ function SiteSwitcher({ hostname }: { hostname: string }): JSX.Element {
   return (
     <label class="site-switcher">
       <span class="visually-hidden">Website</span>
+      <span class="site-switcher-size" aria-hidden="true">
+        {hostname}
+      </span>
       <select class="select select-title" value={hostname} onChange={(e) => navigate(`/${e.currentTarget.value}`)}>
         {names.map((n) => (
           <option key={n} value={n}>
