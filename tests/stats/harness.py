@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -20,7 +20,7 @@ def params(endpoint: str, query: str, hostname: str = "example.com") -> StatsPar
     return parse_params(parse_qsl(query, keep_blank_values=True), hostname, accepts=REPORTS[endpoint].accepts)
 
 
-def run(cur: duckdb.DuckDBPyConnection, endpoint: str, query: str = "", hostname: str = "example.com") -> object:
+def run(cur: duckdb.DuckDBPyConnection, endpoint: str, query: str = "", hostname: str = "example.com") -> Any:
     """The report's result decoded back into plain JSON values (dicts, lists, numbers, None for NaN)."""
     result = REPORTS[endpoint].run(cur, params(endpoint, query, hostname))
     return msgspec.json.decode(msgspec.json.encode(result))
