@@ -44,8 +44,9 @@ PROPERTIES: Final = frozenset({"limit", "offset"})
 MAX_BUCKETS: Final = 100_000
 MAX_LIST_VALUES: Final = 200
 
+# A space before the offset is read as "+": an unencoded "+05:30" in a query string arrives as " 05:30".
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:([Zz])|([+ -])(\d{2}):(\d{2}))",
     re.ASCII,
 )
 _INTEGER = re.compile(r"[+-]?\d{1,9}", re.ASCII)
