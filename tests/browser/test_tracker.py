@@ -45,10 +45,15 @@ class Beacons:
     """
 
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    pending: set[Request] = field(default_factory=set)
 
     def record(self, request: Request) -> None:
         if "/event/" in request.url:
             self.requests.append((request.method, request.url, request.post_data))
+            self.pending.add(request)
+
+    def settle(self, request: Request) -> None:
+        self.pending.discard(request)
 
     def hits(self, event: str) -> list[dict[str, Any]]:
         """The decoded POST bodies whose `e` is `event`."""
@@ -68,7 +73,14 @@ class Beacons:
 def record_beacons(context: BrowserContext) -> Beacons:
     beacons = Beacons()
     context.on("request", beacons.record)
+    context.on("requestfinished", beacons.settle)
+    context.on("requestfailed", beacons.settle)
     return beacons
+
+
+def wait_for_server(page: Page, beacons: Beacons) -> None:
+    """Wait until the server has answered every beacon; it answers a hit once the hit is stored."""
+    wait_until(page, lambda: not beacons.pending, "the server to answer every beacon")
 
 
 def wait_until(page: Page, condition: Callable[[], object], what: str, timeout: float = 10) -> None:
@@ -198,6 +210,7 @@ def test_same_day_views_new_page_and_durations(
     assert page_errors == []
 
     # The stats API shows exactly these page views.
+    wait_for_server(page, beacons)
     summary = stats(admin_client, "summary")["current"]
     assert (summary["visitors"], summary["pageviews"]) == (1, 5)
     pages = {row["path"]: (row["visitors"], row["pageviews"]) for row in stats(admin_client, "pages")}
@@ -227,6 +240,7 @@ def test_readme_snippet_counts_a_visit(
     page.goto(static_site.url("/pricing?utm_source=newsletter"))
     wait_until(page, lambda: beacons.loads, "the load beacon")
 
+    wait_for_server(page, beacons)
     summary = stats(admin_client, "summary")["current"]
     assert (summary["visitors"], summary["pageviews"]) == (1, 1)
     assert [row["path"] for row in stats(admin_client, "pages")] == ["/pricing"]
@@ -249,6 +263,7 @@ def test_data_api_sends_to_another_host(
 
     assert {url.split("/api/")[0] for _, url, _ in beacons.requests} == {server.base_url}
     assert not [path for path in static_site.requested if "/event/" in path]
+    wait_for_server(page, beacons)
     assert stats(admin_client, "summary")["current"]["pageviews"] == 1
 
 
