@@ -195,8 +195,9 @@ export function tickFormatter(interval: Interval, range: Range): (d: Date) => st
   switch (interval) {
     case 'minute':
     case 'hour':
+      // Over several days, midnight ticks name the day and the others the time.
       return range.end.getTime() - range.start.getTime() > 1.5 * DAY
-        ? (d) => `${formats.day(d)} ${formats.time(d)}`
+        ? (d) => (d.getHours() === 0 && d.getMinutes() === 0 ? formats.day(d) : formats.time(d))
         : formats.time;
     case 'day':
       return range.end.getTime() - range.start.getTime() <= 8 * DAY ? formats.weekdayDay : formats.day;

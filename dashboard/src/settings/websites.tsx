@@ -124,7 +124,7 @@ function RenameWebsite({ hostname, existing, onRenamed }: { hostname: string; ex
     <form onSubmit={submit} noValidate>
       <Card
         title="Rename website"
-        description="Use this when the site moves to a new domain. Its existing analytics keep counting under the new name; update the tracker's page too."
+        description="Use this when the site moves to a new domain. Its analytics move with it."
         footer={
           <button type="submit" class="button button-primary" disabled={busy || !hostname || value.trim() === hostname}>
             Save

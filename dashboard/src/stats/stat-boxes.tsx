@@ -29,6 +29,8 @@ function describeChange(stat: StatInfo, current: number, previous: number | unde
   if (diff === 0 || (stat.key !== 'bounces' && previous === 0 && current === 0)) {
     return { text: stat.key === 'bounces' ? '0 pts' : '0%', tone: 'flat', sentence: `No change since ${since}.` };
   }
+  // Growth from nothing has no percentage.
+  if (stat.key !== 'bounces' && previous === 0) text = 'New';
   const amount = stat.key === 'bounces' ? formatPercent(Math.abs(diff)) : stat.format(Math.abs(diff));
   const good = stat.key === 'bounces' ? diff < 0 : diff > 0;
   return {
