@@ -1,0 +1,47 @@
+"""API tests run against the real `medama start` subprocess (tests/support/server.py)."""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import closing
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.api.helpers import login
+from tests.support.server import running_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tests.support.server import Server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server per test module, for tests that only add their own uniquely named data."""
+    with running_server(tmp_path_factory.mktemp("shared") / "data") as running:
+        yield running
+
+
+@pytest.fixture
+def client(shared_server: Server) -> Iterator[httpx.Client]:
+    """The default admin, logged in to the module's shared server."""
+    with closing(login(shared_server)) as logged_in:
+        yield logged_in
+
+
+@pytest.fixture
+def anonymous(shared_server: Server) -> Iterator[httpx.Client]:
+    """A client without a session cookie."""
+    with httpx.Client(base_url=shared_server.base_url, timeout=10) as plain:
+        yield plain
+
+
+@pytest.fixture
+def unique_host() -> Callable[[str], str]:
+    """Hostnames nobody else in the run uses: `unique_host("shop")` → `shop-7.example`."""
+    return lambda stem="site": f"{stem}-{next(_names)}.example"

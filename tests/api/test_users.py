@@ -1,0 +1,166 @@
+"""GET/PATCH/DELETE /user and GET /user/usage (api.md 5.3–5.6; DECISIONS S9, S10, S28)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.api.helpers import SeedUser, assert_error, login, seed_data_dir
+from tests.support.server import DEFAULT_PASSWORD, running_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.support.server import Server
+
+OTHER = SeedUser("user_01h455vb4pex5vsknk084sn0zz", "taken-name", "other-password")
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with a second user named `taken-name`; tests that change the admin account change it back."""
+    data = tmp_path_factory.mktemp("users") / "data"
+    seed_data_dir(data, users=[OTHER])
+    with running_server(data) as running:
+        yield running
+
+
+def test_get_user(client: httpx.Client) -> None:
+    response = client.get("/api/user")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["username", "settings", "dateCreated", "dateUpdated"]
+    assert body["username"] == "admin"
+    assert body["settings"] == {"language": "en"}
+    now = time.time()
+    assert now - 600 < body["dateCreated"] <= body["dateUpdated"] <= now + 1
+    assert isinstance(body["dateCreated"], int)
+
+
+def test_patch_user_changes_username_and_returns_new_date_updated(shared_server: Server) -> None:
+    with closing(login(shared_server)) as client:
+        before = client.get("/api/user").json()
+        time.sleep(1.1)  # dates are whole seconds: make the update land in a later one
+        response = client.patch("/api/user", json={"username": "renamed-admin"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["username"] == "renamed-admin"
+        assert body["settings"] == {"language": "en"}
+        assert body["dateCreated"] == before["dateCreated"]
+        assert body["dateUpdated"] > before["dateUpdated"]  # DECISIONS S9: the new value, not the stale one
+        assert client.get("/api/user").json() == body
+        assert "x-api-commit" not in response.headers
+    with closing(login(shared_server, "renamed-admin", DEFAULT_PASSWORD)) as again:
+        assert again.get("/api/user").json()["username"] == "renamed-admin"
+        assert again.patch("/api/user", json={"username": "admin"}).status_code == 200
+
+
+def test_patch_user_username_conflict_is_409(shared_server: Server) -> None:
+    with closing(login(shared_server)) as client:
+        assert_error(client.patch("/api/user", json={"username": "taken-name"}), 409, "user already exists")
+        assert client.get("/api/user").json()["username"] == "admin"
+
+
+def test_patch_user_password(shared_server: Server) -> None:
+    with closing(login(shared_server)) as client:
+        response = client.patch("/api/user", json={"password": "a brand new secret"})
+        assert response.status_code == 200
+        assert response.json()["username"] == "admin"
+        # The session that changed the password keeps working (Medama does not revoke it).
+        assert client.get("/api/user").status_code == 200
+    with httpx.Client(base_url=shared_server.base_url, headers={"X-Forwarded-For": "198.51.100.9"}) as anonymous:
+        old = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
+        assert_error(old, 401, "user not found")
+    with closing(login(shared_server, "admin", "a brand new secret")) as again:
+        assert again.get("/api/user").status_code == 200
+        assert again.patch("/api/user", json={"password": DEFAULT_PASSWORD}).status_code == 200
+
+
+def test_patch_user_empty_body_and_settings(client: httpx.Client) -> None:
+    before = client.get("/api/user").json()
+    unchanged = client.patch("/api/user", json={})
+    assert unchanged.status_code == 200
+    assert unchanged.json() == before
+    language = client.patch("/api/user", json={"settings": {"language": "en"}, "unknown": 1})
+    assert language.status_code == 200
+    assert language.json()["settings"] == {"language": "en"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ab"},
+        {"username": "x" * 121},
+        {"password": "1234"},
+        {"password": "p" * 129},
+        {"settings": {"language": "fr"}},
+        {"settings": "en"},
+        {"username": 123},
+        {"username": None, "password": None, "settings": {"language": None}},
+        [],
+        "admin",
+    ],
+)
+def test_patch_user_rejects_invalid_bodies(client: httpx.Client, body: object) -> None:
+    before = client.get("/api/user").json()
+    assert_error(client.patch("/api/user", json=body), 400)
+    assert client.get("/api/user").json() == before
+
+
+def test_patch_user_needs_json_content_type(client: httpx.Client) -> None:
+    response = client.patch("/api/user", content=b'{"username":"changed"}', headers={"Content-Type": "text/plain"})
+    assert_error(response, 415)
+    assert client.get("/api/user").json()["username"] == "admin"
+
+
+def test_delete_user_is_409_while_owning_websites(shared_server: Server) -> None:
+    with closing(login(shared_server)) as client:
+        assert client.post("/api/websites", json={"hostname": "owned.example"}).status_code == 201
+        refused = client.delete("/api/user")
+        assert_error(refused, 409)
+        assert "website" in refused.json()["error"]["message"]
+        assert client.get("/api/user").status_code == 200
+        assert client.get("/api/websites").json() == [{"hostname": "owned.example"}]
+        assert client.delete("/api/websites/owned.example").status_code == 204
+
+
+def test_delete_user_then_restart_recreates_admin(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running_server(data) as server, closing(login(server)) as client:
+        response = client.delete("/api/user")
+        assert response.status_code == 204
+        assert response.content == b""
+        # The session outlives its user: handlers answer 404 (api.md 4.3).
+        assert_error(client.get("/api/user"), 404, "user not found")
+        assert_error(client.patch("/api/user", json={}), 404, "user not found")
+        assert_error(client.delete("/api/user"), 404, "user not found")
+        with httpx.Client(base_url=server.base_url) as anonymous:
+            gone = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
+            assert_error(gone, 401, "user not found")
+    with running_server(data) as restarted, closing(login(restarted)) as again:
+        assert again.get("/api/user").json()["username"] == "admin"
+        assert "creating default admin user" in restarted.log()
+
+
+def test_usage_shape(client: httpx.Client) -> None:
+    client.get("/api/user/usage")  # the CPU figure is "since the previous call"
+    response = client.get("/api/user/usage")
+    assert response.status_code == 200
+    body = response.json()
+    assert list(body) == ["cpu", "memory", "disk"]
+    assert list(body["cpu"]) == ["usage", "cores", "threads"]
+    assert isinstance(body["cpu"]["usage"], float)
+    assert 0.0 <= body["cpu"]["usage"] <= 100.0
+    assert isinstance(body["cpu"]["cores"], int)
+    assert body["cpu"]["cores"] >= 0
+    assert body["cpu"]["threads"] >= 1
+    for part in ("memory", "disk"):
+        assert list(body[part]) == ["used", "total"]
+        assert all(isinstance(body[part][key], int) for key in ("used", "total"))
+        assert 0 < body[part]["used"] <= body[part]["total"] <= 2**63 - 1
