@@ -44,4 +44,8 @@ def anonymous(shared_server: Server) -> Iterator[httpx.Client]:
 @pytest.fixture
 def unique_host() -> Callable[[str], str]:
     """Hostnames nobody else in the run uses: `unique_host("shop")` → `shop-7.example`."""
-    return lambda stem="site": f"{stem}-{next(_names)}.example"
+
+    def make(stem: str = "site") -> str:
+        return f"{stem}-{next(_names)}.example"
+
+    return make

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import SeedUser, assert_error, login, seed_data_dir
+from tests.api.helpers import SEED_TIME, SeedUser, assert_error, login, seed_data_dir
 from tests.support.server import DEFAULT_PASSWORD, running_server
 
 if TYPE_CHECKING:
@@ -38,9 +38,9 @@ def test_get_user(client: httpx.Client) -> None:
     assert list(body) == ["username", "settings", "dateCreated", "dateUpdated"]
     assert body["username"] == "admin"
     assert body["settings"] == {"language": "en"}
-    now = time.time()
-    assert now - 600 < body["dateCreated"] <= body["dateUpdated"] <= now + 1
-    assert isinstance(body["dateCreated"], int)
+    assert body["dateCreated"] == SEED_TIME  # the seeded admin's stored dates, as Unix seconds
+    assert isinstance(body["dateUpdated"], int)
+    assert SEED_TIME <= body["dateUpdated"] <= time.time() + 1
 
 
 def test_patch_user_changes_username_and_returns_new_date_updated(shared_server: Server) -> None:
