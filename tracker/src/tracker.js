@@ -57,7 +57,9 @@
 	var apiHost = script.getAttribute('data-api');
 	// data-api is "host[:port][/path]" on the page's scheme (a scheme-relative URL); otherwise
 	// the API sits beside the script: https://stats.example/script.js -> https://stats.example/api/
-	var api = (apiHost ? '//' + apiHost + '/' : script.src.replace(/[^/]*$/, 'api/')) + 'event/';
+	// A variant loaded directly, .../scripts/click-events.js, finds the same API (Medama used
+	// .../scripts/api/, which does not exist).
+	var api = (apiHost ? '//' + apiHost + '/' : script.src.replace(/(scripts\/)?[^/]*$/, 'api/')) + 'event/';
 	var pingUrl = api + 'ping';
 	var hitUrl = api + 'hit';
 
@@ -69,7 +71,6 @@
 	var currentPage = '';
 	/** URL of the tracked page view, the referrer of the next SPA page view. */
 	var currentUrl = '';
-	var referrer = doc.referrer;
 
 	/**
 	 * A ping: a plain XHR GET, so it is a CORS simple request (no preflight) whose answer can be
@@ -137,7 +138,8 @@
 	function pageview(first) {
 		// Not cryptographic on purpose: it only joins this view's events for a few minutes.
 		var id = (bid = (startedAt = Date.now()).toString(36) + Math.random().toString(36).slice(2));
-		var ref = referrer;
+		// After an SPA navigation the previous page is the referrer, as on a multi-page site.
+		var ref = first ? doc.referrer : currentUrl;
 		// History mode tracks paths, so a fragment is not part of the page (nor of its stored path).
 		var url = (currentUrl = hashMode ? loc.href : loc.href.split('#')[0]);
 		var where = (currentPage = page());
@@ -175,7 +177,6 @@
 	function navigate() {
 		if (page() != currentPage) {
 			unload();
-			referrer = currentUrl;
 			pageview();
 		}
 	}
@@ -191,10 +192,10 @@
 			navigate();
 		};
 	});
-	// popstate covers the back and forward buttons, hashchange the hash routes and pageshow a
-	// page restored from the back/forward cache; navigate() ignores those that change nothing.
+	// popstate covers the back and forward buttons and, since browsers fire it for every fragment
+	// navigation too (HTML spec), the hash routes; pageshow covers a page restored from the
+	// back/forward cache. navigate() ignores those that leave the tracked page as it is.
 	addEventListener('popstate', navigate);
-	addEventListener('hashchange', navigate);
 	addEventListener('pageshow', navigate);
 
 	// The page view ends when the page is hidden or left, whichever comes first.
