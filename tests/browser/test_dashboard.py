@@ -31,7 +31,7 @@ from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 if TYPE_CHECKING:
     import httpx
-    from playwright.sync_api import Browser, Locator, Page, Response
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 
     from tests.browser.conftest import StaticSite
     from tests.support.server import Server
@@ -341,3 +341,80 @@ def test_first_load_is_within_the_150_kb_gzip_budget(server: Server, admin_clien
     assert total <= 150 * 1024, f"{total} bytes gzip"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "bundle-size.txt").write_text(f"first load JS + CSS: {total} bytes gzip\n")
+
+
+def logged_in_page(
+    browser: Browser, user_agent: str, server: Server, admin: httpx.Client
+) -> tuple[BrowserContext, Page]:
+    """A tab holding the admin client's session cookie (and the dashboard's own marker cookie)."""
+    context = browser.new_context(**context_options(user_agent))  # type: ignore[arg-type]
+    cookies = [{"name": n, "value": v, "url": server.base_url} for n, v in admin.cookies.items()]
+    context.add_cookies([*cookies, {"name": "_me_logged_in", "value": "true", "url": server.base_url}])  # type: ignore[list-item]
+    return context, context.new_page()
+
+
+def test_website_settings_rename_delete_and_account(
+    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
+) -> None:
+    for host in ("old.example.com", "other.example.com"):
+        assert admin_client.post("/api/websites", json={"hostname": host}).status_code == 201
+    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+    page.goto(f"{server.base_url}/settings/websites?website=old.example.com")
+    expect(page).to_have_title("Website Settings | Medama")
+
+    rename = page.get_by_role("region", name="Rename website")
+    rename.get_by_label("Domain name").fill("new.example.com")
+    rename.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="is now new.example.com")).to_be_visible()
+    assert query_of(page.url)["website"] == ["new.example.com"]
+    hosts = {site["hostname"] for site in admin_client.get("/api/websites").json()}
+    assert hosts == {"new.example.com", "other.example.com"}
+
+    page.get_by_role("button", name="Delete website…").click()
+    dialog = page.get_by_role("dialog", name="Delete new.example.com?")
+    dialog.get_by_label("Type new.example.com to confirm").fill("other.example.com")
+    dialog.get_by_role("button", name="Delete website").click()
+    expect(dialog.get_by_role("alert")).to_have_text("The domain name does not match.")
+    dialog.get_by_label("Type new.example.com to confirm").fill("new.example.com")
+    dialog.get_by_role("button", name="Delete website").click()
+    expect(page.get_by_role("status").filter(has_text="are deleted")).to_be_visible()
+    assert [site["hostname"] for site in admin_client.get("/api/websites").json()] == ["other.example.com"]
+    expect(page.get_by_label("Website", exact=True)).to_have_value("other.example.com")
+
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Account").click()
+    expect(page).to_have_title("Account Settings | Medama")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="account details are updated")).to_be_visible()
+    assert admin_client.get("/api/user").json()["username"] == "owner"
+    context.close()
+
+
+def test_keyboard_only_stat_choice_and_tabs(
+    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
+) -> None:
+    admin_client.post("/api/websites", json={"hostname": SITE})
+    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+    page.goto(f"{server.base_url}/{SITE}")
+    # The skip link comes first, then the page can be driven from the keyboard.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    box = page.locator('[data-stat="duration"]')
+    box.focus()
+    page.keyboard.press("Enter")
+    assert query_of(page.url)["chart[stat]"] == ["duration"]
+    expect(box).to_have_attribute("aria-label", re.compile(r"^Time Spent: N/A\. "))
+    tab = page.get_by_test_id("card-referrers").get_by_role("tab", name="Referrers")
+    tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("card-referrers").get_by_role("tab", name="Sources")).to_be_focused()
+    expect(page.get_by_test_id("card-referrers").get_by_role("tab", name="Sources")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    page.get_by_role("button", name="Add filter").press("Enter")
+    dialog = page.get_by_role("dialog", name="New filter")
+    expect(dialog.get_by_label("Value")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Add filter")).to_be_focused()
+    context.close()

@@ -29,7 +29,9 @@ export function Modal({ open, title, description, onClose, children, tone, wide 
     if (open && !dialog.open) {
       opener.current = document.activeElement;
       dialog.showModal();
-      const first = dialog.querySelector<HTMLElement>('[autofocus], input, select, textarea, button:not(.modal-close)');
+      const first =
+        dialog.querySelector<HTMLElement>('[autofocus]') ??
+        dialog.querySelector<HTMLElement>('input, select, textarea, button:not(.modal-close)');
       first?.focus();
     } else if (!open && dialog.open) {
       dialog.close();
