@@ -18,11 +18,12 @@ __all__ = [
     "DURATION",
     "PAGEVIEWS",
     "PAGE_VISITORS",
+    "QUARTILES",
     "VISITORS",
     "Page",
     "Params",
     "Query",
-    "quantile",
+    "rounded_duration",
     "share",
 ]
 
@@ -38,13 +39,15 @@ _BOUNCED = "count(*) FILTER (WHERE v.is_unique_user AND v.duration_ms BETWEEN 10
 BOUNCE = f"CASE WHEN {_TIMED} > 5 THEN round({_BOUNCED} / {_TIMED}, 4) ELSE 0 END"
 
 
-def quantile(q: float) -> str:
-    """Continuous quantile of the durations, rounded half away from zero (DuckDB round), 0 when none."""
-    # The DOUBLE cast keeps the interpolation in floating point whatever the stored integer type is.
-    return f"coalesce(round(quantile_cont(v.duration_ms::DOUBLE, {q!r}))::BIGINT, 0)"
+def rounded_duration(expr: str) -> str:
+    """A duration quantile rounded half away from zero (DuckDB round), 0 when the group has no durations."""
+    return f"coalesce(round({expr})::BIGINT, 0)"
 
 
-DURATION = quantile(0.5)
+# quantile_cont interpolates in DOUBLE even over the stored UINTEGER (checked in tests/stats/test_metrics.py).
+DURATION = rounded_duration("quantile_cont(v.duration_ms, 0.5)")
+# One aggregate for the three quartiles sorts each group's durations once instead of three times.
+QUARTILES = "quantile_cont(v.duration_ms, [0.25, 0.5, 0.75])"
 
 
 def share(part: str, total: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.stats.query import ALL_ROWS, DURATION, PAGE_VISITORS, Query, quantile, share
+from medama_py.stats.query import ALL_ROWS, PAGE_VISITORS, QUARTILES, Query, rounded_duration, share
 from medama_py.stats.results import StatsTimeItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -26,18 +26,29 @@ def get_time(
         .select(
             "v.pathname AS path",
             f"{PAGE_VISITORS} AS visitors",
-            f"{DURATION} AS duration",
-            f"{quantile(0.75)} AS upper_quartile",
-            f"{quantile(0.25)} AS lower_quartile",
+            f"{QUARTILES} AS quartiles",
             "coalesce(sum(v.duration_ms), 0) AS total_duration",
         )
         .from_("views AS v")
         .where(filters.where(query.params))
         .group_by("v.pathname")
     )
+    rounded = (
+        Query(params=query.params)
+        .select(
+            "path",
+            "visitors",
+            f"{rounded_duration('quartiles[2]')} AS duration",
+            f"{rounded_duration('quartiles[3]')} AS upper_quartile",
+            f"{rounded_duration('quartiles[1]')} AS lower_quartile",
+            "total_duration",
+        )
+        .from_("paths")
+    )
     # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
     # needs a positive lower quartile, so the two variants can list different paths (stats.md 9.7).
-    query.with_("paths", paths.sql()).from_("paths").where("duration > 0", "visitors >= 3")
+    query.with_("paths", paths.sql()).with_("rounded", rounded.sql())
+    query.from_("rounded").where("duration > 0", "visitors >= 3")
     if not summary:
         query.where("lower_quartile > 0")
     # The share's denominator is the kept paths' time, before pagination (the window runs before LIMIT).

@@ -271,3 +271,13 @@ def test_properties_group_by_name_then_value(db: duckdb.DuckDBPyConnection) -> N
     assert run(db, "properties", "prop_name[eq]=plan&start=2024-06-02T00:00:00Z") == [
         {"value": "free", "events": 1, "events_percentage": 1}
     ]
+
+
+def test_quantiles_interpolate_in_floating_point_over_stored_integers(db: duckdb.DuckDBPyConnection) -> None:
+    # UINTEGER durations: the median of 1 and 2 is 1.5 (→ 2), not an integer-truncated 1.
+    insert_views(db, timed(1, 2, 2, pathname="/i"))  # quartiles 1.5 → 2, 2, 2; median 2
+    insert_views(
+        db, [make_view(bid="x", duration_ms=1, pathname="/j"), make_view(bid="y", duration_ms=2, pathname="/j")]
+    )
+    assert run(db, "pages", "path[eq]=/j")[0]["duration"] == 2
+    assert run(db, "time")[0]["duration_lower_quartile"] == 2
