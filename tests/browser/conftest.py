@@ -141,6 +141,7 @@ class StaticSite:
     pages: dict[str, str | bytes] = field(default_factory=dict)
     fallback: str | None = None
     host: str = "localhost"
+    cache_control: str = "no-store"
     requested: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -176,7 +177,7 @@ class StaticSite:
                 self.send_response(200)
                 self.send_header("Content-Type", f"{content_type}; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-store")
+                self.send_header("Cache-Control", site.cache_control)
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pytest
 
+from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, context_options
 from tests.support.server import free_port, register_website
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import httpx
-    from playwright.sync_api import BrowserContext, Page, Request
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request
 
     from tests.browser.conftest import StaticSite
     from tests.support.server import Server
@@ -288,3 +289,42 @@ def test_unreachable_api_throws_nothing(
     assert page_errors == []
     # A failed ping does not stop the page view: it is sent anyway, as not unique.
     assert [(load["p"], load["q"]) for load in beacons.loads][:1] == [(False, False)]
+
+
+@pytest.fixture(scope="module")
+def bfcache_browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium with the back/forward cache on (Playwright turns it off by default)."""
+    launched = playwright.chromium.launch(
+        executable_path=CHROMIUM_PATH,
+        args=list(CHROMIUM_ARGS),
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    yield launched
+    launched.close()
+
+
+def test_page_restored_from_back_forward_cache_is_a_page_view(
+    site: StaticSite, bfcache_browser: Browser, browser_user_agent: str, server: Server, admin_client: httpx.Client
+) -> None:
+    """Medama missed these: the restored page runs no script, only a pageshow event."""
+    site.cache_control = "no-cache"  # no-store would keep pages out of the cache
+    context = bfcache_browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
+    beacons = record_beacons(context)
+    page = context.new_page()
+    page.goto(site.url("/"))
+    wait_until(page, lambda: len(beacons.loads) == 1, "the first load")
+    page.evaluate("window.notReloaded = true")
+    page.click("#about")
+    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /about")
+    page.evaluate("history.back()")  # go_back() would wait for a load event that never comes
+    wait_until(page, lambda: len(beacons.loads) == 3, "the load of the restored page")
+
+    assert page.evaluate("window.notReloaded") is True  # it really came from the cache
+    restored = beacons.loads[2]
+    assert (restored["u"], restored["p"], restored["q"]) == (site.url("/"), False, False)
+    assert restored["b"] not in {load["b"] for load in beacons.loads[:2]}
+    assert beacons.pings.count("/api/event/ping") == 2  # the restored page asked only the page ping
+    wait_for_server(page, beacons)
+    context.close()
+    views = stored_views(server)
+    assert [(view.pathname, bool(view.duration_ms)) for view in views] == [("/", True), ("/about", True), ("/", True)]
