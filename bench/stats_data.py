@@ -9,11 +9,14 @@ Pseudo-random values come from hash(row number), so a file of a given size is al
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from medama_py.storage.analytics import create_analytics_schema
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HOSTNAME = "bench.example.com"
 PATHS = 5000
@@ -66,7 +69,8 @@ def _views_sql(rows: int) -> str:
         CASE WHEN {u.format(12)} < 0.8 THEN '' ELSE 'campaign' || (hash(i, 15) % 50)::VARCHAR END AS utm_campaign,
         CASE WHEN {u.format(16)} < 0.2 THEN NULL
              ELSE floor(pow({u.format(17)}, 3) * 600000)::UINTEGER END AS duration_ms,
-        TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_microseconds((i::HUGEINT * {year_us} // {rows})::BIGINT) AS date_created
+        TIMESTAMPTZ '2024-01-01 00:00:00+00'
+            + to_microseconds((i::HUGEINT * {year_us} // {rows})::BIGINT) AS date_created
     FROM range({rows}) AS t(i)
     """
 

@@ -1,0 +1,157 @@
+"""The stats endpoints over HTTP on the real server: same numbers as the reports, check order, ingestion e2e."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import httpx
+import msgspec
+import pytest
+
+from medama_py.stats.reports import REPORTS
+from tests.stats.harness import ENDPOINTS, params
+from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import duckdb
+
+    from tests.support.server import Server
+
+pytestmark = pytest.mark.e2e
+
+QUERIES = [
+    "",
+    "start=2024-03-01T00:00:00Z&end=2024-03-31T23:59:59Z&previous=true&interval=week&summary=true",
+    "path%5Bstarts_with%5D=/blog&referrer[neq]=google&limit=5&offset=1&grouped=false&locale=1",
+    "prop_name[eq]=plan&browser[in]=Chrome,%20Safari",
+]
+
+
+@pytest.fixture(scope="module")
+def stats_server(tmp_path_factory: pytest.TempPathFactory, fixture_file: Path) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("stats-api") / "data"
+    data_dir.mkdir()
+    shutil.copyfile(fixture_file, data_dir / "me_analytics.db")
+    with running_server(data_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(stats_server: Server) -> Iterator[httpx.Client]:
+    client = logged_in_client(stats_server)
+    register_website(client, "example.com")
+    register_website(client, "docs.example.com")  # shop.example.org has rows but stays unregistered
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_http_answers_are_the_reports(client: httpx.Client, cur: duckdb.DuckDBPyConnection, query: str) -> None:
+    for endpoint in ENDPOINTS:
+        response = client.get(f"/api/website/example.com/{endpoint}?{query}")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        expected = msgspec.json.encode(REPORTS[endpoint].run(cur, params(endpoint, query.replace("%20", " "))))
+        assert response.content == expected, endpoint  # compact JSON, optional keys omitted
+
+
+def test_check_order_401_then_400_then_404(stats_server: Server, client: httpx.Client) -> None:
+    bad = "/api/website/unknown.example/pages?limit=0"
+    with httpx.Client(base_url=stats_server.base_url) as anonymous:
+        assert anonymous.get(bad).status_code == 401
+        assert anonymous.get("/api/website/example.com/summary").status_code == 401
+    response = client.get(bad)
+    assert response.status_code == 400
+    assert "'limit'" in response.json()["error"]["message"]
+    assert client.get("/api/website/bad_name/pages").status_code == 400
+    missing = client.get("/api/website/unknown.example/pages")
+    assert (missing.status_code, missing.json()) == (404, {"error": {"code": 404, "message": "website not found"}})
+    # Rows alone do not make a website: it must be registered; and the hostname matches exactly.
+    assert client.get("/api/website/shop.example.org/summary").status_code == 404
+    assert client.get("/api/website/Example.com/summary").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "query", "named"),
+    [
+        ("summary", "interval=day", "'interval'"),
+        ("summary", "start=2024-01-01", "'start'"),
+        ("pages", "summary=maybe", "'summary'"),
+        ("referrers", "grouped=2", "'grouped'"),
+        ("languages", "locale=x", "'locale'"),
+        ("time", "offset=9999", "'offset'"),
+        ("browsers", "browser[is]=Chrome", "'browser[is]'"),
+        ("os", "os=Linux", "'os'"),
+        ("properties", "prop_nam[eq]=x", "'prop_nam'"),
+    ],
+)
+def test_malformed_parameters_are_400_naming_them(client: httpx.Client, endpoint: str, query: str, named: str) -> None:
+    response = client.get(f"/api/website/example.com/{endpoint}?{query}")
+    assert response.status_code == 400
+    assert named in response.json()["error"]["message"]
+
+
+# ---- a new user: hits in through ingestion, numbers out through every endpoint ----------------------------------
+
+HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Content-Type": "text/plain;charset=UTF-8"}
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
+
+
+def _load(bid: str, path: str, *, user: bool, page: bool, referrer: str = "", extra: str = "") -> str:
+    flags = f'"p":{str(user).lower()},"q":{str(page).lower()}'
+    url = f"https://new.example{path}"
+    return f'{{"b":"{bid}","e":"load","u":"{url}","r":"{referrer}",{flags},"t":"Europe/London"{extra}}}'
+
+
+def test_a_new_user_reads_what_was_ingested(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as server:
+        client = logged_in_client(server)
+        register_website(client, "new.example")
+        hits = [
+            (_load("a1", "/?utm_source=news", user=True, page=True, referrer="https://www.google.com/"), HEADERS),
+            ('{"b":"a1","e":"unload","m":3000}', HEADERS),
+            (_load("a2", "/about/", user=False, page=True, extra=',"d":{"plan":"pro"}'), HEADERS),
+            ('{"b":"a2","e":"unload","m":200000}', HEADERS),
+            (_load("b1", "/", user=True, page=True), {**HEADERS, "User-Agent": FIREFOX}),
+        ]
+        for body, headers in hits:
+            assert httpx.post(f"{server.base_url}/api/event/hit", content=body, headers=headers).status_code == 204
+
+        def get(endpoint: str, query: str = "") -> object:
+            response = client.get(f"/api/website/new.example/{endpoint}?{query}")
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        # 2 unique users, 3 views; 2 timed views but none of them a first visit with >5 peers: no bounce rate.
+        assert get("summary") == {
+            "current": {"visitors": 2, "pageviews": 3, "bounce_percentage": 0, "duration": 101500}
+        }
+        assert get("pages", "summary=true") == [
+            {"path": "/", "visitors": 2, "visitors_percentage": 0.6667},
+            {"path": "/about", "visitors": 1, "visitors_percentage": 0.3333},
+        ]
+        assert get("referrers", "summary=true") == [
+            {"referrer": "", "visitors": 1, "visitors_percentage": 0.5},
+            {"referrer": "Google", "visitors": 1, "visitors_percentage": 0.5},
+        ]
+        assert get("sources", "summary=true") == [
+            {"source": "", "visitors": 1, "visitors_percentage": 0.5},
+            {"source": "news", "visitors": 1, "visitors_percentage": 0.5},
+        ]
+        assert [b["browser"] for b in get("browsers")] == ["Chrome", "Firefox"]  # type: ignore[attr-defined]
+        assert get("countries", "summary=true") == [
+            {"country": "United Kingdom", "visitors": 2, "visitors_percentage": 1}
+        ]
+        assert get("languages", "locale=true&summary=true") == [
+            {"language": "British English", "visitors": 2, "visitors_percentage": 1}
+        ]
+        assert get("properties") == [{"name": "plan", "events": 1, "events_percentage": 1}]
+        assert get("summary", "prop_value[eq]=pro")["current"]["pageviews"] == 1  # type: ignore[index]
+        now = get("summary", "start=" + quote("2000-01-01T00:00:00Z") + "&end=2100-01-01T00:00:00Z&interval=month")
+        assert len(now["interval"]) == 1201  # type: ignore[index]
+        client.close()
