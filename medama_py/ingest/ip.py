@@ -8,6 +8,7 @@ link-local or CGNAT addresses, so local use and reverse proxies keep working.
 from __future__ import annotations
 
 import bisect
+import functools
 import ipaddress
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,15 @@ _NEVER_ABUSIVE = tuple(
 
 def parse_ip(text: str) -> IPAddress | None:
     """Parse a bare IPv4 or IPv6 address as Go's net.ParseIP does (no zone, no port), else None."""
+    # The length check also keeps hostile header values out of the cache.
     if not text or "%" in text or len(text) > 45:
         return None
+    return _parse_ip(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ip(text: str) -> IPAddress | None:
+    # Cached: the same proxy and client addresses arrive over and over, and ipaddress is slow.
     try:
         return ipaddress.ip_address(text)
     except ValueError:

@@ -42,6 +42,7 @@ __all__ = [
     "Outcome",
     "ViewRow",
     "process",
+    "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,16 @@ def _process_custom(hit: CustomHit, ctx: HitContext, deps: IngestDeps) -> Outcom
     if hit.g not in deps.hostnames:
         raise WebsiteNotFound
     return NewEvents(_event_rows(hit.g, hit.b, hit.d, ctx.now))
+
+
+def warm_up() -> None:
+    """Load every parser's tables now (UA regexes, CLDR names, zones, referrer groups) instead of on a first hit."""
+    parse_user_agent(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+    )
+    parse_accept_language("en-GB,en;q=0.9")
+    country_for_timezone("Europe/London")
+    parse_referrer("https://www.google.com/", "")
 
 
 def process(hit: Hit, ctx: HitContext, deps: IngestDeps) -> Outcome:

@@ -46,6 +46,11 @@ class Referrer:
     group: str
 
 
+# Referrers and page URLs repeat heavily (search engines, popular pages); long ones skip the caches so
+# hostile input cannot pin memory.
+_CACHE_SIZE = 8192
+_MAX_CACHED_LEN = 512
+
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*", re.ASCII)
@@ -104,6 +109,12 @@ def _authority_and_path(rest: str) -> tuple[str, str]:
 
 def parse_page_url(raw: str) -> PageURL:
     """Parse `u` as Go's url.ParseRequestURI does: an absolute URL or an absolute path."""
+    if len(raw) > _MAX_CACHED_LEN:
+        return _parse_page_url(raw)
+    return _parse_page_url_cached(raw)
+
+
+def _parse_page_url(raw: str) -> PageURL:
     if _CONTROL_RE.search(raw):
         raise URLError("invalid control character in URL")
     if raw.startswith("/"):
@@ -120,6 +131,9 @@ def parse_page_url(raw: str) -> PageURL:
     authority, path = _authority_and_path(rest)
     hostname = _parse_host(authority) if rest.startswith("//") else ""
     return PageURL(hostname, _unescape(path), query)
+
+
+_parse_page_url_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_page_url)
 
 
 def normalise_path(path: str) -> str:
@@ -171,10 +185,16 @@ def referrer_group(host: str) -> str:
 
 def is_spam_referrer(host: str, spammers: frozenset[str]) -> bool:
     """Return whether a referrer host is on the spam list (lowercased, then without `www.`)."""
-    return any(key in spammers for key in _lookup_keys(host))
+    return bool(spammers) and any(key in spammers for key in _lookup_keys(host))
+
+
+_IP_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]+")
 
 
 def _is_ip_literal(host: str) -> bool:
+    # Cheap shape check first: most hosts are names, and ipaddress is slow to reject them.
+    if not _IP_CHARS_RE.fullmatch(host):
+        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -182,14 +202,23 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def parse_referrer(raw: str, page_hostname: str) -> Referrer:
-    """Return the stored referrer host and group; raise URLError for a URL Go cannot parse."""
-    if not raw:
-        return Referrer("", "")
+def _parse_referrer(raw: str, page_hostname: str) -> Referrer:
     host = _referrer_hostname(raw)
     if not host or host == page_hostname or _is_ip_literal(host):
         return Referrer("", "")
     return Referrer(host, referrer_group(host))
+
+
+_parse_referrer_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_referrer)
+
+
+def parse_referrer(raw: str, page_hostname: str) -> Referrer:
+    """Return the stored referrer host and group; raise URLError for a URL Go cannot parse."""
+    if not raw:
+        return Referrer("", "")
+    if len(raw) > _MAX_CACHED_LEN:
+        return _parse_referrer(raw, page_hostname)
+    return _parse_referrer_cached(raw, page_hostname)
 
 
 def utm_values(raw_query: str) -> tuple[str, str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BATCH = 2000
 # A lone hit on an idle server waits at most this long for company before committing.
 DEFAULT_MAX_DELAY_MS = 2.0
+_SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +62,17 @@ class HitWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.batches_committed = 0
+        self._saved_switch_interval = sys.getswitchinterval()
 
     async def start(self) -> None:
         """Start the flusher task on the running loop."""
         if self._task is None:
             self._stopping = False
+            # The writer thread needs the GIL back from the busy event loop after every DuckDB call; with
+            # the default 5 ms switch interval each hand-over can stall a commit that long (measured in
+            # bench/ingest.py). 0.5 ms keeps commits short at a negligible cost to the loop.
+            self._saved_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._saved_switch_interval, _SWITCH_INTERVAL_S))
             self._task = asyncio.create_task(self._run(), name="hit-writer")
 
     async def stop(self) -> None:
@@ -74,6 +82,7 @@ class HitWriter:
         if self._task is not None:
             await self._task
             self._task = None
+            sys.setswitchinterval(self._saved_switch_interval)
 
     async def add_view(self, view: ViewRow, events: EventRows | None = None) -> None:
         """Store a page view and its load properties; returns once they are committed."""
@@ -114,11 +123,11 @@ class HitWriter:
                 return
 
     async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
-        items = [item for item, _ in batch]
+        tables = prepare_batch([item for item, _ in batch])
         try:
-            await self._store.write(lambda cur: apply_batch(cur, items))
+            await self._store.write(functools.partial(apply_batch, tables=tables))
         except Exception:
-            log.exception("batch of %d hits failed; retrying them one by one", len(items))
+            log.exception("batch of %d hits failed; retrying them one by one", len(batch))
             await self._commit_one_by_one(batch)
             return
         self.batches_committed += 1
@@ -130,7 +139,7 @@ class HitWriter:
         # Isolates a bad row so it fails alone instead of failing everyone who shared its batch.
         for item, future in batch:
             try:
-                await self._store.write(functools.partial(apply_one, item=item))
+                await self._store.write(functools.partial(apply_batch, tables=prepare_batch([item])))
             except Exception as exc:  # reported to that request alone, which answers 500
                 if not future.done():
                     future.set_exception(exc)
@@ -189,7 +198,17 @@ _INSERT_EVENTS = (
 _UPDATE_DURATIONS = "UPDATE views SET duration_ms = d.duration_ms FROM _batch_durations AS d WHERE views.bid = d.bid"
 
 
-def _tables(items: list[WriteItem]) -> tuple[pa.Table | None, pa.Table | None, pa.Table | None]:
+@dataclass(frozen=True, slots=True)
+class BatchTables:
+    """One batch as Arrow tables, built on the event loop so the writer thread only runs DuckDB."""
+
+    views: pa.Table | None
+    events: pa.Table | None
+    durations: pa.Table | None
+
+
+def prepare_batch(items: list[WriteItem]) -> BatchTables:
+    """Turn a batch's items into Arrow tables (one per target) in column order."""
     views = [item.view for item in items if item.view is not None]
     events = [item.events for item in items if item.events is not None and item.events.pairs]
     # Later unloads of the same bid overwrite earlier ones, as separate UPDATEs would.
@@ -214,32 +233,32 @@ def _tables(items: list[WriteItem]) -> tuple[pa.Table | None, pa.Table | None, p
         duration_table = pa.table(
             {"bid": list(durations), "duration_ms": list(durations.values())}, schema=_DURATION_SCHEMA
         )
-    return view_table, event_table, duration_table
+    return BatchTables(view_table, event_table, duration_table)
 
 
-def apply_batch(cur: duckdb.DuckDBPyConnection, items: list[WriteItem]) -> None:
-    """Write a batch in one transaction: insert views, insert events, then apply durations."""
-    views, events, durations = _tables(items)
-    cur.begin()
+def apply_batch(cur: duckdb.DuckDBPyConnection, tables: BatchTables) -> None:
+    """Write a batch in one transaction: insert views, insert events, then apply durations.
+
+    Everything goes to DuckDB in a single `execute` whose statements read the Arrow tables through
+    DuckDB's replacement scan of this frame's local names. Each separate call would have to win the
+    GIL back from the busy event loop (up to a 5 ms switch interval each); one call needs it once.
+    """
+    _batch_views = tables.views  # read by name in the SQL below
+    _batch_events = tables.events
+    _batch_durations = tables.durations
+    statements = [
+        sql
+        for table, sql in (
+            (tables.views, _INSERT_VIEWS),
+            (tables.events, _INSERT_EVENTS),
+            (tables.durations, _UPDATE_DURATIONS),
+        )
+        if table is not None
+    ]
+    if not statements:
+        return
     try:
-        for name, table, sql in (
-            ("_batch_views", views, _INSERT_VIEWS),
-            ("_batch_events", events, _INSERT_EVENTS),
-            ("_batch_durations", durations, _UPDATE_DURATIONS),
-        ):
-            if table is None:
-                continue
-            cur.register(name, table)
-            try:
-                cur.execute(sql)
-            finally:
-                cur.unregister(name)
-        cur.commit()
+        cur.execute(f"BEGIN TRANSACTION; {'; '.join(statements)}; COMMIT")
     except BaseException:
-        cur.rollback()
+        cur.execute("ROLLBACK")
         raise
-
-
-def apply_one(cur: duckdb.DuckDBPyConnection, item: WriteItem) -> None:
-    """Write a single item in its own transaction (the fallback when a batch fails)."""
-    apply_batch(cur, [item])

@@ -1,0 +1,224 @@
+"""Ingestion benchmark: wrk drives the real `medama start` on loopback with a realistic tracker mix.
+
+In the same run it measures the ceiling (a bare ASGI app answering 204 on the same uvicorn settings)
+and prints acknowledged hits/s, p50/p99 latency, the server's peak RSS, the rows found in DuckDB
+afterwards (which must equal the acknowledged loads) and the ratio to the ceiling.
+
+The machine is shared and noisy, so the two are measured in alternating rounds and the report gives
+medians (the ratio is the median of each round's ratio).
+
+Usage: .venv/bin/python bench/ingest.py [--rounds 3] [--seconds 12] [--connections 384] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))
+
+from ingest_wrk import SITES, lua_script  # noqa: E402  (a sibling module: bench/ is not a package)
+
+from tests.support.server import free_port, logged_in_client, register_website, start_server  # noqa: E402
+
+TARGET_HITS = 15_000
+TARGET_RATIO = 0.35
+TARGET_P99_MS = 50
+TARGET_RSS_MB = 256
+DRAIN_MS = 1500
+
+
+@dataclass
+class WrkResult:
+    load: int
+    unload: int
+    custom: int
+    ok: int
+    not_found: int
+    other: int
+    errors: int
+    real_ms: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def real(self) -> int:
+        return self.load + self.unload + self.custom
+
+    @property
+    def hits_per_s(self) -> float:
+        """Acknowledged (204) real hits per second of the real phase."""
+        return self.ok / (self.real_ms / 1000)
+
+    @property
+    def sent_per_s(self) -> float:
+        """Requests sent per second of the real phase (the ceiling answers the drain with 204 too)."""
+        return self.real / (self.real_ms / 1000)
+
+
+def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Path) -> WrkResult:
+    script = workdir / "mix.lua"
+    script.write_text(lua_script(seconds * 1000, DRAIN_MS))
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
+    return WrkResult(
+        load=raw["load"],
+        unload=raw["unload"],
+        custom=raw["custom"],
+        ok=raw["ok"],
+        not_found=raw["not_found"],
+        other=raw["other"],
+        errors=raw["errors"],
+        real_ms=raw["real_ms"],
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+    )
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The kernel's high-water mark of the process's resident set (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def run_ceiling(seconds: int, connections: int, threads: int, workdir: Path) -> WrkResult:
+    port = free_port()
+    # Same uvicorn settings as medama_py/server.py: auto loop (uvloop) and auto HTTP (httptools).
+    command = [
+        sys.executable, "-m", "uvicorn", "ingest_ceiling:app", "--app-dir", str(BENCH_DIR),
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+        "--lifespan", "off", "--no-server-header", "--timeout-keep-alive", "300",
+    ]  # fmt: skip
+    process = subprocess.Popen(command)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/api/event/hit", content=b"{}", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        return run_wrk(f"http://127.0.0.1:{port}", seconds, connections, threads, workdir)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+
+
+def run_medama(seconds: int, connections: int, threads: int, workdir: Path) -> tuple[WrkResult, float, int, int]:
+    server = start_server(workdir / "data", "-level", "warn")
+    try:
+        admin = logged_in_client(server)
+        for site in SITES:
+            register_website(admin, site)
+        admin.close()
+        result = run_wrk(server.base_url, seconds, connections, threads, workdir)
+        rss = peak_rss_mb(server.process.pid)
+    finally:
+        code = server.stop()
+    if code != 0:
+        raise RuntimeError(f"server exited with {code}\n{server.log()[-2000:]}")
+    with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
+        views = conn.execute("SELECT count(*) FROM views").fetchone()
+        with_duration = conn.execute("SELECT count(*) FROM views WHERE duration_ms IS NOT NULL").fetchone()
+    assert views is not None
+    assert with_duration is not None
+    return result, rss, int(views[0]), int(with_duration[0])
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+@dataclass
+class Round:
+    ceiling: WrkResult
+    medama: WrkResult
+    rss_mb: float
+    rows: int
+    with_duration: int
+
+    @property
+    def ratio(self) -> float:
+        return self.medama.hits_per_s / self.ceiling.sent_per_s
+
+    @property
+    def exact(self) -> bool:
+        """Every real hit answered 204 and DuckDB holds exactly one row per acknowledged load."""
+        m = self.medama
+        return m.ok == m.real and m.other == 0 and m.errors == 0 and self.rows == m.load
+
+
+def run_round(args: argparse.Namespace, workdir: Path, number: int) -> Round:
+    ceiling = run_ceiling(args.seconds, args.connections, args.threads, workdir)
+    medama, rss, rows, with_duration = run_medama(args.seconds, args.connections, args.threads, workdir / str(number))
+    result = Round(ceiling, medama, rss, rows, with_duration)
+    print(
+        f"round {number}: ceiling {ceiling.sent_per_s:8,.0f} req/s | medama {medama.hits_per_s:8,.0f} hits/s "
+        f"(ratio {result.ratio:.2f}) p50 {medama.p50_ms:.1f} ms p99 {medama.p99_ms:.1f} ms | peak RSS {rss:.0f} MB | "
+        f"rows {rows} vs acknowledged loads {medama.load}: {verdict(result.exact)}",
+        flush=True,
+    )
+    return result
+
+
+def _line(label: str, value: str, target: str, ok: bool) -> None:
+    print(f"  {label:34} {value:12}  target {target:10} {verdict(ok)}")
+
+
+def report(rounds: list[Round], args: argparse.Namespace) -> bool:
+    median = statistics.median
+    hits = median(r.medama.hits_per_s for r in rounds)
+    ratio = median(r.ratio for r in rounds)
+    p50 = median(r.medama.p50_ms for r in rounds)
+    p99 = median(r.medama.p99_ms for r in rounds)
+    rss = max(r.rss_mb for r in rounds)
+    sent = rounds[-1].medama
+    print()
+    print(f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s runs, {len(rounds)} rounds")
+    print(f"mix (last round): {sent.load} loads, {sent.unload} unloads, {sent.custom} custom events")
+    ceiling = median(r.ceiling.sent_per_s for r in rounds)
+    print(f"  {'ceiling, bare ASGI 204 (median)':34} {ceiling:9,.0f} req/s")
+    _line("acknowledged hits/s (median)", f"{hits:9,.0f}", f">= {TARGET_HITS:,}", hits >= TARGET_HITS)
+    _line("ratio to the ceiling (median)", f"{ratio:9.2f}", f">= {TARGET_RATIO}", ratio >= TARGET_RATIO)
+    print(f"  {'latency p50 (median)':34} {p50:9.1f} ms")
+    _line("latency p99 (median)", f"{p99:9.1f} ms", f"<= {TARGET_P99_MS} ms", p99 <= TARGET_P99_MS)
+    _line("server peak RSS (max)", f"{rss:9.0f} MB", f"<= {TARGET_RSS_MB} MB", rss <= TARGET_RSS_MB)
+    exact = all(r.exact for r in rounds)
+    print(f"  rows in DuckDB == acknowledged loads, every round: {verdict(exact)}")
+    return exact
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument("--connections", type=int, default=384)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: sudo apt-get install wrk", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="medama-bench-") as tmp:
+        rounds = [run_round(args, Path(tmp), n) for n in range(1, args.rounds + 1)]
+    return 0 if report(rounds, args) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
