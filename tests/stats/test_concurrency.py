@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 # Far more work than the test needs; the query is interrupted once the writes are checked.
 _ENDLESS = "SELECT count(*) FROM range(100000000000) AS t(i) WHERE hash(i) % 7 = 0"
+
+
+def _insert_one(cur: duckdb.DuckDBPyConnection, bid: str) -> None:
+    insert_views(cur, [make_view(bid=bid)])
 
 
 async def test_a_long_read_delays_neither_the_loop_nor_writes(tmp_path: Path) -> None:
@@ -36,7 +41,7 @@ async def test_a_long_read_delays_neither_the_loop_nor_writes(tmp_path: Path) ->
         slowest_write = slowest_tick = 0.0
         for n in range(20):
             began = time.perf_counter()
-            await store.write(lambda cur, n=n: insert_views(cur, [make_view(bid=f"w{n}")]))
+            await store.write(partial(_insert_one, bid=f"w{n}"))
             slowest_write = max(slowest_write, time.perf_counter() - began)
             began = time.perf_counter()
             await asyncio.sleep(0)
