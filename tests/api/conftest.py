@@ -27,9 +27,9 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(shared_server: Server) -> Iterator[httpx.Client]:
-    """The default admin, logged in to the module's shared server."""
+    """The default admin, logged in to the module's shared server (one session per module: don't log it out)."""
     with closing(login(shared_server)) as logged_in:
         yield logged_in
 
