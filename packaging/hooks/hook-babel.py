@@ -18,4 +18,5 @@ datas: list[tuple[str, str]] = [
     (str(_BABEL / "global.dat"), "babel"),
     *((str(_BABEL / "locale-data" / f"{name}.dat"), "babel/locale-data") for name in ("root", "en")),
 ]
-hiddenimports = ["babel.localedata", "babel.plural", "babel.core"]
+# The pickled locale data refers to classes in babel.dates and babel.numbers.
+hiddenimports = ["babel.core", "babel.dates", "babel.localedata", "babel.numbers", "babel.plural"]
