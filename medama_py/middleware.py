@@ -57,13 +57,6 @@ class EdgeMiddleware:
         if method == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
             await self._preflight(scope, send, origin, custom)
             return
-        if path == "/api":
-            await _send_simple(send, 301, b"", [(b"location", b"/api/")])
-            return
-        if path.startswith("/api/") and path.endswith("/") and path != "/api/":
-            # API paths are exact: no trailing-slash tolerance (api.md 3.1).
-            await _send_json_error(send, 404, "api path not found")
-            return
         extra: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
         if method == "GET" and not path.startswith("/api/event"):
             extra.append((b"x-api-commit", self.commit))
@@ -72,6 +65,13 @@ class EdgeMiddleware:
             extra.append((b"access-control-allow-origin", origin.encode("latin-1") if custom else b"*"))
             if custom:
                 extra.append((b"access-control-allow-credentials", b"true"))
+        if path == "/api":
+            await _send_simple(send, 301, b"", [(b"location", b"/api/"), *extra])
+            return
+        if path.startswith("/api/") and path.endswith("/") and path != "/api/":
+            # API paths are exact: no trailing-slash tolerance (api.md 3.1).
+            await _send_json_error(send, 404, "api path not found", extra)
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -108,7 +108,12 @@ async def _send_simple(send: Send, status: int, body: bytes, headers: list[tuple
     await send(done)
 
 
-async def _send_json_error(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": {"code": status, "message": message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+async def _send_json_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"error": {"code": status, "message": message}}, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"access-control-expose-headers", b"X-Api-Commit"),
+        *extra,
+    ]
     await _send_simple(send, status, body, headers)
