@@ -6,7 +6,6 @@ reach a route handler.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,19 @@ __all__ = ["EdgeMiddleware"]
 _DEFAULT_METHODS = ("GET", "POST", "HEAD")
 _CUSTOM_METHODS = ("GET", "POST", "PATCH", "DELETE")
 _ALLOWED_HEADERS = frozenset({"accept", "content-type", "x-requested-with"})
+
+
+def _origin_matches(origin: str, allowed: str) -> bool:
+    """rs/cors rules: `*` allows any origin; otherwise one `*` may stand for any text, and the rest is literal.
+
+    Literal matters: `[` in `http://[::1]:5173` is not a character class.
+    """
+    if allowed == "*":
+        return True
+    prefix, star, suffix = allowed.partition("*")
+    if not star:
+        return origin == allowed
+    return len(origin) >= len(prefix) + len(suffix) and origin.startswith(prefix) and origin.endswith(suffix)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -44,7 +56,7 @@ class EdgeMiddleware:
         if not custom:
             return True
         origin = origin.lower()
-        return any(allowed == "*" or fnmatch.fnmatchcase(origin, allowed) for allowed in self.cors_origins)
+        return any(_origin_matches(origin, allowed) for allowed in self.cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
