@@ -167,6 +167,9 @@ function done(summary, latency, requests)
   local r = {load = 0, unload = 0, custom = 0, drain = 0, ok = 0, not_found = 0, other = 0,
              started = nil, switched = 0}
   for _, t in ipairs(threads) do
+    -- wrk calls request() once on the first thread to verify the script and never sends that request;
+    -- it is always a load (nothing to unload yet), so it is not counted.
+    if t:get("id") == 1 then r.load = r.load - 1 end
     r.load = r.load + t:get("sent_load")
     r.unload = r.unload + t:get("sent_unload")
     r.custom = r.custom + t:get("sent_custom")
