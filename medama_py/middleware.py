@@ -85,9 +85,15 @@ class EdgeMiddleware:
             await _send_json_error(send, 404, "api path not found", extra)
             return
 
+        expose = custom and any(name == b"access-control-allow-origin" for name, _ in extra)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
+                headers = [*message.get("headers", ()), *extra]
+                # The custom policy exposes X-Api-Commit (rs/cors ExposedHeaders); a handler's own list wins.
+                if expose and not any(name.lower() == b"access-control-expose-headers" for name, _ in headers):
+                    headers.append((b"access-control-expose-headers", b"X-Api-Commit"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
