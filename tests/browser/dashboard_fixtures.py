@@ -69,13 +69,21 @@ def _is_load(request: Request) -> bool:
     return request.method == "POST" and "/api/event/hit" in request.url and '"load"' in (request.post_data or "")
 
 
-def generate_visits(browser: Browser, user_agent: str, site: StaticSite, server: Server) -> Visits:
+def _is_custom(request: Request) -> bool:
+    return request.method == "POST" and "/api/event/hit" in request.url and '"custom"' in (request.post_data or "")
+
+
+def generate_visits(browser: Browser, user_agent: str, site: StaticSite, server: Server, admin: httpx.Client) -> Visits:
     """Three visitors (three fresh browser contexts) browse the fixture site with the real tracker.
 
-    A reads 12 different pages, B arrives from a newsletter link and reads /about, C reads /about only.
+    A reads 12 different pages, B arrives from a newsletter link and reads /about, C reads /about only
+    and clicks the tagged button there (a custom property `plan=pro`, so the click-events variant is on).
     """
+    response = admin.patch("/api/tenant/settings", json={"script_type": ["default", "click-events"]})
+    assert response.status_code == 200, response.text
     tag = f'<script defer src="{server.base_url}/script.js"></script>'
-    site.pages["/"] = f"<!doctype html><html><head><title>Fixture</title>{tag}</head><body><h1>Hello</h1></body></html>"
+    body = '<h1>Hello</h1><button id="buy" data-m:click="plan=pro">Buy</button>'
+    site.pages["/"] = f"<!doctype html><html><head><title>Fixture</title>{tag}</head><body>{body}</body></html>"
     site.fallback = "/"
     journeys = [
         ["/", "/about", *[f"/page-{n}" for n in range(1, 11)]],
@@ -88,6 +96,9 @@ def generate_visits(browser: Browser, user_agent: str, site: StaticSite, server:
         for path in paths:
             with page.expect_request(_is_load):
                 page.goto(site.url(path))
+        if len(paths) == 1:
+            with page.expect_request(_is_custom):
+                page.click("#buy")
         context.close()
     views = sum(len(p) for p in journeys)
     distinct = {urlsplit(p).path for paths in journeys for p in paths}

@@ -143,7 +143,7 @@ def test_dashboard_journey(
     screenshot(page, "stats-empty")
 
     # --- real visits through the real tracker on a fixture page
-    expected = generate_visits(browser, browser_user_agent, static_site, server)
+    expected = generate_visits(browser, browser_user_agent, static_site, server, admin_client)
     wait_for_pageviews(admin_client, expected.pageviews)
 
     # --- the stats page shows the API's numbers
@@ -158,7 +158,14 @@ def test_dashboard_journey(
     referrers = page.get_by_test_id("card-referrers")
     referrers.get_by_role("tab", name="Sources").click()
     expect(referrers.get_by_test_id("list-sources")).to_contain_text("newsletter")
+    properties = page.get_by_test_id("card-properties")
+    expect(properties.get_by_test_id("list-properties")).to_contain_text("plan")
     screenshot(page, "stats")
+    properties.get_by_label("Property").select_option("plan")
+    assert query_of(page.url)["prop_name[eq]"] == ["plan"]
+    expect(properties.get_by_test_id("list-properties").locator(".bar-label")).to_have_text("Filter by pro")
+    expect(properties.get_by_test_id("list-properties").locator(".bar-value")).to_have_attribute("data-value", "1")
+    summary_after(page, lambda: page.get_by_role("button", name="Remove filter: Property Name is plan").click())
 
     # --- a filter from a row click, removed from its chip
     summary = summary_after(page, lambda: page.get_by_role("button", name="Filter by /about").click())
@@ -236,10 +243,12 @@ def test_dashboard_journey(
     expect(page.get_by_label("Username")).to_have_value(DEFAULT_USERNAME)
     screenshot(page, "settings-account")
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Tracker").click()
-    page.get_by_role("checkbox", name=re.compile("^Click events")).check()
+    expect(page.get_by_role("checkbox", name=re.compile("^Click events"))).to_be_checked()
+    page.get_by_role("checkbox", name=re.compile("^Page view events")).check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="/script.js now uses")).to_be_visible()
-    assert admin_client.get("/api/tenant/settings").json()["script_type"] == ["default", "click-events"]
+    script_type = admin_client.get("/api/tenant/settings").json()["script_type"]
+    assert script_type == ["default", "click-events", "page-events"]
     screenshot(page, "settings-tracker")
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Spam").click()
     page.get_by_label("Add an IP address").fill("203.0.113.7")
