@@ -23,8 +23,24 @@ interface ChartProps {
   range: Range;
 }
 
+/** Axis durations drop zero parts: 60000 → "1m", 90000 → "1m 30s". */
+function axisDuration(ms: number): string {
+  if (ms <= 0) return '0';
+  if (ms < 1000) return formatDuration(ms);
+  const total = Math.round(ms / 1000);
+  const parts: [number, string][] = [
+    [Math.floor(total / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'm'],
+    [total % 60, 's'],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join(' ');
+}
+
 function axisValue(stat: StatInfo, value: number): string {
-  if (stat.key === 'duration') return value === 0 ? '0' : formatDuration(value);
+  if (stat.key === 'duration') return axisDuration(value);
   if (stat.key === 'bounces') return formatPercent(value);
   return stat.format(value);
 }
@@ -117,7 +133,7 @@ function options(props: ChartProps, width: number, height: number): uPlot.Option
   return {
     width,
     height,
-    padding: [12, 12, 0, 4],
+    padding: [12, 28, 0, 4],
     legend: { show: false },
     cursor: {
       drag: { x: false, y: false, setScale: false },
