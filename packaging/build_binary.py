@@ -9,7 +9,8 @@ The default output is PyInstaller's one-folder build packed into one self-extrac
 (packaging/launcher.sh + a gzip'd tar): it unpacks once per build into a cache directory and then
 starts as one process in well under a second. `--onefile` builds PyInstaller's own one-file mode
 instead, which unpacks ~200 MB into a new temp directory at every start and runs the server as a
-child of a bootloader process (see bench/binary.py for the numbers).
+child of a bootloader process (see bench/binary.py for the numbers). `--onedir` stops at the
+one-folder build, written to dist/medama/ (the Docker image ships that as /app/bin).
 
 MEDAMA_COMMIT overrides the commit (Docker builds have no .git directory).
 """
@@ -20,6 +21,7 @@ import argparse
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -114,6 +116,14 @@ def pack(folder: Path, binary: Path, commit: str) -> None:
     partial.replace(binary)
 
 
+def _clear_other_layout(target: Path, *, want_folder: bool) -> None:
+    # dist/medama is a file (packed, --onefile) or a folder (--onedir); switching modes replaces it.
+    if want_folder and target.is_file():
+        target.unlink()
+    elif not want_folder and target.is_dir():
+        shutil.rmtree(target)
+
+
 def check_binary(binary: Path, commit: str) -> None:
     """Run `binary version` and fail unless it prints the stamped commit."""
     result = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
@@ -128,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build dist/medama with PyInstaller.")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output directory (default: dist/)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller", help="PyInstaller work dir")
-    parser.add_argument("--onefile", action="store_true", help="PyInstaller's own one-file mode (slower start)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--onefile", action="store_true", help="PyInstaller's own one-file mode (slower start)")
+    mode.add_argument("--onedir", action="store_true", help="leave the one-folder build in DIST/medama/, unpacked")
     parser.add_argument("--clean", action="store_true", help="discard PyInstaller's cache first")
     parser.add_argument("--strict", action="store_true", help="fail if the dashboard or tracker build is missing")
     args = parser.parse_args(argv)
@@ -141,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit()
     started = time.monotonic()
     binary: Path = args.dist / "medama"
-    # PyInstaller writes the one-folder build next to its work files; only the packed file lands in dist/.
-    pyi_dist = args.dist if args.onefile else args.work / "dist"
+    # The packed file is made from a one-folder build kept next to PyInstaller's work files.
+    packed = not (args.onefile or args.onedir)
+    pyi_dist = args.work / "dist" if packed else args.dist
+    _clear_other_layout(binary, want_folder=args.onedir)
     STAMP.write_text(commit + "\n", encoding="utf-8")
     try:
         run_pyinstaller(pyi_dist, args.work, onefile=args.onefile, clean=args.clean)
@@ -151,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         STAMP.unlink(missing_ok=True)
-    if not args.onefile:
+    if args.onedir:
+        binary = pyi_dist / "medama" / "medama"
+    elif packed:
         folder = pyi_dist / "medama"
         pack(folder, binary, commit)
         unpacked = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
