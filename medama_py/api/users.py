@@ -59,8 +59,8 @@ async def get_user(services: Services, user_id: str) -> UserGet:
 )
 async def patch_user(data: UserPatch, services: Services, user_id: str) -> UserGet:
     """Change username, password or settings; answers the new dateUpdated (DECISIONS S9)."""
-    await services.meta.get_user(user_id)
     forbid_demo(services)
+    await services.meta.get_user(user_id)
     now = unix(services.clock())
     if data.username is not None:
         await services.meta.update_username(user_id, data.username, now)
@@ -81,8 +81,8 @@ async def patch_user(data: UserPatch, services: Services, user_id: str) -> UserG
 )
 async def delete_user(services: Services, user_id: str) -> None:
     """Delete the account; refused with 409 while it still owns websites (DECISIONS S10)."""
-    await services.meta.get_user(user_id)
     forbid_demo(services)
+    await services.meta.get_user(user_id)
     await services.meta.delete_user(user_id)
 
 

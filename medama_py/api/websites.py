@@ -109,8 +109,8 @@ async def get_website(hostname: HostnamePath, services: Services, user_id: str) 
 )
 async def patch_website(hostname: HostnamePath, data: WebsitePatch, services: Services, user_id: str) -> WebsiteGet:
     """Rename a website, moving its page views and events with it (DECISIONS S8)."""
-    await user_website(services, user_id, hostname)
     forbid_demo(services)
+    await user_website(services, user_id, hostname)
     new = data.hostname if data.hostname is not None else hostname
     await services.meta.rename_website(hostname, new, unix(services.clock()))
     if new != hostname:
@@ -130,10 +130,10 @@ async def patch_website(hostname: HostnamePath, data: WebsitePatch, services: Se
 )
 async def delete_website(hostname: HostnamePath, services: Services, user_id: str) -> None:
     """Delete a website with its page views and events (DECISIONS S24)."""
+    forbid_demo(services)
     owned = {w.hostname for w in await services.meta.list_websites(user_id)}
     if hostname not in owned:
         raise WebsiteNotFound
-    forbid_demo(services)
     services.hostnames.discard(hostname)
     await services.meta.delete_website(hostname)
     await services.analytics.write(lambda cur: delete_site_rows(cur, hostname))
