@@ -328,3 +328,22 @@ def test_page_restored_from_back_forward_cache_is_a_page_view(
     context.close()
     views = stored_views(server)
     assert [(view.pathname, bool(view.duration_ms)) for view in views] == [("/", True), ("/about", True), ("/", True)]
+
+
+def test_old_browsers_and_module_scripts_are_left_alone(
+    site: StaticSite, server: Server, context: BrowserContext, page: Page, page_errors: list[str]
+) -> None:
+    """Without sendBeacon (browsers before 2018), or as a module (no currentScript), it does nothing."""
+    beacons = record_beacons(context)
+    page.add_init_script("delete Navigator.prototype.sendBeacon")
+    page.goto(site.url("/"))
+    page.evaluate("history.pushState({}, '', '/elsewhere')")
+    page.wait_for_timeout(300)
+    site.pages["/module"] = html("Module", f'<script type="module" src="{server.base_url}/script.js"></script>')
+    module_page = context.new_page()
+    module_page.on("pageerror", lambda error: page_errors.append(str(error)))
+    module_page.goto(site.url("/module"))
+    module_page.wait_for_function("document.readyState == 'complete'")
+    module_page.wait_for_timeout(300)
+    assert beacons.requests == []
+    assert page_errors == []
