@@ -174,7 +174,7 @@ function Card({ title, tabs, wide, view, results, names }: {
       </div>
       <div class="list-card-foot">
         <Link href={more} class="more-link" data-testid={`more-${active}`}>
-          All {ds.navLabel.toLowerCase()}
+          Show all<span class="visually-hidden"> {ds.navLabel.toLowerCase()}</span>
           <ChevronRightIcon />
         </Link>
       </div>
