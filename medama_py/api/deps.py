@@ -91,11 +91,15 @@ def _check_json_types(body: bytes, annotation: object) -> None:
     if not body:
         raise BadRequest("decode request: body required")
     try:
-        msgspec.json.decode(body, type=annotation)
+        # Parse untyped first, exactly as Litestar will: whatever passes here cannot fail there with a 500.
+        msgspec.convert(msgspec.json.decode(body), type=annotation)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"decode request: validate: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter for bad UTF-8 in strings
         raise BadRequest(f"decode request: {exc}") from None
+    except RecursionError:
+        # msgspec gives up on very deep nesting ({"a":{"a":… thousands deep) with RecursionError.
+        raise BadRequest("decode request: JSON is nested too deeply") from None
 
 
 SERVICES = {"services": Provide(provide_services, sync_to_thread=False)}
