@@ -236,6 +236,7 @@ def document_stats_parameters(document: dict[str, Any]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["FilterString"] = {
         "type": "object",
+        "additionalProperties": False,  # an unknown operator is a 400, never silently ignored
         "properties": {op: {"type": "string", "description": text} for op, text in _OPERATOR_DESCRIPTIONS.items()},
     }
     # A dimension share is 0/0 = NaN, written as null, when the group's rows are all repeat visits and so

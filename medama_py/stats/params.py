@@ -121,9 +121,8 @@ def _parse_condition(key: str, value: str) -> Condition:
     if name not in FIELDS:
         raise BadRequest(f"unknown filter '{name}' in query parameter '{key}'; filters are {', '.join(FIELDS)}")
     if match is None:
-        raise BadRequest(
-            f"filter '{key}' needs an operator, as in {name}[eq]=value; operators are {', '.join(OPERATORS)}"
-        )
+        problem = f"malformed filter parameter '{key}'" if "[" in key else f"filter '{key}' needs an operator"
+        raise BadRequest(f"{problem}; use {name}[eq]=value, operators are {', '.join(OPERATORS)}")
     op = match.group(2)
     if op not in OPERATORS:
         raise BadRequest(f"unknown operator '{op}' in query parameter '{key}'; operators are {', '.join(OPERATORS)}")

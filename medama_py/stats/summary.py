@@ -25,12 +25,15 @@ def get_summary(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, previous: bool = False, interval: str | None = None
 ) -> StatsSummary:
     """Totals of the period, plus the previous period and the bucket series when asked for."""
-    current = _metrics(cur, filters)
+    if interval is not None:
+        current, series = _metrics_and_series(cur, filters, interval)
+    else:
+        current, series = _metrics(cur, filters), None
     before = previous_period(filters) if previous else None
     return StatsSummary(
         current=current,
         previous=_metrics(cur, before) if before is not None else UNSET,
-        interval=_series(cur, filters, interval) if interval is not None else UNSET,
+        interval=series if series is not None else UNSET,
     )
 
 
@@ -48,16 +51,24 @@ def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters) -> StatsSummaryMe
     return StatsSummaryMetrics(as_int(row[0]), as_int(row[1]), as_ratio(row[2]), as_int(row[3]))
 
 
-def _series(cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str) -> list[StatsIntervalItem]:
+def _metrics_and_series(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str
+) -> tuple[StatsSummaryMetrics, list[StatsIntervalItem]]:
     if filters.start is None or filters.end is None:
         raise ValueError("an interval series needs both start and end")
     starts = bucket_starts(interval, filters.start, filters.end)
-    if not starts:
-        return []
     query = Query()
     index = bucket_index_sql(interval, filters.start, query.params)
-    query.select(f"{index} AS bucket", *_METRICS).from_("views AS v").where(filters.where(query.params))
-    found = {as_int(r[0]): r for r in query.group_by("bucket").fetch(cur)}
+    query.select(f"{index} AS bucket", "grouping(bucket) AS total", *_METRICS).from_("views AS v")
+    # One scan for both: the () grouping set is the whole period, the (bucket) set the series.
+    query.where(filters.where(query.params)).group_by("GROUPING SETS ((bucket), ())")
+    current = StatsSummaryMetrics(0, 0, 0, 0)
+    found: dict[int, tuple[object, ...]] = {}
+    for row in query.fetch(cur):
+        if as_int(row[1]):
+            current = StatsSummaryMetrics(as_int(row[2]), as_int(row[3]), as_ratio(row[4]), as_int(row[5]))
+        else:
+            found[as_int(row[0])] = row
     items = []
     for number, start in enumerate(starts):
         row = found.get(number)
@@ -66,5 +77,5 @@ def _series(cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str) -> 
             # Buckets without rows are listed with zeros (stats.md 5).
             items.append(StatsIntervalItem(date, 0, 0, 0, 0))
         else:
-            items.append(StatsIntervalItem(date, as_int(row[1]), as_int(row[2]), as_ratio(row[3]), as_int(row[4])))
-    return items
+            items.append(StatsIntervalItem(date, as_int(row[2]), as_int(row[3]), as_ratio(row[4]), as_int(row[5])))
+    return current, items

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
 from tests.stats.dataset import build_fixture
+from tests.support.server import Server, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    import httpx
 
 
 def open_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -46,3 +50,21 @@ def db() -> Iterator[duckdb.DuckDBPyConnection]:
     create_analytics_schema(conn)
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def stats_server(tmp_path_factory: pytest.TempPathFactory, fixture_file: Path) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("stats-api") / "data"
+    data_dir.mkdir()
+    shutil.copyfile(fixture_file, data_dir / "me_analytics.db")
+    with running_server(data_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def client(stats_server: Server) -> Iterator[httpx.Client]:
+    client = logged_in_client(stats_server)
+    register_website(client, "example.com")
+    register_website(client, "docs.example.com")  # shop.example.org has rows but stays unregistered
+    yield client
+    client.close()

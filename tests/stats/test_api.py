@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -15,7 +14,6 @@ from tests.stats.harness import ENDPOINTS, params
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     import duckdb
@@ -30,24 +28,6 @@ QUERIES = [
     "path%5Bstarts_with%5D=/blog&referrer[neq]=google&limit=5&offset=1&grouped=false&locale=1",
     "prop_name[eq]=plan&browser[in]=Chrome,%20Safari",
 ]
-
-
-@pytest.fixture(scope="module")
-def stats_server(tmp_path_factory: pytest.TempPathFactory, fixture_file: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("stats-api") / "data"
-    data_dir.mkdir()
-    shutil.copyfile(fixture_file, data_dir / "me_analytics.db")
-    with running_server(data_dir) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def client(stats_server: Server) -> Iterator[httpx.Client]:
-    client = logged_in_client(stats_server)
-    register_website(client, "example.com")
-    register_website(client, "docs.example.com")  # shop.example.org has rows but stays unregistered
-    yield client
-    client.close()
 
 
 @pytest.mark.parametrize("query", QUERIES)

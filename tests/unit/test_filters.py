@@ -56,7 +56,7 @@ def parse(query: str, accepts: frozenset[str] = LIST, hostname: str = "example.c
         ("path=/", LIST, "'path' needs an operator"),
         ("path[like]=/", LIST, "unknown operator 'like'"),
         ("path[]=/", LIST, "unknown operator ''"),
-        ("path[eq][x]=/", LIST, "'path[eq][x]'"),
+        ("path[eq][x]=/", LIST, "malformed filter parameter 'path[eq][x]'"),
         ("broswer[eq]=Chrome", LIST, "unknown filter 'broswer'"),
         ("path[in]=" + ",".join(["/"] * 201), LIST, "'path[in]'"),
         ("previous=1&start=0001-01-01T00:00:00Z&end=9999-01-01T00:00:00Z", SUMMARY, "'previous'"),
