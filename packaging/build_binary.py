@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     elif packed:
         folder = pyi_dist / "medama"
         pack(folder, binary, commit)
-        unpacked = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+        unpacked = sum(p.lstat().st_size for p in folder.rglob("*") if not p.is_symlink() and p.is_file())
         print(f"one-folder build: {folder} ({unpacked / 1e6:.0f} MB unpacked)")
     check_binary(binary, commit)
     print(f"built {binary}: {binary.stat().st_size / 1e6:.1f} MB in {time.monotonic() - started:.0f} s")

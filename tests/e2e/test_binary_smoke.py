@@ -1,7 +1,7 @@
 """Smoke test of the built executable: MEDAMA_BIN=dist/medama pytest tests/e2e/test_binary_smoke.py.
 
 One journey through the full product as a user gets it from `make binary`: version and commit,
-start, the tracker script and dashboard, log in, register a site, send hits, read stats (whose
+start, the tracker script and the dashboard with its assets, log in, register a site, send hits, read stats (whose
 browser, country and language names need the bundled ua-parser, data tables and CLDR names), stop
 with SIGTERM, start again on the same files and find everything still there.
 """
@@ -29,6 +29,7 @@ pytestmark = [
 
 HOST = "smoke.example.com"
 HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Content-Type": "text/plain"}
+ASSET_RE = re.compile(r'(?:src|href)="(/assets/[^"]+)"')
 VERSION_RE = re.compile(r"^Medama Analytics (?P<version>\S+), commit=(?P<commit>\S+)$")
 
 
@@ -74,6 +75,19 @@ def _read_back(client: httpx.Client) -> None:
     assert dialects[0]["language"] == "British English"  # type: ignore[index]
 
 
+def _check_dashboard(server: Server) -> None:
+    """The built dashboard (not the placeholder) is bundled, with every asset its page loads."""
+    page = httpx.get(f"{server.base_url}/settings", timeout=10)  # a deep link gets index.html
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assets = ASSET_RE.findall(page.text)
+    assert assets, f"no /assets/ in the page; is the dashboard built?\n{page.text[:300]}"
+    for asset in assets:
+        response = httpx.get(f"{server.base_url}{asset}", timeout=10)
+        assert response.status_code == 200, asset
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
@@ -94,9 +108,7 @@ def test_full_product_survives_a_restart(tmp_path: Path) -> None:
         assert script.status_code == 200
         assert script.headers["content-type"].startswith("text/javascript")
         assert len(script.content) > 500  # the minified tracker, not a placeholder
-        dashboard = httpx.get(f"{server.base_url}/", timeout=10)
-        assert dashboard.status_code == 200
-        assert dashboard.headers["content-type"].startswith("text/html")
+        _check_dashboard(server)
 
         with contextlib.closing(logged_in_client(server)) as client:
             register_website(client, HOST)
