@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from medama_py.api import auth, events, openapi_route, settings, static, stats, users, websites
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
+from medama_py.errors import NotFound
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
 from medama_py.middleware import EdgeMiddleware
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
     from datetime import datetime
 
+    from litestar.connection import ASGIConnection
+    from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp
 
     from medama_py.config import Config
@@ -50,6 +53,10 @@ async def ensure_default_user(meta: MetaStore, now: int) -> None:
     user_id = new_typeid("user")
     await meta.create_user(User(user_id, DEFAULT_USERNAME, await hash_password(DEFAULT_PASSWORD), "en", now, now))
     log.warning("default admin user created")
+
+
+def _hidden(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
+    raise NotFound("api path not found")
 
 
 def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -106,7 +113,9 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
             title="Medama Analytics API (medama_py)",
             version=VERSION,
             render_plugins=[],
-            path="/api/_openapi",
+            # The document is served as /openapi.yaml only; Litestar's own schema pages (which pull their UI
+            # from CDNs) would otherwise answer under /api/_openapi, a path that must be "api path not found".
+            openapi_router=Router("/api/_openapi", route_handlers=[], guards=[_hidden], include_in_schema=False),
             components=Components(
                 security_schemes={
                     "CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie")
