@@ -71,11 +71,12 @@ def _metrics_and_series(
             found[as_int(row[0])] = row
     items = []
     for number, start in enumerate(starts):
-        row = found.get(number)
+        bucket = found.get(number)
         date = format_date(start)
-        if row is None:
+        if bucket is None:
             # Buckets without rows are listed with zeros (stats.md 5).
             items.append(StatsIntervalItem(date, 0, 0, 0, 0))
         else:
-            items.append(StatsIntervalItem(date, as_int(row[2]), as_int(row[3]), as_ratio(row[4]), as_int(row[5])))
+            metrics = (as_int(bucket[2]), as_int(bucket[3]), as_ratio(bucket[4]), as_int(bucket[5]))
+            items.append(StatsIntervalItem(date, *metrics))
     return current, items
