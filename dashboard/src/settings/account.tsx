@@ -1,6 +1,6 @@
 // Account: change the username and the password.
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, call, get, type User } from '../api';
 import { DEFAULT_PASSWORD, setUsesDefaultPassword, useDefaultPassword } from '../auth';
 import { ErrorPage } from '../components/layout';
@@ -9,20 +9,21 @@ import { useData } from '../data';
 
 export function AccountSettings(): JSX.Element {
   const user = useData('user', (signal) => get<User>('/user', { signal }));
+  if (user.error) return <ErrorPage status={user.error.status} message={user.error.message} />;
+  if (!user.data) return <Loader />;
+  return <AccountForm user={user.data} />;
+}
+
+/** Rendered only once the user is loaded, so the fields start filled (no overwrite while typing). */
+function AccountForm({ user }: { user: User }): JSX.Element {
   const usesDefault = useDefaultPassword();
-  const [username, setUsername] = useState('');
+  const [username, setUsername] = useState(user.username);
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<{ username?: string; password?: string }>({});
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ApiError | null>(null);
 
-  useEffect(() => {
-    if (user.data) setUsername(user.data.username);
-  }, [user.data]);
-
-  if (user.error) return <ErrorPage status={user.error.status} message={user.error.message} />;
   if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
-  if (!user.data) return <Loader />;
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -41,7 +42,6 @@ export function AccountSettings(): JSX.Element {
       if (password) setUsesDefaultPassword(false);
       setPassword('');
       toast('Saved', 'Your account details are updated.');
-      user.reload();
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) setErrors({ username: 'That username is already taken.' });
       else if (err instanceof ApiError && err.status === 400) setErrors({ username: err.message });

@@ -1,6 +1,6 @@
 // Spam: the curated IP blocklists and a manual list of blocked IPv4 addresses.
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
 import { Card, Field, Loader, toast } from '../components/ui';
@@ -10,24 +10,21 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 
 export function SpamSettings(): JSX.Element {
   const settings = useData('tenant-settings', (signal) => get<TenantSettings>('/tenant/settings', { signal }));
-  const [abusive, setAbusive] = useState(false);
-  const [tor, setTor] = useState(false);
-  const [ips, setIps] = useState<string[]>([]);
+  if (settings.error) return <ErrorPage status={settings.error.status} message={settings.error.message} />;
+  if (!settings.data) return <Loader />;
+  return <SpamForm initial={settings.data} />;
+}
+
+function SpamForm({ initial }: { initial: TenantSettings }): JSX.Element {
+  const [abusive, setAbusive] = useState(initial.blockAbusiveIPs);
+  const [tor, setTor] = useState(initial.blockTorExitNodes);
+  const [ips, setIps] = useState<string[]>(initial.blockedIPs);
   const [newIp, setNewIp] = useState('');
   const [ipError, setIpError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ApiError | null>(null);
 
-  useEffect(() => {
-    if (!settings.data) return;
-    setAbusive(settings.data.blockAbusiveIPs);
-    setTor(settings.data.blockTorExitNodes);
-    setIps(settings.data.blockedIPs);
-  }, [settings.data]);
-
-  if (settings.error) return <ErrorPage status={settings.error.status} message={settings.error.message} />;
   if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
-  if (!settings.data) return <Loader />;
 
   const save = async (patch: Partial<TenantSettings>, message: string): Promise<boolean> => {
     setBusy(true);

@@ -1,6 +1,6 @@
 // Tracker: which script variant /script.js serves, and the snippet to paste.
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
 import { Card, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
@@ -21,17 +21,17 @@ const FEATURES = [
 
 export function TrackerSettings(): JSX.Element {
   const settings = useData('tenant-settings', (signal) => get<TenantSettings>('/tenant/settings', { signal }));
-  const [enabled, setEnabled] = useState<string[]>([]);
+  if (settings.error) return <ErrorPage status={settings.error.status} message={settings.error.message} />;
+  if (!settings.data) return <Loader />;
+  return <TrackerForm initial={settings.data} />;
+}
+
+function TrackerForm({ initial }: { initial: TenantSettings }): JSX.Element {
+  const [enabled, setEnabled] = useState<string[]>(() => initial.script_type.filter((t) => t !== 'default'));
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ApiError | null>(null);
 
-  useEffect(() => {
-    if (settings.data) setEnabled(settings.data.script_type.filter((t) => t !== 'default'));
-  }, [settings.data]);
-
-  if (settings.error) return <ErrorPage status={settings.error.status} message={settings.error.message} />;
   if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
-  if (!settings.data) return <Loader />;
 
   const toggle = (key: string, on: boolean): void =>
     setEnabled((list) => (on ? [...list.filter((k) => k !== key), key] : list.filter((k) => k !== key)));
@@ -41,9 +41,11 @@ export function TrackerSettings(): JSX.Element {
     setBusy(true);
     try {
       const ordered = FEATURES.map((f) => f.key).filter((k) => enabled.includes(k));
-      await call<TenantSettings>('PATCH', '/tenant/settings', { body: { script_type: ['default', ...ordered] } });
+      const saved = await call<TenantSettings>('PATCH', '/tenant/settings', {
+        body: { script_type: ['default', ...ordered] },
+      });
+      setEnabled(saved.script_type.filter((t) => t !== 'default'));
       toast('Saved', 'The tracker at /script.js now uses these features.');
-      settings.reload();
     } catch (err) {
       if (err instanceof ApiError && err.status !== 401) setFailure(err);
     } finally {

@@ -1,6 +1,6 @@
 // Websites: pick one, rename it (its analytics move with it), or delete it after typing its name.
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, call, get, type Website } from '../api';
 import { ErrorPage } from '../components/layout';
 import { Card, Field, Loader, Modal, toast } from '../components/ui';
@@ -93,10 +93,6 @@ function RenameWebsite({ hostname, existing, onRenamed }: { hostname: string; ex
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<ApiError | null>(null);
-  useEffect(() => {
-    setValue(hostname);
-    setError(undefined);
-  }, [hostname]);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -182,6 +178,7 @@ export function WebsiteSettings(): JSX.Element {
         </Field>
       </Card>
       <RenameWebsite
+        key={selected}
         hostname={selected}
         existing={names}
         onRenamed={(name) => {
