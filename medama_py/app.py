@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
     from litestar.connection import ASGIConnection
     from litestar.handlers import BaseRouteHandler
-    from litestar.types import ASGIApp
+    from litestar.types import ASGIApp, Message, Scope
 
     from medama_py.config import Config
 
@@ -53,6 +55,30 @@ async def ensure_default_user(meta: MetaStore, now: int) -> None:
     user_id = new_typeid("user")
     await meta.create_user(User(user_id, DEFAULT_USERNAME, await hash_password(DEFAULT_PASSWORD), "en", now, now))
     log.warning("default admin user created")
+
+
+def _untyped(path: str) -> str:
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
+
+
+async def _list_every_method(message: Message, scope: Scope) -> None:
+    """Answer OPTIONS with every method of the path (api.md 3.3).
+
+    Litestar builds its automatic OPTIONS handler with the first handler registered on a path and never updates
+    it, so `/api/user` would answer `Allow: GET, OPTIONS` although PATCH and DELETE exist too.
+    """
+    if scope.get("method") != "OPTIONS" or message["type"] != "http.response.start" or message["status"] != 204:
+        return
+    template = scope.get("path_template", "")
+    # The map is keyed by the declared path ("/api/websites/{hostname:str}"), the template lacks the types.
+    handlers = next(
+        (found for path, found in scope["app"].route_handler_method_map.items() if _untyped(path) == template), {}
+    )
+    methods = sorted(method for method in handlers if method not in ("OPTIONS", "HEAD", "asgi", "websocket"))
+    if methods:
+        headers = MutableScopeHeaders.from_message(message)
+        headers["Allow"] = ", ".join([*methods, "OPTIONS"])
+        headers["Access-Control-Allow-Methods"] = ",".join(methods)
 
 
 def _hidden(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
@@ -107,6 +133,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
         ],
         lifespan=[_lifespan(config, clock)],
         exception_handlers={Exception: handle_exception},
+        before_send=[_list_every_method],
         compression_config=CompressionConfig(backend="gzip", minimum_size=200, gzip_compress_level=6),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
