@@ -115,9 +115,21 @@ def test_preflight_never_reaches_the_api(anonymous: httpx.Client) -> None:
         assert response.content == b""
 
 
-def test_options_without_preflight_header(anonymous: httpx.Client) -> None:
-    response = anonymous.options("/api/websites")
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/user", "DELETE,GET,PATCH"),
+        ("/api/tenant/settings", "GET,PATCH"),
+        ("/api/websites", "GET,POST"),
+        ("/api/websites/a.example", "DELETE,GET,PATCH"),
+        ("/api/auth/login", "POST"),
+    ],
+)
+def test_options_without_preflight_lists_every_method(anonymous: httpx.Client, path: str, methods: str) -> None:
+    response = anonymous.options(path)
     assert response.status_code == 204
+    assert response.headers["access-control-allow-methods"] == methods
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {*methods.split(","), "OPTIONS"}
 
 
 @pytest.fixture(scope="module")
