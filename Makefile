@@ -89,7 +89,9 @@ dashboard: ## Build the dashboard into medama_py/static/dashboard
 .PHONY: dashboard-if-needed
 dashboard-if-needed:
 	@if [ -f dashboard/package.json ] && [ ! -f medama_py/static/dashboard/index.html -o -n "$$(find dashboard/src dashboard/index.html dashboard/package.json -newer medama_py/static/dashboard/index.html 2>/dev/null | head -1)" ]; then \
-		$(MAKE) dashboard; fi
+		if command -v npm >/dev/null; then $(MAKE) dashboard; \
+		else echo "warning: dashboard sources changed but npm is missing; serving the committed build" >&2; fi; \
+	fi
 
 .PHONY: hit
 hit: ## Send a sample page view to a running server (HOST=example.com)
