@@ -1,0 +1,109 @@
+"""Both doors to the event endpoints (Litestar handlers and the lean ASGI path) answer identically."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+import pytest
+
+from medama_py.api.events import with_fast_path
+from medama_py.app import create_app
+from medama_py.clock import fixed_clock
+from medama_py.config import Config
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from litestar import Litestar
+
+# Building the whole app also builds the admin handlers (not ingestion's), which still use Litestar
+# 2.x APIs it now warns about (inferred dependencies, Parameter(cookie=...)).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Deprecated 'cookie' parameter:DeprecationWarning"),
+]
+
+NOW = datetime(2024, 5, 3, 15, 30, tzinfo=UTC)
+UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605"
+HEADERS = {"User-Agent": UA, "Content-Type": "text/plain;charset=UTF-8", "Accept-Language": "fr-CA"}
+
+REQUESTS: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("GET", "/api/event/ping", {}, b""),
+    ("GET", "/api/event/ping?u=example.com%2F", {"If-Modified-Since": "Fri, 03 May 2024 00:00:00 GMT"}, b""),
+    ("GET", "/api/event/ping", {"If-Modified-Since": "Thu, 02 May 2024 00:00:00 GMT"}, b""),
+    ("GET", "/api/event/ping", {"If-Modified-Since": "nope"}, b""),
+    ("POST", "/api/event/hit", HEADERS, b'{"b":"a","e":"load","u":"https://example.com/","p":true,"q":true,"t":"UTC"}'),
+    ("POST", "/api/event/hit", HEADERS, b'{"b":"a","e":"unload","m":10}'),
+    ("POST", "/api/event/hit", HEADERS, b'{"e":"custom","g":"example.com","d":{"a":true}}'),
+    ("POST", "/api/event/hit", HEADERS, b'{"e":"custom","g":"example.com","d":{}}'),
+    ("POST", "/api/event/hit", HEADERS, b'{"b":"a","e":"load","u":"https://nope.example/","p":true,"q":true}'),
+    ("POST", "/api/event/hit", HEADERS, b'{"e":"unload","b":"a","m":0}'),
+    ("POST", "/api/event/hit", HEADERS, b"not json"),
+    ("POST", "/api/event/hit", HEADERS, b""),
+    ("POST", "/api/event/hit", {**HEADERS, "Content-Type": "application/xml"}, b"{}"),
+    ("POST", "/api/event/hit", HEADERS, b"{" + b" " * (70 * 1024) + b"}"),
+]
+
+
+@contextlib.asynccontextmanager
+async def running_app(tmp_path: Path) -> AsyncIterator[Litestar]:
+    """The app with its lifespan entered in the calling task (anyio cancel scopes must exit there)."""
+    config = Config(appdb=str(tmp_path / "meta.db"), analyticsdb=str(tmp_path / "analytics.db"))
+    litestar_app = create_app(config, clock=fixed_clock(NOW))
+    async with litestar_app.lifespan():  # stores, IP filter and writer, on this test's event loop
+        litestar_app.state.services.hostnames.add("example.com")
+        yield litestar_app
+
+
+def _transport(app: object) -> httpx.ASGITransport:
+    # httpx types ASGI apps loosely and Litestar strictly; they are the same protocol.
+    return httpx.ASGITransport(app=cast("Any", app), client=("127.0.0.1", 5000))
+
+
+async def _answers(client: httpx.AsyncClient) -> list[tuple[int, bytes, str | None, str | None]]:
+    answers = []
+    for method, url, headers, body in REQUESTS:
+        response = await client.request(method, url, headers=headers, content=body)
+        answers.append(
+            (
+                response.status_code,
+                response.content,
+                response.headers.get("last-modified"),
+                response.headers.get("cache-control"),
+            )
+        )
+    return answers
+
+
+async def test_both_doors_answer_the_same(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        async with httpx.AsyncClient(transport=_transport(app), base_url="http://test") as client:
+            via_litestar = await _answers(client)
+        async with httpx.AsyncClient(transport=_transport(with_fast_path(app)), base_url="http://test") as client:
+            via_fast_path = await _answers(client)
+    assert [a[0] for a in via_litestar] == [200, 200, 200, 400, 204, 204, 204, 400, 404, 400, 400, 400, 415, 413]
+    for (status, body, *headers), (status2, body2, *headers2) in zip(via_litestar, via_fast_path, strict=True):
+        assert status == status2
+        assert headers == headers2
+        if status < 400:
+            assert body == body2
+        else:
+            assert httpx.Response(status, content=body).json()["error"]["code"] == status
+            assert httpx.Response(status, content=body2).json()["error"]["code"] == status
+
+
+async def test_ping_answers(tmp_path: Path) -> None:
+    async with (
+        running_app(tmp_path) as app,
+        httpx.AsyncClient(transport=_transport(with_fast_path(app)), base_url="http://test") as client,
+    ):
+        first = await client.get("/api/event/ping")
+        assert (first.text, first.headers["last-modified"]) == ("0", "Fri, 03 May 2024 00:00:00 GMT")
+        again = await client.get("/api/event/ping", headers={"If-Modified-Since": first.headers["last-modified"]})
+        assert (again.text, again.headers["cache-control"]) == ("1", f"max-age={8 * 3600 + 30 * 60}")
+        wrong = await client.delete("/api/event/ping")
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
