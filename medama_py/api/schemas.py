@@ -25,7 +25,8 @@ __all__ = [
 # Medama's "hostname" format: 1–253 characters of letters, digits, dots and hyphens (api.md 5.10).
 HOSTNAME_PATTERN = r"^[A-Za-z0-9.\-]+$"
 Hostname = Annotated[str, msgspec.Meta(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
-IPList = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=10000)]
+# At most 2,000 addresses: the longest such list (~36 KB) still fits the 64 KB body limit, so no valid body is a 413.
+IPList = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=2000)]
 ScriptType = Literal["default", "click-events", "page-events"]
 
 
