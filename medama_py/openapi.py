@@ -79,8 +79,44 @@ def build_openapi(app: Litestar) -> dict[str, Any]:
     return document
 
 
+def _array_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in [schema, *schema.get("oneOf", [])] if part.get("type") == "array"]
+
+
+def document_admin_api(document: dict[str, Any]) -> None:
+    """Say what the admin handlers really do where Litestar cannot infer it (Medama's contract).
+
+    Tenant settings take unique features and unique IPv4 addresses; `summary` is a boolean (Go's ParseBool
+    spellings); logout needs the cookie; login (200) and every 204 answer with an empty body, so they document
+    no content.
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("TenantSettingsGet", "TenantSettingsPatch"):
+        properties = schemas.get(name, {}).get("properties", {})
+        for array in _array_schemas(properties.get("script_type", {})):
+            array["uniqueItems"] = True
+        for array in _array_schemas(properties.get("blockedIPs", {})):
+            array["uniqueItems"] = True
+            array["items"] = {"type": "string", "format": "ipv4"}
+    paths = document.get("paths", {})
+    for parameter in paths.get("/api/websites", {}).get("get", {}).get("parameters", []):
+        if parameter.get("name") == "summary":
+            parameter["schema"] = {"type": "boolean", "default": False}
+    for parameter in paths.get("/api/auth/logout", {}).get("post", {}).get("parameters", []):
+        if parameter.get("name") == "_me_sess":  # logout without the cookie is a 400, as in Medama
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "minLength": 1}
+    login = paths.get("/api/auth/login", {}).get("post", {}).get("responses", {}).get("200")
+    for item in paths.values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "204" in operation.get("responses", {}):
+                operation["responses"]["204"].pop("content", None)
+    if login is not None:
+        login.pop("content", None)
+
+
 # Later features add their own document hooks here (e.g. deepObject filter parameters of the stats API).
-_HOOKS: list[Any] = [document_stats_parameters]
+_HOOKS: list[Any] = [document_admin_api, document_stats_parameters]
 
 
 def render_openapi_yaml(app: Litestar) -> str:
