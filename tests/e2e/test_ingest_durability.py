@@ -1,9 +1,10 @@
-"""Crash safety: a hit answered 204 survives kill -9, and is stored exactly once after the restart."""
+"""Crash safety: a hit answered 204 survives kill -9 (and SIGTERM), stored exactly once after the restart."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -44,17 +45,26 @@ async def _stream(server: Server, acknowledged: set[str], sent: set[str], stop: 
         await asyncio.gather(*(worker() for _ in range(WORKERS)))
 
 
-async def _stream_then_kill(server: Server, acknowledged: set[str], sent: set[str]) -> None:
+async def _stream_then_stop(server: Server, acknowledged: set[str], sent: set[str], sig: int) -> None:
     stop = asyncio.Event()
     streaming = asyncio.create_task(_stream(server, acknowledged, sent, stop))
     while len(acknowledged) < 1500:
         await asyncio.sleep(0.01)
-    server.kill()  # SIGKILL while requests are in flight
+    server.process.send_signal(sig)  # while requests are in flight
+    await asyncio.sleep(0.3)
     stop.set()
     await streaming
 
 
-def test_acknowledged_loads_survive_kill_9_exactly_once(tmp_path: Path) -> None:
+def _stored_after_restart(data_dir: Path) -> Counter[str]:
+    restarted = start_server(data_dir)  # replays DuckDB's WAL after a crash
+    assert restarted.stop() == 0
+    with duckdb.connect(str(restarted.analyticsdb), read_only=True) as conn:
+        return Counter(row[0] for row in conn.execute("SELECT bid FROM views").fetchall())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_acknowledged_loads_survive_exactly_once(tmp_path: Path, sig: int) -> None:
     data_dir = tmp_path / "data"
     server = start_server(data_dir)
     try:
@@ -63,15 +73,15 @@ def test_acknowledged_loads_survive_kill_9_exactly_once(tmp_path: Path) -> None:
         admin.close()
         acknowledged: set[str] = set()
         sent: set[str] = set()
-        asyncio.run(_stream_then_kill(server, acknowledged, sent))
+        asyncio.run(_stream_then_stop(server, acknowledged, sent, sig))
+        exit_code = server.process.wait(30)
     finally:
         server.kill()
     assert len(acknowledged) >= 1500
+    if sig == signal.SIGTERM:
+        assert exit_code == 0  # a graceful stop that flushed its batches
 
-    restarted = start_server(data_dir)  # replays DuckDB's WAL
-    assert restarted.stop() == 0
-    with duckdb.connect(str(restarted.analyticsdb), read_only=True) as conn:
-        stored = Counter(row[0] for row in conn.execute("SELECT bid FROM views").fetchall())
+    stored = _stored_after_restart(data_dir)
     missing = acknowledged - set(stored)
     assert not missing, f"{len(missing)} acknowledged hits lost, e.g. {sorted(missing)[:5]}"
     duplicates = {bid: n for bid, n in stored.items() if n != 1}
