@@ -2,15 +2,18 @@
 # medama: one-file executable. A gzip'd tar of the PyInstaller one-folder build follows this script.
 # The first run of each build unpacks it into a cache directory (about a second); every later start
 # runs it from there directly. `exec` keeps one process: signals, exit codes and kill -9 reach the
-# server itself. Override the cache with MEDAMA_CACHE_DIR; deleting the directory is always safe.
+# server itself. MEDAMA_CACHE_DIR overrides the cache; delete it only while no medama runs from it.
 set -eu
 build=@BUILD@
 payload=@PAYLOAD@
 cache=${MEDAMA_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/medama}
-if [ ! -x "$cache/$build/medama" ]; then
-    if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-        cache=${TMPDIR:-/tmp}/medama-$(id -u)
-        mkdir -p "$cache"
+if [ ! -x "$cache/$build/medama" ] && { ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; }; then
+    # No usable cache under the home directory (a service user, a read-only home): a private temp dir.
+    cache=${TMPDIR:-/tmp}/medama-$(id -u)
+    mkdir -p -m 700 "$cache"
+    if [ ! -O "$cache" ]; then
+        echo "medama: $cache belongs to another user; set MEDAMA_CACHE_DIR" >&2
+        exit 1
     fi
 fi
 dir=$cache/$build
