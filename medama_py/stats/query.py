@@ -27,15 +27,22 @@ __all__ = [
     "share",
 ]
 
-# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1).
-VISITORS = "count(*) FILTER (WHERE v.is_unique_user)"
-PAGE_VISITORS = "count(*) FILTER (WHERE v.is_unique_page)"
+
+# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1). Flag counts are sums of CASE rather than
+# count(*) FILTER: the same numbers for about 40% less CPU in DuckDB (bench/stats.py). A sum over no rows is
+# NULL, which every reader turns into 0.
+def _flags(condition: str) -> str:
+    return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+VISITORS = _flags("v.is_unique_user")
+PAGE_VISITORS = _flags("v.is_unique_page")
 PAGEVIEWS = "count(*)"
 
 # Bounce: unique-user rows with a duration in 100..5000 ms over unique-user rows with any duration,
 # reported only when more than 5 such rows exist; otherwise 0 (stats.md 4, 9.2).
-_TIMED = "count(*) FILTER (WHERE v.is_unique_user AND v.duration_ms IS NOT NULL)"
-_BOUNCED = "count(*) FILTER (WHERE v.is_unique_user AND v.duration_ms BETWEEN 100 AND 5000)"
+_TIMED = _flags("v.is_unique_user AND v.duration_ms IS NOT NULL")
+_BOUNCED = _flags("v.is_unique_user AND v.duration_ms BETWEEN 100 AND 5000")
 BOUNCE = f"CASE WHEN {_TIMED} > 5 THEN round({_BOUNCED} / {_TIMED}, 4) ELSE 0 END"
 
 
