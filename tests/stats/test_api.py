@@ -135,3 +135,32 @@ def test_a_new_user_reads_what_was_ingested(tmp_path: Path) -> None:
         now = get("summary", "start=" + quote("2000-01-01T00:00:00Z") + "&end=2100-01-01T00:00:00Z&interval=month")
         assert len(now["interval"]) == 1201  # type: ignore[index]
         client.close()
+
+
+def test_openapi_documents_every_stats_parameter_and_response(stats_server: Server) -> None:
+    import yaml
+
+    document = yaml.safe_load(httpx.get(f"{stats_server.base_url}/openapi.yaml").text)
+    filters = {"path", "referrer", "utm_source", "utm_medium", "utm_campaign", "browser", "os", "device", "country",
+               "language", "prop_name", "prop_value"}  # fmt: skip
+    extra = {"summary": {"previous", "interval"}, "referrers": {"summary", "limit", "offset", "grouped"},
+             "languages": {"summary", "limit", "offset", "locale"}, "properties": {"limit", "offset"}}  # fmt: skip
+    operations = {
+        "summary": "get-website-id-summary", "pages": "get-website-id-pages", "time": "get-website-id-time",
+        "referrers": "get-website-id-referrers", "sources": "get-website-id-sources",
+        "mediums": "get-website-id-mediums", "campaigns": "get-website-id-campaigns",
+        "browsers": "get-website-id-browsers", "os": "get-website-id-os", "devices": "get-website-id-device",
+        "countries": "get-website-id-country", "languages": "get-website-id-language",
+        "properties": "get-website-id-properties",
+    }  # fmt: skip
+    for endpoint, operation_id in operations.items():
+        operation = document["paths"][f"/api/website/{{hostname}}/{endpoint}"]["get"]
+        assert operation["operationId"] == operation_id
+        query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+        expected = {"start", "end"} | filters | extra.get(endpoint, {"summary", "limit", "offset"})
+        assert set(query) == expected, endpoint
+        assert all(query[f]["style"] == "deepObject" and query[f]["explode"] for f in filters)
+        assert {"200", "400", "401", "404"} <= set(operation["responses"])
+    operators = document["components"]["schemas"]["FilterString"]["properties"]
+    assert set(operators) == {"eq", "neq", "contains", "not_contains", "starts_with", "not_starts_with",
+                              "ends_with", "not_ends_with", "in", "not_in"}  # fmt: skip
