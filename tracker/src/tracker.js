@@ -59,7 +59,7 @@
 	// the API sits beside the script: https://stats.example/script.js -> https://stats.example/api/
 	// A variant loaded directly, .../scripts/click-events.js, finds the same API (Medama used
 	// .../scripts/api/, which does not exist).
-	var api = (apiHost ? '//' + apiHost + '/' : script.src.replace(/(scripts\/)?[^/]*$/, 'api/')) + 'event/';
+	var api = (apiHost ? '//' + apiHost + '/' : script.src.replace(/\/(scripts\/)?[^/]*$/, '/api/')) + 'event/';
 	var pingUrl = api + 'ping';
 	var hitUrl = api + 'hit';
 
