@@ -135,6 +135,7 @@ def test_openapi_yaml(anonymous: httpx.Client) -> None:
     assert document["openapi"].startswith("3.")
     assert "/api/user" in document["paths"]
     assert "cache-control" not in response.headers
+    assert response.text == (Path(medama_py.__file__).parents[1] / "openapi.yaml").read_text()
 
 
 @pytest.mark.parametrize("path", ["/api/unknown", "/api/user/", "/api/scripts/default.js", "/api/script.js"])

@@ -94,17 +94,10 @@ def test_issue_2_done_when(tmp_path: Path) -> None:
         assert conn.execute("SELECT hostname FROM websites").fetchall() == [("store.example",)]
 
 
-def test_sigint_also_stops_cleanly(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data")
-    assert server.stop(signal.SIGINT) == 0
-    assert "databases closed" in log_messages(server.log())
-
-
-def test_startup_logs_the_version_line_first(tmp_path: Path) -> None:
+def test_debug_start_and_sigint_stop(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data", "-level", "debug")
-    try:
-        messages = log_messages(server.log())
-    finally:
-        server.stop()
-    assert messages[0].startswith("Medama Analytics ")
+    assert server.stop(signal.SIGINT) == 0
+    messages = log_messages(server.log())
+    assert messages[0].startswith("Medama Analytics ")  # the version line comes first
     assert any("no users found" in message for message in messages)
+    assert messages.index("Shutting down server...") < messages.index("databases closed")
