@@ -143,3 +143,32 @@ def test_hash_mode_counts_hash_routes_as_pages(
     wait_for_server(page, beacons)
     pages = {row["path"]: (row["visitors"], row["pageviews"]) for row in stats(admin_client, "pages")}
     assert pages == {"/": (1, 1), "/#/about": (1, 2), "/#/contact": (1, 1)}
+
+
+def test_hidden_tab_ends_the_page_view_once(
+    spa: StaticSite, context: BrowserContext, page: Page, page_errors: list[str], server: Server
+) -> None:
+    """Hiding the tab sends the unload; a later navigation sends no second one for that view.
+
+    Headless Chromium never hides a page, so the test plays the browser's part: `hidden` turns true
+    and `visibilitychange` is fired at the document, bubbling as the real one does.
+    """
+    beacons = record_beacons(context)
+    page.goto(spa.url("/app"))
+    wait_until(page, lambda: beacons.loads, "the load")
+    page.wait_for_timeout(250)
+    hide = "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+    page.evaluate(hide + "document.dispatchEvent(new Event('visibilitychange', {bubbles: true}))")
+    wait_until(page, lambda: beacons.hits("unload"), "the unload")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange', {bubbles: true}))")
+    page.evaluate("history.pushState({}, '', '/app/next')")
+    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /app/next")
+    page.wait_for_timeout(200)
+
+    (unload,) = beacons.hits("unload")
+    assert unload["b"] == beacons.loads[0]["b"]
+    assert unload["m"] >= 250
+    assert page_errors == []
+    wait_for_server(page, beacons)
+    views = stored_views(server)
+    assert [(view.pathname, view.duration_ms is not None) for view in views] == [("/app", True), ("/app/next", False)]
