@@ -6,12 +6,19 @@ from typing import Annotated
 
 from litestar import MediaType, Response, post
 from litestar.datastructures import Cookie
-from litestar.params import Body, Parameter
+from litestar.params import Body, CookieParameter
 
-from medama_py.api.deps import SERVICES, SESSION_COOKIE, AnyRequest, client_key, is_https, require_json_body
+from medama_py.api.deps import (
+    SERVICES,
+    SESSION_COOKIE,
+    AnyRequest,
+    ServicesDep,
+    client_key,
+    is_https,
+    require_json_body,
+)
 from medama_py.api.schemas import AuthLogin
 from medama_py.errors import BadRequest, TooManyRequests, Unauthorised, UserNotFound
-from medama_py.runtime import Services
 from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token, verify_password
 
 __all__ = ["route_handlers"]
@@ -32,7 +39,7 @@ _EXPOSE = {"Access-Control-Expose-Headers": "Set-Cookie,X-Api-Commit"}
 async def login(
     request: AnyRequest,
     data: Annotated[AuthLogin, Body(media_type="application/json")],
-    services: Services,
+    services: ServicesDep,
 ) -> Response[bytes]:
     """Check the credentials and set `_me_sess`; repeated failures from one client answer 429."""
     key = client_key(request)
@@ -72,8 +79,8 @@ async def login(
 )
 async def logout(
     request: AnyRequest,
-    services: Services,
-    session: Annotated[str | None, Parameter(cookie=SESSION_COOKIE, required=False)] = None,
+    services: ServicesDep,
+    session: Annotated[str | None, CookieParameter(name=SESSION_COOKIE, required=False)] = None,
 ) -> Response[None]:
     """Revoke the session named by the cookie (any value answers 204; no cookie is a 400, as in Medama)."""
     if not session:

@@ -9,10 +9,10 @@ import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
-from medama_py.runtime import Services  # noqa: TC001
+from medama_py.runtime import Services
 from medama_py.security import hash_token
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ __all__ = [
     "SESSION_COOKIE",
     "AnyConnection",
     "AnyRequest",
+    "ServicesDep",
+    "UserIdDep",
     "client_key",
     "forbid_demo",
     "is_https",
@@ -102,6 +104,9 @@ def _check_json_types(body: bytes, annotation: object) -> None:
         raise BadRequest("decode request: JSON is nested too deeply") from None
 
 
+# Handler parameters filled by name from SERVICES / SERVICES_AND_USER.
+ServicesDep = NamedDependency[Services]
+UserIdDep = NamedDependency[str]
 SERVICES = {"services": Provide(provide_services, sync_to_thread=False)}
 SERVICES_AND_USER = {**SERVICES, "user_id": Provide(provide_user_id, sync_to_thread=False)}
 COOKIE_SECURITY: list[dict[str, list[str]]] = [{"CookieAuth": []}]

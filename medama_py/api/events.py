@@ -13,10 +13,11 @@ import atexit
 import gc
 import json
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.params import QueryParameter
 
 from medama_py.errors import MedamaError, PayloadTooLarge
 from medama_py.ingest.ip import client_ip
@@ -82,7 +83,10 @@ def _services(request: Request[Any, Any, State]) -> Services:
 
 
 @get(_PING_PATH, operation_id="get-event-ping", tags=["Event"], media_type="text/plain; charset=utf-8")
-async def get_event_ping(request: Request[Any, Any, State], u: str | None = None) -> Response[str]:
+async def get_event_ping(
+    request: Request[Any, Any, State],
+    u: Annotated[str | None, QueryParameter(description="Page key; only separates browser cache entries")] = None,
+) -> Response[str]:
     """`0` when the browser has not been seen today (unique), else `1` cached until UTC midnight."""
     answer = answer_ping(request.headers.get("if-modified-since"), _services(request).clock())
     return Response(

@@ -6,12 +6,12 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from litestar import get, patch
+from litestar.params import JSONBody
 
-from medama_py.api.deps import COOKIE_SECURITY, SERVICES, forbid_demo, require_json_body, require_session
+from medama_py.api.deps import COOKIE_SECURITY, SERVICES, ServicesDep, forbid_demo, require_json_body, require_session
 from medama_py.api.schemas import TenantSettingsGet, TenantSettingsPatch
 from medama_py.clock import unix
 from medama_py.errors import BadRequest, InternalError
-from medama_py.runtime import Services
 
 if TYPE_CHECKING:
     from medama_py.model import TenantSettings
@@ -78,7 +78,7 @@ def _stored_values(data: TenantSettingsPatch) -> dict[str, str]:
     security=COOKIE_SECURITY,
     dependencies=SERVICES,
 )
-async def get_tenant_settings(services: Services) -> TenantSettingsGet:
+async def get_tenant_settings(services: ServicesDep) -> TenantSettingsGet:
     """The global tracker and spam settings."""
     return _settings_get(await services.meta.get_settings())
 
@@ -92,7 +92,7 @@ async def get_tenant_settings(services: Services) -> TenantSettingsGet:
     dependencies=SERVICES,
     status_code=200,
 )
-async def patch_tenant_settings(data: TenantSettingsPatch, services: Services) -> TenantSettingsGet:
+async def patch_tenant_settings(data: JSONBody[TenantSettingsPatch], services: ServicesDep) -> TenantSettingsGet:
     """Store the given settings and apply them to the running server immediately."""
     values = _stored_values(data)
     forbid_demo(services)

@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from litestar import delete, get, patch
+from litestar.params import JSONBody
 
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES,
     SERVICES_AND_USER,
+    ServicesDep,
+    UserIdDep,
     forbid_demo,
     require_json_body,
     require_session,
 )
 from medama_py.api.schemas import UserGet, UserPatch, UserSettings, UserUsageGet
 from medama_py.clock import unix
-from medama_py.runtime import Services
 from medama_py.security import hash_password
 from medama_py.usage import measure_usage
 
@@ -43,7 +45,7 @@ def _user_get(user: User) -> UserGet:
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def get_user(services: Services, user_id: str) -> UserGet:
+async def get_user(services: ServicesDep, user_id: UserIdDep) -> UserGet:
     """The logged-in user's account."""
     return _user_get(await services.meta.get_user(user_id))
 
@@ -57,7 +59,7 @@ async def get_user(services: Services, user_id: str) -> UserGet:
     dependencies=SERVICES_AND_USER,
     status_code=200,
 )
-async def patch_user(data: UserPatch, services: Services, user_id: str) -> UserGet:
+async def patch_user(data: JSONBody[UserPatch], services: ServicesDep, user_id: UserIdDep) -> UserGet:
     """Change username, password or settings; answers the new dateUpdated (DECISIONS S9)."""
     forbid_demo(services)
     await services.meta.get_user(user_id)
@@ -79,7 +81,7 @@ async def patch_user(data: UserPatch, services: Services, user_id: str) -> UserG
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def delete_user(services: Services, user_id: str) -> None:
+async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
     """Delete the account; refused with 409 while it still owns websites (DECISIONS S10)."""
     forbid_demo(services)
     await services.meta.get_user(user_id)
@@ -94,7 +96,7 @@ async def delete_user(services: Services, user_id: str) -> None:
     security=COOKIE_SECURITY,
     dependencies=SERVICES,
 )
-async def get_user_usage(services: Services) -> UserUsageGet:
+async def get_user_usage(services: ServicesDep) -> UserUsageGet:
     """Host CPU, memory, and disk of the filesystem holding the databases."""
     return await measure_usage(services.config.appdb)
 

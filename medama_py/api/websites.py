@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from litestar import delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES_AND_USER,
+    ServicesDep,
+    UserIdDep,
     forbid_demo,
     require_json_body,
     require_session,
@@ -20,14 +22,16 @@ from medama_py.clock import unix
 from medama_py.config import parse_bool
 from medama_py.errors import BadRequest, Unauthorised, WebsiteNotFound
 from medama_py.model import Website
-from medama_py.runtime import Services
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
+
+if TYPE_CHECKING:
+    from medama_py.runtime import Services
 
 __all__ = ["HostnamePath", "route_handlers", "user_website"]
 
 HostnamePath = Annotated[
     str,
-    Parameter(description="Hostname of the website", min_length=1, max_length=253, pattern=HOSTNAME_PATTERN),
+    PathParameter(description="Hostname of the website", min_length=1, max_length=253, pattern=HOSTNAME_PATTERN),
 ]
 
 
@@ -48,9 +52,9 @@ async def user_website(services: Services, user_id: str, hostname: str) -> Websi
     dependencies=SERVICES_AND_USER,
 )
 async def list_websites(
-    services: Services,
-    user_id: str,
-    summary: Annotated[str | None, Parameter(description="Include visitors of the last 24 hours")] = None,
+    services: ServicesDep,
+    user_id: UserIdDep,
+    summary: Annotated[str | None, QueryParameter(description="Include visitors of the last 24 hours")] = None,
 ) -> list[WebsiteGet]:
     """The caller's websites, optionally with their unique visitors of the last 24 hours."""
     try:
@@ -75,7 +79,7 @@ async def list_websites(
     dependencies=SERVICES_AND_USER,
     status_code=201,
 )
-async def create_website(data: WebsiteCreate, services: Services, user_id: str) -> WebsiteGet:
+async def create_website(data: JSONBody[WebsiteCreate], services: ServicesDep, user_id: UserIdDep) -> WebsiteGet:
     """Register a website; its hits are accepted from now on."""
     forbid_demo(services)
     now = unix(services.clock())
@@ -92,7 +96,7 @@ async def create_website(data: WebsiteCreate, services: Services, user_id: str) 
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def get_website(hostname: HostnamePath, services: Services, user_id: str) -> WebsiteGet:
+async def get_website(hostname: HostnamePath, services: ServicesDep, user_id: UserIdDep) -> WebsiteGet:
     """One website of the caller."""
     website = await user_website(services, user_id, hostname)
     return WebsiteGet(hostname=website.hostname)
@@ -107,7 +111,9 @@ async def get_website(hostname: HostnamePath, services: Services, user_id: str) 
     dependencies=SERVICES_AND_USER,
     status_code=200,
 )
-async def patch_website(hostname: HostnamePath, data: WebsitePatch, services: Services, user_id: str) -> WebsiteGet:
+async def patch_website(
+    hostname: HostnamePath, data: JSONBody[WebsitePatch], services: ServicesDep, user_id: UserIdDep
+) -> WebsiteGet:
     """Rename a website, moving its page views and events with it (DECISIONS S8)."""
     forbid_demo(services)
     await user_website(services, user_id, hostname)
@@ -128,7 +134,7 @@ async def patch_website(hostname: HostnamePath, data: WebsitePatch, services: Se
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def delete_website(hostname: HostnamePath, services: Services, user_id: str) -> None:
+async def delete_website(hostname: HostnamePath, services: ServicesDep, user_id: UserIdDep) -> None:
     """Delete a website with its page views and events (DECISIONS S24)."""
     forbid_demo(services)
     owned = {w.hostname for w in await services.meta.list_websites(user_id)}
