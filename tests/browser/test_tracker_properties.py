@@ -124,3 +124,25 @@ def test_click_events_count_children_late_elements_and_middle_clicks(
         ("menu", "open"),
         ("plan", "pro"),
     ]
+
+
+def test_click_on_a_link_that_leaves_the_page_is_kept(
+    static_site: StaticSite,
+    server: Server,
+    admin_client: httpx.Client,
+    context: BrowserContext,
+    page: Page,
+) -> None:
+    """Clicks go out by sendBeacon, which outlives the page (Medama's fetch could be cancelled)."""
+    register_site(admin_client)
+    tag = script_tag(server, "/scripts/click-events.js")
+    static_site.pages["/"] = html("Home", tag, '<a id="out" href="/next" data-m:click="cta=next">Next</a>')
+    static_site.pages["/next"] = html("Next", tag)
+    beacons = record_beacons(context)
+    page.goto(static_site.url("/"))
+    wait_until(page, lambda: beacons.loads, "the load")
+    page.click("#out")
+    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /next")
+    wait_for_server(page, beacons)
+    context.close()
+    assert stored_events(server) == [(beacons.loads[0]["b"], SITE_HOST, "cta", "next")]
