@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import login
-from tests.support.server import running_server
+from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def client(shared_server: Server) -> Iterator[httpx.Client]:
     """The default admin, logged in to the module's shared server (one session per module: don't log it out)."""
-    with closing(login(shared_server)) as logged_in:
+    with closing(logged_in_client(shared_server)) as logged_in:
         yield logged_in
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import httpx
 from argon2 import PasswordHasher
 
 from medama_py.model import User, Website
@@ -19,14 +18,14 @@ from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.support.server import Server
+    import httpx
+
 
 __all__ = [
     "RawResponse",
     "SeedUser",
     "SeedView",
     "assert_error",
-    "login",
     "raw_request",
     "seed_data_dir",
 ]
@@ -114,16 +113,6 @@ def seed_data_dir(
             )
     finally:
         analytics.close()
-
-
-def login(server: Server, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD) -> httpx.Client:
-    """A client holding a fresh session cookie (the caller closes it)."""
-    client = httpx.Client(base_url=server.base_url, timeout=10)
-    response = client.post("/api/auth/login", json={"username": username, "password": password})
-    if response.status_code != 200:
-        client.close()
-        raise AssertionError(f"login as {username} failed: {response.status_code} {response.text}")
-    return client
 
 
 def assert_error(response: httpx.Response, status: int, message: str | None = None) -> None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import assert_error, login
-from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, running_server
+from tests.api.helpers import assert_error
+from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, logged_in_client, running_server
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -190,7 +190,7 @@ def test_unauthenticated_bad_requests_are_401_before_400(anonymous: httpx.Client
 
 
 def test_logout_revokes_the_session(shared_server: Server) -> None:
-    with closing(login(shared_server)) as client:
+    with closing(logged_in_client(shared_server)) as client:
         cookie = client.cookies["_me_sess"]
         assert client.get("/api/user").status_code == 200
         response = client.post("/api/auth/logout")
@@ -207,7 +207,7 @@ def test_logout_revokes_the_session(shared_server: Server) -> None:
 
 
 def test_logout_keeps_other_sessions(shared_server: Server) -> None:
-    with closing(login(shared_server)) as first, closing(login(shared_server)) as second:
+    with closing(logged_in_client(shared_server)) as first, closing(logged_in_client(shared_server)) as second:
         assert first.post("/api/auth/logout").status_code == 204
         assert second.get("/api/user").status_code == 200
 
@@ -224,7 +224,7 @@ def test_logout_with_any_cookie_is_204(anonymous: httpx.Client, value: str) -> N
 
 def test_sessions_survive_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with running_server(data) as first, closing(login(first)) as client:
+    with running_server(data) as first, closing(logged_in_client(first)) as client:
         cookie = client.cookies["_me_sess"]
     with running_server(data) as second, httpx.Client(base_url=second.base_url, cookies={"_me_sess": cookie}) as again:
         response = again.get("/api/user")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import assert_error, get_request, login, raw_request
-from tests.support.server import running_server
+from tests.api.helpers import assert_error, get_request, raw_request
+from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -143,7 +143,7 @@ def cors_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def cors_client(cors_server: Server) -> Iterator[httpx.Client]:
-    with closing(login(cors_server)) as logged_in:
+    with closing(logged_in_client(cors_server)) as logged_in:
         yield logged_in
 
 

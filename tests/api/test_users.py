@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import SEED_TIME, SeedUser, assert_error, login, seed_data_dir
-from tests.support.server import DEFAULT_PASSWORD, running_server
+from tests.api.helpers import SEED_TIME, SeedUser, assert_error, seed_data_dir
+from tests.support.server import DEFAULT_PASSWORD, logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,7 +44,7 @@ def test_get_user(client: httpx.Client) -> None:
 
 
 def test_patch_user_changes_username_and_returns_new_date_updated(shared_server: Server) -> None:
-    with closing(login(shared_server)) as client:
+    with closing(logged_in_client(shared_server)) as client:
         before = client.get("/api/user").json()
         time.sleep(1.1)  # dates are whole seconds: make the update land in a later one
         response = client.patch("/api/user", json={"username": "renamed-admin"})
@@ -56,19 +56,19 @@ def test_patch_user_changes_username_and_returns_new_date_updated(shared_server:
         assert body["dateUpdated"] > before["dateUpdated"]  # DECISIONS S9: the new value, not the stale one
         assert client.get("/api/user").json() == body
         assert "x-api-commit" not in response.headers
-    with closing(login(shared_server, "renamed-admin", DEFAULT_PASSWORD)) as again:
+    with closing(logged_in_client(shared_server, "renamed-admin", DEFAULT_PASSWORD)) as again:
         assert again.get("/api/user").json()["username"] == "renamed-admin"
         assert again.patch("/api/user", json={"username": "admin"}).status_code == 200
 
 
 def test_patch_user_username_conflict_is_409(shared_server: Server) -> None:
-    with closing(login(shared_server)) as client:
+    with closing(logged_in_client(shared_server)) as client:
         assert_error(client.patch("/api/user", json={"username": "taken-name"}), 409, "user already exists")
         assert client.get("/api/user").json()["username"] == "admin"
 
 
 def test_patch_user_password(shared_server: Server) -> None:
-    with closing(login(shared_server)) as client:
+    with closing(logged_in_client(shared_server)) as client:
         response = client.patch("/api/user", json={"password": "a brand new secret"})
         assert response.status_code == 200
         assert response.json()["username"] == "admin"
@@ -77,7 +77,7 @@ def test_patch_user_password(shared_server: Server) -> None:
     with httpx.Client(base_url=shared_server.base_url, headers={"X-Forwarded-For": "198.51.100.9"}) as anonymous:
         old = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
         assert_error(old, 401, "user not found")
-    with closing(login(shared_server, "admin", "a brand new secret")) as again:
+    with closing(logged_in_client(shared_server, "admin", "a brand new secret")) as again:
         assert again.get("/api/user").status_code == 200
         assert again.patch("/api/user", json={"password": DEFAULT_PASSWORD}).status_code == 200
 
@@ -120,7 +120,7 @@ def test_patch_user_needs_json_content_type(client: httpx.Client) -> None:
 
 
 def test_delete_user_is_409_while_owning_websites(shared_server: Server) -> None:
-    with closing(login(shared_server)) as client:
+    with closing(logged_in_client(shared_server)) as client:
         assert client.post("/api/websites", json={"hostname": "owned.example"}).status_code == 201
         refused = client.delete("/api/user")
         assert_error(refused, 409)
@@ -132,7 +132,7 @@ def test_delete_user_is_409_while_owning_websites(shared_server: Server) -> None
 
 def test_delete_user_then_restart_recreates_admin(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with running_server(data) as server, closing(login(server)) as client:
+    with running_server(data) as server, closing(logged_in_client(server)) as client:
         response = client.delete("/api/user")
         assert response.status_code == 204
         assert response.content == b""
@@ -143,7 +143,7 @@ def test_delete_user_then_restart_recreates_admin(tmp_path: Path) -> None:
         with httpx.Client(base_url=server.base_url) as anonymous:
             gone = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
             assert_error(gone, 401, "user not found")
-    with running_server(data) as restarted, closing(login(restarted)) as again:
+    with running_server(data) as restarted, closing(logged_in_client(restarted)) as again:
         assert again.get("/api/user").json()["username"] == "admin"
         assert "creating default admin user" in restarted.log()
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from tests.api.helpers import SeedUser, SeedView, assert_error, login, seed_data_dir
-from tests.support.server import running_server
+from tests.api.helpers import SeedUser, SeedView, assert_error, seed_data_dir
+from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -189,7 +189,7 @@ def test_delete(client: httpx.Client, shared_server: Server, unique_host: Callab
     assert_error(client.delete("/api/websites/never-existed.example"), 404, "website not found")
     # Another user's website answers 404 on DELETE (S11) and stays.
     assert_error(client.delete("/api/websites/theirs.example"), 404, "website not found")
-    with closing(login(shared_server, "someone-else", "other-password")) as other:
+    with closing(logged_in_client(shared_server, "someone-else", "other-password")) as other:
         assert hostnames(other) == ["theirs.example"]
 
 
@@ -210,7 +210,7 @@ def test_analytics_rows_follow_rename_and_delete(tmp_path: Path) -> None:
         websites=("moving.example", "doomed.example", "kept.example"),
     )
     seed_data_dir(data, users=[admin], views=views, events=events, with_admin=False)
-    with running_server(data) as server, closing(login(server)) as client:
+    with running_server(data) as server, closing(logged_in_client(server)) as client:
         summary = client.get("/api/websites", params={"summary": "true"}).json()
         assert summary == [
             {"hostname": "moving.example", "summary": {"visitors": 1}},

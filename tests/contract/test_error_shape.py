@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import SeedUser, assert_error, login, seed_data_dir
-from tests.support.server import running_server
+from tests.api.helpers import SeedUser, assert_error, seed_data_dir
+from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,7 +32,7 @@ def odd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def admin(odd_server: Server) -> Iterator[httpx.Client]:
-    client = login(odd_server)
+    client = logged_in_client(odd_server)
     try:
         client.post("/api/websites", json={"hostname": "taken.example"})
         yield client

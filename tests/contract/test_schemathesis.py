@@ -12,8 +12,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.api.helpers import SeedUser, login, seed_data_dir
-from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, running_server
+from tests.api.helpers import SeedUser, seed_data_dir
+from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,7 +37,7 @@ def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def session_cookie(fuzzed_server: Server) -> str:
-    with closing(login(fuzzed_server)) as client:
+    with closing(logged_in_client(fuzzed_server)) as client:
         return str(client.cookies["_me_sess"])
 
 
