@@ -25,6 +25,7 @@ __all__ = [
     "RawResponse",
     "SeedUser",
     "SeedView",
+    "account_state",
     "assert_error",
     "raw_request",
     "seed_data_dir",
@@ -113,6 +114,15 @@ def seed_data_dir(
             )
     finally:
         analytics.close()
+
+
+def account_state(client: httpx.Client) -> dict[str, object]:
+    """What a logged-in user can see of the data: user, websites, tenant settings (to compare before/after)."""
+    return {
+        "user": client.get("/api/user").json(),
+        "websites": client.get("/api/websites").json(),
+        "settings": client.get("/api/tenant/settings").json(),
+    }
 
 
 def assert_error(response: httpx.Response, status: int, message: str | None = None) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.api.helpers import SeedUser, assert_error, seed_data_dir
+from tests.api.helpers import SeedUser, account_state, assert_error, seed_data_dir
 from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, running_server
 
 if TYPE_CHECKING:
@@ -31,15 +31,7 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def before(client: httpx.Client) -> dict[str, object]:
-    return snapshot(client)
-
-
-def snapshot(client: httpx.Client) -> dict[str, object]:
-    return {
-        "user": client.get("/api/user").json(),
-        "websites": client.get("/api/websites").json(),
-        "settings": client.get("/api/tenant/settings").json(),
-    }
+    return account_state(client)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +56,7 @@ def test_mutations_are_403(
 ) -> None:
     response = client.request(method, path, json=body) if body is not None else client.request(method, path)
     assert_error(response, 403, DEMO)
-    assert snapshot(client) == before
+    assert account_state(client) == before
 
 
 @pytest.mark.parametrize(
@@ -86,7 +78,7 @@ def test_invalid_requests_are_400_before_403(
 ) -> None:
     response = client.request(method, path, json=body) if body is not None else client.request(method, path)
     assert_error(response, 400)
-    assert snapshot(client) == before
+    assert account_state(client) == before
 
 
 def test_unauthenticated_mutations_are_401(anonymous: httpx.Client) -> None:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.helpers import assert_error, get_request, raw_request
+from tests.api.helpers import account_state, assert_error, get_request, raw_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,21 +45,13 @@ JSON_VALUES = st.recursive(
 )
 
 
-def state(client: httpx.Client) -> dict[str, object]:
-    return {
-        "user": client.get("/api/user").json(),
-        "websites": client.get("/api/websites").json(),
-        "settings": client.get("/api/tenant/settings").json(),
-    }
-
-
 @pytest.fixture(scope="module")
 def guarded(client: httpx.Client, shared_server: Server) -> Iterator[httpx.Client]:
     """The logged-in client, with the website `hostile.example`; the data must be unchanged at the end."""
     assert client.post("/api/websites", json={"hostname": "hostile.example"}).status_code == 201
-    before = state(client)
+    before = account_state(client)
     yield client
-    assert state(client) == before
+    assert account_state(client) == before
     log = shared_server.log()
     assert "Traceback" not in log
     assert '"level": "error"' not in log
