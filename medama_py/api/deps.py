@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
+from medama_py.jsonbody import decode_strictly
 from medama_py.runtime import Services
 from medama_py.security import hash_token
 
@@ -89,19 +90,11 @@ async def require_json_body(connection: AnyConnection, handler: BaseRouteHandler
 
 
 def _check_json_types(body: bytes, annotation: object) -> None:
-    """Wrong JSON types are a 400 (api.md 3.6); Litestar's own lax decoding would turn "true" or 1 into a boolean."""
-    if not body:
-        raise BadRequest("decode request: body required")
-    try:
-        # Parse untyped first, exactly as Litestar will: whatever passes here cannot fail there with a 500.
-        msgspec.convert(msgspec.json.decode(body), type=annotation)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"decode request: validate: {exc}") from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter for bad UTF-8 in strings
-        raise BadRequest(f"decode request: {exc}") from None
-    except RecursionError:
-        # msgspec gives up on very deep nesting ({"a":{"a":… thousands deep) with RecursionError.
-        raise BadRequest("decode request: JSON is nested too deeply") from None
+    """Wrong JSON types are a 400 (api.md 3.6); Litestar's own lax decoding would turn "true" or 1 into a boolean.
+
+    The body is parsed untyped first, exactly as Litestar will: whatever passes here cannot fail there with a 500.
+    """
+    decode_strictly(lambda raw: msgspec.convert(msgspec.json.decode(raw), type=annotation), body)
 
 
 # Handler parameters filled by name from SERVICES / SERVICES_AND_USER.

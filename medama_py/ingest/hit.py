@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from medama_py.errors import BadRequest
+from medama_py.jsonbody import decode_strictly
 
 __all__ = ["MAX_DURATION_MS", "CustomHit", "Hit", "LoadHit", "Properties", "UnloadHit", "decode_hit"]
 
@@ -50,13 +50,5 @@ def decode_hit(body: bytes) -> Hit:
     Raises:
         BadRequest: empty body, invalid JSON or UTF-8, wrong types, or an unknown event type.
     """
-    if not body:
-        raise BadRequest("decode request: body required")
-    try:
-        hit: Hit = _decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"decode request: {exc}") from None
-    except UnicodeDecodeError:
-        # msgspec decodes strings lazily and reports bad UTF-8 this way, not as a DecodeError.
-        raise BadRequest("decode request: invalid UTF-8 in body") from None
+    hit: Hit = decode_strictly(_decoder.decode, body)
     return hit
