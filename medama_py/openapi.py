@@ -6,12 +6,15 @@ matches the application.
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import yaml
 
 from medama_py.api.stats import document_stats_parameters
+from medama_py.ingest.hit import Hit
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -115,8 +118,29 @@ def document_admin_api(document: dict[str, Any]) -> None:
         login.pop("content", None)
 
 
-# Later features add their own document hooks here (e.g. deepObject filter parameters of the stats API).
-_HOOKS: list[Any] = [document_admin_api, document_stats_parameters]
+def document_event_hit(document: dict[str, Any]) -> None:
+    """The tracker payloads of POST /api/event/hit, read from the raw body, so Litestar cannot see them.
+
+    The same schema is offered as `text/plain`, which is what `fetch(..., {mode: 'no-cors'})` and
+    `sendBeacon` send (DECISIONS S2).
+    """
+    hit = document.get("paths", {}).get("/api/event/hit", {}).get("post")
+    if hit is None:
+        return
+    (schema,), components = msgspec.json.schema_components([Hit], ref_template="#/components/schemas/{name}")
+    for component in components.values():
+        tag = component.get("properties", {}).get("e")
+        if tag is not None:  # msgspec gives the tag an enum only; say it is a string, as the reference does
+            tag["type"] = "string"
+    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
+    hit["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {"schema": schema}, "text/plain": {"schema": copy.deepcopy(schema)}},
+    }
+
+
+# Each feature documents here what Litestar cannot infer from its handlers.
+_HOOKS: list[Any] = [document_admin_api, document_event_hit, document_stats_parameters]
 
 
 def render_openapi_yaml(app: Litestar) -> str:
