@@ -131,6 +131,11 @@ def test_a_new_user_reads_what_was_ingested(tmp_path: Path) -> None:
             {"language": "British English", "visitors": 2, "visitors_percentage": 1}
         ]
         assert get("properties") == [{"name": "plan", "events": 1, "events_percentage": 1}]
+        assert get("mediums", "summary=true") == [{"medium": "", "visitors": 2, "visitors_percentage": 1}]
+        assert get("campaigns", "summary=true") == [{"campaign": "", "visitors": 2, "visitors_percentage": 1}]
+        assert [o["visitors"] for o in get("os", "summary=true")] == [1, 1]  # type: ignore[attr-defined]
+        assert get("devices", "summary=true") == [{"device": "Desktop", "visitors": 2, "visitors_percentage": 1}]
+        assert get("time") == []  # no path has the 3 unique-page visitors /time needs
         assert get("summary", "prop_value[eq]=pro")["current"]["pageviews"] == 1  # type: ignore[index]
         now = get("summary", "start=" + quote("2000-01-01T00:00:00Z") + "&end=2100-01-01T00:00:00Z&interval=month")
         assert len(now["interval"]) == 1201  # type: ignore[index]
