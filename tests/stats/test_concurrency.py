@@ -47,9 +47,10 @@ async def test_a_long_read_delays_neither_the_loop_nor_writes(tmp_path: Path) ->
             await asyncio.sleep(0)
             slowest_tick = max(slowest_tick, time.perf_counter() - began)
         assert not reading.done()
-        # Generous bounds: the machine is shared, but a blocked loop or writer would take the query's whole time.
-        assert slowest_write < 1.0
-        assert slowest_tick < 0.5
+        # Generous bounds for a shared machine: the query never ends by itself, so a loop or writer that waited
+        # for it would hang here instead.
+        assert slowest_write < 3.0
+        assert slowest_tick < 1.0
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchall())
         assert count == [(20,)]
         cursors[0].interrupt()
