@@ -103,8 +103,10 @@ def _serve(request: AnyRequest, file: StaticFile) -> Response[bytes]:
     include_in_schema=False,
     name="spa",
 )
-async def serve_static(request: AnyRequest, path: str = "/") -> Response[bytes]:
+async def serve_static(request: AnyRequest) -> Response[bytes]:
     """`/script.js` → the configured variant; `/scripts/*` and assets by name; anything else → index.html."""
+    # Read from the route match: "/" has no path parameter, and a handler argument would become a query one.
+    path: str = request.path_params.get("path", "/")
     if path == "/api" or path.startswith("/api/"):
         raise NotFound("api path not found")
     services = services_of(request)
