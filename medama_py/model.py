@@ -1,10 +1,27 @@
-"""Shapes shared by the layers: rows of the meta database as typed Structs."""
+"""Shapes shared by the layers: meta database rows, and the analytics rows ingestion hands to storage."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import msgspec
 
-__all__ = ["DEFAULT_TENANT_SETTINGS", "TenantSettings", "User", "Website"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "DEFAULT_TENANT_SETTINGS",
+    "UNKNOWN",
+    "EventRows",
+    "TenantSettings",
+    "User",
+    "ViewRow",
+    "Website",
+]
+
+# What Medama stores for a browser, OS, device, country or language it could not tell.
+UNKNOWN = "Unknown"
 
 
 class User(msgspec.Struct, frozen=True):
@@ -33,3 +50,37 @@ class TenantSettings(msgspec.Struct, frozen=True):
 
 
 DEFAULT_TENANT_SETTINGS = TenantSettings()
+
+
+@dataclass(slots=True)
+class ViewRow:
+    """One `views` row, in the table's column order (duration_ms stays NULL until an unload)."""
+
+    bid: str
+    hostname: str
+    pathname: str = ""
+    is_unique_user: bool = False
+    is_unique_page: bool = False
+    referrer_host: str = ""
+    referrer_group: str = ""
+    country: str = UNKNOWN
+    language_base: str = UNKNOWN
+    language_dialect: str = UNKNOWN
+    ua_browser: str = UNKNOWN
+    ua_os: str = UNKNOWN
+    ua_device_type: str = UNKNOWN
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    date_created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """The `events` rows of one request: one shared batch id, one row per property."""
+
+    batch_id: str
+    group_name: str
+    bid: str
+    pairs: tuple[tuple[str, str], ...]
+    date_created: datetime

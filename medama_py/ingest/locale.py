@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from babel import Locale
 
 from medama_py.ingest.datafiles import read_data_text
+from medama_py.model import UNKNOWN
 
 __all__ = ["LanguageError", "Languages", "country_for_timezone", "parse_accept_language"]
-
-_UNKNOWN = "Unknown"
 
 
 @functools.cache
@@ -38,7 +37,7 @@ class Languages:
     dialect: str
 
 
-UNKNOWN_LANGUAGES = Languages(_UNKNOWN, _UNKNOWN)
+UNKNOWN_LANGUAGES = Languages(UNKNOWN, UNKNOWN)
 
 # Go's x/text accepts these words in place of a tag; `*` means "any", which CLDR names `mul`.
 _FALLBACKS = {"english": "en", "deutsch": "de", "italian": "it", "french": "fr", "*": "mul"}

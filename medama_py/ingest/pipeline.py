@@ -22,7 +22,8 @@ from medama_py.ingest.referrer import (
     parse_referrer,
     utm_values,
 )
-from medama_py.ingest.useragent import UNKNOWN, parse_user_agent
+from medama_py.ingest.useragent import parse_user_agent
+from medama_py.model import EventRows, ViewRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Container
@@ -68,40 +69,6 @@ class IngestDeps:
     hostnames: Container[str]
     ip_filter: IPFilter
     spam_hosts: frozenset[str] = frozenset()
-
-
-@dataclass(slots=True)
-class ViewRow:
-    """One `views` row, in the table's column order (duration_ms stays NULL until an unload)."""
-
-    bid: str
-    hostname: str
-    pathname: str = ""
-    is_unique_user: bool = False
-    is_unique_page: bool = False
-    referrer_host: str = ""
-    referrer_group: str = ""
-    country: str = UNKNOWN
-    language_base: str = UNKNOWN
-    language_dialect: str = UNKNOWN
-    ua_browser: str = UNKNOWN
-    ua_os: str = UNKNOWN
-    ua_device_type: str = UNKNOWN
-    utm_source: str = ""
-    utm_medium: str = ""
-    utm_campaign: str = ""
-    date_created: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventRows:
-    """The `events` rows of one request: one shared batch id, one row per property."""
-
-    batch_id: str
-    group_name: str
-    bid: str
-    pairs: tuple[tuple[str, str], ...]
-    date_created: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from ua_parser import Domain, load_builtins
 from ua_parser.regex import Resolver
 
-__all__ = ["UNKNOWN", "UserAgent", "parse_user_agent"]
+from medama_py.model import UNKNOWN
 
-UNKNOWN = "Unknown"
+__all__ = ["UNKNOWN", "UserAgent", "parse_user_agent"]
 
 # UA strings past this length skip the cache so hostile headers cannot pin memory (real ones are < 600).
 _MAX_CACHED_LEN = 1024

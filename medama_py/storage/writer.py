@@ -21,7 +21,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.ingest.pipeline import EventRows, ViewRow
+    from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem"]

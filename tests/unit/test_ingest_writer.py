@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from medama_py.ingest.pipeline import EventRows, ViewRow
+from medama_py.model import EventRows, ViewRow
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.writer import HitWriter
 
