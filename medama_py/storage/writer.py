@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from medama_py.storage.analytics import VIEWS_COLUMNS
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -150,25 +152,8 @@ class HitWriter:
 
 # --- what one batch does on the writer thread ----------------------------------------------------
 
-_VIEW_COLUMNS = (
-    "bid",
-    "hostname",
-    "pathname",
-    "is_unique_user",
-    "is_unique_page",
-    "referrer_host",
-    "referrer_group",
-    "country",
-    "language_base",
-    "language_dialect",
-    "ua_browser",
-    "ua_os",
-    "ua_device_type",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "date_created",
-)
+# Every views column but duration_ms, which stays NULL until an unload arrives.
+_VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _VIEW_SCHEMA = pa.schema(
     [
