@@ -19,7 +19,7 @@ import duckdb
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["VIEWS_COLUMNS", "AnalyticsStore", "create_analytics_schema"]
+__all__ = ["STORAGE_COMPATIBILITY", "VIEWS_COLUMNS", "AnalyticsStore", "create_analytics_schema"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,11 @@ VIEWS_COLUMNS: tuple[str, ...] = (
     "date_created",
 )
 
+# New files keep DuckDB's 1.0 storage format, which every DuckDB since 1.0 reads, so the Go Medama server
+# (built on an older DuckDB) can open what medama_py wrote; newer formats would lock users in. Existing files
+# keep whatever format they have.
+STORAGE_COMPATIBILITY = "v1.0.0"
+
 # Parallel stats queries share the machine with ingestion; DuckDB parallelises each query internally.
 _READ_THREADS = 4
 
@@ -114,7 +119,7 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        self._conn = duckdb.connect(self.path)
+        self._conn = duckdb.connect(self.path, config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")
         self._conn.execute("SET TimeZone = 'UTC'")
