@@ -13,8 +13,10 @@ import atexit
 import gc
 import json
 import logging
+import threading
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
+import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import QueryParameter
@@ -60,9 +62,25 @@ def _ingest_deps(services: Services) -> IngestDeps:
     return IngestDeps(hostnames=services.hostnames, ip_filter=services.ip_filter)
 
 
+# The parser tables (ua-parser's compiled regexes ~27 MB and 0.2 s, CLDR names, zones) load with the first
+# hit, on a worker thread, instead of at start: an idle server stays small (issue 7), and the event loop
+# keeps serving while they load. Set once loaded; checking it is the only per-hit cost.
+_parsers_ready = threading.Event()
+_parsers_lock = threading.Lock()
+
+
+def _load_parsers() -> None:
+    with _parsers_lock:
+        if not _parsers_ready.is_set():
+            warm_up()
+            _parsers_ready.set()
+
+
 async def _hit(services: Services, body: bytes, headers: Mapping[str, str], peer: str | None) -> None:
     """Validate and record one hit; raises MedamaError for every 4xx."""
     check_hit_content_type(headers.get("content-type"))
+    if not _parsers_ready.is_set():
+        await anyio.to_thread.run_sync(_load_parsers)
     if services.writer is None:
         raise RuntimeError("the hit writer is not running")
     ctx = HitContext(
@@ -260,9 +278,8 @@ def _tune_gc() -> None:
 def with_fast_path(app: Litestar) -> LitestarASGIApp:
     """Wrap the app so the event endpoints skip the framework's per-request machinery.
 
-    Also loads the parser tables now (~0.3 s, not paid by the first visitors) and tunes the garbage
-    collector for ingestion's allocation pattern (measured with bench/ingest.py).
+    Also tunes the garbage collector for ingestion's allocation pattern (measured with bench/ingest.py);
+    the parser tables load with the first hit (see `_parsers_ready`).
     """
-    warm_up()
     _tune_gc()
     return EventsFastPath(app)

@@ -16,12 +16,11 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from medama_py.storage.analytics import VIEWS_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
@@ -35,7 +34,11 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BATCH = 2000
 # A lone hit on an idle server waits at most this long for company before committing.
 DEFAULT_MAX_DELAY_MS = 2.0
-_SWITCH_INTERVAL_S = 0.0005
+# The writer thread needs the GIL back from the busy event loop several times per commit (DuckDB calls
+# into Python to scan each Arrow table, ~120 Python calls per batch). bench/ingest.py (wrk -t2 -c384):
+# 5 ms default → a commit took ~33 ms in a contended micro-benchmark; 0.5 ms → 15.6 ms per commit and
+# 11,800 hits/s; 0.1 ms → 13.0 ms and 13,900 hits/s. Going lower gained nothing (14.6 ms at 0.05 ms).
+_SWITCH_INTERVAL_S = 0.0001
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,7 @@ class HitWriter:
         if self._task is None:
             self._stopping = False
             # The writer thread needs the GIL back from the busy event loop after every DuckDB call; with
-            # the default 5 ms switch interval each hand-over can stall a commit that long (measured in
-            # bench/ingest.py). 0.5 ms keeps commits short at a negligible cost to the loop.
+            # the default 5 ms switch interval each hand-over can stall a commit that long (see the constant).
             self._saved_switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(self._saved_switch_interval, _SWITCH_INTERVAL_S))
             self._task = asyncio.create_task(self._run(), name="hit-writer")
@@ -154,24 +156,40 @@ class HitWriter:
 
 # Every views column but duration_ms, which stays NULL until an unload arrives.
 _VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
-_TIMESTAMP = pa.timestamp("us", tz="UTC")
-_VIEW_SCHEMA = pa.schema(
-    [
-        (name, pa.bool_() if name.startswith("is_") else _TIMESTAMP if name == "date_created" else pa.string())
-        for name in _VIEW_COLUMNS
-    ]
-)
-_EVENT_SCHEMA = pa.schema(
-    [
-        ("batch_id", pa.string()),
-        ("group_name", pa.string()),
-        ("name", pa.string()),
-        ("value", pa.string()),
-        ("date_created", _TIMESTAMP),
-        ("bid", pa.string()),
-    ]
-)
-_DURATION_SCHEMA = pa.schema([("bid", pa.string()), ("duration_ms", pa.uint32())])
+
+
+@dataclass(frozen=True, slots=True)
+class _Schemas:
+    views: pa.Schema
+    events: pa.Schema
+    durations: pa.Schema
+
+
+@functools.cache
+def _schemas() -> _Schemas:
+    # pyarrow is imported with the first batch, not at start: it adds ~26 MB to an idle server's RSS
+    # (issue 7), and the one-off import (~0.1 s) is paid by the first batch only.
+    import pyarrow as pa
+
+    timestamp = pa.timestamp("us", tz="UTC")
+    views = pa.schema(
+        [
+            (name, pa.bool_() if name.startswith("is_") else timestamp if name == "date_created" else pa.string())
+            for name in _VIEW_COLUMNS
+        ]
+    )
+    events = pa.schema(
+        [
+            ("batch_id", pa.string()),
+            ("group_name", pa.string()),
+            ("name", pa.string()),
+            ("value", pa.string()),
+            ("date_created", timestamp),
+            ("bid", pa.string()),
+        ]
+    )
+    return _Schemas(views, events, pa.schema([("bid", pa.string()), ("duration_ms", pa.uint32())]))
+
 
 # Names are fixed strings; every value travels in the registered Arrow tables, never in SQL text.
 _COLUMN_LIST = ", ".join(_VIEW_COLUMNS)
@@ -194,6 +212,9 @@ class BatchTables:
 
 def prepare_batch(items: list[WriteItem]) -> BatchTables:
     """Turn a batch's items into Arrow tables (one per target) in column order."""
+    import pyarrow as pa  # imported here, not at start: see _schemas
+
+    schemas = _schemas()
     views = [item.view for item in items if item.view is not None]
     events = [item.events for item in items if item.events is not None and item.events.pairs]
     # Later unloads of the same bid overwrite earlier ones, as separate UPDATEs would.
@@ -202,7 +223,7 @@ def prepare_batch(items: list[WriteItem]) -> BatchTables:
     if views:
         columns = [[getattr(view, name) for view in views] for name in _VIEW_COLUMNS]
         view_table = pa.Table.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, _VIEW_SCHEMA, strict=True)], schema=_VIEW_SCHEMA
+            [pa.array(c, type=f.type) for c, f in zip(columns, schemas.views, strict=True)], schema=schemas.views
         )
     event_table = None
     if events:
@@ -210,13 +231,13 @@ def prepare_batch(items: list[WriteItem]) -> BatchTables:
             (e.batch_id, e.group_name, name, value, e.date_created, e.bid) for e in events for name, value in e.pairs
         ]
         event_table = pa.Table.from_arrays(
-            [pa.array(list(c), type=f.type) for c, f in zip(zip(*rows, strict=True), _EVENT_SCHEMA, strict=True)],
-            schema=_EVENT_SCHEMA,
+            [pa.array(list(c), type=f.type) for c, f in zip(zip(*rows, strict=True), schemas.events, strict=True)],
+            schema=schemas.events,
         )
     duration_table = None
     if durations:
         duration_table = pa.table(
-            {"bid": list(durations), "duration_ms": list(durations.values())}, schema=_DURATION_SCHEMA
+            {"bid": list(durations), "duration_ms": list(durations.values())}, schema=schemas.durations
         )
     return BatchTables(view_table, event_table, duration_table)
 
