@@ -28,21 +28,25 @@ __all__ = [
 ]
 
 
-# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1). Flag counts are sums of CASE rather than
-# count(*) FILTER: the same numbers for about 40% less CPU in DuckDB (bench/stats.py). A sum over no rows is
-# NULL, which every reader turns into 0.
-def _flags(condition: str) -> str:
-    return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-
-
-VISITORS = _flags("v.is_unique_user")
-PAGE_VISITORS = _flags("v.is_unique_page")
+# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1). count_if over the bare BOOLEAN column is
+# the cheapest count DuckDB offers (about 5 ms CPU per 10M rows, against 45 ms for sum(CASE ...) and more for
+# count(*) FILTER; bench/stats.py). It gives 0, not NULL, over no rows, which every reader treats alike.
+VISITORS = "count_if(v.is_unique_user)"
+PAGE_VISITORS = "count_if(v.is_unique_page)"
 PAGEVIEWS = "count(*)"
 
 # Bounce: unique-user rows with a duration in 100..5000 ms over unique-user rows with any duration,
 # reported only when more than 5 such rows exist; otherwise 0 (stats.md 4, 9.2).
-_TIMED = _flags("v.is_unique_user AND v.duration_ms IS NOT NULL")
-_BOUNCED = _flags("v.is_unique_user AND v.duration_ms BETWEEN 100 AND 5000")
+# Both counts come from one sum: a timed row adds 1, a bounced row 2^32 + 1, so the sum is
+# bounced * 2^32 + timed. One CASE per row instead of two saves about a third of the flag cost (bench/stats.py:
+# ~115 → ~70 ms CPU per 10M rows). Exact while a group has fewer than 2^32 timed rows; the sum is HUGEINT.
+# count_if of a compound condition is slower than either form, so it is not used here.
+_PACKED = (
+    "sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL"
+    " THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)"
+)
+_TIMED = f"({_PACKED} % 4294967296)"
+_BOUNCED = f"({_PACKED} // 4294967296)"
 BOUNCE = f"CASE WHEN {_TIMED} > 5 THEN round({_BOUNCED} / {_TIMED}, 4) ELSE 0 END"
 
 
