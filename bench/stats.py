@@ -34,6 +34,7 @@ from stats_data import HOSTNAME, ensure  # noqa: E402
 
 from medama_py.stats.params import parse_params  # noqa: E402
 from medama_py.stats.reports import REPORTS  # noqa: E402
+from medama_py.storage.analytics import configure_database  # noqa: E402
 from tests.support.server import logged_in_client, register_website, start_server  # noqa: E402
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class _Raw:
         self.conn = duckdb.connect(str(path), read_only=True)
         self.conn.execute("LOAD icu")
         self.conn.execute("SET TimeZone = 'UTC'")
+        # The server's instance settings, so both sides run the same plans.
+        configure_database(self.conn)
 
     def runner(self, endpoint: str) -> Callable[[], object]:
         statements = _statements(self.conn, endpoint)
