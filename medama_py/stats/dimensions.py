@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from msgspec import UNSET, UnsetType
+from typing import TYPE_CHECKING, TypeVar
 
 from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, VISITORS, Query, share
 from medama_py.stats.results import as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from medama_py.stats.filters import Filters
     from medama_py.stats.query import Page
 
-__all__ = ["DimensionRow", "get_dimension"]
+__all__ = ["get_dimension"]
 
 
-@dataclass(frozen=True, slots=True)
-class DimensionRow:
-    label: str
-    visitors: int
-    visitors_percentage: float
-    bounce_percentage: float | UnsetType = UNSET
-    duration: int | UnsetType = UNSET
+ItemT = TypeVar("ItemT")
 
 
 def get_dimension(
     cur: duckdb.DuckDBPyConnection,
     filters: Filters,
     label_sql: str,
+    item: Callable[..., ItemT],
     *,
     summary: bool = False,
     page: Page = ALL_ROWS,
-) -> list[DimensionRow]:
-    """Group the filtered views by `label_sql` (code-defined SQL, never user input)."""
+) -> list[ItemT]:
+    """Group the filtered views by `label_sql` (code-defined SQL, never user input) into the endpoint's items.
+
+    Every dimension item takes (label, visitors, visitors_percentage[, bounce_percentage, duration]) in order.
+    """
     query = Query().select(
         f"{label_sql} AS label",
         f"{VISITORS} AS visitors",
@@ -51,5 +48,5 @@ def get_dimension(
     query.order_by("visitors DESC", "label ASC").page(page)
     rows = query.fetch(cur)
     if summary:
-        return [DimensionRow(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    return [DimensionRow(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), as_int(r[4])) for r in rows]
+        return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
+    return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), as_int(r[4])) for r in rows]

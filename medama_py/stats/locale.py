@@ -21,10 +21,7 @@ def get_countries(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsCountriesItem]:
     """Visitors per country name."""
-    rows = get_dimension(cur, filters, "coalesce(v.country, '')", summary=summary, page=page)
-    return [
-        StatsCountriesItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, "coalesce(v.country, '')", StatsCountriesItem, summary=summary, page=page)
 
 
 def get_languages(
@@ -37,7 +34,4 @@ def get_languages(
 ) -> list[StatsLanguagesItem]:
     """Visitors per base language, or per dialect ("British English") when `locale` is true."""
     label = "coalesce(v.language_dialect, '')" if locale else "coalesce(v.language_base, '')"
-    rows = get_dimension(cur, filters, label, summary=summary, page=page)
-    return [
-        StatsLanguagesItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, label, StatsLanguagesItem, summary=summary, page=page)

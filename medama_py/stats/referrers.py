@@ -32,7 +32,4 @@ def get_referrers(
     page: Page = ALL_ROWS,
 ) -> list[StatsReferrersItem]:
     """Visitors per referrer group (or host when `grouped` is false)."""
-    rows = get_dimension(cur, filters, _GROUPED if grouped else _HOST, summary=summary, page=page)
-    return [
-        StatsReferrersItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, _GROUPED if grouped else _HOST, StatsReferrersItem, summary=summary, page=page)

@@ -21,23 +21,18 @@ def get_browsers(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsBrowsersItem]:
     """Visitors per browser name."""
-    rows = get_dimension(cur, filters, "coalesce(v.ua_browser, '')", summary=summary, page=page)
-    return [
-        StatsBrowsersItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, "coalesce(v.ua_browser, '')", StatsBrowsersItem, summary=summary, page=page)
 
 
 def get_os(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsOSItem]:
     """Visitors per operating system."""
-    rows = get_dimension(cur, filters, "coalesce(v.ua_os, '')", summary=summary, page=page)
-    return [StatsOSItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows]
+    return get_dimension(cur, filters, "coalesce(v.ua_os, '')", StatsOSItem, summary=summary, page=page)
 
 
 def get_devices(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsDevicesItem]:
     """Visitors per device type."""
-    rows = get_dimension(cur, filters, "coalesce(v.ua_device_type, '')", summary=summary, page=page)
-    return [StatsDevicesItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows]
+    return get_dimension(cur, filters, "coalesce(v.ua_device_type, '')", StatsDevicesItem, summary=summary, page=page)

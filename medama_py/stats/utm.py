@@ -21,27 +21,20 @@ def get_sources(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsUTMSourcesItem]:
     """Visitors per utm_source; '' (no UTM) is an ordinary group."""
-    rows = get_dimension(cur, filters, "coalesce(v.utm_source, '')", summary=summary, page=page)
-    return [
-        StatsUTMSourcesItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, "coalesce(v.utm_source, '')", StatsUTMSourcesItem, summary=summary, page=page)
 
 
 def get_mediums(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsUTMMediumsItem]:
     """Visitors per utm_medium."""
-    rows = get_dimension(cur, filters, "coalesce(v.utm_medium, '')", summary=summary, page=page)
-    return [
-        StatsUTMMediumsItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(cur, filters, "coalesce(v.utm_medium, '')", StatsUTMMediumsItem, summary=summary, page=page)
 
 
 def get_campaigns(
     cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
 ) -> list[StatsUTMCampaignsItem]:
     """Visitors per utm_campaign."""
-    rows = get_dimension(cur, filters, "coalesce(v.utm_campaign, '')", summary=summary, page=page)
-    return [
-        StatsUTMCampaignsItem(r.label, r.visitors, r.visitors_percentage, r.bounce_percentage, r.duration) for r in rows
-    ]
+    return get_dimension(
+        cur, filters, "coalesce(v.utm_campaign, '')", StatsUTMCampaignsItem, summary=summary, page=page
+    )
