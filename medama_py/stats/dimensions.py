@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, VISITORS, Query, share
+from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, VISITORS, Query, share, with_group_totals
 from medama_py.stats.results import as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -34,16 +34,17 @@ def get_dimension(
 
     Every dimension item takes (label, visitors, visitors_percentage[, bounce_percentage, duration]) in order.
     """
-    query = Query().select(
-        f"{label_sql} AS label",
-        f"{VISITORS} AS visitors",
-        # The denominator is every unique user of the filtered set: the window runs before LIMIT.
-        f"{share(VISITORS, f'sum({VISITORS}) OVER ()')} AS visitors_percentage",
-    )
+    query = Query()
+    groups = Query(params=query.params).select(f"{label_sql} AS label", f"{VISITORS} AS visitors")
     if not summary:
-        query.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
+        groups.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
     # No HAVING: groups whose rows are all repeat visits stay, with 0 visitors (stats.md 9.7).
-    query.from_("views AS v").where(filters.where(query.params)).group_by("label")
+    groups.from_("views AS v").where(filters.where(query.params)).group_by("label")
+    # The denominator is every unique user of the filtered set, summed before LIMIT.
+    with_group_totals(query, groups, "visitors")
+    query.select("g.label", "g.visitors", f"{share('g.visitors', 't.total_visitors')} AS visitors_percentage")
+    if not summary:
+        query.select("g.bounce_percentage", "g.duration")
     # VARCHAR ordering in DuckDB is byte-wise, so "" sorts first and uppercase before lowercase.
     query.order_by("visitors DESC", "label ASC").page(page)
     rows = query.fetch(cur)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share
+from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share, with_group_totals
 from medama_py.stats.results import StatsPagesItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -21,29 +21,26 @@ def get_pages(
 ) -> list[StatsPagesItem]:
     """Per path: unique-page visitors and, in full, page views, bounce rate and median duration."""
     query = Query()
-    # The shares are computed over every path before dropping the zero-visitor ones: the page-view
-    # total includes the views of paths that are then hidden.
     paths = (
         Query(params=query.params)
-        .select(
-            "v.pathname AS path",
-            f"{PAGE_VISITORS} AS visitors",
-            f"{share(PAGE_VISITORS, f'sum({PAGE_VISITORS}) OVER ()')} AS visitors_percentage",
-            f"{PAGEVIEWS} AS pageviews",
-            f"{share(PAGEVIEWS, f'sum({PAGEVIEWS}) OVER ()')} AS pageviews_percentage",
-        )
+        .select("v.pathname AS path", f"{PAGE_VISITORS} AS visitors", f"{PAGEVIEWS} AS pageviews")
         .from_("views AS v")
         .where(filters.where(query.params))
         .group_by("v.pathname")
     )
     if not summary:
         paths.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
-        query.select("path", "visitors", "visitors_percentage", "pageviews", "pageviews_percentage")
-        query.select("bounce_percentage", "duration")
+    # The shares are summed over every path before dropping the zero-visitor ones: the page-view total
+    # includes the views of paths that are then hidden.
+    with_group_totals(query, paths, "visitors", "pageviews")
+    query.select("g.path", "g.visitors", f"{share('g.visitors', 't.total_visitors')} AS visitors_percentage")
+    if not summary:
+        query.select("g.pageviews", f"{share('g.pageviews', 't.total_pageviews')} AS pageviews_percentage")
+        query.select("g.bounce_percentage", "g.duration")
         query.order_by("visitors DESC", "pageviews DESC", "path ASC")
     else:
-        query.select("path", "visitors", "visitors_percentage").order_by("visitors DESC", "path ASC")
-    query.with_("paths", paths.sql()).from_("paths").where("visitors > 0").page(page)
+        query.order_by("visitors DESC", "path ASC")
+    query.where("g.visitors > 0").page(page)
     rows = query.fetch(cur)
     if summary:
         return [StatsPagesItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]

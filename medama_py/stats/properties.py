@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
-from medama_py.stats.query import ALL_ROWS, Query, share
+from medama_py.stats.query import ALL_ROWS, Query, share, with_group_totals
 from medama_py.stats.results import StatsPropertiesItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -23,18 +23,23 @@ def get_properties(
 ) -> list[StatsPropertiesItem]:
     """Events per property name or, when prop_name has a value, per (name, value) pair."""
     by_value = any(c.has_value for c in filters.event_conditions if c.field == "prop_name")
-    query = Query().select("e.name AS name")
+    query = Query()
+    groups = Query(params=query.params).select("e.name AS name")
     if by_value:
-        query.select("e.value AS value")
-    query.select("count(*) AS events", f"{share('count(*)', 'sum(count(*)) OVER ()')} AS events_percentage")
+        groups.select("e.value AS value")
+    groups.select("count(*) AS events")
     # An inner join: only events tied to a page view count, and the period bounds the event time. The
     # original's LEFT JOIN produced a NULL-name group (and a 500) for views without events (stats.md 9.12).
-    query.from_("views AS v JOIN events AS e ON e.bid = v.bid AND e.bid <> ''")
-    query.where(filters.where(query.params, period_column="e.date_created", events_joined=True))
+    groups.from_("views AS v JOIN events AS e ON e.bid = v.bid AND e.bid <> ''")
+    groups.where(filters.where(query.params, period_column="e.date_created", events_joined=True))
+    groups.group_by("name", *(["value"] if by_value else []))
+    with_group_totals(query, groups, "events")
+    query.select("g.name", *(["g.value"] if by_value else []), "g.events")
+    query.select(f"{share('g.events', 't.total_events')} AS events_percentage")
     if by_value:
-        query.group_by("name", "value").order_by("events DESC", "name ASC", "value ASC")
+        query.order_by("events DESC", "name ASC", "value ASC")
     else:
-        query.group_by("name").order_by("events DESC", "name ASC")
+        query.order_by("events DESC", "name ASC")
     rows = query.page(page).fetch(cur)
     items = []
     for row in rows:

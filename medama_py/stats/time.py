@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.stats.query import ALL_ROWS, PAGE_VISITORS, QUARTILES, Query, rounded_duration, share
+from medama_py.stats.query import ALL_ROWS, PAGE_VISITORS, QUARTILES, Query, rounded_duration, share, with_group_totals
 from medama_py.stats.results import StatsTimeItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -47,18 +47,19 @@ def get_time(
     )
     # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
     # needs a positive lower quartile, so the two variants can list different paths (stats.md 9.7).
-    query.with_("paths", paths.sql()).with_("rounded", rounded.sql())
-    query.from_("rounded").where("duration > 0", "visitors >= 3")
+    kept = Query(params=query.params).select("*").from_("rounded").where("duration > 0", "visitors >= 3")
     if not summary:
-        query.where("lower_quartile > 0")
-    # The share's denominator is the kept paths' time, before pagination (the window runs before LIMIT).
+        kept.where("lower_quartile > 0")
+    query.with_("paths", paths.sql()).with_("rounded", rounded.sql())
+    # The share's denominator is the kept paths' time, before pagination.
+    with_group_totals(query, kept, "total_duration")
     query.select(
-        "path",
-        "duration",
-        f"{share('total_duration', 'sum(total_duration) OVER ()')} AS duration_percentage",
-        "upper_quartile",
-        "lower_quartile",
-        "visitors",
+        "g.path",
+        "g.duration",
+        f"{share('g.total_duration', 't.total_total_duration')} AS duration_percentage",
+        "g.upper_quartile",
+        "g.lower_quartile",
+        "g.visitors",
     )
     if summary:
         # Ordered by the rounded share first (stats.md 9.8).
