@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from msgspec import UNSET
 
 from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date
+from medama_py.stats.medians import BIN_SQL, exact_medians
 from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, TIMINGS, VISITORS, Query, bounce
 from medama_py.stats.results import StatsIntervalItem, StatsSummary, StatsSummaryMetrics, as_int, as_ratio
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import duckdb
 
     from medama_py.stats.filters import Filters
 
 __all__ = ["get_summary", "previous_period"]
 
-_METRICS = (f"{VISITORS}", f"{PAGEVIEWS}", f"{BOUNCE}", f"{DURATION}")
+# Up to this many interval buckets, the series' medians come from binned histograms too (medians.py): the
+# cells (bucket × 1024 ms bin) stay few. Beyond it (days of a year: ~220k cells) a quantile per bucket wins
+# (bench/stats.py: 394 against 204 ms over 366 buckets; 144 + 32 against 353 ms over 12).
+_BINNED_MAX_BUCKETS = 64
+# Over the cells of a period: its counts, its bounce rate and its duration histogram.
+_TOTALS = ("sum(c.visitors)", "sum(c.pageviews)", bounce("sum(c.timings)"), "list([c.bin, c.durations])")
 
 
 def get_summary(
@@ -45,10 +53,28 @@ def previous_period(filters: Filters) -> Filters | None:
     return replace(filters, start=filters.start - (filters.end - filters.start), end=filters.start)
 
 
+def _cells(query: Query, filters: Filters, bucket: str | None = None) -> Query:
+    """Counts per duration bin (and bucket): every metric of the summary sums up from these (TIMINGS packs exactly)."""
+    cells = Query(params=query.params)
+    if bucket is not None:
+        cells.select(f"{bucket} AS bucket").group_by("bucket")
+    cells.select(f"{BIN_SQL} AS bin", "count(v.duration_ms) AS durations")
+    cells.select(f"{VISITORS} AS visitors", f"{PAGEVIEWS} AS pageviews", f"{TIMINGS} AS timings")
+    return cells.from_("views AS v").where(filters.where(query.params)).group_by("bin")
+
+
 def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters) -> StatsSummaryMetrics:
-    query = Query().select(*_METRICS).from_("views AS v")
-    row = query.where(filters.where(query.params)).fetch(cur)[0]
-    return StatsSummaryMetrics(as_int(row[0]), as_int(row[1]), as_ratio(row[2]), as_int(row[3]))
+    query = Query()
+    query.with_("cells", _cells(query, filters).sql()).select(*_TOTALS).from_("cells AS c")
+    visitors, pageviews, bounce_rate, histogram = query.fetch(cur)[0]
+    median = exact_medians(cur, filters, {None: _histogram(histogram)})[None]
+    return StatsSummaryMetrics(as_int(visitors), as_int(pageviews), as_ratio(bounce_rate), median)
+
+
+def _histogram(cells: object) -> list[list[int]]:
+    """The (bin, durations) pairs of list([bin, durations]), without the NULL bin of rows lacking a duration."""
+    pairs = cast("list[list[int | None]] | None", cells) or []
+    return [[bin_, count] for bin_, count in pairs if bin_ is not None and count]
 
 
 def _metrics_and_series(
@@ -56,43 +82,47 @@ def _metrics_and_series(
 ) -> tuple[StatsSummaryMetrics, list[StatsIntervalItem]]:
     if filters.start is None or filters.end is None:
         raise ValueError("an interval series needs both start and end")
-    starts = bucket_starts(interval, filters.start, filters.end)
+    start = filters.start
+    starts = bucket_starts(interval, start, filters.end)
+    if len(starts) > _BINNED_MAX_BUCKETS:
+        return _metrics(cur, filters), _series_by_quantile(cur, filters, interval, starts)
     query = Query()
-    buckets = Query(params=query.params)
-    index = bucket_index_sql(interval, filters.start, query.params)
-    buckets.select(f"{index} AS bucket", f"{VISITORS} AS visitors", f"{PAGEVIEWS} AS pageviews")
-    buckets.select(f"{TIMINGS} AS timings", f"{DURATION} AS duration").from_("views AS v")
-    buckets.where(filters.where(query.params)).group_by("bucket")
-    # The period's counts are sums of the buckets' (the buckets partition its rows); only its median needs
-    # every duration, read by a second, narrow scan. GROUPING SETS ((bucket), ()) gave the same numbers from
-    # one scan but materialised all rows first: ~550 → ~520 ms CPU and ~15% less wall time (bench/stats.py).
-    whole = Query(params=query.params).select(f"{DURATION} AS duration").from_("views AS v")
-    whole.where(filters.where(query.params))
-    totals = Query(params=query.params).select(
-        "b.*",
-        "sum(b.visitors) OVER () AS all_visitors",
-        "sum(b.pageviews) OVER () AS all_pageviews",
-        "sum(b.timings) OVER () AS all_timings",
-    )
-    totals.from_("buckets AS b")
-    query.with_("buckets", buckets.sql()).with_("whole", whole.sql()).with_("totals", totals.sql())
-    query.select("t.bucket", "t.visitors", "t.pageviews", f"{bounce('t.timings')}", "t.duration")
-    query.select("t.all_visitors", "t.all_pageviews", f"{bounce('t.all_timings')}", "w.duration")
-    # No bucket row means no row in the period at all: the totals stay zero, as before.
-    query.from_("totals AS t, whole AS w")
-    current = StatsSummaryMetrics(0, 0, 0, 0)
-    found: dict[int, tuple[object, ...]] = {}
-    for row in query.fetch(cur):
-        current = StatsSummaryMetrics(as_int(row[5]), as_int(row[6]), as_ratio(row[7]), as_int(row[8]))
-        found[as_int(row[0])] = row[1:5]
-    items = []
-    for number, start in enumerate(starts):
-        bucket = found.get(number)
-        date = format_date(start)
-        if bucket is None:
-            # Buckets without rows are listed with zeros (stats.md 5).
-            items.append(StatsIntervalItem(date, 0, 0, 0, 0))
+    cells = _cells(query, filters, bucket_index_sql(interval, start, query.params))
+    query.with_("cells", cells.sql()).select("grouping(c.bucket) = 1 AS whole", "c.bucket", *_TOTALS)
+    # ROLLUP adds the period's row (whole) to the buckets' rows; over no rows at all it is the only one.
+    query.from_("cells AS c").group_by("ROLLUP (c.bucket)")
+    rows = query.fetch(cur)
+    histograms: dict[int | None, list[list[int]]] = {}
+    for whole, bucket, *_, histogram in rows:
+        histograms[None if whole else as_int(bucket)] = _histogram(histogram)
+    medians = exact_medians(cur, filters, histograms, lambda params: bucket_index_sql(interval, start, params))
+    current, found = StatsSummaryMetrics(0, 0, 0, 0), {}
+    for whole, bucket, visitors, pageviews, bounce_rate, _ in rows:
+        key = None if whole else as_int(bucket)
+        metrics = (as_int(visitors), as_int(pageviews), as_ratio(bounce_rate), medians[key])
+        if key is None:
+            current = StatsSummaryMetrics(*metrics)
         else:
-            metrics = (as_int(bucket[0]), as_int(bucket[1]), as_ratio(bucket[2]), as_int(bucket[3]))
-            items.append(StatsIntervalItem(date, *metrics))
-    return current, items
+            found[key] = metrics
+    return current, _zero_filled(starts, found)
+
+
+def _series_by_quantile(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str, starts: list[datetime]
+) -> list[StatsIntervalItem]:
+    """Many buckets: one row per bucket with its own quantile_cont median."""
+    if filters.start is None:
+        raise ValueError("an interval series needs a start")
+    query = Query()
+    query.select(f"{bucket_index_sql(interval, filters.start, query.params)} AS bucket")
+    query.select(f"{VISITORS}", f"{PAGEVIEWS}", f"{BOUNCE}", f"{DURATION}").from_("views AS v")
+    query.where(filters.where(query.params)).group_by("bucket")
+    found = {as_int(r[0]): (as_int(r[1]), as_int(r[2]), as_ratio(r[3]), as_int(r[4])) for r in query.fetch(cur)}
+    return _zero_filled(starts, found)
+
+
+def _zero_filled(starts: list[datetime], found: dict[int, tuple[int, int, float, int]]) -> list[StatsIntervalItem]:
+    """Every bucket in order; buckets without rows are listed with zeros (stats.md 5)."""
+    return [
+        StatsIntervalItem(format_date(start), *found.get(number, (0, 0, 0, 0))) for number, start in enumerate(starts)
+    ]

@@ -1,0 +1,138 @@
+"""Exact duration medians of a few groups from a binned histogram, without collecting every duration.
+
+`quantile_cont` gathers every duration of a group into one vector before selecting from it: for the summary's
+whole period that is one vector of millions of values, selected on one thread (~130 ms at 8M durations). When
+the groups are few (the period, and the buckets of a short interval series), counting durations per 1024 ms
+bin is cheaper: the counts say which bin holds each middle value and at which rank, and a second, narrow scan
+reads only the distinct values of those bins with their counts. Every number stays integer until the last
+step, so the result is exactly `round(quantile_cont(duration_ms, 0.5))`: the mean of the two middle values
+(one value when the count is odd), rounded half away from zero.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from itertools import accumulate
+from typing import TYPE_CHECKING, Final
+
+from medama_py.stats.query import Params, Query
+from medama_py.stats.results import as_int
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+
+__all__ = ["BIN_SQL", "Histogram", "exact_medians"]
+
+_SHIFT: Final = 10
+# A NULL duration falls in the NULL bin, which the histograms leave out.
+BIN_SQL: Final = f"(v.duration_ms >> {_SHIFT})"
+
+# (bin, number of durations in it) pairs of one group, in any order; a bin may repeat (counts add up).
+Histogram = list[tuple[int, int]]
+# A group's key: its bucket number, or None for the whole period (every bucket together).
+Key = int | None
+
+
+def exact_medians(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    histograms: Mapping[Key, Iterable[Sequence[int]]],
+    bucket_sql: Callable[[Params], str] | None = None,
+) -> dict[Key, int]:
+    """The rounded median duration of every group in `histograms`; 0 for a group without durations.
+
+    `bucket_sql` gives the bucket number of a row (bound to the statement's parameters); None when the
+    only group is the whole period.
+    """
+    middles = {key: _middle_positions(_merged(pairs)) for key, pairs in histograms.items()}
+    wanted = sorted({bin_ for positions in middles.values() for bin_, _ in positions})
+    if not wanted:
+        return dict.fromkeys(histograms, 0)
+    values = _bin_values(cur, filters, wanted, bucket_sql)
+    medians = {}
+    for key, positions in middles.items():
+        if not positions:
+            medians[key] = 0
+            continue
+        (low_bin, low_rank), (high_bin, high_rank) = positions
+        low = _value_at(values[key][low_bin], low_rank)
+        high = _value_at(values[key][high_bin], high_rank)
+        # round((low + high) / 2) half away from zero, for non-negative integers.
+        medians[key] = (low + high + 1) // 2
+    return medians
+
+
+def _merged(pairs: Iterable[Sequence[int]]) -> Histogram:
+    counts: dict[int, int] = defaultdict(int)
+    for bin_, count in pairs:
+        counts[bin_] += count
+    return sorted((bin_, count) for bin_, count in counts.items() if count)
+
+
+def _middle_positions(histogram: Histogram) -> list[tuple[int, int]]:
+    """(bin, 0-based rank inside the bin) of the lower and the upper middle duration; [] without durations."""
+    ends = list(accumulate(count for _, count in histogram))
+    if not ends:
+        return []
+    total = ends[-1]
+    positions = []
+    for rank in ((total - 1) // 2, total // 2):
+        index = bisect_right(ends, rank)
+        before = ends[index - 1] if index else 0
+        positions.append((histogram[index][0], rank - before))
+    return positions
+
+
+def _bin_values(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, bins: list[int], bucket_sql: Callable[[Params], str] | None
+) -> dict[Key, dict[int, list[tuple[int, int]]]]:
+    """For every group and wanted bin: the bin's distinct durations, ascending, with their counts."""
+    query = Query()
+    bucket = bucket_sql(query.params) if bucket_sql is not None else "NULL"
+    query.select(f"{bucket} AS bucket", "v.duration_ms AS duration", "count(*) AS n").from_("views AS v")
+    # Ranges on the raw column prune with zone maps and cost a third of an IN list over the shifted bin.
+    ranges = " OR ".join(
+        f"v.duration_ms BETWEEN {query.params.bind(low << _SHIFT)} AND {query.params.bind(((high + 1) << _SHIFT) - 1)}"
+        for low, high in _runs(bins)
+    )
+    query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration")
+    values: dict[Key, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    rows = [(as_int(duration), bucket_number, as_int(n)) for bucket_number, duration, n in query.fetch(cur)]
+    for value, bucket_number, count in sorted(rows, key=lambda row: row[0]):
+        if bucket_number is not None:
+            values[as_int(bucket_number)][value >> _SHIFT].append((value, count))
+        _add(values[None][value >> _SHIFT], value, count)
+    return values
+
+
+def _add(pairs: list[tuple[int, int]], value: int, count: int) -> None:
+    """Append to an ascending (value, count) list, merging a repeated last value (rows of several buckets)."""
+    if pairs and pairs[-1][0] == value:
+        pairs[-1] = (value, pairs[-1][1] + count)
+    else:
+        pairs.append((value, count))
+
+
+def _value_at(pairs: list[tuple[int, int]], rank: int) -> int:
+    seen = 0
+    for value, count in pairs:
+        seen += count
+        if rank < seen:
+            return value
+    raise LookupError(f"rank {rank} is beyond the {seen} durations of its bin")
+
+
+def _runs(bins: list[int]) -> list[tuple[int, int]]:
+    """Ascending bins merged into (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for bin_ in bins:
+        if runs and runs[-1][1] + 1 == bin_:
+            runs[-1] = (runs[-1][0], bin_)
+        else:
+            runs.append((bin_, bin_))
+    return runs
