@@ -14,7 +14,7 @@ from litestar.enums import ScopeType
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
-__all__ = ["EdgeMiddleware"]
+__all__ = ["EdgeMiddleware", "default_cors_headers"]
 
 _DEFAULT_METHODS = ("GET", "POST", "HEAD")
 _CUSTOM_METHODS = ("GET", "POST", "PATCH", "DELETE")
@@ -32,6 +32,13 @@ def _origin_matches(origin: str, allowed: str) -> bool:
     if not star:
         return origin == allowed
     return len(origin) >= len(prefix) + len(suffix) and origin.startswith(prefix) and origin.endswith(suffix)
+
+
+def default_cors_headers(origin: str | None, method: str) -> list[tuple[bytes, bytes]]:
+    """CORS headers of an actual (not preflight) response under the default policy: any origin, no credentials."""
+    if origin is not None and method in _DEFAULT_METHODS:
+        return [(b"vary", b"Origin"), (b"access-control-allow-origin", b"*")]
+    return [(b"vary", b"Origin")]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -69,14 +76,15 @@ class EdgeMiddleware:
         if method == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
             await self._preflight(scope, send, origin, custom)
             return
-        extra: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
+        if not custom:
+            extra = default_cors_headers(origin, method)
+        else:
+            extra = [(b"vary", b"Origin")]
+            if origin is not None and method in _CUSTOM_METHODS and self._origin_allowed(origin, custom):
+                extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
+                extra.append((b"access-control-allow-credentials", b"true"))
         if method == "GET" and not path.startswith("/api/event"):
             extra.append((b"x-api-commit", self.commit))
-        methods = _CUSTOM_METHODS if custom else _DEFAULT_METHODS
-        if origin is not None and method in methods and self._origin_allowed(origin, custom):
-            extra.append((b"access-control-allow-origin", origin.encode("latin-1") if custom else b"*"))
-            if custom:
-                extra.append((b"access-control-allow-credentials", b"true"))
         if path == "/api":
             await _send_simple(send, 301, b"", [(b"location", b"/api/"), *extra])
             return

@@ -60,6 +60,9 @@ def serve(config: Config) -> int:
             log_config=None,
             access_log=False,
             server_header=False,
+            # X-Forwarded-For/-Proto are read where they matter (ingest/ip.py, api/deps.py), by Medama's rules;
+            # uvicorn rewriting the peer first would only repeat that work on every request.
+            proxy_headers=False,
             timeout_graceful_shutdown=GRACE_SECONDS,
             timeout_keep_alive=300,
             h11_max_incomplete_event_size=64 * 1024,

@@ -26,6 +26,7 @@ from medama_py.ingest.ip import client_ip
 from medama_py.ingest.ping import answer_ping
 from medama_py.ingest.pipeline import HitContext, IngestDeps, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
+from medama_py.middleware import default_cors_headers
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     Message = MutableMapping[str, Any]
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
-    _Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+    _Handler = Callable[[Scope, dict[str, str], Receive, Send, list[tuple[bytes, bytes]]], Awaitable[None]]
 
 __all__ = ["MAX_HIT_BYTES", "EventsFastPath", "route_handlers", "with_fast_path"]
 
@@ -140,6 +141,8 @@ _USED_HEADERS = frozenset(
         b"user-agent",
         b"accept-language",
         b"if-modified-since",
+        b"origin",
+        b"access-control-request-method",
         b"x-forwarded-for",
         b"cf-connecting-ip",
         b"x-real-ip",
@@ -184,59 +187,83 @@ async def _send(send: Send, status: int, body: bytes = b"", headers: list[tuple[
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+def _error_response(status: int, message: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     body = json.dumps({"error": {"code": status, "message": message}}, separators=(",", ":")).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"access-control-expose-headers", b"X-Api-Commit"),
-        *(extra or []),
     ]
-    await _send(send, status, body, headers)
+    return body, headers
 
 
 class EventsFastPath:
-    """ASGI layer answering /api/event/ping and /api/event/hit before Litestar; the rest passes through."""
+    """ASGI layer answering /api/event/ping and /api/event/hit first; everything else goes to `app`.
 
-    def __init__(self, app: Litestar) -> None:
-        # The Litestar app: everything else goes to it, and its `state.services` exists once the lifespan ran.
+    It sits outside the edge middleware (medama_py/middleware.py) and adds the event paths' CORS headers
+    itself, which always follow the default policy; CORS preflights still go through the edge.
+    """
+
+    def __init__(self, app: LitestarASGIApp, litestar: Litestar) -> None:
         self.app = app
+        # Holds `state.services` once the lifespan ran.
+        self.litestar = litestar
 
     async def __call__(self, scope: LitestarScope, receive: LitestarReceive, send: LitestarSend) -> None:
         raw = cast("Scope", scope)
         path = raw.get("path") if raw["type"] == "http" else None
         if path == _HIT_PATH:
-            await self._dispatch(raw, cast("Receive", receive), cast("Send", send), "POST", self._hit)
+            handler, method = self._hit, "POST"
         elif path == _PING_PATH:
-            await self._dispatch(raw, cast("Receive", receive), cast("Send", send), "GET", self._ping)
+            handler, method = self._ping, "GET"
         else:
             await self.app(scope, receive, send)
+            return
+        headers = _header_map(raw["headers"])
+        if raw["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self.app(scope, receive, send)  # a CORS preflight: the edge answers it
+            return
+        cors = default_cors_headers(headers.get("origin"), raw["method"])
+        await self._dispatch(raw, headers, cast("Receive", receive), cast("Send", send), method, handler, cors)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send, method: str, handler: _Handler) -> None:
+    async def _dispatch(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        receive: Receive,
+        send: Send,
+        method: str,
+        handler: _Handler,
+        cors: list[tuple[bytes, bytes]],
+    ) -> None:
         if scope["method"] != method:
-            await self._wrong_method(scope, send, method)
+            await self._wrong_method(scope, send, method, cors)
             return
         try:
-            await handler(scope, receive, send)
+            await handler(scope, headers, receive, send, cors)
         except MedamaError as exc:
-            await _send_error(send, exc.status_code, exc.detail)
+            body, error_headers = _error_response(exc.status_code, exc.detail)
+            await _send(send, exc.status_code, body, error_headers + cors)
         except Exception:
             log.exception("%s %s failed", scope["method"], scope["path"])
-            await _send_error(send, 500, _INTERNAL)
+            body, error_headers = _error_response(500, _INTERNAL)
+            await _send(send, 500, body, error_headers + cors)
 
-    async def _wrong_method(self, scope: Scope, send: Send, allowed: str) -> None:
+    async def _wrong_method(self, scope: Scope, send: Send, allowed: str, cors: list[tuple[bytes, bytes]]) -> None:
         if scope["method"] == "OPTIONS":
-            # OPTIONS without a CORS preflight header (preflights end in the edge middleware).
-            await _send(send, 204, headers=[(b"access-control-allow-methods", allowed.encode())])
+            # OPTIONS without a CORS preflight header.
+            await _send(send, 204, headers=[(b"access-control-allow-methods", allowed.encode()), *cors])
             return
-        await _send_error(send, 405, "method not allowed", [(b"allow", allowed.encode())])
+        body, headers = _error_response(405, "method not allowed")
+        await _send(send, 405, body, [*headers, (b"allow", allowed.encode()), *cors])
 
     def _services(self) -> Services:
-        services: Services = self.app.state.services
+        services: Services = self.litestar.state.services
         return services
 
-    async def _ping(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _header_map(scope["headers"])
+    async def _ping(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
+    ) -> None:
         answer = answer_ping(headers.get("if-modified-since"), self._services().clock())
         await _send(
             send,
@@ -247,17 +274,19 @@ class EventsFastPath:
                 (b"content-length", b"1"),
                 (b"last-modified", answer.last_modified.encode("latin-1")),
                 (b"cache-control", answer.cache_control.encode()),
+                *cors,
             ],
         )
 
-    async def _hit(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _header_map(scope["headers"])
+    async def _hit(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
+    ) -> None:
         body = await _read_body(receive, headers.get("content-length"))
         if body is None:
             return
         client = scope.get("client")
         await _hit(self._services(), body, headers, client[0] if client else None)
-        await _send(send, 204)
+        await _send(send, 204, headers=cors)
 
 
 # Every hit allocates a few hundred short-lived objects that wait ~20 ms for their commit, so with
@@ -275,11 +304,11 @@ def _tune_gc() -> None:
     gc.set_threshold(*_GC_THRESHOLDS)
 
 
-def with_fast_path(app: Litestar) -> LitestarASGIApp:
-    """Wrap the app so the event endpoints skip the framework's per-request machinery.
+def with_fast_path(app: LitestarASGIApp, litestar: Litestar) -> LitestarASGIApp:
+    """Put the lean event path in front of `app` (the edge-wrapped `litestar`).
 
     Also tunes the garbage collector for ingestion's allocation pattern (measured with bench/ingest.py);
     the parser tables load with the first hit (see `_parsers_ready`).
     """
     _tune_gc()
-    return EventsFastPath(app)
+    return EventsFastPath(app, litestar)

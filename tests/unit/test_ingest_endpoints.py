@@ -83,7 +83,7 @@ async def test_both_doors_answer_the_same(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         async with httpx.AsyncClient(transport=_transport(app), base_url="http://test") as client:
             via_litestar = await _answers(client)
-        async with httpx.AsyncClient(transport=_transport(with_fast_path(app)), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=_transport(with_fast_path(app, app)), base_url="http://test") as client:
             via_fast_path = await _answers(client)
     assert [a[0] for a in via_litestar] == [200, 200, 200, 400, 204, 204, 204, 400, 404, 400, 400, 400, 415, 413]
     for (status, body, *headers), (status2, body2, *headers2) in zip(via_litestar, via_fast_path, strict=True):
@@ -99,7 +99,7 @@ async def test_both_doors_answer_the_same(tmp_path: Path) -> None:
 async def test_ping_answers(tmp_path: Path) -> None:
     async with (
         running_app(tmp_path) as app,
-        httpx.AsyncClient(transport=_transport(with_fast_path(app)), base_url="http://test") as client,
+        httpx.AsyncClient(transport=_transport(with_fast_path(app, app)), base_url="http://test") as client,
     ):
         first = await client.get("/api/event/ping")
         assert (first.text, first.headers["last-modified"]) == ("0", "Fri, 03 May 2024 00:00:00 GMT")
