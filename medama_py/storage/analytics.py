@@ -10,6 +10,7 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
@@ -87,6 +88,12 @@ STORAGE_COMPATIBILITY = "v1.0.0"
 # Parallel stats queries share the machine with ingestion; DuckDB parallelises each query internally.
 _READ_THREADS = 4
 
+# DuckDB checkpoints by itself inside the commit that takes the WAL past this size, and that commit then
+# stalls every hit waiting on it: ~150 ms for the default 16 MiB, about one bench/ingest.py round of hits.
+# The hit writer checkpoints in quiet moments instead (storage/writer.py); this is only the backstop under
+# load that never pauses. Un-checkpointed rows stay in memory, so it is also a memory bound (~1M views).
+AUTO_CHECKPOINT_BYTES = 128 * 1024 * 1024
+
 
 def configure_database(conn: duckdb.DuckDBPyConnection) -> None:
     """Instance-wide DuckDB settings for the analytics file (also applied by bench/stats.py to its raw runs)."""
@@ -128,7 +135,13 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        self._conn = duckdb.connect(self.path, config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+        self._conn = duckdb.connect(
+            self.path,
+            config={
+                "storage_compatibility_version": STORAGE_COMPATIBILITY,
+                "checkpoint_threshold": f"{AUTO_CHECKPOINT_BYTES}B",
+            },
+        )
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")
         self._conn.execute("SET TimeZone = 'UTC'")
@@ -167,6 +180,13 @@ class AnalyticsStore:
         if self._write_cursor is None:
             raise RuntimeError("analytics store is not open")
         return fn(self._write_cursor)
+
+    def wal_bytes(self) -> int:
+        """Size of the write-ahead log: what the next checkpoint has to fold into the file."""
+        try:
+            return Path(f"{self.path}.wal").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def close(self) -> None:
         """Finish pending writes, checkpoint the WAL into the file and close."""

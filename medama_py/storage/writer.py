@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BATCH = 2000
 # A lone hit on an idle server waits at most this long for company before committing.
 DEFAULT_MAX_DELAY_MS = 2.0
+# After this long without hits, a WAL of at least QUIET_CHECKPOINT_BYTES is folded into the file while
+# nobody waits (see AUTO_CHECKPOINT_BYTES in storage/analytics.py). A hit arriving meanwhile waits for the
+# checkpoint: ~5 ms per MB of WAL, so a few tens of ms at this size, and only after a pause.
+QUIET_SECONDS = 0.25
+QUIET_CHECKPOINT_BYTES = 4 * 1024 * 1024
 # The writer thread needs the GIL back from the busy event loop several times per commit (DuckDB calls
 # into Python to scan each Arrow table, ~120 Python calls per batch). bench/ingest.py (wrk -t2 -c384):
 # 5 ms default → a commit took ~33 ms in a contended micro-benchmark; 0.5 ms → 15.6 ms per commit and
@@ -54,13 +59,22 @@ class HitWriter:
     """Collects accepted hits into batches and commits each batch as one DuckDB transaction."""
 
     def __init__(
-        self, store: AnalyticsStore, *, max_batch: int = DEFAULT_MAX_BATCH, max_delay_ms: float = DEFAULT_MAX_DELAY_MS
+        self,
+        store: AnalyticsStore,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_delay_ms: float = DEFAULT_MAX_DELAY_MS,
+        quiet_seconds: float = QUIET_SECONDS,
+        quiet_checkpoint_bytes: int = QUIET_CHECKPOINT_BYTES,
     ) -> None:
         if max_batch < 1 or max_delay_ms < 0:
             raise ValueError("max_batch must be >= 1 and max_delay_ms >= 0")
         self._store = store
         self._max_batch = max_batch
         self._max_delay = max_delay_ms / 1000
+        self._quiet_seconds = quiet_seconds
+        self._quiet_checkpoint_bytes = quiet_checkpoint_bytes
+        self.checkpoints = 0
         self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
@@ -113,7 +127,9 @@ class HitWriter:
 
     async def _run(self) -> None:
         while True:
-            await self._kick.wait()
+            if not await self._wait_for_work():
+                await self._checkpoint()
+                continue
             self._kick.clear()
             if self._timer is not None:
                 self._timer.cancel()
@@ -125,6 +141,26 @@ class HitWriter:
                 # Whatever arrived during that commit has already waited one commit: flush it at once.
             if self._stopping:
                 return
+
+    async def _wait_for_work(self) -> bool:
+        """Wait for the next batch; False after a quiet spell that calls for a checkpoint instead."""
+        if self._kick.is_set() or self._store.wal_bytes() < self._quiet_checkpoint_bytes:
+            await self._kick.wait()
+            return True
+        try:
+            await asyncio.wait_for(self._kick.wait(), self._quiet_seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _checkpoint(self) -> None:
+        try:
+            await self._store.write(_checkpoint)
+        except Exception:  # e.g. a long read still open; the next quiet spell tries again
+            log.warning("checkpoint in a quiet moment failed; retrying at the next one", exc_info=True)
+            await asyncio.sleep(self._quiet_seconds)
+        else:
+            self.checkpoints += 1
 
     async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
         tables = prepare_batch([item for item, _ in batch])
@@ -240,6 +276,10 @@ def prepare_batch(items: list[WriteItem]) -> BatchTables:
             {"bid": list(durations), "duration_ms": list(durations.values())}, schema=schemas.durations
         )
     return BatchTables(view_table, event_table, duration_table)
+
+
+def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute("CHECKPOINT")
 
 
 def apply_batch(cur: duckdb.DuckDBPyConnection, tables: BatchTables) -> None:

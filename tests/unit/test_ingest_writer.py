@@ -134,3 +134,38 @@ def test_rejects_nonsense_tuning(store: AnalyticsStore) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         HitWriter(store, max_batch=0)
     store.close()
+
+
+async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) -> None:
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, quiet_seconds=0.05, quiet_checkpoint_bytes=1)
+    await writer.start()
+    try:
+        await asyncio.gather(*(writer.add_view(make_view(f"q{i}")) for i in range(200)))
+        assert store.wal_bytes() > 0
+        for _ in range(100):  # up to 2 s for the quiet spell and the checkpoint
+            if writer.checkpoints:
+                break
+            await asyncio.sleep(0.02)
+        assert writer.checkpoints >= 1
+        assert store.wal_bytes() == 0
+        # Hits after the checkpoint are committed as usual, and nothing was lost.
+        await writer.add_view(make_view("after"))
+        count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+        assert count == (201,)
+    finally:
+        await writer.stop()
+        store.close()
+
+
+async def test_busy_writers_leave_checkpoints_to_quiet_spells(store: AnalyticsStore) -> None:
+    # Below the threshold nothing is checkpointed, however long the pause.
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, quiet_seconds=0.01, quiet_checkpoint_bytes=1 << 40)
+    await writer.start()
+    try:
+        await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(100)))
+        await asyncio.sleep(0.1)
+        assert writer.checkpoints == 0
+        assert store.wal_bytes() > 0
+    finally:
+        await writer.stop()
+        store.close()
