@@ -42,8 +42,10 @@ QUIET_CHECKPOINT_BYTES = 4 * 1024 * 1024
 # The writer thread needs the GIL back from the busy event loop several times per commit (DuckDB calls
 # into Python to scan each Arrow table, ~120 Python calls per batch). bench/ingest.py (wrk -t2 -c384):
 # 5 ms default → a commit took ~33 ms in a contended micro-benchmark; 0.5 ms → 15.6 ms per commit and
-# 11,800 hits/s; 0.1 ms → 13.0 ms and 13,900 hits/s. Going lower gained nothing (14.6 ms at 0.05 ms).
-_SWITCH_INTERVAL_S = 0.0001
+# 11,800 hits/s; 0.1 ms → 13.0 ms and 13,900 hits/s. Each hand-over costs at least one interval, and a
+# batch needs ~25 (DuckDB's Arrow scans call back into Python), so once the event loop got cheaper
+# 0.02 ms paid off too: 15,000-15,100 → 16,000 hits/s in alternating runs (0.05 ms: 15,500; 0.01 ms: no better).
+_SWITCH_INTERVAL_S = 0.00002
 
 
 @dataclass(frozen=True, slots=True)
