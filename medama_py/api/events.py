@@ -29,6 +29,7 @@ from medama_py.ingest.recorder import check_hit_content_type, record_hit
 from medama_py.middleware import default_cors_headers
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 
     from litestar import Litestar
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     Message = MutableMapping[str, Any]
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
-    _Handler = Callable[[Scope, dict[str, str], Receive, Send, list[tuple[bytes, bytes]]], Awaitable[None]]
 
 __all__ = ["MAX_HIT_BYTES", "EventsFastPath", "route_handlers", "with_fast_path"]
 
@@ -79,9 +79,22 @@ def _load_parsers() -> None:
 
 async def _hit(services: Services, body: bytes, headers: Mapping[str, str], peer: str | None) -> None:
     """Validate and record one hit; raises MedamaError for every 4xx."""
-    check_hit_content_type(headers.get("content-type"))
     if not _parsers_ready.is_set():
         await anyio.to_thread.run_sync(_load_parsers)
+    commit = _start_hit(services, body, headers, peer)
+    if commit is not None:
+        await commit
+
+
+def _start_hit(
+    services: Services, body: bytes, headers: Mapping[str, str], peer: str | None
+) -> asyncio.Future[None] | None:
+    """Validate one hit and queue its writes; return their pending commit (None when nothing is written).
+
+    Synchronous on purpose: the request awaits the commit directly instead of through a chain of
+    coroutines, each of which would be resumed once per hit.
+    """
+    check_hit_content_type(headers.get("content-type"))
     if services.writer is None:
         raise RuntimeError("the hit writer is not running")
     ctx = HitContext(
@@ -90,7 +103,7 @@ async def _hit(services: Services, body: bytes, headers: Mapping[str, str], peer
         accept_language=headers.get("accept-language", ""),
         now=services.clock(),
     )
-    await record_hit(body, ctx, _ingest_deps(services), services.writer)
+    return record_hit(body, ctx, _ingest_deps(services), services.writer)
 
 
 # --- Litestar handlers -------------------------------------------------------------------------
@@ -212,45 +225,34 @@ class EventsFastPath:
     async def __call__(self, scope: LitestarScope, receive: LitestarReceive, send: LitestarSend) -> None:
         raw = cast("Scope", scope)
         path = raw.get("path") if raw["type"] == "http" else None
-        if path == _HIT_PATH:
-            handler, method = self._hit, "POST"
-        elif path == _PING_PATH:
-            handler, method = self._ping, "GET"
-        else:
+        if path != _HIT_PATH and path != _PING_PATH:
             await self.app(scope, receive, send)
             return
         headers = _header_map(raw["headers"])
-        if raw["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        method = raw["method"]
+        if method == "OPTIONS" and "access-control-request-method" in headers:
             await self.app(scope, receive, send)  # a CORS preflight: the edge answers it
             return
-        cors = default_cors_headers(headers.get("origin"), raw["method"])
-        await self._dispatch(raw, headers, cast("Receive", receive), cast("Send", send), method, handler, cors)
-
-    async def _dispatch(
-        self,
-        scope: Scope,
-        headers: dict[str, str],
-        receive: Receive,
-        send: Send,
-        method: str,
-        handler: _Handler,
-        cors: list[tuple[bytes, bytes]],
-    ) -> None:
-        if scope["method"] != method:
-            await self._wrong_method(scope, send, method, cors)
-            return
+        cors = default_cors_headers(headers.get("origin"), method)
+        out = cast("Send", send)
+        allowed = "POST" if path == _HIT_PATH else "GET"
         try:
-            await handler(scope, headers, receive, send, cors)
+            if method != allowed:
+                await self._wrong_method(method, out, allowed, cors)
+            elif path == _HIT_PATH:
+                await self._hit(raw, headers, cast("Receive", receive), out, cors)
+            else:
+                await self._ping(headers, out, cors)
         except MedamaError as exc:
             body, error_headers = _error_response(exc.status_code, exc.detail)
-            await _send(send, exc.status_code, body, error_headers + cors)
+            await _send(out, exc.status_code, body, error_headers + cors)
         except Exception:
-            log.exception("%s %s failed", scope["method"], scope["path"])
+            log.exception("%s %s failed", method, path)
             body, error_headers = _error_response(500, _INTERNAL)
-            await _send(send, 500, body, error_headers + cors)
+            await _send(out, 500, body, error_headers + cors)
 
-    async def _wrong_method(self, scope: Scope, send: Send, allowed: str, cors: list[tuple[bytes, bytes]]) -> None:
-        if scope["method"] == "OPTIONS":
+    async def _wrong_method(self, method: str, send: Send, allowed: str, cors: list[tuple[bytes, bytes]]) -> None:
+        if method == "OPTIONS":
             # OPTIONS without a CORS preflight header.
             await _send(send, 204, headers=[(b"access-control-allow-methods", allowed.encode()), *cors])
             return
@@ -261,9 +263,7 @@ class EventsFastPath:
         services: Services = self.litestar.state.services
         return services
 
-    async def _ping(
-        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, cors: list[tuple[bytes, bytes]]
-    ) -> None:
+    async def _ping(self, headers: dict[str, str], send: Send, cors: list[tuple[bytes, bytes]]) -> None:
         answer = answer_ping(headers.get("if-modified-since"), self._services().clock())
         await _send(
             send,
@@ -285,7 +285,14 @@ class EventsFastPath:
         if body is None:
             return
         client = scope.get("client")
-        await _hit(self._services(), body, headers, client[0] if client else None)
+        peer = client[0] if client else None
+        services = self._services()
+        if _parsers_ready.is_set():
+            commit = _start_hit(services, body, headers, peer)
+            if commit is not None:
+                await commit
+        else:
+            await _hit(services, body, headers, peer)
         await _send(send, 204, headers=cors)
 
 

@@ -9,7 +9,9 @@ from medama_py.ingest.hit import decode_hit
 from medama_py.ingest.pipeline import NewDuration, NewEvents, NewView, process
 
 if TYPE_CHECKING:
-    from medama_py.ingest.pipeline import HitContext, IngestDeps, Outcome
+    import asyncio
+
+    from medama_py.ingest.pipeline import HitContext, IngestDeps
     from medama_py.storage.writer import HitWriter
 
 __all__ = ["HIT_MEDIA_TYPES", "check_hit_content_type", "record_hit"]
@@ -27,17 +29,17 @@ def check_hit_content_type(content_type: str | None) -> None:
         raise UnsupportedMediaType(f"decode request: unexpected Content-Type: {media_type}")
 
 
-async def record_hit(body: bytes, ctx: HitContext, deps: IngestDeps, writer: HitWriter) -> Outcome:
-    """Decode and process one hit; return once its writes are committed (or it was dropped).
+def record_hit(body: bytes, ctx: HitContext, deps: IngestDeps, writer: HitWriter) -> asyncio.Future[None] | None:
+    """Decode and process one hit and queue its writes; return their pending commit, None if it was dropped.
 
     Raises:
         MedamaError: the 400/404 answers of the pipeline and the payload decoder.
     """
     outcome = process(decode_hit(body), ctx, deps)
     if isinstance(outcome, NewView):
-        await writer.add_view(outcome.view, outcome.events)
-    elif isinstance(outcome, NewDuration):
-        await writer.set_duration(outcome.bid, outcome.duration_ms)
-    elif isinstance(outcome, NewEvents):
-        await writer.add_events(outcome.events)
-    return outcome
+        return writer.add_view(outcome.view, outcome.events)
+    if isinstance(outcome, NewDuration):
+        return writer.set_duration(outcome.bid, outcome.duration_ms)
+    if isinstance(outcome, NewEvents):
+        return writer.add_events(outcome.events)
+    return None

@@ -104,17 +104,20 @@ class HitWriter:
             self._task = None
             sys.setswitchinterval(self._saved_switch_interval)
 
-    async def add_view(self, view: ViewRow, events: EventRows | None = None) -> None:
-        """Store a page view and its load properties; returns once they are committed."""
-        await self._submit(WriteItem(view=view, events=events))
+    # These queue the write and return its commit to await: plain functions returning the future, so a
+    # request awaits the commit itself rather than through one more coroutine resumed per hit.
 
-    async def set_duration(self, bid: str, duration_ms: int) -> None:
-        """Set duration_ms on every view with this beacon id; returns once committed."""
-        await self._submit(WriteItem(duration=(bid, duration_ms)))
+    def add_view(self, view: ViewRow, events: EventRows | None = None) -> asyncio.Future[None]:
+        """Store a page view and its load properties; the future completes once they are committed."""
+        return self._submit(WriteItem(view=view, events=events))
 
-    async def add_events(self, events: EventRows) -> None:
-        """Store custom-event properties; returns once they are committed."""
-        await self._submit(WriteItem(events=events))
+    def set_duration(self, bid: str, duration_ms: int) -> asyncio.Future[None]:
+        """Set duration_ms on every view with this beacon id; the future completes once committed."""
+        return self._submit(WriteItem(duration=(bid, duration_ms)))
+
+    def add_events(self, events: EventRows) -> asyncio.Future[None]:
+        """Store custom-event properties; the future completes once they are committed."""
+        return self._submit(WriteItem(events=events))
 
     def _submit(self, item: WriteItem) -> asyncio.Future[None]:
         if self._stopping or self._task is None:
