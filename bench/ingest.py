@@ -110,11 +110,11 @@ def peak_rss_mb(pid: int) -> float:
 
 def run_ceiling(seconds: int, connections: int, threads: int, workdir: Path) -> WrkResult:
     port = free_port()
-    # Same uvicorn settings as medama_py/server.py: auto loop (uvloop) and auto HTTP (httptools).
+    # Same uvicorn settings as medama_py/server.py: auto loop (uvloop) and auto HTTP (httptools), no proxy headers.
     command = [
         sys.executable, "-m", "uvicorn", "ingest_ceiling:app", "--app-dir", str(BENCH_DIR),
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        "--lifespan", "off", "--no-server-header", "--timeout-keep-alive", "300",
+        "--lifespan", "off", "--no-server-header", "--no-proxy-headers", "--timeout-keep-alive", "300",
     ]  # fmt: skip
     process = subprocess.Popen(command)
     try:
