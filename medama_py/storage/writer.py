@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem", "load_arrow"]
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,11 @@ def _schemas() -> _Schemas:
         ]
     )
     return _Schemas(views, events, pa.schema([("bid", pa.string()), ("duration_ms", pa.uint32())]))
+
+
+def load_arrow() -> None:
+    """Import pyarrow and build the batch schemas now (from a worker thread), not in the first batch on the loop."""
+    _schemas()
 
 
 # Names are fixed strings; every value travels in the registered Arrow tables, never in SQL text.
