@@ -27,7 +27,6 @@ from medama_py.ingest.ping import answer_ping
 from medama_py.ingest.pipeline import HitContext, IngestDeps, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
 from medama_py.middleware import default_cors_headers
-from medama_py.storage.writer import load_arrow
 
 if TYPE_CHECKING:
     import asyncio
@@ -64,10 +63,9 @@ def _ingest_deps(services: Services) -> IngestDeps:
     return IngestDeps(hostnames=services.hostnames, ip_filter=services.ip_filter)
 
 
-# The parser tables (ua-parser's compiled regexes ~27 MB and 0.2 s, CLDR names, zones) and pyarrow load with
-# the first hit, on a worker thread, instead of at start: an idle server stays small (issue 7), and the event
-# loop keeps serving while they load (pyarrow imported by the first batch used to stall it ~0.1 s). Set once
-# loaded; checking it is the only per-hit cost.
+# The parser tables (ua-parser's compiled regexes ~27 MB and 0.2 s, CLDR names, zones) load with the first
+# hit, on a worker thread, instead of at start: an idle server stays small (issue 7), and the event loop
+# keeps serving while they load. Set once loaded; checking it is the only per-hit cost.
 _parsers_ready = threading.Event()
 _parsers_lock = threading.Lock()
 
@@ -76,7 +74,6 @@ def _load_parsers() -> None:
     with _parsers_lock:
         if not _parsers_ready.is_set():
             warm_up()
-            load_arrow()
             _parsers_ready.set()
 
 

@@ -20,12 +20,11 @@ from medama_py.storage.analytics import VIEWS_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
     from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem", "load_arrow"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem"]
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +38,10 @@ DEFAULT_MAX_DELAY_MS = 2.0
 # checkpoint: ~5 ms per MB of WAL, so a few tens of ms at this size, and only after a pause.
 QUIET_SECONDS = 0.25
 QUIET_CHECKPOINT_BYTES = 4 * 1024 * 1024
-# The writer thread needs the GIL back from the busy event loop several times per commit (DuckDB calls
-# into Python to scan each Arrow table, ~120 Python calls per batch). bench/ingest.py (wrk -t2 -c384):
-# 5 ms default → a commit took ~33 ms in a contended micro-benchmark; 0.5 ms → 15.6 ms per commit and
-# 11,800 hits/s; 0.1 ms → 13.0 ms and 13,900 hits/s. Each hand-over costs at least one interval, and a
-# batch needs ~25 (DuckDB's Arrow scans call back into Python), so once the event loop got cheaper
-# 0.02 ms paid off too: 15,000-15,100 → 16,000 hits/s in alternating runs (0.05 ms: 15,500; 0.01 ms: no better).
+# The writer thread needs the GIL back from the busy event loop at every DuckDB call of a commit, and each
+# hand-over costs at least one switch interval. Measured with bench/ingest.py: the 5 ms default made a
+# contended commit take ~33 ms; 0.1 ms gave 13.0 ms. With the appenders, 0.02 ms still beats 0.1 ms:
+# 19,300-19,900 against 18,000-18,300 hits/s in alternating runs (0.01 ms was no better, measured earlier).
 _SWITCH_INTERVAL_S = 0.00002
 
 
@@ -83,6 +80,7 @@ class HitWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.batches_committed = 0
+        self._appenders: Appenders | None = None
         self._saved_switch_interval = sys.getswitchinterval()
 
     async def start(self) -> None:
@@ -93,6 +91,7 @@ class HitWriter:
             # the default 5 ms switch interval each hand-over can stall a commit that long (see the constant).
             self._saved_switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(self._saved_switch_interval, _SWITCH_INTERVAL_S))
+            self._appenders = await self._store.write(Appenders)
             self._task = asyncio.create_task(self._run(), name="hit-writer")
 
     async def stop(self) -> None:
@@ -167,10 +166,15 @@ class HitWriter:
         else:
             self.checkpoints += 1
 
+    async def _apply(self, batch: Batch) -> None:
+        appenders = self._appenders
+        if appenders is None:
+            raise RuntimeError("hit writer is not running")
+        await self._store.write(functools.partial(apply_batch, appenders=appenders, batch=batch))
+
     async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
-        tables = prepare_batch([item for item, _ in batch])
         try:
-            await self._store.write(functools.partial(apply_batch, tables=tables))
+            await self._apply(prepare_batch([item for item, _ in batch]))
         except Exception:
             log.exception("batch of %d hits failed; retrying them one by one", len(batch))
             await self._commit_one_by_one(batch)
@@ -184,7 +188,7 @@ class HitWriter:
         # Isolates a bad row so it fails alone instead of failing everyone who shared its batch.
         for item, future in batch:
             try:
-                await self._store.write(functools.partial(apply_batch, tables=prepare_batch([item])))
+                await self._apply(prepare_batch([item]))
             except Exception as exc:  # reported to that request alone, which answers 500
                 if not future.done():
                     future.set_exception(exc)
@@ -197,124 +201,78 @@ class HitWriter:
 
 # Every views column but duration_ms, which stays NULL until an unload arrives.
 _VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
+_EVENT_COLUMNS = ("batch_id", "group_name", "name", "value", "date_created", "bid")
+
+Row = tuple[object, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class _Schemas:
-    views: pa.Schema
-    events: pa.Schema
-    durations: pa.Schema
+class Batch:
+    """One batch as plain rows in column order, built on the event loop; the writer thread only runs DuckDB."""
+
+    views: list[Row]
+    events: list[Row]
+    # (bid, duration_ms), the latest per bid: later unloads of a bid overwrite earlier ones, as separate
+    # UPDATEs would.
+    durations: list[Row]
 
 
-@functools.cache
-def _schemas() -> _Schemas:
-    # pyarrow is imported with the first batch, not at start: it adds ~26 MB to an idle server's RSS
-    # (issue 7), and the one-off import (~0.1 s) is paid by the first batch only.
-    import pyarrow as pa
-
-    timestamp = pa.timestamp("us", tz="UTC")
-    views = pa.schema(
-        [
-            (name, pa.bool_() if name.startswith("is_") else timestamp if name == "date_created" else pa.string())
-            for name in _VIEW_COLUMNS
-        ]
-    )
-    events = pa.schema(
-        [
-            ("batch_id", pa.string()),
-            ("group_name", pa.string()),
-            ("name", pa.string()),
-            ("value", pa.string()),
-            ("date_created", timestamp),
-            ("bid", pa.string()),
-        ]
-    )
-    return _Schemas(views, events, pa.schema([("bid", pa.string()), ("duration_ms", pa.uint32())]))
-
-
-def load_arrow() -> None:
-    """Import pyarrow and build the batch schemas now (from a worker thread), not in the first batch on the loop."""
-    _schemas()
-
-
-# Names are fixed strings; every value travels in the registered Arrow tables, never in SQL text.
-_COLUMN_LIST = ", ".join(_VIEW_COLUMNS)
-_INSERT_VIEWS = f"INSERT INTO views ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM _batch_views"  # noqa: S608
-_INSERT_EVENTS = (
-    "INSERT INTO events (batch_id, group_name, name, value, date_created, bid) "
-    "SELECT batch_id, group_name, name, value, date_created, bid FROM _batch_events"
-)
-_UPDATE_DURATIONS = "UPDATE views SET duration_ms = d.duration_ms FROM _batch_durations AS d WHERE views.bid = d.bid"
-
-
-@dataclass(frozen=True, slots=True)
-class BatchTables:
-    """One batch as Arrow tables, built on the event loop so the writer thread only runs DuckDB."""
-
-    views: pa.Table | None
-    events: pa.Table | None
-    durations: pa.Table | None
-
-
-def prepare_batch(items: list[WriteItem]) -> BatchTables:
-    """Turn a batch's items into Arrow tables (one per target) in column order."""
-    import pyarrow as pa  # imported here, not at start: see _schemas
-
-    schemas = _schemas()
-    views = [item.view for item in items if item.view is not None]
-    events = [item.events for item in items if item.events is not None and item.events.pairs]
-    # Later unloads of the same bid overwrite earlier ones, as separate UPDATEs would.
+def prepare_batch(items: list[WriteItem]) -> Batch:
+    """Turn a batch's items into the rows of each target, in column order."""
+    views: list[Row] = [
+        tuple(getattr(item.view, name) for name in _VIEW_COLUMNS) for item in items if item.view is not None
+    ]
+    events: list[Row] = [
+        (e.batch_id, e.group_name, name, value, e.date_created, e.bid)
+        for item in items
+        if (e := item.events) is not None
+        for name, value in e.pairs
+    ]
     durations = dict(item.duration for item in items if item.duration is not None)
-    view_table = None
-    if views:
-        columns = [[getattr(view, name) for view in views] for name in _VIEW_COLUMNS]
-        view_table = pa.Table.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, schemas.views, strict=True)], schema=schemas.views
-        )
-    event_table = None
-    if events:
-        rows = [
-            (e.batch_id, e.group_name, name, value, e.date_created, e.bid) for e in events for name, value in e.pairs
-        ]
-        event_table = pa.Table.from_arrays(
-            [pa.array(list(c), type=f.type) for c, f in zip(zip(*rows, strict=True), schemas.events, strict=True)],
-            schema=schemas.events,
-        )
-    duration_table = None
-    if durations:
-        duration_table = pa.table(
-            {"bid": list(durations), "duration_ms": list(durations.values())}, schema=schemas.durations
-        )
-    return BatchTables(view_table, event_table, duration_table)
+    return Batch(views, events, list(durations.items()))
+
+
+class Appenders:
+    """DuckDB appenders of the write cursor, one per target, made once and reused by every batch.
+
+    An appender converts the rows in C++ and applies them with one statement at `flush`: the views and
+    events are inserted, the durations become `UPDATE views SET duration_ms … WHERE bid = …` on every row
+    with that bid (a bid nobody loaded is a no-op). Arrow tables read through replacement scans did the
+    same, but DuckDB called back into Python about five times per table, and under load each call waited
+    for the GIL: a contended 330-hit batch took 8.5 ms that way and 6.6 ms with appenders, and
+    bench/ingest.py rose from 16,200-16,900 to 17,800-18,900 hits/s in alternating runs. pyarrow is no longer
+    needed at run time either (peak RSS in the benchmark ~217 → ~197 MB).
+    """
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.views = cur.appender("views", columns=list(_VIEW_COLUMNS))
+        self.events = cur.appender("events", columns=list(_EVENT_COLUMNS))
+        self.durations = cur.appender("views", columns=["bid", "duration_ms"], action="update", key=["bid"])
+
+    def clear(self) -> None:
+        for appender in (self.views, self.events, self.durations):
+            appender.clear()
+
+
+def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch) -> None:
+    """Write a batch in one transaction: insert views, insert events, then apply durations."""
+    work = [(a, rows) for a, rows in ((appenders.views, batch.views), (appenders.events, batch.events)) if rows]
+    if batch.durations:
+        work.append((appenders.durations, batch.durations))
+    if not work:
+        return
+    cur.begin()
+    try:
+        for appender, rows in work:
+            appender.append_rows(rows)
+            appender.flush()
+        cur.commit()
+    except BaseException:
+        # A failed append keeps the rows before the bad one buffered: drop them with the transaction.
+        appenders.clear()
+        cur.rollback()
+        raise
 
 
 def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("CHECKPOINT")
-
-
-def apply_batch(cur: duckdb.DuckDBPyConnection, tables: BatchTables) -> None:
-    """Write a batch in one transaction: insert views, insert events, then apply durations.
-
-    Everything goes to DuckDB in a single `execute` whose statements read the Arrow tables through
-    DuckDB's replacement scan of this frame's local names. Each separate call would have to win the
-    GIL back from the busy event loop (up to a 5 ms switch interval each); one call needs it once.
-    """
-    _batch_views = tables.views  # read by name in the SQL below
-    _batch_events = tables.events
-    _batch_durations = tables.durations
-    statements = [
-        sql
-        for table, sql in (
-            (tables.views, _INSERT_VIEWS),
-            (tables.events, _INSERT_EVENTS),
-            (tables.durations, _UPDATE_DURATIONS),
-        )
-        if table is not None
-    ]
-    if not statements:
-        return
-    try:
-        cur.execute(f"BEGIN TRANSACTION; {'; '.join(statements)}; COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
