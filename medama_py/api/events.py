@@ -29,7 +29,6 @@ from medama_py.ingest.recorder import check_hit_content_type, record_hit
 from medama_py.middleware import default_cors_headers
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 
     from litestar import Litestar
@@ -79,22 +78,9 @@ def _load_parsers() -> None:
 
 async def _hit(services: Services, body: bytes, headers: Mapping[str, str], peer: str | None) -> None:
     """Validate and record one hit; raises MedamaError for every 4xx."""
+    check_hit_content_type(headers.get("content-type"))
     if not _parsers_ready.is_set():
         await anyio.to_thread.run_sync(_load_parsers)
-    commit = _start_hit(services, body, headers, peer)
-    if commit is not None:
-        await commit
-
-
-def _start_hit(
-    services: Services, body: bytes, headers: Mapping[str, str], peer: str | None
-) -> asyncio.Future[None] | None:
-    """Validate one hit and queue its writes; return their pending commit (None when nothing is written).
-
-    Synchronous on purpose: the request awaits the commit directly instead of through a chain of
-    coroutines, each of which would be resumed once per hit.
-    """
-    check_hit_content_type(headers.get("content-type"))
     if services.writer is None:
         raise RuntimeError("the hit writer is not running")
     ctx = HitContext(
@@ -103,7 +89,10 @@ def _start_hit(
         accept_language=headers.get("accept-language", ""),
         now=services.clock(),
     )
-    return record_hit(body, ctx, _ingest_deps(services), services.writer)
+    # record_hit queues the writes and hands back their commit (None when the hit was dropped).
+    commit = record_hit(body, ctx, _ingest_deps(services), services.writer)
+    if commit is not None:
+        await commit
 
 
 # --- Litestar handlers -------------------------------------------------------------------------
@@ -200,14 +189,15 @@ async def _send(send: Send, status: int, body: bytes = b"", headers: list[tuple[
     await send({"type": "http.response.body", "body": body})
 
 
-def _error_response(status: int, message: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+async def _send_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps({"error": {"code": status, "message": message}}, separators=(",", ":")).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"access-control-expose-headers", b"X-Api-Commit"),
+        *extra,
     ]
-    return body, headers
+    await _send(send, status, body, headers)
 
 
 class EventsFastPath:
@@ -244,20 +234,17 @@ class EventsFastPath:
             else:
                 await self._ping(headers, out, cors)
         except MedamaError as exc:
-            body, error_headers = _error_response(exc.status_code, exc.detail)
-            await _send(out, exc.status_code, body, error_headers + cors)
+            await _send_error(out, exc.status_code, exc.detail, cors)
         except Exception:
             log.exception("%s %s failed", method, path)
-            body, error_headers = _error_response(500, _INTERNAL)
-            await _send(out, 500, body, error_headers + cors)
+            await _send_error(out, 500, _INTERNAL, cors)
 
     async def _wrong_method(self, method: str, send: Send, allowed: str, cors: list[tuple[bytes, bytes]]) -> None:
         if method == "OPTIONS":
             # OPTIONS without a CORS preflight header.
             await _send(send, 204, headers=[(b"access-control-allow-methods", allowed.encode()), *cors])
             return
-        body, headers = _error_response(405, "method not allowed")
-        await _send(send, 405, body, [*headers, (b"allow", allowed.encode()), *cors])
+        await _send_error(send, 405, "method not allowed", [(b"allow", allowed.encode()), *cors])
 
     def _services(self) -> Services:
         services: Services = self.litestar.state.services
@@ -285,14 +272,7 @@ class EventsFastPath:
         if body is None:
             return
         client = scope.get("client")
-        peer = client[0] if client else None
-        services = self._services()
-        if _parsers_ready.is_set():
-            commit = _start_hit(services, body, headers, peer)
-            if commit is not None:
-                await commit
-        else:
-            await _hit(services, body, headers, peer)
+        await _hit(self._services(), body, headers, client[0] if client else None)
         await _send(send, 204, headers=cors)
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
 
-__all__ = ["BIN_SQL", "Histogram", "exact_medians"]
+__all__ = ["BIN_SQL", "exact_medians"]
 
 _SHIFT: Final = 10
 # A NULL duration falls in the NULL bin, which the histograms leave out.
@@ -100,10 +100,10 @@ def _bin_values(
         f"v.duration_ms BETWEEN {query.params.bind(low << _SHIFT)} AND {query.params.bind(((high + 1) << _SHIFT) - 1)}"
         for low, high in _runs(bins)
     )
-    query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration")
+    query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration").order_by("duration")
     values: dict[Key, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    rows = [(as_int(duration), bucket_number, as_int(n)) for bucket_number, duration, n in query.fetch(cur)]
-    for value, bucket_number, count in sorted(rows, key=lambda row: row[0]):
+    for bucket_number, duration, n in query.fetch(cur):
+        value, count = as_int(duration), as_int(n)
         if bucket_number is not None:
             values[as_int(bucket_number)][value >> _SHIFT].append((value, count))
         _add(values[None][value >> _SHIFT], value, count)

@@ -85,7 +85,7 @@ def _metrics_and_series(
     start = filters.start
     starts = bucket_starts(interval, start, filters.end)
     if len(starts) > _BINNED_MAX_BUCKETS:
-        return _metrics(cur, filters), _series_by_quantile(cur, filters, interval, starts)
+        return _metrics(cur, filters), _series_by_quantile(cur, filters, interval, start, starts)
     query = Query()
     cells = _cells(query, filters, bucket_index_sql(interval, start, query.params))
     query.with_("cells", cells.sql()).select("grouping(c.bucket) = 1 AS whole", "c.bucket", *_TOTALS)
@@ -108,13 +108,11 @@ def _metrics_and_series(
 
 
 def _series_by_quantile(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str, starts: list[datetime]
+    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str, start: datetime, starts: list[datetime]
 ) -> list[StatsIntervalItem]:
     """Many buckets: one row per bucket with its own quantile_cont median."""
-    if filters.start is None:
-        raise ValueError("an interval series needs a start")
     query = Query()
-    query.select(f"{bucket_index_sql(interval, filters.start, query.params)} AS bucket")
+    query.select(f"{bucket_index_sql(interval, start, query.params)} AS bucket")
     query.select(f"{VISITORS}", f"{PAGEVIEWS}", f"{BOUNCE}", f"{DURATION}").from_("views AS v")
     query.where(filters.where(query.params)).group_by("bucket")
     found = {as_int(r[0]): (as_int(r[1]), as_int(r[2]), as_ratio(r[3]), as_int(r[4])) for r in query.fetch(cur)}

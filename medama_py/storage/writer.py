@@ -256,9 +256,8 @@ class Appenders:
 
 def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch) -> None:
     """Write a batch in one transaction: insert views, insert events, then apply durations."""
-    work = [(a, rows) for a, rows in ((appenders.views, batch.views), (appenders.events, batch.events)) if rows]
-    if batch.durations:
-        work.append((appenders.durations, batch.durations))
+    targets = ((appenders.views, batch.views), (appenders.events, batch.events), (appenders.durations, batch.durations))
+    work = [(appender, rows) for appender, rows in targets if rows]
     if not work:
         return
     cur.begin()
