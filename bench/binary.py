@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.server import free_port  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "binary.json"
 TARGET_SIZE_MB = 80.0
 TARGET_START_S = 1.5
@@ -45,13 +48,6 @@ class Start:
     cpu_seconds: float
     rss_mb: float
     processes: int
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _tree(pid: int) -> list[int]:
@@ -97,7 +93,7 @@ def _answers(url: str) -> bool:
 
 def start_once(binary: Path, data_dir: Path, settle: float) -> Start:
     """Start the binary, time the first 200 on /openapi.yaml, measure, stop it with SIGTERM."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/openapi.yaml"
     command = [
         str(binary),

@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medama_py.stats import summary
-from medama_py.storage.analytics import create_analytics_schema
 from tests.stats.dataset import insert_views, make_view
 from tests.stats.harness import run
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import duckdb
 
 DAY = datetime(2024, 6, 1, tzinfo=UTC)
 # Values that stress the bins: both edges of a 1024 ms bin, zero and the UINTEGER maximum.
@@ -26,16 +24,6 @@ DURATIONS = st.one_of(
     st.sampled_from([0, 1023, 1024, 2047, 2048, 4_294_967_295]),
     st.integers(0, 4_294_967_295),
 )
-
-
-@pytest.fixture(scope="module")
-def conn() -> Iterator[duckdb.DuckDBPyConnection]:
-    conn = duckdb.connect()
-    conn.execute("LOAD icu")
-    conn.execute("SET TimeZone = 'UTC'")
-    create_analytics_schema(conn)
-    yield conn
-    conn.close()
 
 
 def _reference(conn: duckdb.DuckDBPyConnection, hours: int) -> tuple[int, dict[int, int]]:
@@ -50,19 +38,19 @@ def _reference(conn: duckdb.DuckDBPyConnection, hours: int) -> tuple[int, dict[i
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.integers(0, 5), DURATIONS), max_size=60))
-def test_medians_equal_quantile_cont(conn: duckdb.DuckDBPyConnection, rows: list[tuple[int, int | None]]) -> None:
-    conn.execute("DELETE FROM views")
+def test_medians_equal_quantile_cont(db: duckdb.DuckDBPyConnection, rows: list[tuple[int, int | None]]) -> None:
+    db.execute("DELETE FROM views")
     views = [
         make_view(bid=f"b{i}", date_created=DAY + timedelta(hours=hour, minutes=i % 60), duration_ms=duration)
         for i, (hour, duration) in enumerate(rows)
     ]
     if views:
-        insert_views(conn, views)
-    whole, per_hour = _reference(conn, 6)
-    got = run(conn, "summary", "start=2024-06-01T00:00:00Z&end=2024-06-01T05:59:59Z&interval=hour")
+        insert_views(db, views)
+    whole, per_hour = _reference(db, 6)
+    got = run(db, "summary", "start=2024-06-01T00:00:00Z&end=2024-06-01T05:59:59Z&interval=hour")
     assert got["current"]["duration"] == whole
     assert [item["duration"] for item in got["interval"]] == [per_hour.get(h, 0) for h in range(6)]
-    assert run(conn, "summary")["current"]["duration"] == whole
+    assert run(db, "summary")["current"]["duration"] == whole
 
 
 @pytest.mark.parametrize(
