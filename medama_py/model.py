@@ -38,6 +38,8 @@ class Website(msgspec.Struct, frozen=True):
     user_id: str
     date_created: int
     date_updated: int
+    # medama_py's own: the stable id the Umami-compatible API names the website by (docs/umami.md).
+    uuid: str = ""
 
 
 class TenantSettings(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from medama_py.migrations import sqlite_steps
+from medama_py.migrations import sqlite_steps, umami_steps
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -38,6 +38,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "0005_duckdb_event_bid.go", "duckdb"),
     # medama_py's own additions use ids far above Medama's; the Go server never looks them up.
     Migration(1001, "1001_medama_py_sessions", "sqlite", sqlite_steps.create_sessions),
+    Migration(1020, "1020_medama_py_website_uuids", "sqlite", umami_steps.create_website_uuids),
+    Migration(1021, "1021_medama_py_api_keys", "sqlite", umami_steps.create_api_keys),
 )
 
 _CREATE_MIGRATIONS = """

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
+import msgspec
 
 from medama_py.errors import UserExists, UserNotFound, WebsiteExists, WebsiteNotFound, WebsitesOwned
 from medama_py.migrations import run_meta_migrations
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["MetaStore"]
 
 _USER_COLUMNS = "id, username, password, settings, date_created, date_updated"
+# Websites with their UUID (medama_py's own table, docs/umami.md); every website has one after open().
+_WEBSITE_SELECT = (
+    "SELECT w.hostname, w.user_id, w.date_created, w.date_updated, coalesce(u.uuid, '')"
+    " FROM websites AS w LEFT JOIN website_uuids AS u ON u.hostname = w.hostname"
+)
 
 
 def _user(row: tuple[Any, ...]) -> User:
@@ -28,6 +35,11 @@ def _user(row: tuple[Any, ...]) -> User:
         parsed = {}
     language = parsed.get("language", "en") if isinstance(parsed, dict) else "en"
     return User(str(user_id), str(username), str(password), str(language), int(created), int(updated))
+
+
+def _website(row: tuple[Any, ...]) -> Website:
+    hostname, user_id, created, updated, website_uuid = row
+    return Website(str(hostname), str(user_id), int(created), int(updated), str(website_uuid))
 
 
 class MetaStore:
@@ -48,7 +60,9 @@ class MetaStore:
         self._conn = await aiosqlite.connect(self.path)
         await self._conn.execute("PRAGMA foreign_keys = ON")
         await self._conn.execute("PRAGMA busy_timeout = 5000")
-        return await run_meta_migrations(self._conn)
+        applied = await run_meta_migrations(self._conn)
+        await self.ensure_website_uuids()
+        return applied
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -138,30 +152,64 @@ class MetaStore:
 
     async def list_websites(self, user_id: str) -> list[Website]:
         async with self.conn.execute(
-            "SELECT hostname, user_id, date_created, date_updated FROM websites WHERE user_id = ? ORDER BY rowid",
+            f"{_WEBSITE_SELECT} WHERE w.user_id = ? ORDER BY w.rowid",
             (user_id,),
         ) as cur:
             rows = await cur.fetchall()
-        return [Website(str(h), str(u), int(c), int(d)) for h, u, c, d in rows]
+        return [_website(tuple(row)) for row in rows]
+
+    async def list_all_websites(self) -> list[Website]:
+        """Every website of every user, in creation order."""
+        async with self.conn.execute(f"{_WEBSITE_SELECT} ORDER BY w.rowid") as cur:
+            rows = await cur.fetchall()
+        return [_website(tuple(row)) for row in rows]
 
     async def all_hostnames(self) -> set[str]:
         async with self.conn.execute("SELECT hostname FROM websites") as cur:
             return {str(row[0]) for row in await cur.fetchall()}
 
     async def get_website(self, hostname: str) -> Website:
-        row = await self._one(
-            "SELECT hostname, user_id, date_created, date_updated FROM websites WHERE hostname = ?", (hostname,)
-        )
+        row = await self._one(f"{_WEBSITE_SELECT} WHERE w.hostname = ?", (hostname,))
         if row is None:
             raise WebsiteNotFound
-        h, u, c, d = row
-        return Website(str(h), str(u), int(c), int(d))
+        return _website(row)
 
-    async def create_website(self, website: Website) -> None:
+    async def get_website_by_uuid(self, website_uuid: str) -> Website:
+        """The website whose UUID is `website_uuid` (compared in lower case); WebsiteNotFound otherwise."""
+        row = await self._one(f"{_WEBSITE_SELECT} WHERE u.uuid = ?", (website_uuid.lower(),))
+        if row is None:
+            raise WebsiteNotFound
+        return _website(row)
+
+    async def website_uuids(self) -> dict[str, str]:
+        """UUID → hostname of every website (for callers that keep their own cache)."""
+        async with self.conn.execute("SELECT uuid, hostname FROM website_uuids") as cur:
+            return {str(u): str(h) for u, h in await cur.fetchall()}
+
+    async def ensure_website_uuids(self) -> int:
+        """Give every website lacking one a new random UUID (websites made by Medama itself); return how many."""
+        async with self.conn.execute(
+            "SELECT hostname FROM websites WHERE hostname NOT IN (SELECT hostname FROM website_uuids)"
+        ) as cur:
+            missing = [str(row[0]) for row in await cur.fetchall()]
+        if missing:
+            await self.conn.executemany(
+                "INSERT INTO website_uuids (hostname, uuid) VALUES (?, ?)",
+                [(hostname, str(uuid.uuid4())) for hostname in missing],
+            )
+            await self.conn.commit()
+        return len(missing)
+
+    async def create_website(self, website: Website) -> Website:
+        """Insert a website with a new UUID (unless it carries one); return it as stored."""
+        stored = website if website.uuid else msgspec.structs.replace(website, uuid=str(uuid.uuid4()))
         try:
             await self.conn.execute(
                 "INSERT INTO websites (hostname, user_id, date_created, date_updated) VALUES (?, ?, ?, ?)",
-                (website.hostname, website.user_id, website.date_created, website.date_updated),
+                (stored.hostname, stored.user_id, stored.date_created, stored.date_updated),
+            )
+            await self.conn.execute(
+                "INSERT INTO website_uuids (hostname, uuid) VALUES (?, ?)", (stored.hostname, stored.uuid)
             )
             await self.conn.commit()
         except sqlite3.IntegrityError as exc:
@@ -169,6 +217,7 @@ class MetaStore:
             if "FOREIGN KEY" in str(exc):
                 raise UserNotFound from None
             raise WebsiteExists from None
+        return stored
 
     async def rename_website(self, old: str, new: str, now: int) -> None:
         """Rename a website (DECISIONS S8); raise WebsiteExists when the new name is taken."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -95,7 +96,8 @@ async def test_websites(store: MetaStore) -> None:
     assert [w.hostname for w in await store.list_websites(alice.id)] == ["b.example", "a.example", "C.example"]
     assert [w.hostname for w in await store.list_websites(bob.id)] == ["bob.example"]
     assert await store.all_hostnames() == {"b.example", "a.example", "C.example", "bob.example"}
-    assert await store.get_website("a.example") == Website("a.example", alice.id, NOW, NOW)
+    found = await store.get_website("a.example")
+    assert found == Website("a.example", alice.id, NOW, NOW, found.uuid)
     with pytest.raises(WebsiteNotFound):
         await store.get_website("A.EXAMPLE")
     with pytest.raises(WebsiteExists):
@@ -109,8 +111,11 @@ async def test_rename_and_delete_website(store: MetaStore) -> None:
     await store.create_user(user)
     await store.create_website(Website("old.example", user.id, NOW, NOW))
     await store.create_website(Website("taken.example", user.id, NOW, NOW))
+    old = await store.get_website("old.example")
     await store.rename_website("old.example", "new.example", NOW + 5)
-    assert await store.get_website("new.example") == Website("new.example", user.id, NOW, NOW + 5)
+    # The UUID follows the rename.
+    assert await store.get_website("new.example") == Website("new.example", user.id, NOW, NOW + 5, old.uuid)
+    assert await store.get_website_by_uuid(old.uuid) == await store.get_website("new.example")
     with pytest.raises(WebsiteNotFound):
         await store.get_website("old.example")
     with pytest.raises(WebsiteExists):
@@ -176,3 +181,41 @@ async def test_closed_store_refuses_work(tmp_path: Path) -> None:
     meta = MetaStore(str(tmp_path / "me_meta.db"))
     with pytest.raises(RuntimeError, match="not open"):
         await meta.count_users()
+
+
+async def test_website_uuids_are_stable_unique_and_found_by_uuid(store: MetaStore) -> None:
+    user = make_user()
+    await store.create_user(user)
+    made = [await store.create_website(Website(f"{n}.example", user.id, NOW, NOW)) for n in ("a", "b")]
+    assert len({w.uuid for w in made}) == 2
+    assert all(str(uuid.UUID(w.uuid)) == w.uuid for w in made)
+    assert [w.uuid for w in await store.list_websites(user.id)] == [w.uuid for w in made]
+    assert await store.get_website_by_uuid(made[1].uuid.upper()) == made[1]
+    assert await store.website_uuids() == {w.uuid: w.hostname for w in made}
+    await store.delete_website("a.example")
+    with pytest.raises(WebsiteNotFound):
+        await store.get_website_by_uuid(made[0].uuid)
+    with pytest.raises(WebsiteNotFound):
+        await store.get_website_by_uuid("not-a-uuid")
+
+
+async def test_websites_written_by_medama_get_a_uuid_at_open_that_then_stays(tmp_path: Path) -> None:
+    path = tmp_path / "me_meta.db"
+    first = MetaStore(str(path))
+    await first.open()
+    await first.create_user(make_user())
+    await first.close()
+    # Medama itself inserts websites without our table.
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO websites (hostname, user_id, date_created, date_updated) VALUES (?, ?, ?, ?)",
+            ("medama.example", make_user().id, NOW, NOW),
+        )
+    uuids = []
+    for _ in range(2):
+        store = MetaStore(str(path))
+        await store.open()
+        uuids.append((await store.get_website("medama.example")).uuid)
+        await store.close()
+    assert uuids[0]
+    assert uuids[0] == uuids[1]

@@ -25,6 +25,9 @@ MEDAMA_ROWS = {
     5: ("0005_duckdb_event_bid.go", "duckdb"),
 }
 
+# medama_py's own migrations (ids above 1000), applied after Medama's in the order listed.
+OURS = [m.id for m in MIGRATIONS if m.id > 1000]
+
 # PRAGMA table_info: (name, declared type, NOT NULL, default, primary key position)
 USERS = [
     ("id", "TEXT", 0, None, 1),
@@ -109,7 +112,7 @@ async def test_fresh_meta_file_gets_medama_schema_and_rows(tmp_path: Path) -> No
     path = tmp_path / "me_meta.db"
     applied = await open_meta(path)
     # Medama's order: SQLite steps first (1, 6, 7), then the DuckDB ones (2–5); ours last.
-    assert applied == [1, 6, 7, 2, 3, 4, 5, 1001]
+    assert applied == [1, 6, 7, 2, 3, 4, 5, *OURS]
 
     with sqlite3.connect(path) as conn:
         assert table_info(conn, "users") == USERS
@@ -127,9 +130,9 @@ async def test_fresh_meta_file_gets_medama_schema_and_rows(tmp_path: Path) -> No
         foreign_keys = [(fk[2], fk[3], fk[4]) for fk in conn.execute("PRAGMA foreign_key_list(websites)")]
     assert {k: v for k, v in rows.items() if k in MEDAMA_ROWS} == MEDAMA_ROWS
     assert rows[1001] == ("1001_medama_py_sessions", "sqlite")
-    assert set(rows) == {*MEDAMA_ROWS, 1001}
-    assert created == 8
-    assert tables == {"users", "websites", "tenant_settings", "migrations", "sessions"}
+    assert set(rows) == {*MEDAMA_ROWS, *OURS}
+    assert created == len(MEDAMA_ROWS) + len(OURS)
+    assert {"users", "websites", "tenant_settings", "migrations", "sessions"} <= tables
     assert unique_username, "users needs UNIQUE(username)"
     assert foreign_keys == [("users", "user_id", "id")]
 
@@ -184,7 +187,7 @@ def _medama_v1_file(path: Path) -> None:
 async def test_old_medama_file_is_migrated_forward(tmp_path: Path) -> None:
     path = tmp_path / "me_meta.db"
     _medama_v1_file(path)
-    assert await open_meta(path) == [6, 7, 2, 3, 4, 5, 1001]
+    assert await open_meta(path) == [6, 7, 2, 3, 4, 5, *OURS]
     with sqlite3.connect(path) as conn:
         assert table_info(conn, "users") == USERS
         assert table_info(conn, "websites") == WEBSITES
@@ -223,7 +226,7 @@ async def test_migration_7_moves_tenant_keys_out_of_user_settings(tmp_path: Path
                 ),
             ),
         )
-    assert await open_meta(path) == [7, 2, 3, 4, 5, 1001]
+    assert await open_meta(path) == [7, 2, 3, 4, 5, *OURS]
     with sqlite3.connect(path) as conn:
         stored = dict(conn.execute("SELECT key, value FROM tenant_settings").fetchall())
         settings = json.loads(conn.execute("SELECT settings FROM users").fetchone()[0])
