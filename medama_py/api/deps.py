@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from medama_py.api.access import Caller, set_caller
 from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_strictly
 from medama_py.runtime import Services
@@ -69,7 +70,7 @@ async def require_session(connection: AnyConnection, _: BaseRouteHandler) -> Non
     user_id = await services.meta.session_user(hash_token(token), int(services.clock().timestamp()))
     if user_id is None:
         raise Unauthorised("unauthorised session")
-    connection.state.user_id = user_id
+    set_caller(connection, Caller(user_id))
 
 
 def _media_type(connection: AnyConnection) -> str:

@@ -1,8 +1,9 @@
 """Stats: GET /api/website/{hostname}/<report> (stats.md, DECISIONS.md). Handlers hold no SQL.
 
-Each handler decodes the query itself (parameters → 400 naming the culprit), then checks the hostname
-(404), then runs the report on a worker thread so the event loop and ingestion never wait for it. The
-order 401 (guard) → 400 → 404 is the contract's (stats.md 2).
+Each handler decodes the query itself (parameters → 400 naming the culprit), then asks the one access check
+whether the caller may read the website (api/access.py: 404 when missing or not readable), then runs the
+report on a worker thread so the event loop and ingestion never wait for it. The order 401 (guard) → 400 →
+404 is the contract's.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar import Controller, get
 
+from medama_py.api.access import require_website_read
 from medama_py.api.deps import COOKIE_SECURITY, SERVICES, AnyRequest, ServicesDep, require_session
 from medama_py.api.websites import HostnamePath
-from medama_py.errors import WebsiteNotFound
 from medama_py.stats import reports
 from medama_py.stats.params import parse_params
 from medama_py.stats.results import (
@@ -54,8 +55,7 @@ async def _report(
     run: Callable[[duckdb.DuckDBPyConnection, StatsParams], T],
 ) -> T:
     params = parse_params(request.query_params.multi_items(), hostname, accepts=reports.REPORTS[name].accepts)
-    if hostname not in services.hostnames:
-        raise WebsiteNotFound
+    await require_website_read(request, services, hostname)
     return await services.analytics.read(lambda cur: run(cur, params))
 
 
