@@ -11,14 +11,17 @@ __all__ = [
     "Forbidden",
     "InternalError",
     "InvalidCustomProperty",
+    "LastAdmin",
     "MedamaError",
     "NotFound",
     "PayloadTooLarge",
+    "ShareNotFound",
     "TooManyRequests",
     "Unauthorised",
     "UnsupportedMediaType",
     "UserExists",
     "UserNotFound",
+    "ViewerForbidden",
     "WebsiteExists",
     "WebsiteNotFound",
     "WebsitesOwned",
@@ -107,3 +110,17 @@ class InvalidCustomProperty(BadRequest):
 
 class WebsitesOwned(Conflict):
     message = "user still owns websites: delete them first"
+
+
+class LastAdmin(Conflict):
+    message = "the last admin can be neither deleted nor demoted"
+
+
+class ViewerForbidden(Forbidden):
+    message = "a viewer can only read the websites granted to it and change its own password"
+
+
+class ShareNotFound(NotFound):
+    """An unknown, malformed, expired or revoked share link or token: all answer alike."""
+
+    message = "share link not found"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -12,8 +12,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TENANT_SETTINGS",
+    "ROLES",
     "UNKNOWN",
+    "Account",
     "EventRows",
+    "Role",
+    "ShareLink",
     "TenantSettings",
     "User",
     "ViewRow",
@@ -31,6 +35,34 @@ class User(msgspec.Struct, frozen=True):
     language: str
     date_created: int
     date_updated: int
+
+
+# admin: everything; viewer: reads the websites granted to it and changes only its own password (docs/accounts.md).
+Role = Literal["admin", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "viewer")
+
+
+class Account(msgspec.Struct, frozen=True):
+    """A user as the admin's user list shows it: role and granted websites, never the password hash."""
+
+    id: str
+    username: str
+    role: Role
+    websites: tuple[str, ...]
+    date_created: int
+    date_updated: int
+
+
+class ShareLink(msgspec.Struct, frozen=True):
+    """A public read-only link to one website's stats (the slug is its secret part)."""
+
+    id: str
+    hostname: str
+    slug: str
+    has_password: bool
+    date_created: int
+    date_expires: int | None
+    date_last_used: int | None
 
 
 class Website(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from medama_py.migrations import sqlite_steps, umami_steps
+from medama_py.migrations import account_steps, sqlite_steps, umami_steps
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -40,6 +40,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1001, "1001_medama_py_sessions", "sqlite", sqlite_steps.create_sessions),
     Migration(1020, "1020_medama_py_website_uuids", "sqlite", umami_steps.create_website_uuids),
     Migration(1021, "1021_medama_py_api_keys", "sqlite", umami_steps.create_api_keys),
+    # Accounts (1040-1049): roles, per-website grants, share links.
+    Migration(1040, "1040_medama_py_user_roles", "sqlite", account_steps.create_user_roles),
+    Migration(1041, "1041_medama_py_website_grants", "sqlite", account_steps.create_website_grants),
+    Migration(1042, "1042_medama_py_share_links", "sqlite", account_steps.create_share_links),
 )
 
 _CREATE_MIGRATIONS = """

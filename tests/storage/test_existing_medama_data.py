@@ -6,7 +6,6 @@ count), websites and settings are served, and nothing in either file changes bey
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -143,16 +142,14 @@ def build_medama_dir(data: Path) -> None:
         )
 
 
-# medama_py's own tables, which Medama never reads; everything else must stay byte for byte.
-OUR_TABLES = ["sessions", "website_uuids", "api_keys"]
+# Medama's own tables; medama_py's additions live in tables of their own, created by migrations above id 1000.
+MEDAMA_TABLES = ("migrations", "users", "websites", "tenant_settings")
 
 
 def sqlite_snapshot(path: Path) -> dict[str, object]:
     with sqlite3.connect(path) as conn:
         schema = conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name NOT IN (SELECT value FROM json_each(?))"
-            " ORDER BY name",
-            (json.dumps(OUR_TABLES),),
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN (?, ?, ?, ?) ORDER BY name", MEDAMA_TABLES
         ).fetchall()
         return {
             "schema": schema,

@@ -15,6 +15,7 @@ from medama_py.storage.meta import MetaStore
 if TYPE_CHECKING:
     from pathlib import Path
 
+OUR_TABLES = {"sessions", "user_roles", "website_grants", "share_links", "share_sessions"}
 MEDAMA_ROWS = {
     1: ("0001_sqlite_schema.go", "sqlite"),
     6: ("0006_sqlite_settings.go", "sqlite"),
@@ -132,7 +133,7 @@ async def test_fresh_meta_file_gets_medama_schema_and_rows(tmp_path: Path) -> No
     assert rows[1001] == ("1001_medama_py_sessions", "sqlite")
     assert set(rows) == {*MEDAMA_ROWS, *OURS}
     assert created == len(MEDAMA_ROWS) + len(OURS)
-    assert {"users", "websites", "tenant_settings", "migrations", "sessions"} <= tables
+    assert {"users", "websites", "tenant_settings", "migrations"} | OUR_TABLES <= tables
     assert unique_username, "users needs UNIQUE(username)"
     assert foreign_keys == [("users", "user_id", "id")]
 
