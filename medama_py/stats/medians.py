@@ -5,8 +5,8 @@ whole period that is one vector of millions of values, selected on one thread (~
 the groups are few (the period, and the buckets of a short interval series), counting durations per 1024 ms
 bin is cheaper: the counts say which bin holds each middle value and at which rank, and a second, narrow scan
 reads only the distinct values of those bins with their counts. Every number stays integer until the last
-step, so the result is exactly `round(quantile_cont(duration_ms, 0.5))`: the mean of the two middle values
-(one value when the count is odd), rounded half away from zero.
+step, so the result is exactly `CAST(quantile_cont(duration_ms, 0.5) AS BIGINT)`: the mean of the two middle
+values (one value when the count is odd), rounded to the nearest integer with ties to even, as DuckDB's cast does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
 
-__all__ = ["BIN_SQL", "exact_medians"]
+__all__ = ["BIN_SQL", "exact_medians", "half_to_even"]
 
 _SHIFT: Final = 10
 # A NULL duration falls in the NULL bin, which the histograms leave out.
@@ -62,9 +62,14 @@ def exact_medians(
         (low_bin, low_rank), (high_bin, high_rank) = positions
         low = _value_at(values[key][low_bin], low_rank)
         high = _value_at(values[key][high_bin], high_rank)
-        # round((low + high) / 2) half away from zero, for non-negative integers.
-        medians[key] = (low + high + 1) // 2
+        medians[key] = half_to_even(low + high)
     return medians
+
+
+def half_to_even(twice: int) -> int:
+    """`twice / 2` rounded to the nearest integer, ties to even (DuckDB's DOUBLE → integer cast), in integers."""
+    half, odd = divmod(twice, 2)
+    return half + 1 if odd and half % 2 else half
 
 
 def _merged(pairs: Iterable[Sequence[int]]) -> Histogram:

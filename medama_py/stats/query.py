@@ -60,8 +60,13 @@ BOUNCE = bounce(TIMINGS)
 
 
 def rounded_duration(expr: str) -> str:
-    """A duration quantile rounded half away from zero (DuckDB round), 0 when the group has no durations."""
-    return f"coalesce(round({expr})::BIGINT, 0)"
+    """A duration quantile as an integer, 0 when the group has no durations.
+
+    DuckDB's cast from DOUBLE rounds to the nearest integer with ties to even (5000.5 → 5000, 4999.5 → 5000),
+    which is what the original's `CAST(quantile_cont(...) AS INTEGER)` reports; round() would take ties away
+    from zero. BIGINT rather than INTEGER: a median above 2^31 ms is possible in a UINTEGER column.
+    """
+    return f"coalesce(({expr})::BIGINT, 0)"
 
 
 # quantile_cont interpolates in DOUBLE even over the stored UINTEGER (checked in tests/stats/test_metrics.py).

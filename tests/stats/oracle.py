@@ -41,8 +41,13 @@ def round4(x: float) -> float:
     return math.copysign(math.floor(abs(x) * 1e4 + 0.5) / 1e4, x)
 
 
-def round_half_away(x: float) -> int:
-    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+def round_half_even(x: float) -> int:
+    """Nearest integer, ties to even, as DuckDB casts a DOUBLE to an integer (5000.5 → 5000, 4999.5 → 5000)."""
+    whole = math.floor(x)
+    rest = x - whole
+    if rest > 0.5 or (rest == 0.5 and whole % 2 == 1):
+        whole += 1
+    return int(whole)
 
 
 def ratio(part: int, total: float) -> float:
@@ -56,7 +61,7 @@ def quantile(values: list[int], q: float) -> int:
     position = (len(ordered) - 1) * q
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
-    return round_half_away(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+    return round_half_even(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
 
 
 def _matches(value: str | None, op: str, needles: tuple[str, ...]) -> bool | None:

@@ -1,4 +1,9 @@
-"""The binned exact medians (stats/medians.py) equal round(quantile_cont(duration_ms, 0.5)), whatever the data."""
+"""Every way we compute a duration median or quartile equals DuckDB's `CAST(quantile_cont(x, q) AS INTEGER)`.
+
+That cast rounds to the nearest integer with ties to even, so the multisets below are built to land exactly
+on .5 as often as not. The ways: the binned two-pass medians of /summary (stats/medians.py), the SQL
+`quantile_cont(...)::BIGINT` of the list reports and of long summary series, and the test oracle.
+"""
 
 from __future__ import annotations
 
@@ -10,35 +15,137 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medama_py.stats import summary
+from medama_py.stats.medians import half_to_even
+from tests.stats import oracle
 from tests.stats.dataset import insert_views, make_view
 from tests.stats.harness import run
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import duckdb
 
 DAY = datetime(2024, 6, 1, tzinfo=UTC)
+QUANTILES = (0.25, 0.5, 0.75)
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
 # Values that stress the bins: both edges of a 1024 ms bin, zero and the UINTEGER maximum.
 DURATIONS = st.one_of(
-    st.none(),
     st.integers(0, 3000),
-    st.sampled_from([0, 1023, 1024, 2047, 2048, 4_294_967_295]),
-    st.integers(0, 4_294_967_295),
+    st.sampled_from([0, 1023, 1024, 2047, 2048, UINT32_MAX]),
+    st.integers(0, UINT32_MAX),
 )
+SMALL = st.integers(0, 20)  # few distinct values: repeats and .5 ties come often
 
 
-def _reference(conn: duckdb.DuckDBPyConnection, hours: int) -> tuple[int, dict[int, int]]:
-    """round(quantile_cont) of the whole day and of each hour that has rows, straight from DuckDB."""
-    whole = conn.execute("SELECT coalesce(round(quantile_cont(duration_ms, 0.5))::BIGINT, 0) FROM views").fetchone()
-    per_hour = conn.execute(
-        "SELECT hour(date_created), coalesce(round(quantile_cont(duration_ms, 0.5))::BIGINT, 0) FROM views GROUP BY 1"
-    ).fetchall()
-    assert whole is not None
-    return whole[0], {h: m for h, m in per_hour if h < hours}
+@st.composite
+def tied(draw: st.DrawFn, q: float, values: st.SearchStrategy[int] = DURATIONS) -> list[int]:
+    """A shuffled multiset whose q-quantile interpolates to exactly k + 0.5.
+
+    With n values the quantile sits at position (n − 1)·q = k + f. The sorted values at k and k + 1 are x and
+    x + d, so the quantile is x + d·f; d is picked so that d·f ends in .5 (d odd for f = ½, d ≡ 2 mod 4 for
+    f = ¼ or ¾). Everything below position k is ≤ x, everything above k + 1 is ≥ x + d.
+    """
+    n = draw(st.integers(2, 40).filter(lambda n: ((n - 1) * q) % 1))
+    k = int((n - 1) * q)
+    fraction = (n - 1) * q - k
+    d = draw(st.integers(0, 2000)) * 2 + 1 if fraction == 0.5 else draw(st.integers(0, 1000)) * 4 + 2
+    x = draw(values.filter(lambda v: v + d <= UINT32_MAX))
+    below = draw(st.lists(st.integers(0, x), min_size=k, max_size=k))
+    above = draw(st.lists(st.integers(x + d, min(x + d + 5000, UINT32_MAX)), min_size=n - k - 2, max_size=n - k - 2))
+    return draw(st.permutations([*below, x, x + d, *above]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(st.integers(0, 5), DURATIONS), max_size=60))
-def test_medians_equal_quantile_cont(db: duckdb.DuckDBPyConnection, rows: list[tuple[int, int | None]]) -> None:
+def multisets(q: float) -> st.SearchStrategy[list[int]]:
+    """Exact ties half of the time; otherwise free multisets, tie-prone or spread over the whole UINTEGER range."""
+    free = st.lists(st.one_of(SMALL, DURATIONS), max_size=40)
+    return st.one_of(tied(q), tied(q, SMALL), free, st.lists(SMALL, max_size=40))
+
+
+def duckdb_cast(conn: duckdb.DuckDBPyConnection, q: float, where: str = "true") -> int:
+    """The original's own expression over the stored durations; 0 when there are none (as it reports them).
+
+    A quantile above INTEGER's range would fail the original's cast; BIGINT applies the same rounding there.
+    """
+    raw = conn.execute(f"SELECT quantile_cont(duration_ms, {q}) FROM views WHERE {where}").fetchone()  # noqa: S608
+    assert raw is not None
+    if raw[0] is None:
+        return 0
+    target = "INTEGER" if raw[0] <= INT32_MAX else "BIGINT"
+    cast = conn.execute(f"SELECT CAST(quantile_cont(duration_ms, {q}) AS {target}) FROM views WHERE {where}")  # noqa: S608
+    got = cast.fetchone()
+    assert got is not None
+    return int(got[0])
+
+
+def _store(db: duckdb.DuckDBPyConnection, durations: Sequence[int | None], pathname: str = "/") -> None:
+    db.execute("DELETE FROM views")
+    views = [
+        make_view(bid=f"b{i}", pathname=pathname, date_created=DAY + timedelta(minutes=i), duration_ms=d)
+        for i, d in enumerate(durations)
+    ]
+    if views:
+        insert_views(db, views)
+
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("q", QUANTILES)
+@SETTINGS
+@given(data=st.data())
+def test_tied_strategy_lands_on_half(db: duckdb.DuckDBPyConnection, q: float, data: st.DataObject) -> None:
+    # The generator does what it promises, so the properties below really exercise ties.
+    _store(db, data.draw(tied(q)))
+    raw = db.execute(f"SELECT quantile_cont(duration_ms, {q}) FROM views").fetchone()  # noqa: S608
+    assert raw is not None
+    assert raw[0] % 1 == 0.5
+
+
+@pytest.mark.parametrize("q", QUANTILES)
+@SETTINGS
+@given(data=st.data())
+def test_oracle_rounds_as_duckdb(db: duckdb.DuckDBPyConnection, q: float, data: st.DataObject) -> None:
+    durations = data.draw(multisets(q))
+    _store(db, durations)
+    assert oracle.quantile(durations, q) == duckdb_cast(db, q)
+
+
+@SETTINGS
+@given(durations=multisets(0.5), nulls=st.integers(0, 3))
+def test_binned_summary_median(db: duckdb.DuckDBPyConnection, durations: list[int], nulls: int) -> None:
+    _store(db, [*durations, *([None] * nulls)])
+    assert run(db, "summary")["current"]["duration"] == duckdb_cast(db, 0.5)
+
+
+@SETTINGS
+@given(durations=multisets(0.5))
+def test_sql_median_of_a_group(db: duckdb.DuckDBPyConnection, durations: list[int]) -> None:
+    _store(db, durations, pathname="/p")
+    expected = duckdb_cast(db, 0.5)
+    assert [p["duration"] for p in run(db, "pages")] == ([expected] if durations else [])
+    assert [b["duration"] for b in run(db, "browsers")] == ([expected] if durations else [])
+
+
+@pytest.mark.parametrize("q", QUANTILES)
+@SETTINGS
+@given(data=st.data())
+def test_sql_quartiles_of_time(db: duckdb.DuckDBPyConnection, q: float, data: st.DataObject) -> None:
+    durations = data.draw(multisets(q))
+    _store(db, durations, pathname="/p")
+    lower, median, upper = (duckdb_cast(db, x) for x in QUANTILES)
+    listed = run(db, "time")
+    if len(durations) >= 3 and median > 0 and lower > 0:
+        assert [(t["duration_lower_quartile"], t["duration"], t["duration_upper_quartile"]) for t in listed] == [
+            (lower, median, upper)
+        ]
+    else:
+        assert listed == []
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(st.integers(0, 5), st.one_of(st.none(), SMALL, DURATIONS)), max_size=60))
+def test_binned_series_medians(db: duckdb.DuckDBPyConnection, rows: list[tuple[int, int | None]]) -> None:
     db.execute("DELETE FROM views")
     views = [
         make_view(bid=f"b{i}", date_created=DAY + timedelta(hours=hour, minutes=i % 60), duration_ms=duration)
@@ -46,11 +153,28 @@ def test_medians_equal_quantile_cont(db: duckdb.DuckDBPyConnection, rows: list[t
     ]
     if views:
         insert_views(db, views)
-    whole, per_hour = _reference(db, 6)
     got = run(db, "summary", "start=2024-06-01T00:00:00Z&end=2024-06-01T05:59:59Z&interval=hour")
-    assert got["current"]["duration"] == whole
-    assert [item["duration"] for item in got["interval"]] == [per_hour.get(h, 0) for h in range(6)]
-    assert run(db, "summary")["current"]["duration"] == whole
+    assert got["current"]["duration"] == duckdb_cast(db, 0.5)
+    per_hour = [duckdb_cast(db, 0.5, f"hour(date_created) = {h}") for h in range(6)]
+    assert [item["duration"] for item in got["interval"]] == per_hour
+
+
+@pytest.mark.parametrize(
+    ("twice", "expected"), [(10001, 5000), (9999, 5000), (6001, 3000), (14845, 7422), (0, 0), (1, 0), (3, 2)]
+)
+def test_half_to_even(twice: int, expected: int) -> None:
+    assert half_to_even(twice) == expected
+
+
+@pytest.mark.parametrize(
+    ("durations", "expected"),
+    [([5000, 5001], 5000), ([1801, 4200], 3000), ([4998, 5001], 5000), ([1, 2], 2), ([2, 3], 2)],
+)
+def test_the_original_rounds_ties_to_even(db: duckdb.DuckDBPyConnection, durations: list[int], expected: int) -> None:
+    _store(db, durations)
+    assert duckdb_cast(db, 0.5) == expected
+    assert run(db, "summary")["current"]["duration"] == expected
+    assert run(db, "pages")[0]["duration"] == expected
 
 
 @pytest.mark.parametrize(

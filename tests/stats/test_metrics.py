@@ -40,8 +40,10 @@ def test_bounce_needs_more_than_five_timed_unique_views(db: duckdb.DuckDBPyConne
     assert run(db, "summary")["current"]["bounce_percentage"] == 0.8333
 
 
-def test_median_is_interpolated_and_rounded_half_away_from_zero(db: duckdb.DuckDBPyConnection) -> None:
+def test_median_is_interpolated_and_rounded_ties_to_even(db: duckdb.DuckDBPyConnection) -> None:
     insert_views(db, timed(1, 4998, 5001, 9000))  # (4998 + 5001) / 2 = 4999.5 → 5000
+    assert run(db, "summary")["current"]["duration"] == 5000
+    insert_views(db, timed(5000, 5002, pathname="/x"))  # now 1, 4998, 5000, 5001, 5002, 9000: 5000.5 → 5000
     assert run(db, "summary")["current"]["duration"] == 5000
 
 
@@ -136,13 +138,13 @@ def test_pages_use_unique_page_and_hide_zero_visitor_paths(db: duckdb.DuckDBPyCo
 def test_time_quartiles_and_which_paths_are_kept(db: duckdb.DuckDBPyConnection) -> None:
     insert_views(
         db,
-        timed(10, 20, 30, 40, pathname="/q")  # median 25, quartiles 17.5 → 18 and 32.5 → 33
+        timed(10, 20, 30, 40, pathname="/q")  # median 25, quartiles 17.5 → 18 and 32.5 → 32 (ties to even)
         + timed(0, 0, 10, 20, pathname="/zero-lq")  # median 5, lower quartile 0: summary only
         + timed(1000, 2000, pathname="/two")  # only two unique-page visitors: never
         + timed(0, 0, 0, pathname="/none"),  # median 0: never
     )
     assert run(db, "time") == [
-        {"path": "/q", "duration": 25, "duration_percentage": 1, "duration_upper_quartile": 33,
+        {"path": "/q", "duration": 25, "duration_percentage": 1, "duration_upper_quartile": 32,
          "duration_lower_quartile": 18, "visitors": 4},
     ]  # fmt: skip
     # Summary: both kept paths share 100 + 30 ms; ordered by the rounded share.
