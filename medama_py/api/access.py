@@ -27,6 +27,7 @@ class Caller:
 
     user_id: str
     kind: CallerKind = "session"
+    session_hash: str = ""  # the stored hash of the session token, when the caller came with one
 
 
 def set_caller(connection: AnyConnection, caller: Caller) -> None:

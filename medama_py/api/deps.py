@@ -67,10 +67,11 @@ async def require_session(connection: AnyConnection, _: BaseRouteHandler) -> Non
     if not token:
         raise Unauthorised("missing security token or cookie")
     services = services_of(connection)
-    user_id = await services.meta.session_user(hash_token(token), int(services.clock().timestamp()))
+    session_hash = hash_token(token)
+    user_id = await services.meta.session_user(session_hash, int(services.clock().timestamp()))
     if user_id is None:
         raise Unauthorised("unauthorised session")
-    set_caller(connection, Caller(user_id))
+    set_caller(connection, Caller(user_id, session_hash=session_hash))
 
 
 def _media_type(connection: AnyConnection) -> str:

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 from litestar import delete, get, patch
 from litestar.params import JSONBody
 
+from medama_py.api.access import caller_of
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES,
     SERVICES_AND_USER,
+    AnyRequest,
     ServicesDep,
     UserIdDep,
     forbid_demo,
@@ -59,15 +61,21 @@ async def get_user(services: ServicesDep, user_id: UserIdDep) -> UserGet:
     dependencies=SERVICES_AND_USER,
     status_code=200,
 )
-async def patch_user(data: JSONBody[UserPatch], services: ServicesDep, user_id: UserIdDep) -> UserGet:
-    """Change username, password or settings; answers the new dateUpdated (DECISIONS S9)."""
+async def patch_user(
+    request: AnyRequest, data: JSONBody[UserPatch], services: ServicesDep, user_id: UserIdDep
+) -> UserGet:
+    """Change username, password or settings; answers the new dateUpdated (DECISIONS S9).
+
+    A new password logs out every other session of the user; the one making the change stays.
+    """
     forbid_demo(services)
     await services.meta.get_user(user_id)
     now = unix(services.clock())
     if data.username is not None:
         await services.meta.update_username(user_id, data.username, now)
     if data.password is not None:
-        await services.meta.update_password(user_id, await hash_password(data.password), now)
+        new_hash = await hash_password(data.password)
+        await services.meta.update_password(user_id, new_hash, now, keep_session=caller_of(request).session_hash)
     if data.settings is not None:
         await services.meta.update_language(user_id, data.settings.language, now)
     return _user_get(await services.meta.get_user(user_id))

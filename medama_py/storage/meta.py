@@ -116,7 +116,13 @@ class MetaStore:
             "UPDATE users SET username = ?, date_updated = ? WHERE id = ?", (username, now, user_id)
         )
 
-    async def update_password(self, user_id: str, password_hash: str, now: int) -> None:
+    async def update_password(self, user_id: str, password_hash: str, now: int, keep_session: str = "") -> None:
+        """Store a new password hash and revoke every session of the user but `keep_session` (a token hash).
+
+        Both happen in one transaction: whoever held an old session (a stolen cookie, a forgotten browser)
+        is logged out by the change that was meant to lock them out.
+        """
+        await self.conn.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (user_id, keep_session))
         await self._update_user(
             "UPDATE users SET password = ?, date_updated = ? WHERE id = ?", (password_hash, now, user_id)
         )
@@ -141,6 +147,8 @@ class MetaStore:
         """Delete a user; raise WebsitesOwned while websites still reference it (DECISIONS S10)."""
         try:
             cur = await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+            # Its sessions go with it, in the same transaction (a refused delete keeps them).
+            await self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             await self.conn.commit()
         except sqlite3.IntegrityError:
             await self.conn.rollback()
@@ -270,8 +278,11 @@ class MetaStore:
         await self.conn.commit()
 
     async def session_user(self, token_hash: str, now: int) -> str | None:
+        # Joined with users: a session whose user no longer exists (left by an older version) is no session.
         row = await self._one(
-            "SELECT user_id FROM sessions WHERE token_hash = ? AND date_expires > ?", (token_hash, now)
+            "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_hash = ? AND s.date_expires > ?",
+            (token_hash, now),
         )
         return None if row is None else str(row[0])
 

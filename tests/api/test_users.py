@@ -67,19 +67,19 @@ def test_patch_user_username_conflict_is_409(shared_server: Server) -> None:
         assert client.get("/api/user").json()["username"] == "admin"
 
 
-def test_patch_user_password(shared_server: Server) -> None:
-    with closing(logged_in_client(shared_server)) as client:
+def test_patch_user_password(tmp_path: Path) -> None:
+    # Its own server: a password change logs out the user's other sessions (tests/security/test_sessions.py).
+    with running_server(tmp_path / "data") as server, closing(logged_in_client(server)) as client:
         response = client.patch("/api/user", json={"password": "a brand new secret"})
         assert response.status_code == 200
         assert response.json()["username"] == "admin"
-        # The session that changed the password keeps working (Medama does not revoke it).
+        # The session that changed the password keeps working.
         assert client.get("/api/user").status_code == 200
-    with httpx.Client(base_url=shared_server.base_url, headers={"X-Forwarded-For": "198.51.100.9"}) as anonymous:
-        old = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
-        assert_error(old, 401, "user not found")
-    with closing(logged_in_client(shared_server, "admin", "a brand new secret")) as again:
-        assert again.get("/api/user").status_code == 200
-        assert again.patch("/api/user", json={"password": DEFAULT_PASSWORD}).status_code == 200
+        with httpx.Client(base_url=server.base_url) as anonymous:
+            old = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
+            assert_error(old, 401, "user not found")
+        with closing(logged_in_client(server, "admin", "a brand new secret")) as again:
+            assert again.get("/api/user").status_code == 200
 
 
 def test_patch_user_empty_body_and_settings(client: httpx.Client) -> None:
@@ -136,10 +136,10 @@ def test_delete_user_then_restart_recreates_admin(tmp_path: Path) -> None:
         response = client.delete("/api/user")
         assert response.status_code == 204
         assert response.content == b""
-        # The session outlives its user: handlers answer 404 (api.md 4.3).
-        assert_error(client.get("/api/user"), 404, "user not found")
-        assert_error(client.patch("/api/user", json={}), 404, "user not found")
-        assert_error(client.delete("/api/user"), 404, "user not found")
+        # Unlike Medama's, the session dies with its user (docs/security.md, "Sessions").
+        assert_error(client.get("/api/user"), 401)
+        assert_error(client.patch("/api/user", json={}), 401)
+        assert_error(client.delete("/api/user"), 401)
         with httpx.Client(base_url=server.base_url) as anonymous:
             gone = anonymous.post("/api/auth/login", json={"username": "admin", "password": DEFAULT_PASSWORD})
             assert_error(gone, 401, "user not found")

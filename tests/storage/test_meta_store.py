@@ -149,6 +149,8 @@ async def test_unknown_settings_rows_are_ignored(store: MetaStore) -> None:
 
 
 async def test_sessions_expire_and_revoke(store: MetaStore) -> None:
+    for name in ("user_a", "user_b", "user_c"):
+        await store.create_user(make_user(name, name))
     await store.add_session("hash-a", "user_a", NOW, NOW + 100)
     await store.add_session("hash-b", "user_b", NOW, NOW + 10)
     assert await store.session_user("hash-a", NOW + 1) == "user_a"
@@ -167,6 +169,7 @@ async def test_sessions_survive_reopen(tmp_path: Path) -> None:
     path = str(tmp_path / "me_meta.db")
     first = MetaStore(path)
     await first.open()
+    await first.create_user(make_user("user_a", "a"))
     await first.add_session("hash-a", "user_a", NOW, NOW + 100)
     await first.close()
     second = MetaStore(path)
@@ -175,6 +178,33 @@ async def test_sessions_survive_reopen(tmp_path: Path) -> None:
         assert await second.session_user("hash-a", NOW + 1) == "user_a"
     finally:
         await second.close()
+
+
+async def test_a_password_change_keeps_only_the_named_session(store: MetaStore) -> None:
+    await store.create_user(make_user("user_a", "a"))
+    await store.create_user(make_user("user_b", "b"))
+    for token, user in (("a1", "user_a"), ("a2", "user_a"), ("a3", "user_a"), ("b1", "user_b")):
+        await store.add_session(token, user, NOW, NOW + 100)
+    await store.update_password("user_a", "new-hash", NOW + 1, keep_session="a2")
+    assert [await store.session_user(t, NOW + 2) for t in ("a1", "a2", "a3", "b1")] == [
+        None,
+        "user_a",
+        None,
+        "user_b",
+    ]
+
+
+async def test_deleting_a_user_deletes_its_sessions_only_when_the_delete_happens(store: MetaStore) -> None:
+    await store.create_user(make_user("user_a", "a"))
+    await store.create_website(Website("kept.example", "user_a", NOW, NOW))
+    await store.add_session("a1", "user_a", NOW, NOW + 100)
+    with pytest.raises(WebsitesOwned):
+        await store.delete_user("user_a")
+    assert await store.session_user("a1", NOW + 1) == "user_a"
+    await store.delete_website("kept.example")
+    await store.delete_user("user_a")
+    async with store.conn.execute("SELECT count(*) FROM sessions") as cur:
+        assert await cur.fetchone() == (0,)
 
 
 async def test_closed_store_refuses_work(tmp_path: Path) -> None:
