@@ -17,12 +17,13 @@ from medama_py.api import auth, events, openapi_route, settings, static, stats, 
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.errors import NotFound
+from medama_py.events_fast_path import EventsFastPath
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
 from medama_py.middleware import EdgeMiddleware
 from medama_py.model import User
-from medama_py.runtime import Services
 from medama_py.security import hash_password
+from medama_py.services import Services
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
 from medama_py.storage.writer import HitWriter
@@ -94,13 +95,18 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
         try:
             analytics.open()
             await ensure_default_user(meta, unix(clock()))
+            writer = HitWriter(analytics)
             services = Services(
-                config=config, meta=meta, analytics=analytics, clock=clock, ip_filter=IPFilter.from_presets()
+                config=config,
+                meta=meta,
+                analytics=analytics,
+                writer=writer,
+                clock=clock,
+                hostnames=await meta.all_hostnames(),
+                ip_filter=IPFilter.from_presets(),
+                settings=await meta.get_settings(),
             )
-            services.hostnames = await meta.all_hostnames()
-            services.apply_settings(await meta.get_settings())
-            services.writer = HitWriter(analytics)
-            await services.writer.start()
+            await writer.start()
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
@@ -109,7 +115,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
             finally:
                 log.info("Shutting down server...")
                 # Commit every pending hit batch before the analytics file closes (SIGTERM flush).
-                await services.writer.stop()
+                await writer.stop()
         finally:
             analytics.close()
             await meta.close()
@@ -158,5 +164,5 @@ def create_asgi(config: Config, clock: Callable[[], datetime] = system_clock) ->
     """The application wrapped in the outer middleware, as the server runs it."""
     app = create_app(config, clock)
     edge = EdgeMiddleware(app, commit=COMMIT, cors_origins=config.corsorigins)
-    # The event endpoints take a lean path in front of everything else (measured in bench/ingest.py).
-    return events.with_fast_path(edge, app)
+    # The event endpoints take a lean path in front of everything else (docs/architecture.md#a-hit).
+    return EventsFastPath(edge, app)

@@ -6,10 +6,11 @@ reach a route handler.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
+
+from medama_py.api.envelope import send_error
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
@@ -90,7 +91,7 @@ class EdgeMiddleware:
             return
         if path.startswith("/api/") and path.endswith("/") and path != "/api/":
             # API paths are exact: no trailing-slash tolerance (api.md 3.1).
-            await _send_json_error(send, 404, "api path not found", extra)
+            await send_error(send, 404, "api path not found", extra)
             return
 
         expose = custom and any(name == b"access-control-allow-origin" for name, _ in extra)
@@ -132,14 +133,3 @@ async def _send_simple(send: Send, status: int, body: bytes, headers: list[tuple
     await send(start)
     done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(done)
-
-
-async def _send_json_error(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"error": {"code": status, "message": message}}, separators=(",", ":")).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"access-control-expose-headers", b"X-Api-Commit"),
-        *extra,
-    ]
-    await _send_simple(send, status, body, headers)

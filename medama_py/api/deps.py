@@ -14,8 +14,8 @@ from litestar.di import NamedDependency, Provide
 from medama_py.api.access import Caller, set_caller
 from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_strictly
-from medama_py.runtime import Services
 from medama_py.security import hash_token
+from medama_py.services import Services
 
 if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
@@ -36,6 +36,7 @@ __all__ = [
     "provide_user_id",
     "require_json_body",
     "require_session",
+    "services_of",
 ]
 
 SESSION_COOKIE = "_me_sess"
@@ -46,6 +47,7 @@ AnyRequest = Request[Any, Any, State]
 
 
 def services_of(connection: AnyConnection) -> Services:
+    """The process-wide Services the lifespan put on the app."""
     services: Services = connection.app.state.services
     return services
 

@@ -1,4 +1,4 @@
-"""The one error renderer: every failure leaves as {"error": {"code": N, "message": "..."}} (DECISIONS S26)."""
+"""The one exception handler: every failure leaves as the error envelope (docs/architecture.md#errors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from medama_py.errors import MedamaError
+from medama_py.api.envelope import ENVELOPE_HEADERS, INTERNAL_MESSAGE, encode_error
+from medama_py.errors import MedamaError, PayloadTooLarge
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -17,16 +18,17 @@ __all__ = ["error_response", "handle_exception"]
 
 log = logging.getLogger("medama_py.api")
 
-_INTERNAL = "the server encountered a problem and could not process your request"
+# Content-Type comes from media_type; the rest of the envelope's headers are set on the response.
+_HEADERS = {name.decode(): value.decode() for name, value in ENVELOPE_HEADERS if name != b"content-type"}
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response[dict[str, object]]:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response[bytes]:
     """Build the error envelope response."""
     return Response(
-        {"error": {"code": status, "message": message}},
+        encode_error(status, message),
         status_code=status,
         media_type=MediaType.JSON,
-        headers={"Access-Control-Expose-Headers": "X-Api-Commit", **(headers or {})},
+        headers={**_HEADERS, **(headers or {})},
     )
 
 
@@ -44,7 +46,7 @@ def _validation_message(exc: ValidationException) -> str:
     return f"{base}: {'; '.join(details)}" if details else base
 
 
-def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """Render any exception; 5xx are logged with context, 401 at warning, never a traceback to the client."""
     headers: dict[str, str] = {}
     if isinstance(exc, MedamaError):
@@ -58,8 +60,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers.update({k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"})
         if status == 404:
             message = "api path not found" if request.url.path.startswith("/api") else "not found"
+        elif status == 413:  # Litestar's body limit says it its own way; every door says it ours
+            message = PayloadTooLarge.message
     else:
-        status, message = 500, _INTERNAL
+        status, message = 500, INTERNAL_MESSAGE
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     elif status == 401:

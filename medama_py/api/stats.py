@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from medama_py.runtime import Services
+    from medama_py.services import Services
     from medama_py.stats.params import StatsParams
 
 __all__ = ["StatsController", "document_stats_parameters", "route_handlers"]

@@ -25,7 +25,7 @@ from medama_py.model import Website
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
 
 if TYPE_CHECKING:
-    from medama_py.runtime import Services
+    from medama_py.services import Services
 
 __all__ = ["HostnamePath", "route_handlers", "user_website"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,11 +37,6 @@ DEFAULT_MAX_DELAY_MS = 2.0
 # checkpoint: ~5 ms per MB of WAL, so a few tens of ms at this size, and only after a pause.
 QUIET_SECONDS = 0.25
 QUIET_CHECKPOINT_BYTES = 4 * 1024 * 1024
-# The writer thread needs the GIL back from the busy event loop at every DuckDB call of a commit, and each
-# hand-over costs at least one switch interval. Measured with bench/ingest.py: the 5 ms default made a
-# contended commit take ~33 ms; 0.1 ms gave 13.0 ms. With the appenders, 0.02 ms still beats 0.1 ms:
-# 19,300-19,900 against 18,000-18,300 hits/s in alternating runs (0.01 ms was no better, measured earlier).
-_SWITCH_INTERVAL_S = 0.00002
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +75,11 @@ class HitWriter:
         self._stopping = False
         self.batches_committed = 0
         self._appenders: Appenders | None = None
-        self._saved_switch_interval = sys.getswitchinterval()
 
     async def start(self) -> None:
         """Start the flusher task on the running loop."""
         if self._task is None:
             self._stopping = False
-            # The writer thread needs the GIL back from the busy event loop after every DuckDB call; with
-            # the default 5 ms switch interval each hand-over can stall a commit that long (see the constant).
-            self._saved_switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._saved_switch_interval, _SWITCH_INTERVAL_S))
             self._appenders = await self._store.write(Appenders)
             self._task = asyncio.create_task(self._run(), name="hit-writer")
 
@@ -101,7 +90,6 @@ class HitWriter:
         if self._task is not None:
             await self._task
             self._task = None
-            sys.setswitchinterval(self._saved_switch_interval)
 
     # These queue the write and return its commit to await: plain functions returning the future, so a
     # request awaits the commit itself rather than through one more coroutine resumed per hit.

@@ -1,9 +1,10 @@
-"""Process-wide state derived from the databases: services the handlers share (api.md 8)."""
+"""Services: everything the handlers share (stores, writer, hostnames, tenant settings), built whole by the lifespan."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.ingest.pipeline import IngestDeps
 from medama_py.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -26,14 +27,14 @@ def script_file_for(script_type: str) -> str:
     """Map the stored `script_type` to the served file name, e.g. `default,click-events` → `click-events.js`.
 
     Features other than `default` are sorted and joined with dots. An empty list (only ever stored by Medama,
-    which accepted `[]`) serves the default tracker instead of a 404 (DECISIONS S12).
+    which accepted `[]`) serves the default tracker instead of a 404 (docs/compatibility.md#tenant-settings).
     """
     features = sorted({part for part in script_type.split(",") if part and part != "default"})
     return f"{'.'.join(features)}.js" if features else "default.js"
 
 
 class Services:
-    """What the handlers share; built by the app's lifespan and kept on `app.state.services`.
+    """What the handlers share; the app's lifespan builds it once the stores are open, on `app.state.services`.
 
     A plain class rather than a dataclass: Litestar's signature model would otherwise try to validate it.
     """
@@ -44,21 +45,27 @@ class Services:
         config: Config,
         meta: MetaStore,
         analytics: AnalyticsStore,
+        writer: HitWriter,
         clock: Callable[[], datetime],
+        hostnames: set[str],
         ip_filter: IPFilter,
+        settings: TenantSettings,
     ) -> None:
         self.config = config
         self.meta = meta
         self.analytics = analytics
+        self.writer = writer
         self.clock = clock
+        # Shared live: the websites API adds and removes names, ingestion reads them on every hit.
+        self.hostnames = hostnames
         self.ip_filter = ip_filter
-        self.writer: HitWriter | None = None
-        self.hostnames: set[str] = set()
-        self.script_file = "default.js"
+        self.ingest = IngestDeps(hostnames=hostnames, ip_filter=ip_filter)
         self.login_throttle = LoginThrottle()
+        self.script_file = "default.js"
+        self.apply_settings(settings)
 
     def apply_settings(self, settings: TenantSettings) -> None:
-        """Apply stored tenant settings at once: at start-up and after every PATCH (DECISIONS S1, S12, S13)."""
+        """Apply stored tenant settings at once: at start-up and after every PATCH (docs/compatibility.md)."""
         self.script_file = script_file_for(settings.script_type)
         self.ip_filter.update(
             block_abusive=settings.block_abusive_ips == "true",
