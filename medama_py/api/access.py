@@ -14,7 +14,7 @@ from medama_py.errors import Unauthorised, WebsiteNotFound
 
 if TYPE_CHECKING:
     from medama_py.api.deps import AnyConnection
-    from medama_py.runtime import Services
+    from medama_py.services import Services
 
 __all__ = ["Caller", "caller_of", "may_read_website", "require_website_read", "set_caller"]
 
