@@ -1,8 +1,10 @@
-"""Query string → StatsParams; any malformed parameter raises BadRequest naming it (stats.md 3, DECISIONS.md).
+"""Query string → StatsParams; any malformed known parameter raises BadRequest naming it.
 
-Names that are neither a stats parameter of the endpoint nor shaped like a filter (`field[op]`) are
-ignored, as the original router ignores them (clients add cache-busters). Filter-shaped names are
-always checked: a typo in a filter must not silently return unfiltered numbers.
+Which names are ours (docs/compatibility.md, "Unknown query parameters"): the scalar parameters, and any
+key that begins with a filter field's name (`path[eq]`, but also the malformed `path]` or `path`). Those
+are validated strictly, so a mistyped operator or a bad date never silently returns unfiltered numbers.
+Every other name, bracketed or not (`chart[stat]`, `foo`, `utm_content[eq]`), is ignored as the
+original server ignores it: Medama's dashboard forwards its own page parameters to every stats request.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "LANGUAGES",
     "LIST",
     "MAX_BUCKETS",
+    "MAX_CONDITIONS",
     "MAX_LIST_VALUES",
     "PROPERTIES",
     "REFERRERS",
@@ -43,6 +46,8 @@ PROPERTIES: Final = frozenset({"limit", "offset"})
 # decade would be gigabytes of JSON). 100 000 covers a minute series over two months.
 MAX_BUCKETS: Final = 100_000
 MAX_LIST_VALUES: Final = 200
+# Filter conditions per request: far more than any dashboard sends, few enough to keep the SQL small.
+MAX_CONDITIONS: Final = 64
 
 # A space before the offset is read as "+": an unencoded "+05:30" in a query string arrives as " 05:30".
 _RFC3339 = re.compile(
@@ -51,6 +56,7 @@ _RFC3339 = re.compile(
 )
 _INTEGER = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 _FILTER_KEY = re.compile(r"([A-Za-z0-9_]+)\[([^\[\]]*)\]")
+_LEADING_NAME = re.compile(r"[A-Za-z0-9_]+")
 _HOSTNAME = re.compile(r"[A-Za-z0-9.-]{1,253}", re.ASCII)
 # Go's strconv.ParseBool spellings, which the original router accepts.
 _BOOLEANS: Final = {
@@ -83,8 +89,11 @@ def parse_params(items: Iterable[tuple[str, str]], hostname: str, *, accepts: fr
             if key in scalars:
                 raise BadRequest(f"query parameter '{key}' is given more than once")
             scalars[key] = value
-        elif key in FIELDS or "[" in key:
-            conditions.append(_parse_condition(key, value))
+        elif (name := _filter_name(key)) is not None:
+            if len(conditions) == MAX_CONDITIONS:
+                raise BadRequest(f"too many filter conditions: at most {MAX_CONDITIONS} per request")
+            conditions.append(_parse_condition(name, key, value))
+        # Any other name belongs to someone else (a dashboard's own state, a cache-buster): ignored.
     start = _parse_time(scalars, "start")
     end = _parse_time(scalars, "end")
     known = {k: v for k, v in scalars.items() if k in accepts}
@@ -115,13 +124,17 @@ def check_hostname(hostname: str) -> None:
         raise BadRequest("path parameter 'hostname' must be 1 to 253 characters of letters, digits, '.' and '-'")
 
 
-def _parse_condition(key: str, value: str) -> Condition:
+def _filter_name(key: str) -> str | None:
+    """The filter field `key` starts with (`path` for `path[eq]`, and for the malformed `path]` or `path`)."""
+    leading = _LEADING_NAME.match(key)
+    return leading.group() if leading is not None and leading.group() in FIELDS else None
+
+
+def _parse_condition(name: str, key: str, value: str) -> Condition:
+    """`name[op]=value` → Condition; any other shape of a key starting with a filter's name is a 400."""
     match = _FILTER_KEY.fullmatch(key)
-    name = match.group(1) if match else key.split("[", 1)[0]
-    if name not in FIELDS:
-        raise BadRequest(f"unknown filter '{name}' in query parameter '{key}'; filters are {', '.join(FIELDS)}")
     if match is None:
-        problem = f"malformed filter parameter '{key}'" if "[" in key else f"filter '{key}' needs an operator"
+        problem = f"filter '{key}' needs an operator" if key == name else f"malformed filter parameter '{key}'"
         raise BadRequest(f"{problem}; use {name}[eq]=value, operators are {', '.join(OPERATORS)}")
     op = match.group(2)
     if op not in OPERATORS:

@@ -67,7 +67,7 @@ def test_check_order_401_then_400_then_404(stats_server: Server, client: httpx.C
         ("time", "offset=9999", "'offset'"),
         ("browsers", "browser[is]=Chrome", "'browser[is]'"),
         ("os", "os=Linux", "'os'"),
-        ("properties", "prop_nam[eq]=x", "'prop_nam'"),
+        ("properties", "prop_name]=x", "'prop_name]'"),
     ],
 )
 def test_malformed_parameters_are_400_naming_them(client: httpx.Client, endpoint: str, query: str, named: str) -> None:
