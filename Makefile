@@ -13,23 +13,50 @@ ARGS ?=
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
+LOCK_RUN := requirements/run.txt
+LOCK_DEV := requirements/dev.txt
+# Only the lock decides versions: every pin carries its hashes, and the project itself goes in
+# without dependencies, built by the locked setuptools (no build isolation fetching its own).
+INSTALL_LOCKED = $(PIP) install -q --require-hashes -r
+INSTALL_PROJECT = $(PIP) install -q --no-deps --no-build-isolation -e .
+
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 
-.stamp-install: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install -q -e .
+.stamp-install: pyproject.toml $(LOCK_RUN) | $(VENV)/bin/activate
+	@$(PYTHON) packaging/lock.py check
+	$(INSTALL_LOCKED) $(LOCK_RUN)
+	$(INSTALL_PROJECT)
 	@touch $@
 
-.stamp-dev: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install -q -e '.[dev]'
+.stamp-dev: pyproject.toml $(LOCK_DEV) | $(VENV)/bin/activate
+	@$(PYTHON) packaging/lock.py check
+	$(INSTALL_LOCKED) $(LOCK_DEV)
+	$(INSTALL_PROJECT)
 	@touch .stamp-install $@
 
 .PHONY: install
-install: .stamp-install ## Create the virtualenv and install medama_py
+install: .stamp-install ## Create the virtualenv and install medama_py from requirements/run.txt
 
 .PHONY: dev
-dev: .stamp-dev ## Install medama_py with the test and lint tools
+dev: .stamp-dev ## Install medama_py with the test, lint and build tools from requirements/dev.txt
+
+.PHONY: lock
+lock: ## Recompile requirements/*.txt after a pyproject.toml change (keeps other pins), then install
+	@test -x $(VENV)/bin/pip-compile || { $(MAKE) $(VENV)/bin/activate && $(INSTALL_LOCKED) $(LOCK_DEV); }
+	$(PY) packaging/lock.py compile
+	$(MAKE) dev
+
+.PHONY: upgrade
+upgrade: ## Move every pin in requirements/*.txt to the newest release, install, run the tests
+	@test -x $(VENV)/bin/pip-compile || { $(MAKE) $(VENV)/bin/activate && $(INSTALL_LOCKED) $(LOCK_DEV); }
+	$(PY) packaging/lock.py compile --upgrade
+	$(MAKE) test
+
+.PHONY: lock-check
+lock-check: dev ## Fail when pyproject.toml and the lock disagree, or the virtualenv differs from the lock
+	$(PYTHON) packaging/lock.py check
+	$(PYTHON) packaging/lock.py installed $(PY) $(LOCK_DEV)
 
 .PHONY: run
 run: install dashboard-if-needed ## Start the server on ./me_meta.db and ./me_analytics.db (PORT=8080)
@@ -59,13 +86,13 @@ snapshots: dev ## Refresh the stats snapshot files (only for intended changes)
 
 .PHONY: lint
 lint: dev ## ruff check and format check
-	$(VENV)/bin/ruff check medama_py tests bench
-	$(VENV)/bin/ruff format --check medama_py tests bench
+	$(VENV)/bin/ruff check medama_py tests bench packaging
+	$(VENV)/bin/ruff format --check medama_py tests bench packaging
 
 .PHONY: fix
 fix: dev ## ruff autofix and format
-	$(VENV)/bin/ruff check --fix medama_py tests bench
-	$(VENV)/bin/ruff format medama_py tests bench
+	$(VENV)/bin/ruff check --fix medama_py tests bench packaging
+	$(VENV)/bin/ruff format medama_py tests bench packaging
 
 .PHONY: type-check
 type-check: dev ## mypy --strict
@@ -76,7 +103,7 @@ openapi: install ## Regenerate openapi.yaml from the application
 	$(PY) -m medama_py.openapi > openapi.yaml
 
 .PHONY: check-all
-check-all: lint type-check test ## Everything CI checks
+check-all: lock-check lint type-check test ## Everything CI checks
 
 .PHONY: tracker
 tracker: ## Build the four tracker variants into medama_py/static/scripts

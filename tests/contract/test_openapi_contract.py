@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,25 @@ from medama_py.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS_PATH = ROOT / "openapi.yaml"
-REFERENCE_PATH = Path("/work/shared/reference/medama-openapi.yaml")
+
+
+def reference_path() -> Path:
+    """Where Medama's published contract is: beside the repository (../shared/reference/), not in it.
+
+    A git worktree looks beside its main checkout too. MEDAMA_REFERENCE_OPENAPI overrides both.
+    """
+    override = os.environ.get("MEDAMA_REFERENCE_OPENAPI")
+    if override:
+        return Path(override)
+    roots = [ROOT]
+    git = ROOT / ".git"
+    if git.is_file():  # a worktree: ".git" holds "gitdir: <main checkout>/.git/worktrees/<name>"
+        roots.append(Path(git.read_text().split(":", 1)[1].strip()).parents[2])
+    candidates = [root.parent / "shared" / "reference" / "medama-openapi.yaml" for root in roots]
+    return next((path for path in candidates if path.exists()), candidates[0])
+
+
+REFERENCE_PATH = reference_path()
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 # Served on purpose without an operation: the SPA/asset fallback, the document itself, and the hidden
 # Litestar schema router that only ever answers 404.
@@ -32,7 +51,10 @@ def reference() -> dict[str, Any]:
     if REFERENCE_PATH.exists():
         loaded: dict[str, Any] = yaml.safe_load(REFERENCE_PATH.read_text())
         return loaded
-    pytest.skip(f"reference contract not available at {REFERENCE_PATH}")
+    reason = f"Medama's reference contract is missing: expected {REFERENCE_PATH} (set MEDAMA_REFERENCE_OPENAPI)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)  # CI always has it: a missing file means the check silently stopped checking
+    pytest.skip(reason)
 
 
 def ours() -> dict[str, Any]:
