@@ -13,7 +13,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from medama_py.api import auth, events, openapi_route, settings, static, stats, users, websites
+from medama_py.api import auth, events, openapi_route, settings, static, stats, umami_collect, users, websites
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.errors import NotFound
@@ -107,6 +107,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
                 settings=await meta.get_settings(),
             )
             await writer.start()
+            services.umami_collector = await umami_collect.make_collector(services)
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
@@ -130,6 +131,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
         route_handlers=[
             *auth.route_handlers,
             *events.route_handlers,
+            *umami_collect.route_handlers,
             *users.route_handlers,
             *settings.route_handlers,
             *websites.route_handlers,
@@ -165,4 +167,4 @@ def create_asgi(config: Config, clock: Callable[[], datetime] = system_clock) ->
     app = create_app(config, clock)
     edge = EdgeMiddleware(app, commit=COMMIT, cors_origins=config.corsorigins)
     # The event endpoints take a lean path in front of everything else (docs/architecture.md#a-hit).
-    return EventsFastPath(edge, app)
+    return EventsFastPath(umami_collect.UmamiCollectPath(edge, app), app)

@@ -19,6 +19,7 @@ __all__ = [
     "Role",
     "ShareLink",
     "TenantSettings",
+    "UmamiRows",
     "User",
     "ViewRow",
     "Website",
@@ -118,3 +119,12 @@ class EventRows:
     bid: str
     pairs: tuple[tuple[str, str], ...]
     date_created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UmamiRows:
+    """The Umami-only rows of one hit (storage/umami_tables.py), each a tuple in its table's column order."""
+
+    hit: tuple[object, ...] | None = None
+    data: tuple[tuple[object, ...], ...] = ()
+    session_data: tuple[tuple[object, ...], ...] = ()

@@ -14,6 +14,7 @@ import msgspec
 import yaml
 
 from medama_py.api.stats import document_stats_parameters
+from medama_py.api.umami_collect import document_umami_collect
 from medama_py.ingest.hit import Hit
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def document_event_hit(document: dict[str, Any]) -> None:
 
 
 # Each feature documents here what Litestar cannot infer from its handlers.
-_HOOKS: list[Any] = [document_admin_api, document_event_hit, document_stats_parameters]
+_HOOKS: list[Any] = [document_admin_api, document_event_hit, document_stats_parameters, document_umami_collect]
 
 
 def render_openapi_yaml(app: Litestar) -> str:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from medama_py.config import Config
     from medama_py.ingest.ip import IPFilter
+    from medama_py.ingest.umami_collect import UmamiCollector
     from medama_py.model import TenantSettings
     from medama_py.storage.analytics import AnalyticsStore
     from medama_py.storage.meta import MetaStore
@@ -60,6 +61,7 @@ class Services:
         self.hostnames = hostnames
         self.ip_filter = ip_filter
         self.ingest = IngestDeps(hostnames=hostnames, ip_filter=ip_filter)
+        self.umami_collector: UmamiCollector | None = None
         self.login_throttle = LoginThrottle()
         self.script_file = "default.js"
         self.apply_settings(settings)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StaticFiles", "load_static_files", "route_handlers"]
 
+UMAMI_SCRIPT = "/scripts/umami.js"
 SCRIPT_CACHE = "public, max-age=21600, stale-while-revalidate=86400"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 _TYPES = {
@@ -113,6 +114,8 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
     statics: StaticFiles = request.app.state.static_files
     if path == "/script.js":
         path = f"/scripts/{services.script_file}"
+    elif path == "/umami/script.js":
+        path = UMAMI_SCRIPT  # our tracker for Umami-style snippets, cached like Medama's scripts
     file = statics.files.get(path)
     if file is not None:
         return _serve(request, file)

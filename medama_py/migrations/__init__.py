@@ -40,6 +40,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1001, "1001_medama_py_sessions", "sqlite", sqlite_steps.create_sessions),
     Migration(1020, "1020_medama_py_website_uuids", "sqlite", umami_steps.create_website_uuids),
     Migration(1021, "1021_medama_py_api_keys", "sqlite", umami_steps.create_api_keys),
+    Migration(1030, "1030_medama_py_umami_visit_secret", "sqlite", sqlite_steps.create_visit_token_secret),
     # Accounts (1040-1049): roles, per-website grants, share links.
     Migration(1040, "1040_medama_py_user_roles", "sqlite", account_steps.create_user_roles),
     Migration(1041, "1041_medama_py_website_grants", "sqlite", account_steps.create_website_grants),

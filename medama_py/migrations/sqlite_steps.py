@@ -87,3 +87,14 @@ async def create_sessions(conn: aiosqlite.Connection) -> None:
         )"""
     )
     await conn.execute("CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(date_expires)")
+
+
+async def create_visit_token_secret(conn: aiosqlite.Connection) -> None:
+    """The key that signs Umami visit tokens and hashes distinct ids (docs/privacy.md); made once, kept."""
+    await conn.execute(
+        """CREATE TABLE IF NOT EXISTS umami_visit_secret (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            secret BLOB NOT NULL
+        )"""
+    )
+    await conn.execute("INSERT OR IGNORE INTO umami_visit_secret (id, secret) VALUES (1, randomblob(32))")

@@ -17,6 +17,8 @@ import anyio
 import anyio.to_thread
 import duckdb
 
+from medama_py.storage.umami_tables import create_umami_tables
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -105,7 +107,7 @@ def configure_database(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_analytics_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create `views` and `events` when missing, and add `events.bid` to files from before migration 5."""
+    """Create `views` and `events` (and the Umami-only tables) when missing; add `events.bid` to old files."""
     conn.execute(_CREATE_VIEWS)
     conn.execute(_CREATE_EVENTS)
     columns = {
@@ -114,6 +116,7 @@ def create_analytics_schema(conn: duckdb.DuckDBPyConnection) -> None:
     }
     if "bid" not in columns:
         conn.execute("ALTER TABLE events ADD COLUMN bid TEXT")
+    create_umami_tables(conn)
 
 
 class AnalyticsStore:

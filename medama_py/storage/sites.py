@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.storage.umami_tables import delete_umami_site, rename_umami_site
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -31,6 +33,7 @@ def rename_site_rows(cur: duckdb.DuckDBPyConnection, old: str, new: str) -> None
     try:
         cur.execute("UPDATE views SET hostname = ? WHERE hostname = ?", [new, old])
         cur.execute("UPDATE events SET group_name = ? WHERE group_name = ?", [new, old])
+        rename_umami_site(cur, old, new)
         cur.execute("COMMIT")
     except Exception:
         cur.execute("ROLLBACK")
@@ -43,6 +46,7 @@ def delete_site_rows(cur: duckdb.DuckDBPyConnection, hostname: str) -> None:
     try:
         cur.execute("DELETE FROM views WHERE hostname = ?", [hostname])
         cur.execute("DELETE FROM events WHERE group_name = ?", [hostname])
+        delete_umami_site(cur, hostname)
         cur.execute("COMMIT")
     except Exception:
         cur.execute("ROLLBACK")

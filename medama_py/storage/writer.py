@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.model import EventRows, ViewRow
+    from medama_py.model import EventRows, UmamiRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_DELAY_MS", "HitWriter", "WriteItem"]
@@ -41,11 +42,16 @@ QUIET_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class WriteItem:
-    """One request's writes: a view (with its load properties), custom events, or a duration."""
+    """One request's writes: a view (with its load properties), custom events, a duration, Umami-only rows.
+
+    A Umami hit may fill several at once (its view, the previous view's duration, its Umami rows): they
+    always commit together.
+    """
 
     view: ViewRow | None = None
     events: EventRows | None = None
     duration: tuple[str, int] | None = None
+    umami: UmamiRows | None = None
 
 
 class HitWriter:
@@ -105,6 +111,10 @@ class HitWriter:
     def add_events(self, events: EventRows) -> asyncio.Future[None]:
         """Store custom-event properties; the future completes once they are committed."""
         return self._submit(WriteItem(events=events))
+
+    def add_umami_hit(self, item: WriteItem) -> asyncio.Future[None]:
+        """Store the writes of one Umami-protocol hit together; the future completes once they are committed."""
+        return self._submit(item)
 
     def _submit(self, item: WriteItem) -> asyncio.Future[None]:
         if self._stopping or self._task is None:
@@ -203,6 +213,7 @@ class Batch:
     # (bid, duration_ms), the latest per bid: later unloads of a bid overwrite earlier ones, as separate
     # UPDATEs would.
     durations: list[Row]
+    umami: UmamiBatch
 
 
 def prepare_batch(items: list[WriteItem]) -> Batch:
@@ -217,7 +228,25 @@ def prepare_batch(items: list[WriteItem]) -> Batch:
         for name, value in e.pairs
     ]
     durations = dict(item.duration for item in items if item.duration is not None)
-    return Batch(views, events, list(durations.items()))
+    return Batch(views, events, list(durations.items()), prepare_umami(items))
+
+
+@dataclass(frozen=True, slots=True)
+class UmamiBatch:
+    """The Umami-only rows of a batch (storage/umami_tables.py)."""
+
+    hits: list[Row]
+    data: list[Row]
+    session_data: list[Row]
+
+
+def prepare_umami(items: list[WriteItem]) -> UmamiBatch:
+    rows = [item.umami for item in items if item.umami is not None]
+    return UmamiBatch(
+        [r.hit for r in rows if r.hit is not None],
+        [data for r in rows for data in r.data],
+        [data for r in rows for data in r.session_data],
+    )
 
 
 class Appenders:
@@ -236,15 +265,32 @@ class Appenders:
         self.views = cur.appender("views", columns=list(_VIEW_COLUMNS))
         self.events = cur.appender("events", columns=list(_EVENT_COLUMNS))
         self.durations = cur.appender("views", columns=["bid", "duration_ms"], action="update", key=["bid"])
+        self.umami_hits = cur.appender("umami_hits", columns=list(UMAMI_HIT_COLUMNS))
+        self.umami_data = cur.appender("umami_event_data", columns=list(UMAMI_DATA_COLUMNS))
+        self.umami_session_data = cur.appender("umami_session_data", columns=list(UMAMI_SESSION_DATA_COLUMNS))
 
     def clear(self) -> None:
-        for appender in (self.views, self.events, self.durations):
+        for appender in (
+            self.views,
+            self.events,
+            self.durations,
+            self.umami_hits,
+            self.umami_data,
+            self.umami_session_data,
+        ):
             appender.clear()
 
 
 def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch) -> None:
     """Write a batch in one transaction: insert views, insert events, then apply durations."""
-    targets = ((appenders.views, batch.views), (appenders.events, batch.events), (appenders.durations, batch.durations))
+    targets = (
+        (appenders.views, batch.views),
+        (appenders.events, batch.events),
+        (appenders.durations, batch.durations),
+        (appenders.umami_hits, batch.umami.hits),
+        (appenders.umami_data, batch.umami.data),
+        (appenders.umami_session_data, batch.umami.session_data),
+    )
     work = [(appender, rows) for appender, rows in targets if rows]
     if not work:
         return

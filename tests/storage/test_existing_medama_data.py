@@ -144,6 +144,8 @@ def build_medama_dir(data: Path) -> None:
 
 # Medama's own tables; medama_py's additions live in tables of their own, created by migrations above id 1000.
 MEDAMA_TABLES = ("migrations", "users", "websites", "tenant_settings")
+# medama_py's own DuckDB tables (Umami collection), beside Medama's, which must stay as they were.
+OUR_ANALYTICS_TABLES = ("umami_hits", "umami_event_data", "umami_session_data")
 
 
 def sqlite_snapshot(path: Path) -> dict[str, object]:
@@ -165,7 +167,8 @@ def duckdb_snapshot(path: Path) -> dict[str, object]:
         return {
             "columns": conn.execute(
                 "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
-                " ORDER BY table_name, ordinal_position"
+                " WHERE table_name NOT IN (SELECT unnest(?::TEXT[])) ORDER BY table_name, ordinal_position",
+                [list(OUR_ANALYTICS_TABLES)],
             ).fetchall(),
             "views": conn.execute("SELECT * FROM views ORDER BY bid").fetchall(),
             "events": conn.execute("SELECT * FROM events ORDER BY batch_id").fetchall(),

@@ -1,0 +1,320 @@
+"""POST /umami/api/send and /umami/api/batch (docs/umami.md "Collection"): the HTTP side only.
+
+Like Medama's event endpoints, two doors share one service (ingest/umami_collect.py): a raw ASGI layer
+in front of the application answers these paths on the hot path, and Litestar handlers document them in
+the OpenAPI schema and serve them when the app runs bare. Every answer carries Umami's open CORS headers
+(the tracker sends `x-umami-cache` and JSON, so browsers preflight), and errors use Umami's envelope.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+
+from medama_py.errors import MedamaError, PayloadTooLarge, WebsiteNotFound
+from medama_py.ingest.ip import client_ip
+from medama_py.ingest.umami import UmamiRequest
+from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
+from medama_py.ingest.umami_payload import UmamiPayload
+from medama_py.ingest.visit_token import VisitTokens
+from medama_py.storage.umami_meta import visit_token_secret
+from medama_py.storage.umami_tables import distinct_session_days
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+
+    from litestar import Litestar
+    from litestar.types import ASGIApp as LitestarASGIApp
+    from litestar.types import Receive as LitestarReceive
+    from litestar.types import Scope as LitestarScope
+    from litestar.types import Send as LitestarSend
+
+    from medama_py.runtime import Services
+
+    # Plain ASGI shapes: this layer handles raw messages, not Litestar's TypedDict variants.
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+
+__all__ = [
+    "BATCH_PATH",
+    "SEND_PATH",
+    "UmamiCollectPath",
+    "document_umami_collect",
+    "make_collector",
+    "route_handlers",
+]
+
+log = logging.getLogger(__name__)
+
+SEND_PATH = "/umami/api/send"
+BATCH_PATH = "/umami/api/batch"
+# One hit is a few hundred bytes; a batch replays up to MAX_BATCH_ITEMS of them.
+MAX_SEND_BYTES = 64 * 1024
+MAX_BATCH_BYTES = 1024 * 1024
+_LIMITS = {SEND_PATH: MAX_SEND_BYTES, BATCH_PATH: MAX_BATCH_BYTES}
+_INTERNAL = "Internal server error."
+CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-max-age", b"86400"),
+)
+_IP_HEADERS = (b"x-forwarded-for", b"cf-connecting-ip", b"x-real-ip", b"x-client-ip", b"fastly-client-ip")
+# The request headers collection reads; decoding only these keeps the per-hit cost down.
+_USED_HEADERS = frozenset((b"content-length", b"user-agent", b"accept-language", b"x-umami-cache", *_IP_HEADERS))
+
+
+async def make_collector(services: Services) -> UmamiCollector:
+    """Build the collection service for a running app (after the hit writer started)."""
+    if services.writer is None or services.ip_filter is None:
+        raise RuntimeError("the hit writer and the IP filter must exist before Umami collection")
+    meta, analytics = services.meta, services.analytics
+
+    async def hostname_of(website: str) -> str | None:
+        try:
+            return (await meta.get_website_by_uuid(website)).hostname
+        except WebsiteNotFound:
+            return None
+
+    async def session_days(session: str) -> set[int]:
+        return await analytics.read(functools.partial(distinct_session_days, session_id=session))
+
+    return UmamiCollector(
+        tokens=VisitTokens(await visit_token_secret(meta)),
+        sites=SiteDirectory(hostname_of, services.hostnames),
+        visitors=DistinctVisitorDays(session_days),
+        writer=services.writer,
+        ip_filter=services.ip_filter,
+    )
+
+
+def _collector(services: Services) -> UmamiCollector:
+    collector = services.umami_collector
+    if collector is None:
+        raise RuntimeError("Umami collection is not running")
+    return collector
+
+
+def _umami_request(services: Services, headers: dict[str, str], peer: str | None) -> UmamiRequest:
+    return UmamiRequest(
+        ip=client_ip(headers, peer),
+        user_agent=headers.get("user-agent", ""),
+        accept_language=headers.get("accept-language", ""),
+        cache=headers.get("x-umami-cache"),
+        now=services.clock(),
+    )
+
+
+async def _answer(services: Services, path: str, body: bytes, req: UmamiRequest) -> tuple[int, dict[str, object]]:
+    """(status, JSON body) for one request: every outcome, including errors, in Umami's shapes."""
+    collector = _collector(services)
+    try:
+        if path == SEND_PATH:
+            return 200, await collector.send(body, req)
+        return 200, await collector.batch(body, req)
+    except MedamaError as exc:
+        return exc.status_code, error_envelope(exc.status_code, exc.detail)
+
+
+# --- the raw ASGI door ---------------------------------------------------------------------------
+
+
+def _header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    # First occurrence wins; ASGI names arrive lower-cased.
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        if name in _USED_HEADERS:
+            key = name.decode("latin-1")
+            if key not in headers:
+                headers[key] = value.decode("latin-1")
+    return headers
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, None if the client left; raises 413 past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge("Request body too large.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(send: Send, status: int, body: object, extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    content = msgspec.json.encode(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(content)).encode()),
+        *CORS_HEADERS,
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+class UmamiCollectPath:
+    """ASGI layer answering /umami/api/send and /umami/api/batch first; everything else goes to `app`."""
+
+    def __init__(self, app: LitestarASGIApp, litestar: Litestar) -> None:
+        self.app = app
+        # Holds `state.services` once the lifespan ran.
+        self.litestar = litestar
+
+    async def __call__(self, scope: LitestarScope, receive: LitestarReceive, send: LitestarSend) -> None:
+        raw = cast("Scope", scope)
+        path = raw["path"] if raw["type"] == "http" else None
+        limit = _LIMITS.get(path) if path is not None else None
+        if path is None or limit is None:
+            await self.app(scope, receive, send)
+            return
+        await self._handle(raw, path, limit, cast("Receive", receive), cast("Send", send))
+
+    async def _handle(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        try:
+            if method == "OPTIONS":
+                await send({"type": "http.response.start", "status": 204, "headers": list(CORS_HEADERS)})
+                await send({"type": "http.response.body", "body": b""})
+            elif method != "POST":
+                envelope = error_envelope(405, "Method not allowed.")
+                await _send_json(send, 405, envelope, [(b"allow", b"POST, OPTIONS")])
+            else:
+                await self._collect(scope, path, limit, receive, send)
+        except MedamaError as exc:
+            await _send_json(send, exc.status_code, error_envelope(exc.status_code, exc.detail))
+        except Exception:
+            log.exception("%s %s failed", method, path)
+            await _send_json(send, 500, error_envelope(500, _INTERNAL))
+
+    async def _collect(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
+        headers = _header_map(scope["headers"])
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge("Request body too large.")
+        body = await _read_body(receive, limit)
+        if body is None:
+            return
+        services: Services = self.litestar.state.services
+        client = scope.get("client")
+        req = _umami_request(services, headers, client[0] if client else None)
+        status, answer = await _answer(services, path, body, req)
+        await _send_json(send, status, answer)
+
+
+# --- the Litestar door (OpenAPI, bare app) -------------------------------------------------------
+
+
+async def _via_litestar(request: Request[Any, Any, State], path: str) -> Response[dict[str, object]]:
+    services: Services = request.app.state.services
+    body = await request.body()
+    headers = _header_map(request.scope["headers"])
+    req = _umami_request(services, headers, request.client.host if request.client else None)
+    if len(body) > _LIMITS[path]:
+        status, answer = 413, error_envelope(413, "Request body too large.")
+    else:
+        status, answer = await _answer(services, path, body, req)
+    cors = {name.decode(): value.decode() for name, value in CORS_HEADERS}
+    return Response(answer, status_code=status, headers=cors)
+
+
+@post(SEND_PATH, operation_id="post-umami-send", tags=["Umami"], status_code=200, request_max_body_size=MAX_SEND_BYTES)
+async def post_umami_send(request: Request[Any, Any, State]) -> Response[dict[str, object]]:
+    """Record one Umami-protocol page view, custom event or identify; answers the visit token."""
+    return await _via_litestar(request, SEND_PATH)
+
+
+@post(
+    BATCH_PATH, operation_id="post-umami-batch", tags=["Umami"], status_code=200, request_max_body_size=MAX_BATCH_BYTES
+)
+async def post_umami_batch(request: Request[Any, Any, State]) -> Response[dict[str, object]]:
+    """Record an array of Umami-protocol hits; each is answered in `details` when it fails."""
+    return await _via_litestar(request, BATCH_PATH)
+
+
+route_handlers = [post_umami_send, post_umami_batch]
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------------
+
+_ANSWER_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "description": "Stored: the visit token to send back as `x-umami-cache`, and the hit's ids",
+            "required": ["cache", "sessionId", "visitId"],
+            "properties": {
+                "cache": {"type": "string"},
+                "sessionId": {"type": "string", "format": "uuid"},
+                "visitId": {"type": "string", "format": "uuid"},
+            },
+        },
+        {"type": "object", "description": "A bot: nothing stored", "properties": {"beep": {"const": "boop"}}},
+        {"type": "object", "description": "A `performance` report: accepted and ignored", "maxProperties": 0},
+    ]
+}
+_BATCH_ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["size", "processed", "errors", "details", "cache"],
+    "properties": {
+        "size": {"type": "integer"},
+        "processed": {"type": "integer"},
+        "errors": {"type": "integer"},
+        "details": {"type": "array", "items": {"type": "object"}},
+        "cache": {"type": ["string", "null"]},
+    },
+}
+_UMAMI_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "code", "status"],
+            "properties": {"message": {"type": "string"}, "code": {"type": "string"}, "status": {"type": "integer"}},
+        }
+    },
+}
+
+
+def _json_and_text(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}, "text/plain": {"schema": copy.deepcopy(schema)}}
+
+
+def document_umami_collect(document: dict[str, Any]) -> None:
+    """The bodies and answers of /umami/api/send and /umami/api/batch, read raw so Litestar cannot infer them."""
+    (payload, components) = msgspec.json.schema_components([UmamiPayload], ref_template="#/components/schemas/{name}")
+    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
+    hit = {
+        "type": "object",
+        "required": ["type", "payload"],
+        "properties": {"type": {"type": "string", "enum": ["event", "identify", "performance"]}, "payload": payload[0]},
+    }
+    bodies = {SEND_PATH: (hit, _ANSWER_SCHEMA), BATCH_PATH: ({"type": "array", "items": hit}, _BATCH_ANSWER_SCHEMA)}
+    errors = {"content": {"application/json": {"schema": _UMAMI_ERROR_SCHEMA}}}
+    for path, (body, answer) in bodies.items():
+        operation = document.get("paths", {}).get(path, {}).get("post")
+        if operation is None:
+            continue
+        operation["requestBody"] = {"required": True, "content": _json_and_text(body)}
+        operation["responses"] = {
+            "200": {"description": "Accepted", "content": {"application/json": {"schema": answer}}},
+            "400": {"description": "Malformed body or unknown website", **errors},
+            "403": {"description": "The client address is on the block list", **errors},
+            "413": {"description": "Request body too large", **errors},
+            "500": {"description": "Internal error", **errors},
+        }

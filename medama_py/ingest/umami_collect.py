@@ -1,0 +1,163 @@
+"""The Umami collection service: /umami/api/send and /umami/api/batch from body to commit (docs/umami.md).
+
+The HTTP layer (api/umami_collect.py) only reads the request and writes the answer; everything here is
+plain Python over the ingestion steps (ingest/umami.py), the site directory, the distinct-id visitor days
+and the group-commit writer. An answer leaves only after its hit's rows are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING
+
+from medama_py.errors import BadRequest, MedamaError
+from medama_py.ingest.umami import UmamiSite, build_hit, check_sender, hit_time, open_visit
+from medama_py.ingest.umami_payload import decode_batch, decode_send
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Container
+
+    from medama_py.ingest.ip import IPFilter
+    from medama_py.ingest.umami import UmamiHit, UmamiRequest
+    from medama_py.ingest.umami_payload import UmamiSend
+    from medama_py.ingest.visit_token import VisitTokens
+    from medama_py.storage.writer import HitWriter
+
+__all__ = ["BEEP", "DistinctVisitorDays", "SiteDirectory", "UmamiCollector", "error_envelope"]
+
+# What Umami answers a bot: 200, nothing stored.
+BEEP: dict[str, object] = {"beep": "boop"}
+_UMAMI_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 413: "bad-request"}
+
+
+def error_envelope(status: int, message: str) -> dict[str, object]:
+    """Umami's error body: {"error": {"message", "code", "status"}}."""
+    code = _UMAMI_CODES.get(status, "server-error" if status >= 500 else "bad-request")
+    return {"error": {"message": message, "code": code, "status": status}}
+
+
+class SiteDirectory:
+    """Website UUID → registered hostname, cached; a renamed or deleted site is looked up again."""
+
+    def __init__(self, lookup: Callable[[str], Awaitable[str | None]], hostnames: Container[str]) -> None:
+        self._lookup = lookup
+        # The live hostname set the websites API maintains: a cached name missing from it is stale.
+        self._hostnames = hostnames
+        self._known: dict[str, UmamiSite] = {}
+
+    async def find(self, website: str) -> UmamiSite | None:
+        key = website.lower()
+        site = self._known.get(key)
+        if site is not None and site.hostname in self._hostnames:
+            return site
+        hostname = await self._lookup(key)
+        if hostname is None:
+            self._known.pop(key, None)
+            return None
+        site = UmamiSite(uuid.UUID(key), hostname)
+        self._known[key] = site
+        return site
+
+
+class DistinctVisitorDays:
+    """Which UTC days each distinct-id session already has hits on, so its first hit of a day counts a visitor.
+
+    Loaded from the store on first sight of a session, then kept here (bounded): the day is marked before
+    the hit commits, so concurrent hits of one session count it once.
+    """
+
+    def __init__(self, load: Callable[[str], Awaitable[set[int]]], limit: int = 50_000) -> None:
+        self._load = load
+        self._limit = limit
+        self._days: dict[str, set[int]] = {}
+
+    async def first_on(self, session: str, day: int) -> bool:
+        days = self._days.get(session)
+        if days is None:
+            loaded = await self._load(session)
+            # Another hit of this session may have filled the entry while we waited.
+            days = self._days.setdefault(session, loaded)
+            if len(self._days) > self._limit:
+                del self._days[next(iter(self._days))]
+        if day in days:
+            return False
+        days.add(day)
+        return True
+
+
+class UmamiCollector:
+    """Runs Umami-protocol hits through the checks, the ingestion steps and the writer."""
+
+    def __init__(
+        self,
+        *,
+        tokens: VisitTokens,
+        sites: SiteDirectory,
+        visitors: DistinctVisitorDays,
+        writer: HitWriter,
+        ip_filter: IPFilter,
+        spam_hosts: frozenset[str] = frozenset(),
+    ) -> None:
+        self.tokens = tokens
+        self.sites = sites
+        self.visitors = visitors
+        self.writer = writer
+        self.ip_filter = ip_filter
+        self.spam_hosts = spam_hosts
+
+    async def send(self, body: bytes, req: UmamiRequest) -> dict[str, object]:
+        """Answer one /umami/api/send body; raises MedamaError (400, 403) as the HTTP layer renders it."""
+        message = decode_send(body)
+        hit = await self._accept(message, req)
+        if not isinstance(hit, dict):
+            await self.writer.add_umami_hit(hit.item)
+        return self._answer(hit)
+
+    async def batch(self, body: bytes, req: UmamiRequest) -> dict[str, object]:
+        """Answer a /umami/api/batch body: every item goes through `send`'s path; they commit together."""
+        items = decode_batch(body)
+        accepted: list[tuple[int, UmamiHit | dict[str, object]]] = []
+        details: list[dict[str, object]] = []
+        for index, raw in enumerate(items):
+            try:
+                accepted.append((index, await self._accept(decode_send(raw), req)))
+            except MedamaError as exc:
+                details.append({"index": index, "response": error_envelope(exc.status_code, exc.detail)})
+        commits = [self.writer.add_umami_hit(hit.item) for _, hit in accepted if not isinstance(hit, dict)]
+        if commits:
+            await asyncio.gather(*commits)
+        answers = [self._answer(hit) for _, hit in accepted]
+        first_cache = next((a["cache"] for a in answers if "cache" in a), None)
+        return {
+            "size": len(items),
+            "processed": len(accepted),
+            "errors": len(details),
+            "details": details,
+            "cache": first_cache,
+        }
+
+    async def _accept(self, message: UmamiSend, req: UmamiRequest) -> UmamiHit | dict[str, object]:
+        """The hit to write, or the answer for a hit that writes nothing (performance, bot)."""
+        payload = message.payload
+        if payload is None:
+            return {}
+        at = hit_time(payload, req.now)
+        site = await self.sites.find(payload.website)
+        if site is None:
+            raise BadRequest("Website not found.")
+        if not check_sender(payload, req, self.ip_filter, self.spam_hosts):
+            return dict(BEEP)
+        distinct = self.tokens.distinct_session(site.uuid, payload.id) if payload.id else None
+        at_ms = int(at.timestamp() * 1000)
+        visit = open_visit(site, self.tokens.read(req.cache), at_ms, distinct)
+        new_visitor = visit[1]
+        if distinct is not None and message.type == "event":
+            new_visitor = await self.visitors.first_on(str(distinct), at_ms // 86_400_000)
+        return build_hit(message.type, payload, site, req, at, visit, new_visitor)
+
+    def _answer(self, hit: UmamiHit | dict[str, object]) -> dict[str, object]:
+        if isinstance(hit, dict):
+            return hit
+        visit = hit.visit
+        return {"cache": self.tokens.sign(visit), "sessionId": str(visit.session), "visitId": str(visit.visit)}

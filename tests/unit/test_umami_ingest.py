@@ -1,0 +1,98 @@
+"""Visit tokens, event-data flattening and the Umami checks, without a server."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from medama_py.errors import BadRequest
+from medama_py.ingest.umami import UmamiSite, is_bot_user_agent, open_visit
+from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING, decode_send, flatten_event_data
+from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, page_bit
+
+TOKENS = VisitTokens(b"k" * 32)
+SITE = UmamiSite(uuid.uuid4(), "shop.example")
+NOW_MS = int(datetime(2026, 12, 5, 12, tzinfo=UTC).timestamp() * 1000)
+
+
+def test_a_token_round_trips_and_any_change_is_refused() -> None:
+    visit = Visit(SITE.uuid, uuid.uuid4(), uuid.uuid4(), NOW_MS).with_view(uuid.uuid4(), NOW_MS + 5, page_bit("/a"))
+    token = TOKENS.sign(visit)
+    assert TOKENS.read(token) == visit
+    assert VisitTokens(b"o" * 32).read(token) is None  # another server's secret
+    for i in range(len(token)):
+        changed = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+        assert TOKENS.read(changed) is None
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_text_is_never_a_token(text: str) -> None:
+    assert TOKENS.read(text) is None
+
+
+def test_a_token_continues_its_visit_for_thirty_minutes_on_its_site_only() -> None:
+    first, new = open_visit(SITE, None, NOW_MS, None)
+    assert new
+    assert first.session == first.visit
+    same, new = open_visit(SITE, first, NOW_MS + VISIT_SECONDS * 1000 - 1, None)
+    assert (same, new) == (first, False)
+    later, new = open_visit(SITE, first, NOW_MS + VISIT_SECONDS * 1000, None)
+    assert new
+    assert later.visit != first.visit
+    other_site = UmamiSite(uuid.uuid4(), "other.example")
+    assert open_visit(other_site, first, NOW_MS, None)[1]
+
+
+def test_a_distinct_id_names_a_stable_session_per_site() -> None:
+    one = TOKENS.distinct_session(SITE.uuid, "user-42")
+    assert one == TOKENS.distinct_session(SITE.uuid, "user-42")
+    assert one != TOKENS.distinct_session(SITE.uuid, "user-43")
+    assert one != TOKENS.distinct_session(uuid.uuid4(), "user-42")
+    visit, _ = open_visit(SITE, None, NOW_MS, one)
+    assert visit.session == one
+    assert visit.visit != one
+
+
+def test_event_data_is_flattened_with_umamis_types() -> None:
+    flat = flatten_event_data({"a": "x", "n": 2.5, "i": 3, "b": False, "d": "2026-01-02T10:00:00Z", "l": [1, "x"],
+                               "o": {"p": {"q": "deep"}}, "none": None})  # fmt: skip
+    assert {(d.key, d.data_type, d.text, d.number) for d in flat} == {
+        ("a", STRING, "x", None),
+        ("n", NUMBER, "2.5", 2.5),
+        ("i", NUMBER, "3", 3.0),
+        ("b", BOOLEAN, "false", None),
+        ("d", DATE, "2026-01-02T10:00:00Z", None),
+        ("l", ARRAY, '[1,"x"]', None),
+        ("o.p.q", STRING, "deep", None),
+    }
+
+
+def test_event_data_limits() -> None:
+    deep: dict[str, object] = {"v": 1}
+    for _ in range(10):
+        deep = {"k": deep}
+    with pytest.raises(BadRequest):
+        flatten_event_data(deep)
+    with pytest.raises(BadRequest):
+        flatten_event_data({str(i): i for i in range(201)})
+    assert len(flatten_event_data({"s": "x" * 10_000})[0].text) == 500
+
+
+def test_bots_are_told_by_the_user_agent_alone() -> None:
+    assert not is_bot_user_agent("Mozilla/5.0 Umami/v20.11.0")
+    assert not is_bot_user_agent("")
+    for agent in ("curl/8.5.0", "python-requests/2.31", "Mozilla/5.0 (compatible; Googlebot/2.1)", "HeadlessChrome/1"):
+        assert is_bot_user_agent(agent)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"[]", b'{"type":"event"}', b'{"type":"event","payload":{"website":"x"}}', b'{"type":1,"payload":{}}'],
+)
+def test_malformed_bodies_are_bad_requests(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        decode_send(body)
