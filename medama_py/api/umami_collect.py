@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from litestar.types import Scope as LitestarScope
     from litestar.types import Send as LitestarSend
 
-    from medama_py.runtime import Services
+    from medama_py.services import Services
 
     # Plain ASGI shapes: this layer handles raw messages, not Litestar's TypedDict variants.
     Scope = MutableMapping[str, Any]
@@ -74,8 +74,6 @@ _USED_HEADERS = frozenset((b"content-length", b"user-agent", b"accept-language",
 
 async def make_collector(services: Services) -> UmamiCollector:
     """Build the collection service for a running app (after the hit writer started)."""
-    if services.writer is None or services.ip_filter is None:
-        raise RuntimeError("the hit writer and the IP filter must exist before Umami collection")
     meta, analytics = services.meta, services.analytics
 
     async def hostname_of(website: str) -> str | None:
@@ -93,6 +91,7 @@ async def make_collector(services: Services) -> UmamiCollector:
         visitors=DistinctVisitorDays(session_days),
         writer=services.writer,
         ip_filter=services.ip_filter,
+        spam_hosts=services.ingest.spam_hosts,
     )
 
 
