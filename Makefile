@@ -85,14 +85,15 @@ snapshots: dev ## Refresh the stats snapshot files (only for intended changes)
 	$(PY) -m pytest -q tests/stats --snapshot-update
 
 .PHONY: lint
-lint: dev ## ruff check and format check
-	$(VENV)/bin/ruff check medama_py tests bench packaging
-	$(VENV)/bin/ruff format --check medama_py tests bench packaging
+lint: dev ## ruff check and format check; import-linter holds the layers (docs/architecture.md#layers)
+	$(VENV)/bin/ruff check medama_py tests bench packaging scripts
+	$(VENV)/bin/ruff format --check medama_py tests bench packaging scripts
+	$(VENV)/bin/lint-imports
 
 .PHONY: fix
 fix: dev ## ruff autofix and format
-	$(VENV)/bin/ruff check --fix medama_py tests bench packaging
-	$(VENV)/bin/ruff format medama_py tests bench packaging
+	$(VENV)/bin/ruff check --fix medama_py tests bench packaging scripts
+	$(VENV)/bin/ruff format medama_py tests bench packaging scripts
 
 .PHONY: type-check
 type-check: dev ## mypy --strict
@@ -100,7 +101,7 @@ type-check: dev ## mypy --strict
 
 .PHONY: openapi
 openapi: install ## Regenerate openapi.yaml from the application
-	$(PY) -m medama_py.openapi > openapi.yaml
+	$(PY) scripts/openapi.py > openapi.yaml
 
 .PHONY: check-all
 check-all: lock-check lint type-check test ## Everything CI checks

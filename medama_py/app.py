@@ -5,18 +5,15 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
-from medama_py.api import auth, events, openapi_route, settings, static, stats, umami_collect, users, websites
+from medama_py.api import auth, events, openapi, settings, static, stats, umami_collect, users, websites
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
-from medama_py.errors import NotFound
 from medama_py.events_fast_path import EventsFastPath
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
@@ -27,14 +24,12 @@ from medama_py.services import Services
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
 from medama_py.storage.writer import HitWriter
-from medama_py.version import COMMIT, VERSION
+from medama_py.version import COMMIT
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
     from datetime import datetime
 
-    from litestar.connection import ASGIConnection
-    from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp, Message, Scope
 
     from medama_py.config import Config
@@ -80,10 +75,6 @@ async def _list_every_method(message: Message, scope: Scope) -> None:
         headers = MutableScopeHeaders.from_message(message)
         headers["Allow"] = ", ".join([*methods, "OPTIONS"])
         headers["Access-Control-Allow-Methods"] = ",".join(methods)
-
-
-def _hidden(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
-    raise NotFound("api path not found")
 
 
 def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -136,7 +127,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
             *settings.route_handlers,
             *websites.route_handlers,
             *stats.route_handlers,
-            *openapi_route.route_handlers,
+            *openapi.route_handlers,
             *static.route_handlers,
         ],
         lifespan=[_lifespan(config, clock)],
@@ -144,19 +135,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
         before_send=[_list_every_method],
         compression_config=CompressionConfig(backend="gzip", minimum_size=200, gzip_compress_level=6),
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(
-            title="Medama Analytics API (medama_py)",
-            version=VERSION,
-            render_plugins=[],
-            # The document is served as /openapi.yaml only; Litestar's own schema pages (which pull their UI
-            # from CDNs) would otherwise answer under /api/_openapi, a path that must be "api path not found".
-            openapi_router=Router("/api/_openapi", route_handlers=[], guards=[_hidden], include_in_schema=False),
-            components=Components(
-                security_schemes={
-                    "CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie")
-                }
-            ),
-        ),
+        openapi_config=openapi.openapi_config(),
         logging_config=None,
         debug=False,
     )

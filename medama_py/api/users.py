@@ -20,9 +20,9 @@ from medama_py.api.deps import (
     require_session,
 )
 from medama_py.api.schemas import UserGet, UserPatch, UserSettings, UserUsageGet
+from medama_py.api.usage import measure_usage
 from medama_py.clock import unix
 from medama_py.security import hash_password
-from medama_py.usage import measure_usage
 
 if TYPE_CHECKING:
     from medama_py.model import User

@@ -1,4 +1,4 @@
-"""Hit → named steps → an accepted write, or Dropped(reason) (api.md 6.3).
+"""Hit → named steps → Accepted (a view, duration or events to write) or Dropped(reason) (docs/architecture.md#a-hit).
 
 Each step reads as intent and either fills in the draft view row, returns `Dropped(reason)` to stop
 silently (the handler answers 204), or raises a MedamaError for a 400/404. The order is Medama's.
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from medama_py.ingest.ip import IPAddress, IPFilter
 
 __all__ = [
+    "Accepted",
     "Dropped",
     "EventRows",
     "HitContext",
@@ -93,7 +94,9 @@ class Dropped:
     reason: str
 
 
-Outcome = NewView | NewDuration | NewEvents | Dropped
+# What the writer stores for an accepted hit; Dropped hits store nothing.
+Accepted = NewView | NewDuration | NewEvents
+Outcome = Accepted | Dropped
 
 
 @dataclass(slots=True)
@@ -135,8 +138,11 @@ def drop_blocked_ip(ip: IPAddress, deps: IngestDeps) -> Dropped | None:
 # --- load steps ---------------------------------------------------------------------------------
 
 
-def drop_unknown_hostname(draft: _Draft, deps: IngestDeps) -> Dropped | None:
-    """Parse `u`; raise 404 unless its host (port removed, case kept) is a registered website."""
+def require_known_hostname(draft: _Draft, deps: IngestDeps) -> Dropped | None:
+    """Parse `u`; raise 404 unless its host (port removed, case kept) is a registered website.
+
+    A raise, not a Dropped: Medama answers an unknown website with 404, where drops answer 204.
+    """
     try:
         page = parse_page_url(draft.hit.u)
     except URLError as exc:
@@ -200,7 +206,7 @@ def put_utm(draft: _Draft, deps: IngestDeps) -> Dropped | None:
 
 
 _LOAD_STEPS: tuple[Callable[[_Draft, IngestDeps], Dropped | None], ...] = (
-    drop_unknown_hostname,
+    require_known_hostname,
     drop_bot,
     put_country,
     put_locale,

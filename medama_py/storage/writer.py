@@ -254,11 +254,9 @@ class Appenders:
 
     An appender converts the rows in C++ and applies them with one statement at `flush`: the views and
     events are inserted, the durations become `UPDATE views SET duration_ms … WHERE bid = …` on every row
-    with that bid (a bid nobody loaded is a no-op). Arrow tables read through replacement scans did the
-    same, but DuckDB called back into Python about five times per table, and under load each call waited
-    for the GIL: a contended 330-hit batch took 8.5 ms that way and 6.6 ms with appenders, and
-    bench/ingest.py rose from 16,200-16,900 to 17,800-18,900 hits/s in alternating runs. pyarrow is no longer
-    needed at run time either (peak RSS in the benchmark ~217 → ~197 MB).
+    with that bid (a bid nobody loaded is a no-op). Appenders rather than Arrow tables: DuckDB reads an Arrow
+    table by calling back into Python, and under load each call waits for the GIL (a contended batch took
+    ~20% longer that way).
     """
 
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:

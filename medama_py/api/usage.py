@@ -1,4 +1,4 @@
-"""Host resource figures for /user/usage (api.md 5.6; disk per DECISIONS S28)."""
+"""Host resource figures for GET /api/user/usage: CPU, memory, and the disk holding the databases."""
 
 from __future__ import annotations
 
