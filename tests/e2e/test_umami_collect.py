@@ -306,3 +306,13 @@ def test_stored_rows_and_medama_tables_unchanged(tmp_path: Path) -> None:
             (table,),
         )
         assert tuple(name for (name,) in names) == expected
+
+
+def test_umami_script_is_served_with_medamas_script_caching(server: Server) -> None:
+    script = httpx.get(f"{server.base_url}/umami/script.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "public, max-age=21600, stale-while-revalidate=86400"
+    assert "umami" in script.text
+    again = httpx.get(f"{server.base_url}/umami/script.js", headers={"If-None-Match": script.headers["etag"]})
+    assert again.status_code == 304

@@ -117,3 +117,27 @@ def test_each_variant_carries_only_its_features() -> None:
     assert clicks == {"click-events", "click-events.page-events"}
     assert properties == {"page-events", "click-events.page-events"}
     assert all("event/" in text and "sendBeacon" in text for text in code.values())
+
+
+# /umami/script.js: the tracker for Umami-style snippets (docs/umami.md), budgeted against Umami 3.1's 2,226 B.
+UMAMI = "umami"
+UMAMI_BUDGET = 1500
+
+
+def test_umami_tracker_is_reproducible_es5_and_within_budget(fresh_build: Path, node_modules: Path) -> None:
+    built = (fresh_build / f"{UMAMI}.js").read_bytes()
+    assert (DIST / f"{UMAMI}.js").read_bytes() == built, "tracker/dist is stale: run `make tracker`"
+    assert (SERVED / f"{UMAMI}.js").read_bytes() == built, "medama_py/static/scripts is stale: run `make tracker`"
+    assert _gzip_size(built) <= UMAMI_BUDGET
+    script = "require('acorn').parse(require('fs').readFileSync(process.argv[1], 'utf8'), {ecmaVersion: 5})"
+    parsed = subprocess.run(
+        [_need("node"), "-e", script, str(SERVED / f"{UMAMI}.js")], cwd=TRACKER, capture_output=True
+    )
+    assert parsed.returncode == 0, parsed.stderr
+
+
+def test_umami_tracker_uses_no_cookies_or_storage() -> None:
+    code = (SERVED / f"{UMAMI}.js").read_text()
+    # Screen size is part of Umami's payload (its `screen` report); nothing identifying beyond it is read.
+    for api in ("cookie", "localStorage", "sessionStorage", "indexedDB", "canvas", "userAgent", "plugins"):
+        assert api not in code, api
