@@ -44,7 +44,7 @@ MAX_BODY_BYTES = 64 * 1024  # admin and event bodies are tiny; anything larger i
 
 
 async def ensure_default_user(meta: MetaStore, now: int) -> None:
-    """With no users at all, create admin / CHANGE_ME_ON_FIRST_LOGIN (api.md 2.4), at every start."""
+    """With no users at all, create admin / CHANGE_ME_ON_FIRST_LOGIN, at every start, as Medama does."""
     if await meta.count_users() > 0:
         return
     log.warning("no users found, creating default admin user")
@@ -58,7 +58,7 @@ def _untyped(path: str) -> str:
 
 
 async def _list_every_method(message: Message, scope: Scope) -> None:
-    """Answer OPTIONS with every method of the path (api.md 3.3).
+    """Answer OPTIONS with every method of the path, as Medama's router does.
 
     Litestar builds its automatic OPTIONS handler with the first handler registered on a path and never updates
     it, so `/api/user` would answer `Allow: GET, OPTIONS` although PATCH and DELETE exist too.

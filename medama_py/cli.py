@@ -1,4 +1,4 @@
-"""Command line: `medama start [flags]` and `medama version`, with Medama's exit codes (api.md 1.1)."""
+"""Command line: `medama start [flags]` and `medama version`; Medama's exit codes: 0 stopped, 1 failed, 2 usage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration: Medama's `start` flags in Go's single-dash style, with the `-env` opt-in (api.md 1.2–1.3)."""
+"""Configuration: Medama's `start` flags in Go's single-dash style, with the `-env` opt-in (docs/compatibility.md)."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ class InternalError(MedamaError):
     status_code = 500
 
 
-# Domain errors keep Medama's exact business messages (api.md 3.5).
+# Domain errors keep Medama's exact business messages (docs/compatibility.md#what-stays-identical).
 class DemoMode(Forbidden):
     message = "user in demo mode"
 

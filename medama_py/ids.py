@@ -1,4 +1,4 @@
-"""TypeIDs as Medama writes them: `<prefix>_<26 lowercase Crockford base32 chars of a UUIDv7>` (api.md 2.5)."""
+"""TypeIDs as Medama writes them: `<prefix>_<26 lowercase Crockford base32 chars of a UUIDv7>`."""
 
 from __future__ import annotations
 

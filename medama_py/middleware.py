@@ -1,4 +1,7 @@
-"""The outermost ASGI layer: CORS (two policies, api.md 3.4), X-Api-Commit on GETs, exact API paths.
+"""The outermost ASGI layer: CORS, X-Api-Commit on GETs, exact API paths.
+
+CORS has two policies: any origin without credentials on /api/event and outside /api, and the
+-corsorigins list (when given) with credentials on the rest of /api.
 
 It wraps the whole Litestar app so that these rules also cover 404s, 405s and preflights that never
 reach a route handler.
@@ -90,7 +93,7 @@ class EdgeMiddleware:
             await _send_simple(send, 301, b"", [(b"location", b"/api/"), *extra])
             return
         if path.startswith("/api/") and path.endswith("/") and path != "/api/":
-            # API paths are exact: no trailing-slash tolerance (api.md 3.1).
+            # API paths are exact: no trailing-slash tolerance, as in Medama.
             await send_error(send, 404, "api path not found", extra)
             return
 

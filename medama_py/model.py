@@ -76,7 +76,7 @@ class Website(msgspec.Struct, frozen=True):
 
 
 class TenantSettings(msgspec.Struct, frozen=True):
-    """Global settings as stored: text values keyed like `tenant_settings.key` (api.md 2.1)."""
+    """Global settings as stored: text values keyed like `tenant_settings.key`, as Medama stores them."""
 
     script_type: str = "default"
     block_abusive_ips: str = "true"

@@ -14,7 +14,7 @@ from medama_py.errors import InternalError
 
 __all__ = ["SESSION_TTL_SECONDS", "hash_password", "hash_token", "new_session_token", "verify_password"]
 
-SESSION_TTL_SECONDS = 30 * 24 * 3600  # Medama's fixed 30-day session lifetime (api.md 4.3)
+SESSION_TTL_SECONDS = 30 * 24 * 3600  # Medama's fixed 30-day session lifetime
 
 # Medama's parameters (alexedwards/argon2id DefaultParams): 64 MiB, t=1, p = CPU count, 16-byte salt, 32-byte key.
 # Verification reads m, t and p from each stored string, so hashes made on other machines verify too.
@@ -40,7 +40,7 @@ def _verify(stored: str, password: str) -> bool:
 
 
 async def verify_password(stored: str, password: str) -> bool:
-    """Check a password against any argon2id PHC string; a malformed stored hash is a 500 (api.md 4.2)."""
+    """Check a password against any argon2id PHC string; a malformed stored hash is a 500."""
     return await anyio.to_thread.run_sync(_verify, stored, password)
 
 

@@ -1,4 +1,4 @@
-"""Login throttling per client (DECISIONS S4): brute-force protection that Medama lacks."""
+"""Login throttling per client (docs/compatibility.md#login-throttling): brute-force protection that Medama lacks."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ export async function call<T>(method: string, path: string, options: CallOptions
 
 export const get = <T>(path: string, options?: CallOptions): Promise<T> => call<T>('GET', path, options);
 
-// ---- response shapes (api.md §5, stats.md §5–8) ----
+// ---- response shapes (openapi.yaml, docs/stats.md) ----
 
 export interface User {
   username: string;

@@ -1,4 +1,4 @@
-"""POST /auth/login and /auth/logout: the `_me_sess` cookie session (api.md 5.1–5.2, DECISIONS S5, S6, S30)."""
+"""POST /auth/login and /auth/logout: the `_me_sess` cookie session (docs/compatibility.md#session-cookie)."""
 
 from __future__ import annotations
 

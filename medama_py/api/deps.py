@@ -94,7 +94,7 @@ async def require_json_body(connection: AnyConnection, handler: BaseRouteHandler
 
 
 def _check_json_types(body: bytes, annotation: object) -> None:
-    """Wrong JSON types are a 400 (api.md 3.6); Litestar's own lax decoding would turn "true" or 1 into a boolean.
+    """Wrong JSON types are a 400; Litestar's own lax decoding would turn "true" or 1 into a boolean.
 
     The body is parsed untyped first, exactly as Litestar will: whatever passes here cannot fail there with a 500.
     """
@@ -110,7 +110,7 @@ COOKIE_SECURITY: list[dict[str, list[str]]] = [{"CookieAuth": []}]
 
 
 def forbid_demo(services: Services) -> None:
-    """Demo mode refuses every change after validation passed (api.md 4.6)."""
+    """Demo mode refuses every change after validation passed, as in Medama."""
     if services.config.demo:
         raise DemoMode
 

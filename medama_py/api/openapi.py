@@ -132,7 +132,7 @@ def document_event_hit(document: dict[str, Any]) -> None:
     """The tracker payloads of POST /api/event/hit, read from the raw body, so Litestar cannot see them.
 
     The same schema is offered as `text/plain`, which is what `fetch(..., {mode: 'no-cors'})` and
-    `sendBeacon` send (DECISIONS S2).
+    `sendBeacon` send (docs/compatibility.md#hit-bodies).
     """
     hit = document.get("paths", {}).get("/api/event/hit", {}).get("post")
     if hit is None:
@@ -236,7 +236,7 @@ def document_stats_parameters(document: dict[str, Any]) -> None:
         "properties": {op: {"type": "string", "description": text} for op, text in _OPERATOR_DESCRIPTIONS.items()},
     }
     # A dimension share is 0/0 = NaN, written as null, when the group's rows are all repeat visits and so
-    # are all other rows (stats.md 4); the other shares always have a positive denominator.
+    # are all other rows (docs/stats.md#metrics); the other shares always have a positive denominator.
     for name, schema in schemas.items():
         share = schema.get("properties", {}).get("visitors_percentage")
         if share is not None and name.startswith("Stats") and name != "StatsPagesItem":

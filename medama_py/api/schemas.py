@@ -22,7 +22,8 @@ __all__ = [
     "WebsiteSummary",
 ]
 
-# Medama's "hostname" format: 1–253 characters of letters, digits, dots and hyphens (api.md 5.10).
+# Medama's "hostname" format: 1–253 characters of letters, digits, dots and hyphens. Nothing is lower-cased, so
+# an upper-case name never matches browser traffic, as in Medama.
 HOSTNAME_PATTERN = r"^[A-Za-z0-9.\-]+$"
 Hostname = Annotated[str, msgspec.Meta(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
 # At most 2,000 addresses: the longest such list (~36 KB) still fits the 64 KB body limit, so no valid body is a 413.

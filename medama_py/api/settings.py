@@ -1,4 +1,4 @@
-"""GET/PATCH /tenant/settings; changes apply to the running server at once (api.md 5.7–5.8, DECISIONS S1, S12)."""
+"""GET/PATCH /tenant/settings; changes apply to the running server at once (docs/compatibility.md#tenant-settings)."""
 
 from __future__ import annotations
 

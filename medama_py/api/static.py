@@ -1,4 +1,4 @@
-"""Tracker scripts, dashboard assets and the SPA fallback (api.md 7–8), served from memory with CRC32 ETags."""
+"""Tracker scripts, dashboard assets and the SPA fallback, from memory with CRC32 ETags (docs/tracker.md#variants)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET/PATCH/DELETE /user and GET /user/usage (api.md 5.3–5.6, DECISIONS S9, S10, S28)."""
+"""GET/PATCH/DELETE /user and GET /user/usage (docs/compatibility.md#users, #usage)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ async def get_user(services: ServicesDep, user_id: UserIdDep) -> UserGet:
 async def patch_user(
     request: AnyRequest, data: JSONBody[UserPatch], services: ServicesDep, user_id: UserIdDep
 ) -> UserGet:
-    """Change username, password or settings; answers the new dateUpdated (DECISIONS S9).
+    """Change username, password or settings; answers the new dateUpdated (docs/compatibility.md#users).
 
     A new password logs out every other session of the user; the one making the change stays.
     """
@@ -90,7 +90,7 @@ async def patch_user(
     dependencies=SERVICES_AND_USER,
 )
 async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
-    """Delete the account; refused with 409 while it still owns websites (DECISIONS S10)."""
+    """Delete the account; refused with 409 while it still owns websites (docs/compatibility.md#users)."""
     forbid_demo(services)
     await services.meta.get_user(user_id)
     await services.meta.delete_user(user_id)

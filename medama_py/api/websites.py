@@ -1,4 +1,4 @@
-"""Websites: list, create, get, rename, delete (api.md 5.9–5.13, DECISIONS S8, S24)."""
+"""Websites: list, create, get, rename, delete (docs/compatibility.md#websites)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ HostnamePath = Annotated[
 
 
 async def user_website(services: Services, user_id: str, hostname: str) -> Website:
-    """The website if the caller owns it: 404 when missing, 401 when another user's (Medama's S11)."""
+    """The website if the caller owns it: 404 when missing, 401 when another user's, as Medama answers."""
     website = await services.meta.get_website(hostname)
     if website.user_id != user_id:
         raise Unauthorised("website not found")
@@ -114,7 +114,7 @@ async def get_website(hostname: HostnamePath, services: ServicesDep, user_id: Us
 async def patch_website(
     hostname: HostnamePath, data: JSONBody[WebsitePatch], services: ServicesDep, user_id: UserIdDep
 ) -> WebsiteGet:
-    """Rename a website, moving its page views and events with it (DECISIONS S8)."""
+    """Rename a website, moving its page views and events with it (docs/compatibility.md#websites)."""
     forbid_demo(services)
     await user_website(services, user_id, hostname)
     new = data.hostname if data.hostname is not None else hostname
@@ -135,7 +135,7 @@ async def patch_website(
     dependencies=SERVICES_AND_USER,
 )
 async def delete_website(hostname: HostnamePath, services: ServicesDep, user_id: UserIdDep) -> None:
-    """Delete a website with its page views and events (DECISIONS S24)."""
+    """Delete a website with its page views and events (docs/compatibility.md#websites)."""
     forbid_demo(services)
     owned = {w.hostname for w in await services.meta.list_websites(user_id)}
     if hostname not in owned:

@@ -1,4 +1,4 @@
-"""The three tracker payloads of /api/event/hit (api.md 6.2), decoded with msgspec."""
+"""The three tracker payloads of /api/event/hit (docs/tracker.md#hits), decoded with msgspec."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from medama_py.jsonbody import decode_strictly
 
 __all__ = ["MAX_DURATION_MS", "CustomHit", "Hit", "LoadHit", "Properties", "UnloadHit", "decode_hit"]
 
-# duration_ms is a DuckDB UINTEGER; DECISIONS S16 makes anything outside 1..2^32-1 a 400.
+# duration_ms is a DuckDB UINTEGER: anything outside 1..2^32-1 is a 400 (docs/compatibility.md#durations).
 MAX_DURATION_MS = 2**32 - 1
 
 # Property values: strings, booleans and integers that fit Go's int64. null, floats, arrays → 400.

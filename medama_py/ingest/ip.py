@@ -1,6 +1,6 @@
-"""Client IP discovery (api.md 6.4) and the IP filter behind the tenant settings.
+"""Client IP discovery (docs/tracker.md#hits) and the IP filter behind the tenant settings.
 
-Per DECISIONS.md the filter applies the stored settings at startup and after every PATCH (clearing
+The filter applies the stored settings at startup and after every PATCH (clearing
 the manual list unblocks at once), and the abusive preset never blocks loopback, private,
 link-local or CGNAT addresses, so local use and reverse proxies keep working.
 """

@@ -1,4 +1,4 @@
-"""The /api/event/ping cache protocol (api.md 5.14) with real UTC day boundaries (DECISIONS S19)."""
+"""The /api/event/ping cache protocol with real UTC day boundaries (docs/tracker.md#the-ping-protocol)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HIT_MEDIA_TYPES", "check_hit_content_type", "record_hit"]
 
-# Real trackers send text/plain (fetch no-cors, sendBeacon); JSON clients send application/json (S2).
+# Real trackers send text/plain (fetch no-cors, sendBeacon); JSON clients send application/json
+# (docs/compatibility.md#hit-bodies).
 HIT_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
 

@@ -1,4 +1,4 @@
-"""Referrer host and group (api.md 6.10), page URL parsing and UTM (api.md 6.6).
+"""Referrer host and group, page URL parsing and UTM values (docs/tracker.md#hits).
 
 The rules follow Go's net/url, which Medama uses: `u` is a request URI (the fragment is *not* split
 off), `r` is parsed leniently and fails only on a few malformed shapes, and hosts keep their case.

@@ -1,4 +1,4 @@
-"""User-agent → Medama's browser, OS and device names, plus its bot rule (api.md 6.7).
+"""User-agent → Medama's browser, OS and device names, plus its bot rule (docs/tracker.md#hits).
 
 ua-parser (with the ua-parser-rs native resolver) identifies the browser and OS family; its names
 (`Chrome Mobile`, `Mac OS X`, `Samsung Internet`, ...) are mapped onto the exact vocabulary Medama
@@ -87,7 +87,7 @@ _OSES: dict[str, str] = {
     "OpenBSD": "OpenBSD",
 }
 
-# Medama's fallback tokens, highest precedence first (api.md 6.7): the first one present wins.
+# Medama's fallback tokens, highest precedence first: the first one present wins.
 _BROWSER_TOKENS: tuple[tuple[str, str], ...] = (
     ("YaBrowser", "Yandex Browser"),
     ("NintendoBrowser", "Nintendo Browser"),

@@ -1,8 +1,8 @@
-"""Ordered migrations with Medama's ids, names and types, recorded in SQLite's `migrations` table (api.md 2.3).
+"""Ordered migrations with Medama's ids, names and types, recorded in SQLite's `migrations` table.
 
 SQLite steps run first, then the DuckDB ones. The DuckDB tables themselves are created by the analytics
-store whenever the file lacks them (DECISIONS S17); here their rows are still written so that the Go
-server can open files that medama_py created.
+store whenever the file lacks them (docs/compatibility.md#analytics-tables); here their rows are still
+written so that the Go server can open files that medama_py created.
 """
 
 from __future__ import annotations

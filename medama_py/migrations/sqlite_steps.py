@@ -1,4 +1,4 @@
-"""The SQLite schema steps, written to reach Medama's final layout (api.md 2.1)."""
+"""The SQLite schema steps, written to reach Medama's final layout (docs/compatibility.md#what-stays-identical)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared query of the dimension reports: group by one label, unique-user visitors and their share (stats.md 7)."""
+"""The dimension reports' query: group by one label; unique-user visitors and their share (docs/stats.md)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def get_dimension(
     groups = Query(params=query.params).select(f"{label_sql} AS label", f"{VISITORS} AS visitors")
     if not summary:
         groups.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
-    # No HAVING: groups whose rows are all repeat visits stay, with 0 visitors (stats.md 9.7).
+    # No HAVING: groups whose rows are all repeat visits stay, with 0 visitors.
     groups.from_("views AS v").where(filters.where(query.params)).group_by("label")
     # The denominator is every unique user of the filtered set, summed before LIMIT.
     with_group_totals(query, groups, "visitors")

@@ -1,7 +1,7 @@
-"""Filter conditions → one WHERE clause with bound values (stats.md 3.2–3.4, DECISIONS.md).
+"""Filter conditions → one WHERE clause with bound values (docs/stats.md#filters).
 
 Column names come only from the FIELDS allow-list; every value is bound. Rules that differ from the
-original on purpose (DECISIONS.md):
+original on purpose (docs/compatibility.md#stats):
 - `eq` is case-insensitive equality: `%` and `_` are literal characters, not LIKE wildcards.
 - On the paired fields (referrer host/group, language base/dialect) a positive operator keeps a row
   when either column matches and a negative one drops it when either column matches.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EVENT_FIELDS", "FIELDS", "NEGATIVE_OPERATORS", "OPERATORS", "VIEW_FIELDS", "Condition", "Filters"]
 
-# Query field → column(s), in the order the conditions are AND-ed (stats.md 3.2).
+# Query field → column(s), in the order the conditions are AND-ed.
 VIEW_FIELDS: dict[str, tuple[str, ...]] = {
     "path": ("v.pathname",),
     "referrer": ("v.referrer_host", "v.referrer_group"),
@@ -108,7 +108,7 @@ class Filters:
         if events and events_joined:
             parts.extend(events)
         elif events:
-            # One matching event is enough; a view never counts once per matching event (DECISIONS.md).
+            # One matching event is enough; a view never counts once per matching event.
             match = " AND ".join(["e.bid = v.bid", "e.bid <> ''", *events])
             parts.append(f"EXISTS (SELECT 1 FROM events AS e WHERE {match})")  # noqa: S608 (values are bound)
         if self.start is not None:
@@ -127,7 +127,7 @@ def condition_sql(condition: Condition, params: Params) -> str:
     for index, column in enumerate(columns):
         values = condition.values
         if condition.field == "referrer" and index == 1:
-            # An empty referrer value means direct traffic: only the host is compared (stats.md 3.2).
+            # An empty referrer value means direct traffic: only the host is compared.
             values = tuple(v for v in values if v)
             if not values:
                 continue
@@ -135,7 +135,7 @@ def condition_sql(condition: Condition, params: Params) -> str:
     if not negative:
         return matches[0] if len(matches) == 1 else "(" + " OR ".join(matches) + ")"
     if len(matches) == 1:
-        # A NULL column makes the predicate NULL, so the row is dropped: NULL never matches (stats.md 3.2).
+        # A NULL column makes the predicate NULL, so the row is dropped: NULL never matches.
         return f"NOT ({matches[0]})"
     # Drop the row when either column matches; a NULL column counts as "no match" unless both are NULL.
     used = columns[: len(matches)]

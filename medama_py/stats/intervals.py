@@ -1,4 +1,4 @@
-"""Interval buckets of the summary series (stats.md 5).
+"""Interval buckets of the summary series (docs/stats.md#summary).
 
 minute/hour/day/week buckets are anchored at `start` (not at midnight); month buckets are calendar
 months in UTC, so the first can begin before `start`. Every bucket from the first through the one
@@ -53,7 +53,7 @@ def bucket_starts(interval: str, start: datetime, end: datetime) -> list[datetim
 def bucket_index_sql(interval: str, start: datetime, params: Params) -> str:
     """SQL giving each row's bucket number, counted from 0 in the order of `bucket_starts`."""
     if interval == "month":
-        # Calendar months in UTC (DECISIONS S19). The row's instant becomes a plain TIMESTAMP through its epoch:
+        # Calendar months in UTC. The row's instant becomes a plain TIMESTAMP through its epoch:
         # year()/month() of a TIMESTAMPTZ would go through ICU time zones, over ten times slower.
         first = params.bind(_month_number(start))
         utc = "make_timestamp(epoch_us(v.date_created))"

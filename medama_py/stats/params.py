@@ -35,7 +35,7 @@ __all__ = [
     "parse_params",
 ]
 
-# Scalar parameters each endpoint accepts besides start, end and the filters (stats.md 3.1).
+# Scalar parameters each endpoint accepts besides start, end and the filters (docs/stats.md#parameters).
 SUMMARY: Final = frozenset({"previous", "interval"})
 LIST: Final = frozenset({"summary", "limit", "offset"})
 REFERRERS: Final = LIST | {"grouped"}
@@ -162,7 +162,7 @@ def _parse_time(scalars: dict[str, str], name: str) -> datetime | None:
             if int(off_h) > 23 or int(off_m) > 59:
                 raise ValueError("offset")
             offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
-        # The fraction is truncated, as the original re-formats the period without it (stats.md 3.1).
+        # The fraction is truncated, as the original re-formats the period without it.
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset))
         return local.astimezone(UTC)
     except (ValueError, OverflowError):

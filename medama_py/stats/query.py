@@ -1,4 +1,4 @@
-"""A small SELECT builder and the metric expressions every report shares (stats.md 4).
+"""A small SELECT builder and the metric expressions every report shares (docs/stats.md#metrics).
 
 Values never enter the SQL text: `Params.bind` returns a `$name` placeholder and keeps the value for
 DuckDB's named-parameter binding. Column names come from code (filters.FIELDS or the constants here).
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-# Visitors are the tracker's flags, never DISTINCT (stats.md 9.1). count_if over the bare BOOLEAN column is
+# Visitors are the tracker's flags, never DISTINCT. count_if over the bare BOOLEAN column is
 # the cheapest count DuckDB offers (about 5 ms CPU per 10M rows, against 45 ms for sum(CASE ...) and more for
 # count(*) FILTER; bench/stats.py). It gives 0, not NULL, over no rows, which every reader treats alike.
 VISITORS = "count_if(v.is_unique_user)"
@@ -39,7 +39,7 @@ PAGE_VISITORS = "count_if(v.is_unique_page)"
 PAGEVIEWS = "count(*)"
 
 # Bounce: unique-user rows with a duration in 100..5000 ms over unique-user rows with any duration,
-# reported only when more than 5 such rows exist; otherwise 0 (stats.md 4, 9.2).
+# reported only when more than 5 such rows exist; otherwise 0.
 # Both counts come from one sum: a timed row adds 1, a bounced row 2^32 + 1, so the sum is
 # bounced * 2^32 + timed. One CASE per row instead of two saves about a third of the flag cost (bench/stats.py:
 # ~115 → ~70 ms CPU per 10M rows). Exact while a group has fewer than 2^32 timed rows; the sum is HUGEINT.

@@ -1,6 +1,6 @@
 """Response Structs of the stats endpoints, named after the contract's schemas (medama-openapi.yaml).
 
-Optional keys default to UNSET and `omit_defaults` leaves them out of the JSON (stats.md 9.14).
+Optional keys default to UNSET and `omit_defaults` leaves them out of the JSON.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def as_int(value: object) -> int:
 def as_ratio(value: object) -> float:
     """A rounded fraction from DuckDB; whole values become ints so they print as `1`/`0` like the original.
 
-    NaN (a 0/0 share, stats.md 4) stays NaN, which msgspec writes as JSON null.
+    NaN (a 0/0 share, docs/stats.md#metrics) stays NaN, which msgspec writes as JSON null.
     """
     if value is None:
         return 0

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Medama's exact table layout (api.md 2.2); the column order matters for files shared with the Go server.
+# Medama's exact table layout; the column order matters for files shared with the Go server
+# (docs/compatibility.md#what-stays-identical).
 _CREATE_VIEWS = """
 CREATE TABLE IF NOT EXISTS views (
     bid TEXT,

@@ -144,7 +144,7 @@ class MetaStore:
             raise UserNotFound
 
     async def delete_user(self, user_id: str) -> None:
-        """Delete a user; raise WebsitesOwned while websites still reference it (DECISIONS S10)."""
+        """Delete a user; raise WebsitesOwned while websites still reference it (docs/compatibility.md#users)."""
         try:
             cur = await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
             # Its sessions go with it, in the same transaction (a refused delete keeps them).
@@ -228,7 +228,7 @@ class MetaStore:
         return stored
 
     async def rename_website(self, old: str, new: str, now: int) -> None:
-        """Rename a website (DECISIONS S8); raise WebsiteExists when the new name is taken."""
+        """Rename a website (docs/compatibility.md#websites); raise WebsiteExists when the new name is taken."""
         try:
             cur = await self.conn.execute(
                 "UPDATE websites SET hostname = ?, date_updated = ? WHERE hostname = ?", (new, now, old)

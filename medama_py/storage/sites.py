@@ -1,4 +1,4 @@
-"""Analytics-side work on whole websites: recent visitors, rename and delete (DECISIONS S8, S24)."""
+"""Analytics-side work on whole websites: recent visitors, rename and delete (docs/compatibility.md#websites)."""
 
 from __future__ import annotations
 

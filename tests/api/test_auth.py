@@ -1,4 +1,4 @@
-"""POST /auth/login and /auth/logout, sessions and the cookie check (api.md 4, 5.1–5.2; DECISIONS S4–S6, S30)."""
+"""POST /auth/login and /auth/logout, sessions and the cookie check (docs/compatibility.md#sessions)."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def test_secured_operations_need_the_cookie(anonymous: httpx.Client) -> None:
 
 
 def test_unauthenticated_bad_requests_are_401_before_400(anonymous: httpx.Client) -> None:
-    # Security runs before parameter and body validation (api.md 3.3).
+    # Security runs before parameter and body validation, as in Medama.
     assert_error(anonymous.patch("/api/user", content=b"{not json", headers={"Content-Type": "application/json"}), 401)
     assert_error(anonymous.patch("/api/user", json={"username": "x"}), 401)
     assert_error(anonymous.post("/api/websites", content=b"hostname", headers={"Content-Type": "text/plain"}), 401)

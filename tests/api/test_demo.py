@@ -1,4 +1,4 @@
-"""Demo mode: every mutation answers 403 `user in demo mode`, after security and body validation (api.md 4.6, S29)."""
+"""Demo mode: every mutation answers 403 `user in demo mode`, after security and body validation, as in Medama."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The outer layer: X-Api-Commit on GETs, CORS policies and preflights, compression, exact API paths (api.md 3)."""
+"""The outer layer: X-Api-Commit on GETs, CORS policies and preflights, compression, exact API paths."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hostile input never gets a 500 or a traceback: malformed and oversized bodies, odd unicode, bad cookies and
 headers, path traversal. Every answer is a 4xx with the envelope (or the plain-text 404 under /scripts/), and the
-data is untouched afterwards (DECISIONS: malformed input → 4xx, never 500).
+data is untouched afterwards (malformed input → 4xx, never 500: docs/compatibility.md#errors).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GET/PATCH /tenant/settings; changes apply at once (api.md 5.7–5.8, 8; DECISIONS S1, S12, S13)."""
+"""GET/PATCH /tenant/settings; changes apply at once (docs/compatibility.md#tenant-settings, #ip-blocking)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tracker scripts, dashboard files and the SPA fallback (api.md 7; S27), with CRC32 ETags."""
+"""Tracker scripts, dashboard files and the SPA fallback (docs/tracker.md#variants), with CRC32 ETags."""
 
 from __future__ import annotations
 

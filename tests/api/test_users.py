@@ -1,4 +1,4 @@
-"""GET/PATCH/DELETE /user and GET /user/usage (api.md 5.3–5.6; DECISIONS S9, S10, S28)."""
+"""GET/PATCH/DELETE /user and GET /user/usage (docs/compatibility.md#users, #usage)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_patch_user_changes_username_and_returns_new_date_updated(shared_server:
         assert body["username"] == "renamed-admin"
         assert body["settings"] == {"language": "en"}
         assert body["dateCreated"] == before["dateCreated"]
-        assert body["dateUpdated"] > before["dateUpdated"]  # DECISIONS S9: the new value, not the stale one
+        assert body["dateUpdated"] > before["dateUpdated"]  # the new value, not the stale one
         assert client.get("/api/user").json() == body
         assert "x-api-commit" not in response.headers
     with closing(logged_in_client(shared_server, "renamed-admin", DEFAULT_PASSWORD)) as again:

@@ -1,4 +1,4 @@
-"""Websites: list, summary, create, get, rename, delete (api.md 5.9–5.13; DECISIONS S8, S11, S24)."""
+"""Websites: list, summary, create, get, rename, delete (docs/compatibility.md#websites)."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def test_delete(client: httpx.Client, shared_server: Server, unique_host: Callab
     assert host not in hostnames(client)
     assert_error(client.delete(f"/api/websites/{host}"), 404, "website not found")
     assert_error(client.delete("/api/websites/never-existed.example"), 404, "website not found")
-    # Another user's website answers 404 on DELETE (S11) and stays.
+    # Another user's website answers 404 on DELETE, as in Medama, and stays.
     assert_error(client.delete("/api/websites/theirs.example"), 404, "website not found")
     with closing(logged_in_client(shared_server, "someone-else", "other-password")) as other:
         assert hostnames(other) == ["theirs.example"]

@@ -84,7 +84,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def browser_user_agent(browser: Browser) -> str:
     """Chromium's own user agent with "HeadlessChrome" turned into "Chrome".
 
-    The server drops hits from bots, and `HeadlessChrome` is a bot token (api.md 6.7), so a test
+    The server drops hits from bots, and `HeadlessChrome` is a bot token, so a test
     browser that announced itself as headless would never be counted.
     """
     page = browser.new_page()

@@ -1,4 +1,4 @@
-"""One envelope for every error status (DECISIONS S26), including 500s, which never end the process.
+"""One envelope for every error status (docs/architecture.md#errors), including 500s, which never end the process.
 
 403 (demo mode) is pinned in tests/api/test_demo.py, which runs a demo server.
 """

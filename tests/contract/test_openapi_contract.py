@@ -1,4 +1,4 @@
-"""openapi.yaml ↔ the reference contract ↔ the routes the application really serves (DECISIONS: superset)."""
+"""openapi.yaml ↔ the reference contract ↔ the routes the application really serves (ours is a superset)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A slow, obviously-correct Python model of stats.md 4–8 + DECISIONS.md, to cross-check the SQL reports."""
+"""A slow, obviously-correct Python model of docs/stats.md, to cross-check the SQL reports."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """An analytics file laid out and written the way Medama does gives the same answers as one we write.
 
-Medama's layout (stats.md 1): `views` as in its schema migration; `events` created without `bid`, which a
+Medama's layout: `views` as in its schema migration; `events` created without `bid`, which a
 later migration appends with ALTER TABLE. Medama inserts one row per hit with a NULL duration, sets the
 duration with `UPDATE … WHERE bid = ?` when the unload beacon arrives, and writes custom events whose `bid`
 is '' when they are not tied to a page view.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SITE = "shop.example.org"
 
-# Typed from stats.md 1.1/1.2 rather than taken from our own DDL, so a drift in either shows up here.
+# Typed from Medama's documented schema rather than taken from our own DDL, so a drift in either shows up here.
 MEDAMA_VIEWS = """CREATE TABLE views (bid TEXT, hostname TEXT NOT NULL, pathname TEXT NOT NULL,
     is_unique_user BOOLEAN NOT NULL, is_unique_page BOOLEAN NOT NULL, referrer_host TEXT, referrer_group TEXT,
     country TEXT, language_base TEXT, language_dialect TEXT, ua_browser TEXT NOT NULL, ua_os TEXT NOT NULL,

@@ -1,4 +1,4 @@
-"""An existing Medama data directory, built here from the documented schema (api.md 2.1–2.3), opens unchanged.
+"""An existing Medama data directory, built here from Medama's schema, opens unchanged.
 
 The server starts on it, the Go-made user logs in with its password (argon2id with p=8, not this machine's CPU
 count), websites and settings are served, and nothing in either file changes beyond our sessions table and row.

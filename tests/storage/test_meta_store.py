@@ -41,7 +41,7 @@ async def test_users_round_trip(store: MetaStore) -> None:
     assert await store.get_user(user.id) == user
     assert await store.get_user_by_username("alice") == user
     with pytest.raises(UserNotFound):
-        await store.get_user_by_username("Alice")  # exact, case-sensitive (S7)
+        await store.get_user_by_username("Alice")  # exact, case-sensitive, as in Medama
     with pytest.raises(UserNotFound):
         await store.get_user("user_missing")
     with pytest.raises(UserExists):

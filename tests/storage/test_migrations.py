@@ -1,4 +1,4 @@
-"""Migrations on real files: Medama's exact tables, columns and `migrations` rows (api.md 2.1–2.3, S17)."""
+"""Migrations on real files: Medama's exact tables, columns and `migrations` rows (docs/compatibility.md)."""
 
 from __future__ import annotations
 
@@ -276,7 +276,7 @@ def test_analytics_file_from_before_migration_5_gets_events_bid(tmp_path: Path) 
 
 
 async def test_new_analytics_file_next_to_a_migrated_meta_file_gets_tables(tmp_path: Path) -> None:
-    # S17: the DuckDB rows 2–5 already exist in SQLite, yet a deleted analytics file is re-created complete.
+    # The DuckDB rows 2–5 already exist in SQLite, yet a deleted analytics file is re-created complete.
     await open_meta(tmp_path / "me_meta.db")
     store = AnalyticsStore(str(tmp_path / "me_analytics.db"))
     store.open()

@@ -1,4 +1,4 @@
-"""Whole-website work on a real DuckDB file: 24-hour visitors, rename and delete (DECISIONS S8, S24)."""
+"""Whole-website work on a real DuckDB file: 24-hour visitors, rename and delete (docs/compatibility.md#websites)."""
 
 from __future__ import annotations
 

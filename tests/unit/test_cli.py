@@ -1,4 +1,4 @@
-"""cli.main: commands, exit codes and messages (api.md 1.1–1.3), in process and as `python -m medama_py`."""
+"""cli.main: commands, exit codes and messages, in process and as `python -m medama_py`."""
 
 from __future__ import annotations
 

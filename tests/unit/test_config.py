@@ -1,4 +1,4 @@
-"""config.load: Medama's `start` flags in Go syntax, the exact `-env` opt-in and its env vars (api.md 1.2–1.3)."""
+"""config.load: Medama's `start` flags in Go syntax, the exact `-env` opt-in and its env vars."""
 
 from __future__ import annotations
 

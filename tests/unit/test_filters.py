@@ -193,7 +193,7 @@ ALL = {"contact", "Contact", "pct", "blog", "null", "cafe"}
     ("query", "bids"),
     [
         ("path[eq]=/CONTACT", {"contact", "Contact"}),
-        ("path[eq]=/c_ntact", set()),  # _ is literal (DECISIONS)
+        ("path[eq]=/c_ntact", set()),  # _ is literal (docs/compatibility.md#stats)
         ("path[eq]=/100%25_off", {"pct"}),  # % is literal
         ("path[eq]=/100%25", set()),
         ("path[neq]=/contact", ALL - {"contact", "Contact"}),
@@ -228,7 +228,7 @@ def test_operators(db: duckdb.DuckDBPyConnection, query: str, bids: set[str]) ->
         ("referrer[eq]=", {"contact"}),
         ("referrer[neq]=", {"Contact", "pct", "blog", "cafe"}),
         ("referrer[in]=,bing", {"contact", "cafe"}),
-        # Negative: a match in either column drops the row (DECISIONS), an empty group never keeps it.
+        # Negative: a match in either column drops the row (docs/compatibility.md#stats), an empty group never keeps it.
         ("referrer[neq]=google", {"contact", "pct", "blog", "cafe"}),
         ("referrer[neq]=google.com", {"contact", "Contact", "blog", "cafe"}),
         ("referrer[not_contains]=google", {"contact", "blog", "cafe"}),

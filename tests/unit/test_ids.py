@@ -1,4 +1,4 @@
-"""TypeIDs as Medama writes them: `<prefix>_<26 lowercase Crockford base32 chars of a UUIDv7>` (api.md 2.5)."""
+"""TypeIDs as Medama writes them: `<prefix>_<26 lowercase Crockford base32 chars of a UUIDv7>`."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_shape(prefix: str) -> None:
 
 
 def test_known_example_decodes_as_uuid7() -> None:
-    # The example from api.md 2.1 round-trips through our decoder as a version-7 UUID.
+    # An id from a Medama database round-trips through our decoder as a version-7 UUID.
     assert _decode("01h455vb4pex5vsknk084sn02q").version == 7
 
 

@@ -1,4 +1,4 @@
-"""Client IP discovery (api.md 6.4) and the IP filter with its presets (DECISIONS S1, S13)."""
+"""Client IP discovery and the IP filter with its presets (docs/compatibility.md#ip-blocking)."""
 
 from __future__ import annotations
 

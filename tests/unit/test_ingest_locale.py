@@ -1,4 +1,4 @@
-"""Timezone → country (api.md 6.8) and Accept-Language → language names (api.md 6.9)."""
+"""Timezone → country and Accept-Language → language names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ping cache protocol (api.md 5.14) with real UTC day boundaries."""
+"""The ping cache protocol (docs/tracker.md#the-ping-protocol) with real UTC day boundaries."""
 
 from __future__ import annotations
 

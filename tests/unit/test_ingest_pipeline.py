@@ -1,4 +1,4 @@
-"""The hit pipeline (api.md 6.2, 6.3): decoding, each named step, and the order of outcomes."""
+"""The hit pipeline (docs/architecture.md#a-hit): decoding, each named step, and the order of outcomes."""
 
 from __future__ import annotations
 

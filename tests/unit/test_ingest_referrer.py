@@ -1,4 +1,4 @@
-"""Page URL, referrer host and group, and UTM parsing (api.md 6.6, 6.10)."""
+"""Page URL, referrer host and group, and UTM parsing."""
 
 from __future__ import annotations
 

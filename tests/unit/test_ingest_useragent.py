@@ -1,4 +1,4 @@
-"""User-agent parsing: real UA strings → Medama's browser / OS / device names and the bot rule (api.md 6.7)."""
+"""User-agent parsing: real UA strings → Medama's browser / OS / device names and the bot rule."""
 # ruff: noqa: E501  (the table holds real, long UA strings verbatim)
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""LoginThrottle: failed logins per client within a sliding window (DECISIONS S4)."""
+"""LoginThrottle: failed logins per client within a sliding window (docs/compatibility.md#login-throttling)."""
 
 from __future__ import annotations
 

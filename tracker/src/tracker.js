@@ -1,7 +1,7 @@
 // @ts-check
 /*
  * medama_py tracker: a cookie-free page view tracker speaking Medama's wire protocol
- * (spec/tracker.md). It sets no cookies, touches no storage API and reads nothing that
+ * (docs/tracker.md). It sets no cookies, touches no storage API and reads nothing that
  * could fingerprint a browser. A returning visitor is recognised only by the browser's
  * HTTP cache of the two ping URLs, which the server makes expire at the next UTC midnight.
  *
