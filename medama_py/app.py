@@ -5,13 +5,27 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
 
-from medama_py.api import auth, events, openapi, settings, static, stats, umami_collect, users, websites
+from medama_py.api import (
+    api_keys,
+    auth,
+    events,
+    openapi,
+    settings,
+    static,
+    stats,
+    umami_auth,
+    umami_collect,
+    umami_read,
+    users,
+    websites,
+)
+from medama_py.api.deps import SERVICES_AND_USER
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.events_fast_path import EventsFastPath
@@ -116,6 +130,16 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
     return lifespan
 
 
+def _umami_routers() -> list[Router]:
+    """The Umami-compatible API under /umami/api, and again under /umami/v1 (Umami Cloud's path style)."""
+    handlers: list[Any] = [*umami_auth.route_handlers, *umami_read.route_handlers]
+    return [
+        Router("/umami/api", route_handlers=handlers, dependencies=SERVICES_AND_USER),
+        # The same operations; documented once, under /umami/api.
+        Router("/umami/v1", route_handlers=handlers, dependencies=SERVICES_AND_USER, include_in_schema=False),
+    ]
+
+
 def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> Litestar:
     """Build the application for `config`; nothing is opened until the lifespan starts."""
     return Litestar(
@@ -127,6 +151,8 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
             *settings.route_handlers,
             *websites.route_handlers,
             *stats.route_handlers,
+            *api_keys.route_handlers,
+            *_umami_routers(),
             *openapi.route_handlers,
             *static.route_handlers,
         ],

@@ -16,14 +16,17 @@ if TYPE_CHECKING:
     from medama_py.api.deps import AnyConnection
     from medama_py.services import Services
 
-__all__ = ["Caller", "caller_of", "may_read_website", "require_website_read", "set_caller"]
+__all__ = ["Caller", "CallerKind", "caller_of", "may_read_website", "require_website_read", "set_caller"]
 
-CallerKind = Literal["session"]
+CallerKind = Literal["session", "api_key"]
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated party behind a request: a user reached through a cookie session (for now)."""
+    """The authenticated party behind a request: a user, reached through a session (cookie or bearer) or an API key.
+
+    An API key acts as its user, except on routes that manage users, passwords or keys (docs/umami.md).
+    """
 
     user_id: str
     kind: CallerKind = "session"

@@ -11,8 +11,9 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from medama_py.api.access import Caller, set_caller
-from medama_py.errors import BadRequest, DemoMode, Unauthorised, UnsupportedMediaType
+from medama_py.api.access import Caller, CallerKind, set_caller
+from medama_py.apikeys import principal_for_bearer
+from medama_py.errors import BadRequest, DemoMode, Forbidden, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_strictly
 from medama_py.security import hash_token
 from medama_py.services import Services
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
 
 __all__ = [
+    "API_KEY_HEADER",
     "COOKIE_SECURITY",
     "SERVICES",
     "SERVICES_AND_USER",
@@ -29,6 +31,7 @@ __all__ = [
     "AnyRequest",
     "ServicesDep",
     "UserIdDep",
+    "bearer_credential",
     "client_key",
     "forbid_demo",
     "is_https",
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "_me_sess"
+API_KEY_HEADER = "x-umami-api-key"
 
 # Litestar reads these annotations at runtime, so the aliases are real (not TYPE_CHECKING) imports.
 AnyConnection = ASGIConnection[Any, Any, Any, State]
@@ -63,14 +67,41 @@ def provide_user_id(request: AnyRequest) -> str:
     return user_id
 
 
-async def require_session(connection: AnyConnection, _: BaseRouteHandler) -> None:
-    """Guard: a valid `_me_sess` session or 401 (runs before parameters and body are decoded, as in Medama)."""
+def bearer_credential(connection: AnyConnection) -> str | None:
+    """An API key or session token sent as `x-umami-api-key: K` or `Authorization: Bearer K` (docs/umami.md)."""
+    key = connection.headers.get(API_KEY_HEADER, "").strip()
+    if key:
+        return key
+    scheme, _, token = connection.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def require_session(connection: AnyConnection, handler: BaseRouteHandler) -> None:
+    """Guard: a valid `_me_sess` session, API key or bearer session token, or 401.
+
+    It runs before parameters and body are decoded, as in Medama. An explicit credential header wins over the
+    cookie. Routes that manage users, passwords or keys set `opt={"no_api_keys": True}`: a key there is a 403.
+    """
+    services = services_of(connection)
+    now = int(services.clock().timestamp())
+    bearer = bearer_credential(connection)
+    if bearer is not None:
+        principal = await principal_for_bearer(services.meta, bearer, now)
+        if principal is None:
+            raise Unauthorised("invalid or revoked API key or token")
+        if principal.via_api_key and handler.opt.get("no_api_keys"):
+            raise Forbidden("API keys cannot manage users, passwords or keys")
+        kind: CallerKind = "api_key" if principal.via_api_key else "session"
+        session_hash = "" if principal.via_api_key else hash_token(bearer)
+        set_caller(connection, Caller(principal.user_id, kind=kind, session_hash=session_hash))
+        return
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorised("missing security token or cookie")
-    services = services_of(connection)
     session_hash = hash_token(token)
-    user_id = await services.meta.session_user(session_hash, int(services.clock().timestamp()))
+    user_id = await services.meta.session_user(session_hash, now)
     if user_id is None:
         raise Unauthorised("unauthorised session")
     set_caller(connection, Caller(user_id, session_hash=session_hash))

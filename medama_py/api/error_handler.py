@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -14,7 +15,7 @@ from medama_py.errors import MedamaError, PayloadTooLarge
 if TYPE_CHECKING:
     from litestar import Request
 
-__all__ = ["error_response", "handle_exception"]
+__all__ = ["UMAMI_PREFIX", "error_response", "handle_exception", "umami_error_response"]
 
 log = logging.getLogger("medama_py.api")
 
@@ -29,6 +30,22 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
         status_code=status,
         media_type=MediaType.JSON,
         headers={**_HEADERS, **(headers or {})},
+    )
+
+
+# Umami's error codes by status, for the `/umami/*` envelope (docs/umami.md).
+_UMAMI_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 429: "too-many-requests"}
+UMAMI_PREFIX = "/umami/"
+
+
+def umami_error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """Umami's envelope: {"error": {"message", "code", "status"}}, used on every `/umami/*` route."""
+    code = _UMAMI_CODES.get(status, "server-error" if status >= 500 else "bad-request")
+    return Response(
+        msgspec.json.encode({"error": {"message": message, "code": code, "status": status}}),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
     )
 
 
@@ -68,4 +85,6 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     elif status == 401:
         log.warning("%s %s: %s", request.method, request.url.path, message)
+    if request.url.path.startswith(UMAMI_PREFIX):
+        return umami_error_response(status, message, headers)
     return error_response(status, message, headers)

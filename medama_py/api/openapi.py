@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from medama_py.api.deps import AnyRequest
 from medama_py.api.umami_collect import document_umami_collect
+from medama_py.api.umami_read import document_umami_api
 from medama_py.errors import NotFound
 from medama_py.ingest.hit import Hit
 from medama_py.stats import reports
@@ -271,7 +272,13 @@ def openapi_config() -> OpenAPIConfig:
 
 
 # Each hook documents what Litestar cannot infer from one group of handlers.
-_HOOKS: list[Any] = [document_admin_api, document_event_hit, document_stats_parameters, document_umami_collect]
+_HOOKS: list[Any] = [
+    document_admin_api,
+    document_event_hit,
+    document_stats_parameters,
+    document_umami_collect,
+    document_umami_api,
+]
 
 
 def render_openapi_yaml(app: Litestar) -> str:

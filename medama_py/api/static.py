@@ -110,6 +110,8 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
     path: str = request.path_params.get("path", "/")
     if path == "/api" or path.startswith("/api/"):
         raise NotFound("api path not found")
+    if path.startswith("/umami/"):
+        raise NotFound  # the Umami-compatible API answers unknown paths with its own 404 envelope
     services = services_of(request)
     statics: StaticFiles = request.app.state.static_files
     if path == "/script.js":

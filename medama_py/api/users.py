@@ -60,6 +60,7 @@ async def get_user(services: ServicesDep, user_id: UserIdDep) -> UserGet:
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
     status_code=200,
+    opt={"no_api_keys": True},
 )
 async def patch_user(
     request: AnyRequest, data: JSONBody[UserPatch], services: ServicesDep, user_id: UserIdDep
@@ -88,6 +89,7 @@ async def patch_user(
     guards=[require_session],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
+    opt={"no_api_keys": True},
 )
 async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
     """Delete the account; refused with 409 while it still owns websites (docs/compatibility.md#users)."""

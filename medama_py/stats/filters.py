@@ -15,11 +15,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from medama_py.stats.query import Params
 
-__all__ = ["EVENT_FIELDS", "FIELDS", "NEGATIVE_OPERATORS", "OPERATORS", "VIEW_FIELDS", "Condition", "Filters"]
+__all__ = [
+    "EVENT_FIELDS",
+    "FIELDS",
+    "NEGATIVE_OPERATORS",
+    "OPERATORS",
+    "VIEW_FIELDS",
+    "Condition",
+    "Filters",
+    "condition_sql",
+]
 
 # Query field → column(s), in the order the conditions are AND-ed.
 VIEW_FIELDS: dict[str, tuple[str, ...]] = {
@@ -118,9 +128,9 @@ class Filters:
         return " AND ".join(parts)
 
 
-def condition_sql(condition: Condition, params: Params) -> str:
-    """SQL for one condition over its allow-listed column(s)."""
-    columns = FIELDS[condition.field]
+def condition_sql(condition: Condition, params: Params, fields: Mapping[str, tuple[str, ...]] = FIELDS) -> str:
+    """SQL for one condition over its allow-listed column(s); `fields` is the allow-list (FIELDS by default)."""
+    columns = fields[condition.field]
     negative = condition.op in NEGATIVE_OPERATORS
     op = _POSITIVE.get(condition.op, condition.op)
     matches = []

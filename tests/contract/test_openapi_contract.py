@@ -42,7 +42,8 @@ METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 # Served on purpose without an operation: the SPA/asset fallback, the document itself, and the hidden
 # Litestar schema router that only ever answers 404.
 UNDOCUMENTED = {"/", "/{path}", "/openapi.yaml"}
-UNDOCUMENTED_PREFIXES = ("/api/_openapi",)
+# /umami/v1 serves exactly the operations documented under /umami/api (Umami Cloud's path style).
+UNDOCUMENTED_PREFIXES = ("/api/_openapi", "/umami/v1/")
 
 Operation = tuple[str, str]  # (METHOD, /api/path)
 

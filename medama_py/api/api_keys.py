@@ -1,0 +1,103 @@
+"""API keys, Medama side: GET/POST /api/user/api-keys and DELETE /api/user/api-keys/{id} (docs/umami.md).
+
+Only a logged-in session manages keys: a key presented here is a 403, so a leaked key cannot mint more.
+The secret appears once, in the answer to POST.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import delete, get, post
+from litestar.params import JSONBody, PathParameter
+
+from medama_py.api.deps import (
+    COOKIE_SECURITY,
+    SERVICES_AND_USER,
+    ServicesDep,
+    UserIdDep,
+    forbid_demo,
+    require_json_body,
+    require_session,
+)
+from medama_py.apikeys import issue_api_key
+from medama_py.clock import unix
+from medama_py.errors import NotFound
+from medama_py.storage.api_keys import ApiKey, delete_api_key, list_api_keys
+
+__all__ = ["ApiKeyCreate", "ApiKeyCreated", "ApiKeyGet", "route_handlers"]
+
+KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+_NO_KEYS = {"no_api_keys": True}
+
+
+class ApiKeyCreate(msgspec.Struct):
+    name: KeyName
+
+
+class ApiKeyGet(msgspec.Struct):
+    id: str
+    name: str
+    dateCreated: int  # noqa: N815  (Medama's JSON naming)
+    dateLastUsed: int | None  # noqa: N815
+
+
+class ApiKeyCreated(ApiKeyGet):
+    key: str  # the secret: shown in this answer only
+
+
+def _key_get(key: ApiKey) -> ApiKeyGet:
+    return ApiKeyGet(id=key.id, name=key.name, dateCreated=key.date_created, dateLastUsed=key.date_last_used)
+
+
+@get(
+    "/api/user/api-keys",
+    operation_id="get-user-api-keys",
+    tags=["API keys"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    opt=_NO_KEYS,
+)
+async def list_keys(services: ServicesDep, user_id: UserIdDep) -> list[ApiKeyGet]:
+    """The caller's API keys: name, creation and last use (never the secret)."""
+    return [_key_get(key) for key in await list_api_keys(services.meta.conn, user_id)]
+
+
+@post(
+    "/api/user/api-keys",
+    operation_id="post-user-api-keys",
+    tags=["API keys"],
+    guards=[require_session, require_json_body],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    status_code=201,
+    opt=_NO_KEYS,
+)
+async def create_key(data: JSONBody[ApiKeyCreate], services: ServicesDep, user_id: UserIdDep) -> ApiKeyCreated:
+    """Create an API key; the answer holds the secret, which is stored only as a hash."""
+    forbid_demo(services)
+    key, secret = await issue_api_key(services.meta, user_id, data.name, unix(services.clock()))
+    return ApiKeyCreated(id=key.id, name=key.name, dateCreated=key.date_created, dateLastUsed=None, key=secret)
+
+
+@delete(
+    "/api/user/api-keys/{key_id:str}",
+    operation_id="delete-user-api-keys-id",
+    tags=["API keys"],
+    guards=[require_session],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES_AND_USER,
+    opt=_NO_KEYS,
+)
+async def revoke_key(
+    key_id: Annotated[str, PathParameter(max_length=100)], services: ServicesDep, user_id: UserIdDep
+) -> None:
+    """Revoke one of the caller's keys; it stops working with the next request."""
+    forbid_demo(services)
+    if not await delete_api_key(services.meta.conn, user_id, key_id):
+        raise NotFound("api key not found")
+
+
+route_handlers = [list_keys, create_key, revoke_key]
