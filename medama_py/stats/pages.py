@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share, with_group_totals
+from medama_py.stats.query import BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share, with_group_totals
 from medama_py.stats.results import StatsPagesItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.stats.filters import Filters
-    from medama_py.stats.query import Page
+    from medama_py.stats.params import StatsParams
 
 __all__ = ["get_pages"]
 
 
-def get_pages(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
-) -> list[StatsPagesItem]:
+def get_pages(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsPagesItem]:
     """Per path: unique-page visitors and, in full, page views, bounce rate and median duration."""
+    filters, summary, page = params.filters, params.summary, params.page
     query = Query()
     paths = (
         Query(params=query.params)

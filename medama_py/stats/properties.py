@@ -6,22 +6,20 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
-from medama_py.stats.query import ALL_ROWS, Query, share, with_group_totals
+from medama_py.stats.query import Query, share, with_group_totals
 from medama_py.stats.results import StatsPropertiesItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.stats.filters import Filters
-    from medama_py.stats.query import Page
+    from medama_py.stats.params import StatsParams
 
 __all__ = ["get_properties"]
 
 
-def get_properties(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, *, page: Page = ALL_ROWS
-) -> list[StatsPropertiesItem]:
+def get_properties(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsPropertiesItem]:
     """Events per property name or, when prop_name has a value, per (name, value) pair."""
+    filters, page = params.filters, params.page
     by_value = any(c.has_value for c in filters.event_conditions if c.field == "prop_name")
     query = Query()
     groups = Query(params=query.params).select("e.name AS name")

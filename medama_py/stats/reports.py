@@ -1,12 +1,34 @@
-"""One entry point per endpoint: decoded StatsParams → the report's result (used by the API, tests and bench)."""
+"""The stats reports as one table: name → what its rows are grouped by → the Struct it answers with.
+
+The API's handlers and openapi.yaml (api/stats.py), the tests and the benchmarks all read REPORTS, so an
+endpoint's path, accepted parameters, SQL grouping and response type cannot drift apart. Nine reports are
+dimensions: one label's SQL over `views AS v` (code-defined, never user input) grouped by
+dimensions.get_dimension. The other four have queries of their own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from medama_py.stats import locale, pages, properties, referrers, summary, time, types, utm
+from medama_py.stats import pages, properties, summary, time
+from medama_py.stats.dimensions import get_dimension
 from medama_py.stats.params import LANGUAGES, LIST, PROPERTIES, REFERRERS, SUMMARY
+from medama_py.stats.results import (
+    StatsBrowsersItem,
+    StatsCountriesItem,
+    StatsDevicesItem,
+    StatsLanguagesItem,
+    StatsOSItem,
+    StatsPagesItem,
+    StatsPropertiesItem,
+    StatsReferrersItem,
+    StatsSummary,
+    StatsTimeItem,
+    StatsUTMCampaignsItem,
+    StatsUTMMediumsItem,
+    StatsUTMSourcesItem,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -15,100 +37,92 @@ if TYPE_CHECKING:
     import msgspec
 
     from medama_py.stats.params import StatsParams
-    from medama_py.stats.results import (
-        StatsBrowsersItem,
-        StatsCountriesItem,
-        StatsDevicesItem,
-        StatsLanguagesItem,
-        StatsOSItem,
-        StatsPagesItem,
-        StatsPropertiesItem,
-        StatsReferrersItem,
-        StatsSummary,
-        StatsTimeItem,
-        StatsUTMCampaignsItem,
-        StatsUTMMediumsItem,
-        StatsUTMSourcesItem,
-    )
 
-    Cursor = duckdb.DuckDBPyConnection
+    Answer = msgspec.Struct | Sequence[msgspec.Struct]
+    Runner = Callable[[duckdb.DuckDBPyConnection, StatsParams], Answer]
 
-__all__ = ["REPORTS", "Report"]
+__all__ = ["REPORTS", "Label", "Report"]
 
 
-def run_summary(cur: Cursor, p: StatsParams) -> StatsSummary:
-    return summary.get_summary(cur, p.filters, previous=p.previous, interval=p.interval)
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A dimension's group label; when the boolean parameter `flag` is true, `flagged` replaces `sql`."""
 
+    sql: str
+    flag: str | None = None
+    flagged: str = ""
 
-def run_pages(cur: Cursor, p: StatsParams) -> list[StatsPagesItem]:
-    return pages.get_pages(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_time(cur: Cursor, p: StatsParams) -> list[StatsTimeItem]:
-    return time.get_time(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_referrers(cur: Cursor, p: StatsParams) -> list[StatsReferrersItem]:
-    return referrers.get_referrers(cur, p.filters, summary=p.summary, grouped=p.grouped, page=p.page)
-
-
-def run_sources(cur: Cursor, p: StatsParams) -> list[StatsUTMSourcesItem]:
-    return utm.get_sources(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_mediums(cur: Cursor, p: StatsParams) -> list[StatsUTMMediumsItem]:
-    return utm.get_mediums(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_campaigns(cur: Cursor, p: StatsParams) -> list[StatsUTMCampaignsItem]:
-    return utm.get_campaigns(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_browsers(cur: Cursor, p: StatsParams) -> list[StatsBrowsersItem]:
-    return types.get_browsers(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_os(cur: Cursor, p: StatsParams) -> list[StatsOSItem]:
-    return types.get_os(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_devices(cur: Cursor, p: StatsParams) -> list[StatsDevicesItem]:
-    return types.get_devices(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_countries(cur: Cursor, p: StatsParams) -> list[StatsCountriesItem]:
-    return locale.get_countries(cur, p.filters, summary=p.summary, page=p.page)
-
-
-def run_languages(cur: Cursor, p: StatsParams) -> list[StatsLanguagesItem]:
-    return locale.get_languages(cur, p.filters, summary=p.summary, locale=p.locale, page=p.page)
-
-
-def run_properties(cur: Cursor, p: StatsParams) -> list[StatsPropertiesItem]:
-    return properties.get_properties(cur, p.filters, page=p.page)
+    def for_params(self, params: StatsParams) -> str:
+        return self.flagged if self.flag is not None and getattr(params, self.flag) else self.sql
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """An endpoint's accepted scalar parameters and its runner."""
+    """One endpoint, GET /api/website/{hostname}/<name>: its parameters, its grouping and its answer."""
 
-    accepts: frozenset[str]
-    run: Callable[[Cursor, StatsParams], msgspec.Struct | Sequence[msgspec.Struct]]
+    name: str
+    operation_id: str  # the original's, kept for generated clients
+    title: str
+    description: str
+    accepts: frozenset[str]  # scalar parameters besides start, end and the filters
+    result: type[msgspec.Struct]  # the answer, or the type of each item when `many`
+    many: bool = True
+    label: Label | None = None
+    runner: Runner | None = None
+
+    def run(self, cur: duckdb.DuckDBPyConnection, params: StatsParams) -> Answer:
+        if self.runner is not None:
+            return self.runner(cur, params)
+        if self.label is None:
+            raise TypeError(f"report {self.name!r} has neither a label nor a runner")
+        label = self.label.for_params(params)
+        return get_dimension(cur, params.filters, label, self.result, summary=params.summary, page=params.page)
 
 
-# Keyed by the last path segment of /api/website/{hostname}/<name>.
-REPORTS: Final[dict[str, Report]] = {
-    "summary": Report(SUMMARY, run_summary),
-    "pages": Report(LIST, run_pages),
-    "time": Report(LIST, run_time),
-    "referrers": Report(REFERRERS, run_referrers),
-    "sources": Report(LIST, run_sources),
-    "mediums": Report(LIST, run_mediums),
-    "campaigns": Report(LIST, run_campaigns),
-    "browsers": Report(LIST, run_browsers),
-    "os": Report(LIST, run_os),
-    "devices": Report(LIST, run_devices),
-    "countries": Report(LIST, run_countries),
-    "languages": Report(LANGUAGES, run_languages),
-    "properties": Report(PROPERTIES, run_properties),
-}
+# Grouped referrers: the referrer group when the host has one, else the host. Stored '' groups stay '' (no
+# back-fill of existing data), so those rows show their host; so do NULL groups. A plain CASE costs less
+# than coalesce(nullif(...)) over millions of rows.
+_REFERRER_GROUP = "CASE WHEN v.referrer_group <> '' THEN v.referrer_group ELSE coalesce(v.referrer_host, '') END"
+
+
+def _dimension(name: str, operation_id: str, title: str, description: str, result: type[msgspec.Struct],
+               label: Label, accepts: frozenset[str] = LIST) -> Report:  # fmt: skip
+    return Report(name, operation_id, title, description, accepts, result, label=label)
+
+
+_TABLE: Final = (
+    Report("summary", "get-website-id-summary", "Get Stat Summary",
+           "Visitors, page views, bounce rate and median duration; optionally the previous period and a series.",
+           SUMMARY, StatsSummary, many=False, runner=summary.get_summary),
+    Report("pages", "get-website-id-pages", "Get Page Stats", "Pages and their stats.",
+           LIST, StatsPagesItem, runner=pages.get_pages),
+    Report("time", "get-website-id-time", "Get Time Stats", "Pages and their time-on-page quartiles.",
+           LIST, StatsTimeItem, runner=time.get_time),
+    _dimension("referrers", "get-website-id-referrers", "Get Referrer Stats",
+               "Referrers (grouped by default) and their stats.", StatsReferrersItem,
+               Label("coalesce(v.referrer_host, '')", flag="grouped", flagged=_REFERRER_GROUP), REFERRERS),
+    _dimension("sources", "get-website-id-sources", "Get UTM Source Stats", "UTM sources and their stats.",
+               StatsUTMSourcesItem, Label("coalesce(v.utm_source, '')")),
+    _dimension("mediums", "get-website-id-mediums", "Get UTM Medium Stats", "UTM mediums and their stats.",
+               StatsUTMMediumsItem, Label("coalesce(v.utm_medium, '')")),
+    _dimension("campaigns", "get-website-id-campaigns", "Get UTM Campaign Stats", "UTM campaigns and their stats.",
+               StatsUTMCampaignsItem, Label("coalesce(v.utm_campaign, '')")),
+    _dimension("browsers", "get-website-id-browsers", "Get Browser Stats", "Browsers and their stats.",
+               StatsBrowsersItem, Label("coalesce(v.ua_browser, '')")),
+    _dimension("os", "get-website-id-os", "Get OS Stats", "Operating systems and their stats.",
+               StatsOSItem, Label("coalesce(v.ua_os, '')")),
+    _dimension("devices", "get-website-id-device", "Get Device Stats", "Device types and their stats.",
+               StatsDevicesItem, Label("coalesce(v.ua_device_type, '')")),
+    _dimension("countries", "get-website-id-country", "Get Country Stats", "Countries and their stats.",
+               StatsCountriesItem, Label("coalesce(v.country, '')")),
+    _dimension("languages", "get-website-id-language", "Get Language Stats",
+               "Languages (or dialects with locale=true) and their stats.", StatsLanguagesItem,
+               Label("coalesce(v.language_base, '')", flag="locale", flagged="coalesce(v.language_dialect, '')"),
+               LANGUAGES),
+    Report("properties", "get-website-id-properties", "Get Property Stats",
+           "Custom property names, or the values of one property when prop_name has a value.",
+           PROPERTIES, StatsPropertiesItem, runner=properties.get_properties),
+)  # fmt: skip
+
+# Keyed by the last path segment of /api/website/{hostname}/<name>, in the contract's order.
+REPORTS: Final[dict[str, Report]] = {report.name: report for report in _TABLE}

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from medama_py.stats.filters import Filters
+    from medama_py.stats.params import StatsParams
 
 __all__ = ["get_summary", "previous_period"]
 
@@ -29,10 +30,9 @@ _BINNED_MAX_BUCKETS = 64
 _TOTALS = ("sum(c.visitors)", "sum(c.pageviews)", bounce("sum(c.timings)"), "list([c.bin, c.durations])")
 
 
-def get_summary(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, *, previous: bool = False, interval: str | None = None
-) -> StatsSummary:
+def get_summary(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> StatsSummary:
     """Totals of the period, plus the previous period and the bucket series when asked for."""
+    filters, previous, interval = params.filters, params.previous, params.interval
     if interval is not None:
         current, series = _metrics_and_series(cur, filters, interval)
     else:

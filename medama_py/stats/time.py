@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.stats.query import ALL_ROWS, PAGE_VISITORS, QUARTILES, Query, rounded_duration, share, with_group_totals
+from medama_py.stats.query import PAGE_VISITORS, QUARTILES, Query, rounded_duration, share, with_group_totals
 from medama_py.stats.results import StatsTimeItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.stats.filters import Filters
-    from medama_py.stats.query import Page
+    from medama_py.stats.params import StatsParams
 
 __all__ = ["get_time"]
 
 
-def get_time(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool = False, page: Page = ALL_ROWS
-) -> list[StatsTimeItem]:
+def get_time(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsTimeItem]:
     """Per path: median and quartile durations and the path's share of all time spent."""
+    filters, summary, page = params.filters, params.summary, params.page
     query = Query()
     paths = (
         Query(params=query.params)
