@@ -1,7 +1,8 @@
 """Event data and realtime for the Umami API, over Medama's custom-event properties (docs/umami.md).
 
-A Medama property row (name, value) is an Umami event named after the property, carrying one string field:
-the property itself. dataType is Umami's code for strings, 1.
+Every property row other than an Umami event's `event` row is one data field: its event is the batch's
+`event` value (Umami-protocol events) or the property itself (Medama properties). Values are kept as
+text in Medama's table, so dataType is Umami's code for strings, 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.sql import event_where
+from medama_py.umami.sql import event_data_source, event_data_where, is_event_row
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,10 +26,11 @@ __all__ = ["event_data", "realtime"]
 
 STRING = 1
 # Allow-listed shapes of the event-data routes: the GROUP BY columns and how each row reads.
+_EVENT = "coalesce(n.value, e.name)"
 _GROUPS = {
-    "events": ("e.name, e.name", ("eventName", "propertyName")),
+    "events": (f"{_EVENT}, e.name", ("eventName", "propertyName")),
     "fields": ("e.name, e.value", ("propertyName", "value")),
-    "properties": ("e.name, e.name", ("eventName", "propertyName")),
+    "properties": (f"{_EVENT}, e.name", ("eventName", "propertyName")),
     "values": ("e.value", ("value",)),
 }
 
@@ -38,20 +40,21 @@ def event_data(
 ) -> list[dict[str, object]] | dict[str, int]:
     """/event-data/{events,fields,properties,values,stats} in Umami's shapes."""
     params = Params()
-    where = event_where(q, params)
+    source = event_data_source(params.bind(q.filters.hostname))
+    where = event_data_where(q, params)
     if event:
-        where += f" AND e.name = {params.bind(event)}"
+        where += f" AND {_EVENT} = {params.bind(event)}"
     if prop:
         where += f" AND e.name = {params.bind(prop)}"
     if report == "stats":
         row = cur.execute(
-            f"SELECT count(DISTINCT e.batch_id), count(DISTINCT e.name), count(*) FROM events AS e WHERE {where}",  # noqa: S608
+            f"SELECT count(DISTINCT e.batch_id), count(DISTINCT e.name), count(*) FROM {source} WHERE {where}",  # noqa: S608
             params.values,
         ).fetchone() or (0, 0, 0)
         return {"events": as_int(row[0]), "properties": as_int(row[1]), "records": as_int(row[2])}
     columns, names = _GROUPS[report]
     sql = (
-        f"SELECT {columns}, count(*) AS total FROM events AS e WHERE {where}"  # noqa: S608
+        f"SELECT {columns}, count(*) AS total FROM {source} WHERE {where}"  # noqa: S608
         f" GROUP BY ALL ORDER BY total DESC, 1 ASC LIMIT 500"
     )
     items: list[dict[str, object]] = []
@@ -88,7 +91,9 @@ def realtime(cur: duckdb.DuckDBPyConnection, hostname: str, now: datetime) -> di
         views[minute] = views.get(minute, 0) + 1
         visitors[minute] = visitors.get(minute, 0) + (1 if unique else 0)
     events = cur.execute(
-        "SELECT count(*) FROM events WHERE group_name = ? AND date_created >= ?", [hostname, since]
+        "SELECT count(*) FROM events AS e WHERE e.group_name = $h AND e.date_created >= $since"  # noqa: S608
+        f" AND {is_event_row('$h')}",
+        {"h": hostname, "since": since},
     ).fetchone()
     latest = [
         {"createdAt": at.isoformat() if at else None, "urlPath": path, "eventType": 1, "country": code_for_country(c)}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.sql import event_where, iso, view_where
+from medama_py.umami.sql import EVENT_NAME, event_where, is_event_row, iso, view_where
 
 if TYPE_CHECKING:
     import duckdb
@@ -70,11 +70,11 @@ def event_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) 
     if q.search:
         term = params.bind(q.search)
         views += f" AND contains(lower(v.pathname), lower({term}))"
-        events += f" AND contains(lower(e.name), lower({term}))"
+        events += f" AND contains(lower({EVENT_NAME}), lower({term}))"
     rows_sql = (
         "SELECT 1 AS kind, v.bid AS k, v.bid AS bid, v.date_created AS ts, NULL AS name"  # noqa: S608
         f" FROM views AS v WHERE {views}"
-        " UNION ALL SELECT 2, e.batch_id || ':' || e.name, e.bid, e.date_created, e.name"
+        f" UNION ALL SELECT 2, e.batch_id || ':' || e.name, e.bid, e.date_created, {EVENT_NAME}"
         f" FROM events AS e WHERE {events}"
     )
     sql = (
@@ -134,7 +134,7 @@ def _with_event_counts(page_sql: str, host: str) -> str:
     return (
         f"WITH page AS ({page_sql}),"  # noqa: S608
         f" counted AS (SELECT e.bid, count(*) AS n FROM events AS e WHERE e.group_name = {host}"
-        " AND e.bid IN (SELECT bid FROM page) GROUP BY e.bid)"
+        f" AND e.bid IN (SELECT bid FROM page) AND {is_event_row(host)} GROUP BY e.bid)"
         " SELECT page.*, counted.n FROM page LEFT JOIN counted ON counted.bid = page.bid"
         " ORDER BY page.date_created DESC, page.bid DESC"
     )
@@ -191,8 +191,9 @@ def session_activity(
     sql = (
         "SELECT * FROM (SELECT v.date_created AS ts, v.pathname AS path, v.referrer_host AS ref, v.bid AS id,"  # noqa: S608
         f" 1 AS kind, NULL AS name FROM views AS v WHERE v.hostname = {host} AND v.bid = {sid}"
-        " UNION ALL SELECT e.date_created, NULL, NULL, e.batch_id || ':' || e.name, 2, e.name FROM events AS e"
-        f" WHERE e.group_name = {host} AND e.bid = {sid}) WHERE true{bounds} ORDER BY ts DESC, kind DESC, id DESC"
+        f" UNION ALL SELECT e.date_created, NULL, NULL, e.batch_id || ':' || e.name, 2, {EVENT_NAME} FROM events AS e"
+        f" WHERE e.group_name = {host} AND e.bid = {sid} AND {is_event_row(host)})"
+        f" WHERE true{bounds} ORDER BY ts DESC, kind DESC, id DESC"
     )
     return [
         {

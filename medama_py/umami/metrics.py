@@ -15,7 +15,7 @@ from medama_py.ingest.datafiles import read_data_text
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.sql import event_where, view_where
+from medama_py.umami.sql import EVENT_NAME, event_where, view_where
 
 if TYPE_CHECKING:
     import duckdb
@@ -97,7 +97,7 @@ def metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[str, ob
         return []
     params = Params()
     if q.metric_type == "event":
-        label, count = "e.name", "count(*)"
+        label, count = EVENT_NAME, "count(*)"
         source, where = "events AS e", event_where(q, params)
     else:
         label = _label(q, params)
@@ -121,8 +121,8 @@ def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dic
     params = Params()
     if q.metric_type == "event":
         sql = (
-            "SELECT e.name AS x, count(*) AS y, count(*), count(DISTINCT e.bid), count(*), 0"  # noqa: S608
-            f" FROM events AS e WHERE {event_where(q, params)}{_search(q, params, 'e.name')}"
+            f"SELECT {EVENT_NAME} AS x, count(*) AS y, count(*), count(DISTINCT e.bid), count(*), 0"  # noqa: S608
+            f" FROM events AS e WHERE {event_where(q, params)}{_search(q, params, EVENT_NAME)}"
         )
     else:
         label = _label(q, params)

@@ -42,7 +42,6 @@ _MEDAMA_FIELDS: Final = {
     "utmSource": "utm_source",
     "utmMedium": "utm_medium",
     "utmCampaign": "utm_campaign",
-    "event": "prop_name",
 }
 # Umami filters without a Medama column: the allow-list of their SQL. medama_py keeps no page title, query,
 # tag, second-level UTM, region, city or distinct id for these rows, so they are NULL, which no filter matches.
@@ -51,6 +50,12 @@ UMAMI_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "hostname": ("v.hostname",),
     **dict.fromkeys(("title", "query", "tag", "utmContent", "utmTerm", "region", "city", "distinctId"), (_NULL,)),
 }
+# A custom event's name: the value of its `event` property (how Umami-protocol events are stored), otherwise the
+# property's own name (a Medama property is an event of that name). `event=` filters test it.
+EVENT_NAME = "CASE WHEN e.name = 'event' THEN e.value ELSE e.name END"
+EVENT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"event": (EVENT_NAME,)}
+# The same name seen from an event-data row `e` joined to its batch's `event` row `n`.
+EVENT_DATA_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"event": ("coalesce(n.value, e.name)",)}
 METRIC_TYPES: Final = (
     "path",
     "entry",
@@ -130,7 +135,7 @@ def parse_umami_params(
     extra: list[Condition] = []
     for raw_key, value in items:
         key = _ALIASES.get(raw_key, raw_key)
-        if key in _MEDAMA_FIELDS or key in UMAMI_COLUMNS:
+        if key in _MEDAMA_FIELDS or key in UMAMI_COLUMNS or key in EVENT_COLUMNS:
             condition = _condition(raw_key, key, value)
             (conditions if key in _MEDAMA_FIELDS else extra).append(condition)
         elif key in scalars:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.stats.summary import previous_period
-from medama_py.umami.sql import bucket_sql, event_where, iso, view_where
+from medama_py.umami.sql import EVENT_NAME, bucket_sql, event_where, iso, view_where
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -85,7 +85,7 @@ def pageview_series(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str,
 def _event_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
     params = Params()
     sql = (
-        "WITH ev AS (SELECT e.bid, e.batch_id, e.name FROM events AS e"  # noqa: S608
+        f"WITH ev AS (SELECT e.bid, e.batch_id, {EVENT_NAME} AS name FROM events AS e"  # noqa: S608
         f" WHERE {event_where(q, params)})"
         " SELECT (SELECT count(*) FROM ev),"
         " (SELECT count(DISTINCT CASE WHEN ev.bid <> '' THEN ev.bid ELSE ev.batch_id END) FROM ev),"
@@ -148,7 +148,8 @@ def event_series(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[st
     params = Params()
     bucket = bucket_sql(q.unit, q.timezone, params, column="e.date_created")
     sql = (
-        f"SELECT e.name AS x, {bucket} AS t, count(*) AS y FROM events AS e WHERE {event_where(q, params)}"  # noqa: S608
+        f"SELECT {EVENT_NAME} AS x, {bucket} AS t, count(*) AS y FROM events AS e"  # noqa: S608
+        f" WHERE {event_where(q, params)}"
         " GROUP BY x, t ORDER BY t, x"
     )
     return [{"x": str(x), "t": str(t), "y": as_int(y)} for x, t, y in cur.execute(sql, params.values).fetchall()]
