@@ -73,8 +73,12 @@ system-deps: ## Install Debian's chromium and wrk when missing (needs root)
 	fi
 
 .PHONY: test
-test: dev system-deps dashboard-if-needed ## Install what tests need, then run every test
+test: dev system-deps dashboard-if-needed test-node-deps ## Install what tests need, then run every test
 	$(PY) -m pytest -q $(ARGS)
+
+.PHONY: test-node-deps
+test-node-deps: ## Install the real @umami/node client the e2e tests drive (tests/umami_node, npm ci)
+	cd tests/umami_node && npm ci --no-audit --no-fund --silent
 
 .PHONY: test-e2e
 test-e2e: dev ## Run the end-to-end tests (MEDAMA_BIN=dist/medama runs them on the binary)

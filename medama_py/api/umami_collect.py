@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import operator
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -22,7 +23,7 @@ from medama_py.ingest.ip import client_ip
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
 from medama_py.ingest.umami_payload import UmamiPayload
-from medama_py.ingest.visit_token import VisitTokens
+from medama_py.ingest.visit_token import VisitTokens, page_bit
 from medama_py.storage.umami_meta import visit_token_secret
 from medama_py.storage.umami_tables import distinct_session_days
 
@@ -82,8 +83,9 @@ async def make_collector(services: Services) -> UmamiCollector:
         except WebsiteNotFound:
             return None
 
-    async def session_days(session: str) -> set[int]:
-        return await analytics.read(functools.partial(distinct_session_days, session_id=session))
+    async def session_days(session: str) -> dict[int, int]:
+        days = await analytics.read(functools.partial(distinct_session_days, session_id=session))
+        return {day: functools.reduce(operator.or_, map(page_bit, paths), 0) for day, paths in days.items()}
 
     return UmamiCollector(
         tokens=VisitTokens(await visit_token_secret(meta)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from medama_py.errors import BadRequest, MedamaError
@@ -61,18 +62,20 @@ class SiteDirectory:
 
 
 class DistinctVisitorDays:
-    """Which UTC days each distinct-id session already has hits on, so its first hit of a day counts a visitor.
+    """The UTC days each distinct-id session has hits on, with the page map of each day.
 
-    Loaded from the store on first sight of a session, then kept here (bounded): the day is marked before
-    the hit commits, so concurrent hits of one session count it once.
+    A distinct id counts one visitor a day, and each of its pages once a day, like Medama's pings do
+    for a browser. Loaded from the store on first sight of a session, then kept here (bounded); a day
+    is marked before the hit commits, so concurrent hits of one session count it once.
     """
 
-    def __init__(self, load: Callable[[str], Awaitable[set[int]]], limit: int = 50_000) -> None:
+    def __init__(self, load: Callable[[str], Awaitable[dict[int, int]]], limit: int = 50_000) -> None:
         self._load = load
         self._limit = limit
-        self._days: dict[str, set[int]] = {}
+        self._days: dict[str, dict[int, int]] = {}
 
-    async def first_on(self, session: str, day: int) -> bool:
+    async def pages_on(self, session: str, day: int) -> int | None:
+        """The page map of the session's hits that day; None when this is its first hit of the day."""
         days = self._days.get(session)
         if days is None:
             loaded = await self._load(session)
@@ -80,10 +83,12 @@ class DistinctVisitorDays:
             days = self._days.setdefault(session, loaded)
             if len(self._days) > self._limit:
                 del self._days[next(iter(self._days))]
-        if day in days:
-            return False
-        days.add(day)
-        return True
+        return days.get(day)
+
+    def mark(self, session: str, day: int, pages: int) -> None:
+        """Record a hit of the session on `day` with the pages its visit has seen."""
+        days = self._days.setdefault(session, {})
+        days[day] = days.get(day, 0) | pages
 
 
 class UmamiCollector:
@@ -150,11 +155,15 @@ class UmamiCollector:
             return dict(BEEP)
         distinct = self.tokens.distinct_session(site.uuid, payload.id) if payload.id else None
         at_ms = int(at.timestamp() * 1000)
-        visit = open_visit(site, self.tokens.read(req.cache), at_ms, distinct)
-        new_visitor = visit[1]
-        if distinct is not None and message.type == "event":
-            new_visitor = await self.visitors.first_on(str(distinct), at_ms // 86_400_000)
-        return build_hit(message.type, payload, site, req, at, visit, new_visitor)
+        visit, new_visit = open_visit(site, self.tokens.read(req.cache), at_ms, distinct)
+        if distinct is None or message.type != "event":
+            return build_hit(message.type, payload, site, req, at, (visit, new_visit), new_visit)
+        day = at_ms // 86_400_000
+        seen = await self.visitors.pages_on(str(distinct), day)
+        visit = replace(visit, pages=visit.pages | (seen or 0))
+        hit = build_hit(message.type, payload, site, req, at, (visit, new_visit), seen is None)
+        self.visitors.mark(str(distinct), day, hit.visit.pages)
+        return hit
 
     def _answer(self, hit: UmamiHit | dict[str, object]) -> dict[str, object]:
         if isinstance(hit, dict):

@@ -168,10 +168,12 @@ def delete_umami_site(cur: duckdb.DuckDBPyConnection, hostname: str) -> None:
         cur.execute(f"DELETE FROM {table} WHERE site = ?", [hostname])  # noqa: S608 (fixed table names)
 
 
-def distinct_session_days(cur: duckdb.DuckDBPyConnection, session_id: str) -> set[int]:
-    """The UTC days (days since 1970-01-01) on which a distinct-id session has hits."""
+def distinct_session_days(cur: duckdb.DuckDBPyConnection, session_id: str) -> dict[int, list[str]]:
+    """The UTC days (days since 1970-01-01) on which a distinct-id session has hits, with its viewed paths."""
     rows = cur.execute(
-        "SELECT DISTINCT CAST(epoch(date_created) // 86400 AS BIGINT) FROM umami_hits WHERE session_id = ?",
+        "SELECT CAST(epoch(date_created) // 86400 AS BIGINT),"
+        " coalesce(list(DISTINCT url_path) FILTER (WHERE event_type = 1), [])"
+        " FROM umami_hits WHERE session_id = ? GROUP BY ALL",
         [session_id],
     ).fetchall()
-    return {int(day) for (day,) in rows}
+    return {int(day): [str(path) for path in paths] for day, paths in rows}
