@@ -116,8 +116,6 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
     statics: StaticFiles = request.app.state.static_files
     if path == "/script.js":
         path = f"/scripts/{services.script_file}"
-    elif path == "/umami/script.js":
-        path = UMAMI_SCRIPT  # our tracker for Umami-style snippets, cached like Medama's scripts
     file = statics.files.get(path)
     if file is not None:
         return _serve(request, file)
@@ -126,4 +124,14 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
     return _serve(request, statics.index)
 
 
-route_handlers = [serve_static]
+@route("/umami/script.js", http_method=[HttpMethod.GET, HttpMethod.HEAD], include_in_schema=False)
+async def serve_umami_script(request: AnyRequest) -> Response[bytes]:
+    """Our tracker for Umami-style snippets (docs/umami.md), cached like Medama's scripts.
+
+    Its own route: the /umami routers own that path prefix, so the catch-all above never sees it.
+    """
+    statics: StaticFiles = request.app.state.static_files
+    return _serve(request, statics.files[UMAMI_SCRIPT])
+
+
+route_handlers = [serve_static, serve_umami_script]

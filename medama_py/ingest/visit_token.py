@@ -83,10 +83,12 @@ class VisitTokens:
         if not token or len(token) != _TOKEN_CHARS:
             return None
         try:
-            raw = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4))
+            text = token.encode("ascii")
+            raw = base64.urlsafe_b64decode(text + b"=" * (-len(token) % 4))
         except (binascii.Error, UnicodeEncodeError, ValueError):
             return None
-        if len(raw) != _TOKEN_BYTES:
+        # Only the one spelling sign() writes: base64 decoding ignores stray characters and unused bits.
+        if len(raw) != _TOKEN_BYTES or base64.urlsafe_b64encode(raw).rstrip(b"=") != text:
             return None
         data, mac = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
         if not hmac.compare_digest(mac, self._mac(data)):
