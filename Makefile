@@ -77,8 +77,9 @@ test: dev system-deps dashboard-if-needed test-node-deps ## Install what tests n
 	$(PY) -m pytest -q $(ARGS)
 
 .PHONY: test-node-deps
-test-node-deps: ## Install the real @umami/node client the e2e tests drive (tests/umami_node, npm ci)
+test-node-deps: ## Install the real @umami/node and @umami/api-client the tests drive (npm ci in their folders)
 	cd tests/umami_node && npm ci --no-audit --no-fund --silent
+	cd tests/umami/client && npm ci --no-audit --no-fund --silent
 
 .PHONY: test-e2e
 test-e2e: dev ## Run the end-to-end tests (MEDAMA_BIN=dist/medama runs them on the binary)

@@ -57,8 +57,14 @@ def _website_item(website: Website) -> dict[str, Any]:
         "shareId": None,
         "teamId": None,
         "userId": website.user_id,
+        "createdBy": website.user_id,
         "createdAt": iso_seconds(website.date_created),
         "updatedAt": iso_seconds(website.date_updated),
+        "resetAt": None,
+        "deletedAt": None,
+        # Umami Cloud's session replay does not exist here.
+        "recorderEnabled": False,
+        "replayConfig": None,
     }
 
 
@@ -114,9 +120,8 @@ class UmamiWebsiteController(Controller):
     async def get_website(
         self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
     ) -> dict[str, Any]:
-        """One website, with resetAt and deletedAt (always null here)."""
-        website = await find_website(request, services, website_id)
-        return {**_website_item(website), "resetAt": None, "deletedAt": None}
+        """One website (resetAt and deletedAt are always null here)."""
+        return _website_item(await find_website(request, services, website_id))
 
     @get("/stats", operation_id="umami-get-website-stats")
     async def stats(
