@@ -90,10 +90,11 @@ snapshots: dev ## Refresh the stats snapshot files (only for intended changes)
 	$(PY) -m pytest -q tests/stats --snapshot-update
 
 .PHONY: lint
-lint: dev ## ruff check and format check; import-linter holds the layers (docs/architecture.md#layers)
+lint: dev ## ruff check and format check; import-linter holds the layers (docs/architecture.md#layers); hadolint on the Dockerfile
 	$(VENV)/bin/ruff check medama_py tests bench packaging scripts
 	$(VENV)/bin/ruff format --check medama_py tests bench packaging scripts
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/hadolint Dockerfile
 
 .PHONY: fix
 fix: dev ## ruff autofix and format
@@ -145,6 +146,19 @@ bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 .PHONY: binary
 binary: dev dashboard-if-needed ## Build the one-file executable dist/medama with PyInstaller
 	$(PY) packaging/build_binary.py
+
+IMAGE ?= medama_py
+DOCKER_ENGINE_MISSING = ! docker info >/dev/null 2>&1
+
+.PHONY: docker
+docker: ## Build the Docker image (IMAGE=medama_py; DOCKER_BUILDKIT=0 for the legacy builder)
+	@if $(DOCKER_ENGINE_MISSING); then \
+		echo "docker: SKIPPED, the image was not built: no docker engine answers \`docker info\`" >&2; exit 0; fi; \
+	set -x; docker build --build-arg COMMIT="$$(git rev-parse --short HEAD 2>/dev/null || echo development)" -t $(IMAGE) .
+
+.PHONY: docker-smoke
+docker-smoke: docker ## Build, run, log in, send a hit, read it back, healthy, clean stop, data kept (needs docker)
+	$(PYTHON) packaging/docker_smoke.py $(IMAGE)
 
 .PHONY: bench-binary
 bench-binary: ## Binary size, cold start and idle RSS of dist/medama

@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8080
+PORT_FILE_ENV = "MEDAMA_PORT_FILE"
 DEFAULT_APP_DB = "./me_meta.db"
 DEFAULT_ANALYTICS_DB = "./me_analytics.db"
 LOGGERS = ("json", "pretty")
@@ -71,6 +72,9 @@ class Config:
     demo: bool = False
     corsorigins: tuple[str, ...] = ()
     host: str = "0.0.0.0"  # noqa: S104  (Medama listens on all interfaces: ":<port>")
+    # Not a Medama flag: where to write the port once it is bound (MEDAMA_PORT_FILE, read with or without
+    # -env), so the Docker health check asks the port the server really uses (docs in README, Docker).
+    portfile: str = ""
 
 
 class ConfigError(Exception):
@@ -196,4 +200,5 @@ def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
     if "-env" in argv or "--env" in argv:
         values.update(_env_defaults(environ))
     values.update(_parse_flags(argv))
+    values["portfile"] = environ.get(PORT_FILE_ENV, "")
     return _validate(values)

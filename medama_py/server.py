@@ -8,6 +8,7 @@ import gc
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -17,6 +18,7 @@ from medama_py.logs import setup_logging
 from medama_py.version import version_line
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
 
     from medama_py.config import Config
@@ -53,7 +55,26 @@ def tune_process() -> None:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises the stop signal after shutting down; Medama exits 0 after a graceful stop instead."""
+    """uvicorn re-raises the stop signal after shutting down; Medama exits 0 after a graceful stop instead.
+
+    With a port file configured, the bound port is written there once the server listens and removed
+    after a graceful stop: a health check reads it instead of guessing how -port or PORT was set.
+    """
+
+    def __init__(self, config: uvicorn.Config, port_file: str) -> None:
+        super().__init__(config)
+        self.port_file = Path(port_file) if port_file else None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.port_file is not None:
+            bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
+            write_port_file(self.port_file, int(bound))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self.port_file is not None:
+            self.port_file.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -63,6 +84,16 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def write_port_file(path: Path, port: int) -> None:
+    """Write `port` to `path` atomically (a reader never sees half a number); a failure only warns."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(f"{port}\n", encoding="ascii")
+        partial.replace(path)
+    except OSError as exc:
+        log.warning("could not write the port file", extra={"path": str(path), "error": str(exc)})
 
 
 def serve(config: Config) -> int:
@@ -93,7 +124,8 @@ def serve(config: Config) -> int:
             timeout_graceful_shutdown=GRACE_SECONDS,
             timeout_keep_alive=300,
             h11_max_incomplete_event_size=64 * 1024,
-        )
+        ),
+        config.portfile,
     )
     try:
         server.run()

@@ -165,16 +165,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         STAMP.unlink(missing_ok=True)
+    shipped = binary  # what a user ships: the one file, or with --onedir the whole folder
     if args.onedir:
-        binary = pyi_dist / "medama" / "medama"
+        shipped = pyi_dist / "medama"
+        binary = shipped / "medama"
     elif packed:
         folder = pyi_dist / "medama"
         pack(folder, binary, commit)
-        unpacked = sum(p.lstat().st_size for p in folder.rglob("*") if not p.is_symlink() and p.is_file())
-        print(f"one-folder build: {folder} ({unpacked / 1e6:.0f} MB unpacked)")
+        print(f"one-folder build: {folder} ({folder_size(folder) / 1e6:.0f} MB unpacked)")
     check_binary(binary, commit)
-    print(f"built {binary}: {binary.stat().st_size / 1e6:.1f} MB in {time.monotonic() - started:.0f} s")
+    size = folder_size(shipped) if shipped.is_dir() else shipped.stat().st_size
+    kind = "folder" if shipped.is_dir() else "file"
+    print(f"built {shipped} ({kind}): {size / 1e6:.1f} MB in {time.monotonic() - started:.0f} s")
     return 0
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes of every regular file under `folder` (symlinks counted once, at their target)."""
+    return sum(path.lstat().st_size for path in folder.rglob("*") if not path.is_symlink() and path.is_file())
 
 
 if __name__ == "__main__":

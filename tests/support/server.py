@@ -98,16 +98,25 @@ class Server:
         self.process.wait()
 
 
-def start_server(data_dir: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None) -> Server:
-    """Start medama on `data_dir` and wait until it answers; raise with its log if it does not."""
+def start_server(
+    data_dir: Path,
+    *args: str,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    port_from_env: bool = False,
+) -> Server:
+    """Start medama on `data_dir` and wait until it answers; raise with its log if it does not.
+
+    The port goes in as `-port N`, or with `port_from_env` as `-env` and PORT=N (Medama's two ways).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log_path = data_dir / f"server-{port}-{time.monotonic_ns()}.log"
+    env = {**(env or {}), "PORT": str(port)} if port_from_env else env
     command = [
         *medama_command(),
         "start",
-        "-port",
-        str(port),
+        *(["-env"] if port_from_env else ["-port", str(port)]),
         "-appdb",
         str(data_dir / "me_meta.db"),
         "-analyticsdb",
