@@ -41,7 +41,8 @@ REFERENCE_PATH = reference_path()
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 # Served on purpose without an operation: the SPA/asset fallback, the document itself, and the hidden
 # Litestar schema router that only ever answers 404.
-UNDOCUMENTED = {"/", "/{path}", "/openapi.yaml"}
+# Static files (tracker scripts, the dashboard) are not API operations.
+UNDOCUMENTED = {"/", "/{path}", "/openapi.yaml", "/umami/script.js"}
 # /umami/v1 serves exactly the operations documented under /umami/api (Umami Cloud's path style).
 UNDOCUMENTED_PREFIXES = ("/api/_openapi", "/umami/v1/")
 
