@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from medama_py.clientip import TrustedProxies
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -52,6 +54,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("env", "bool", None, "read the environment variables listed above (flags still win)"),
     Flag("demo", "bool", "DEMO_MODE", "demo mode: every change is refused with 403"),
     Flag("corsorigins", "str", "CORS_ALLOWED_ORIGINS", "comma-separated CORS origins allowed on the /api routes"),
+    Flag(
+        "trustedproxies",
+        "str",
+        "TRUSTED_PROXIES",
+        "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers are believed (default none)",
+    ),
 )
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 
@@ -71,6 +79,7 @@ class Config:
     env: bool = False
     demo: bool = False
     corsorigins: tuple[str, ...] = ()
+    trustedproxies: str = ""
     host: str = "0.0.0.0"  # noqa: S104  (Medama listens on all interfaces: ":<port>")
     # Not a Medama flag: where to write the port once it is bound (MEDAMA_PORT_FILE, read with or without
     # -env), so the Docker health check asks the port the server really uses (docs in README, Docker).
@@ -183,6 +192,10 @@ def _validate(values: dict[str, object]) -> Config:
         raise ConfigError("-appdb must not be empty")
     if not config.analyticsdb:
         raise ConfigError("-analyticsdb must not be empty")
+    try:
+        TrustedProxies.parse(config.trustedproxies)
+    except ValueError as exc:
+        raise ConfigError(f"invalid -trustedproxies: {exc}") from None
     if config.autossl:
         raise ConfigError(
             "-autossl is not supported yet: put a TLS proxy (Caddy, nginx, Traefik) in front of medama"

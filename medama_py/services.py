@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medama_py.ingest.pipeline import IngestDeps
+from medama_py.clientip import TrustedProxies
 from medama_py.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Services:
         self.ingest = IngestDeps(hostnames=hostnames, ip_filter=ip_filter)
         self.umami_collector: UmamiCollector | None = None
         self.login_throttle = LoginThrottle()
+        self.trusted_proxies = TrustedProxies.parse(config.trustedproxies)
         self.script_file = "default.js"
         self.apply_settings(settings)
 

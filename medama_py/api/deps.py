@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -13,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 
 from medama_py.api.access import Caller, CallerKind, set_caller
 from medama_py.apikeys import principal_for_bearer
+from medama_py.clientip import IPAddress, client_ip, joined_header, peer_ip
 from medama_py.errors import BadRequest, DemoMode, Forbidden, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_strictly
 from medama_py.security import hash_token
@@ -37,6 +37,7 @@ __all__ = [
     "is_https",
     "provide_services",
     "provide_user_id",
+    "request_client_ip",
     "require_json_body",
     "require_session",
     "services_of",
@@ -152,21 +153,19 @@ def is_https(connection: AnyConnection) -> bool:
     return connection.scope.get("scheme") == "https" or forwarded == "https"
 
 
-def client_key(connection: AnyConnection) -> str:
-    """The client a login attempt is counted against.
+def request_client_ip(connection: AnyConnection) -> IPAddress | None:
+    """The client address of any request, decided by medama_py/clientip.py (never stored, never logged)."""
+    raw = connection.scope["headers"]
+    headers = {
+        name: value
+        for name in ("x-forwarded-for", "forwarded")
+        if (value := joined_header(raw, name.encode())) is not None
+    }
+    peer = connection.client.host if connection.client else None
+    return client_ip(headers, peer_ip(peer), services_of(connection).trusted_proxies)
 
-    The TCP peer, unless it is a loopback or private address (a reverse proxy), in which case the first
-    X-Forwarded-For entry: trusting that header from arbitrary peers would let an attacker rotate it.
-    """
-    peer = connection.client.host if connection.client else ""
-    try:
-        peer_ip = ipaddress.ip_address(peer)
-    except ValueError:
-        return peer
-    if peer_ip.is_loopback or peer_ip.is_private:
-        forwarded = connection.headers.get("x-forwarded-for", "").split(",", 1)[0].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            return peer
-    return peer
+
+def client_key(connection: AnyConnection) -> str:
+    """The client a login attempt is counted against: its address, or "" when it has none."""
+    ip = request_client_ip(connection)
+    return "" if ip is None else str(ip)

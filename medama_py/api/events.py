@@ -18,7 +18,7 @@ from litestar.params import QueryParameter
 
 from medama_py.api.deps import services_of
 from medama_py.errors import PayloadTooLarge
-from medama_py.ingest.ip import client_ip
+from medama_py.clientip import client_ip, peer_ip
 from medama_py.ingest.ping import answer_ping
 from medama_py.ingest.pipeline import HitContext, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
@@ -48,22 +48,26 @@ _USED_HEADERS = frozenset(
         b"origin",
         b"access-control-request-method",
         b"x-forwarded-for",
-        b"cf-connecting-ip",
-        b"x-real-ip",
-        b"x-client-ip",
-        b"fastly-client-ip",
+        b"forwarded",
     }
 )
+# Proxies may add a line of their own instead of extending the last one: every line counts, in order.
+_JOINED_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
 
 
 def hit_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The request headers ingestion reads, by lower-case name; the first occurrence wins, like Go's Header.Get."""
+    """The request headers ingestion reads, by lower-case name.
+
+    The first occurrence wins, like Go's Header.Get, except for the forwarding headers, whose lines are joined.
+    """
     headers: dict[str, str] = {}
     for name, value in raw:
         if name in _USED_HEADERS:
             key = name.decode("latin-1")
             if key not in headers:
                 headers[key] = value.decode("latin-1")
+            elif name in _JOINED_HEADERS:
+                headers[key] += "," + value.decode("latin-1")
     return headers
 
 
@@ -87,7 +91,7 @@ async def receive_hit(services: Services, body: bytes, headers: Mapping[str, str
     if not _parsers_ready.is_set():
         await anyio.to_thread.run_sync(_load_parsers)
     ctx = HitContext(
-        ip=client_ip(headers, peer),
+        ip=client_ip(headers, peer_ip(peer), services.trusted_proxies),
         user_agent=headers.get("user-agent", ""),
         accept_language=headers.get("accept-language", ""),
         now=services.clock(),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from medama_py.ingest.ip import IPFilter, client_ip
+from medama_py.ingest.ip import IPFilter
 from medama_py.ingest.pipeline import Accepted, Dropped, HitContext, IngestDeps, process
 from medama_py.ingest.recorder import record_hit
 
-__all__ = ["Accepted", "Dropped", "HitContext", "IPFilter", "IngestDeps", "client_ip", "process", "record_hit"]
+__all__ = ["Accepted", "Dropped", "HitContext", "IPFilter", "IngestDeps", "process", "record_hit"]

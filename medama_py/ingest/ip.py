@@ -1,4 +1,4 @@
-"""Client IP discovery (docs/tracker.md#hits) and the IP filter behind the tenant settings.
+"""The IP filter behind the tenant settings (which address a request comes from: medama_py/clientip.py).
 
 The filter applies the stored settings at startup and after every PATCH (clearing
 the manual list unblocks at once), and the abusive preset never blocks loopback, private,
@@ -8,75 +8,22 @@ link-local or CGNAT addresses, so local use and reverse proxies keep working.
 from __future__ import annotations
 
 import bisect
-import functools
 import ipaddress
 from typing import TYPE_CHECKING
 
+from medama_py.clientip import IPAddress, parse_ip
 from medama_py.ingest.datafiles import read_data_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
-__all__ = ["IPAddress", "IPFilter", "client_ip", "parse_ip"]
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Header order from Medama's iputils: the first one holding a parseable address wins.
-_IP_HEADERS = ("cf-connecting-ip", "x-real-ip", "x-client-ip", "fastly-client-ip")
+__all__ = ["IPAddress", "IPFilter", "parse_ip"]
 
 # Ranges the abusive preset must never cover (FireHOL level 1 lists them as bogons).
 _NEVER_ABUSIVE = tuple(
     ipaddress.IPv4Network(n)
     for n in ("10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 )
-
-
-def parse_ip(text: str) -> IPAddress | None:
-    """Parse a bare IPv4 or IPv6 address as Go's net.ParseIP does (no zone, no port), else None."""
-    # The length check also keeps hostile header values out of the cache.
-    if not text or "%" in text or len(text) > 45:
-        return None
-    return _parse_ip(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_ip(text: str) -> IPAddress | None:
-    # Cached: the same proxy and client addresses arrive over and over, and ipaddress is slow.
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _peer_ip(peer: str | None) -> IPAddress | None:
-    if not peer:
-        return None
-    ip = parse_ip(peer)
-    if ip is not None:
-        return ip
-    # `host:port` or `[v6]:port`.
-    host, _, _ = peer.rpartition(":")
-    return parse_ip(host.removeprefix("[").removesuffix("]")) if host else None
-
-
-def client_ip(headers: Mapping[str, str], peer: str | None) -> IPAddress | None:
-    """Return the client address: X-Forwarded-For's first entry, the proxy headers, then the TCP peer.
-
-    `headers` is keyed by lower-case name. Values are trusted blindly, as Medama does.
-    """
-    forwarded = headers.get("x-forwarded-for")
-    if forwarded:
-        # Not trimmed on purpose: `1.2.3.4 , 5.6.7.8` falls through to the next source, as in Medama.
-        ip = parse_ip(forwarded.split(",", 1)[0])
-        if ip is not None:
-            return ip
-    for name in _IP_HEADERS:
-        value = headers.get(name)
-        if value:
-            ip = parse_ip(value)
-            if ip is not None:
-                return ip
-    return _peer_ip(peer)
 
 
 def _subtract(start: int, end: int, holes: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

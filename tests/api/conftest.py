@@ -17,12 +17,17 @@ if TYPE_CHECKING:
     from tests.support.server import Server
 
 _names = itertools.count()
+TRUSTED_LOOPBACK = ("-trustedproxies", "127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server per test module, for tests that only add their own uniquely named data."""
-    with running_server(tmp_path_factory.mktemp("shared") / "data") as running:
+    """One server per test module, for tests that only add their own uniquely named data.
+
+    The test client on 127.0.0.1 counts as a trusted proxy, so a test can stand for another client with
+    its own login-throttle count by sending X-Forwarded-For.
+    """
+    with running_server(tmp_path_factory.mktemp("shared") / "data", *TRUSTED_LOOPBACK) as running:
         yield running
 
 

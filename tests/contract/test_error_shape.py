@@ -26,7 +26,7 @@ def odd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose data holds a malformed password hash and a malformed stored setting (Go-era corruption)."""
     data = tmp_path_factory.mktemp("errors") / "data"
     seed_data_dir(data, users=[BROKEN], settings={"blocked_ips": "10.0.0.1,not-an-ip"})
-    with running_server(data) as running:
+    with running_server(data, "-trustedproxies", "127.0.0.1") as running:  # X-Forwarded-For names the client
         yield running
 
 

@@ -20,6 +20,7 @@ STRING_FLAGS = {
         "CORS_ALLOWED_ORIGINS",
     ),
     "port": ("9090", 9090, "PORT"),
+    "trustedproxies": ("127.0.0.1,10.0.0.0/8", "127.0.0.1,10.0.0.0/8", "TRUSTED_PROXIES"),
 }
 BOOL_FLAGS = {"demo": "DEMO_MODE", "profiler": "PROFILER"}
 
@@ -52,6 +53,7 @@ def test_every_medama_flag_is_defined() -> None:
         "env",
         "demo",
         "corsorigins",
+        "trustedproxies",  # ours: whose forwarding headers count (docs/security.md)
     }
 
 
@@ -203,6 +205,7 @@ def test_help_is_requested(argv: list[str]) -> None:
         (["-port", "65536"], "-port"),
         (["-appdb="], "-appdb"),
         (["-analyticsdb", ""], "-analyticsdb"),
+        (["-trustedproxies", "10.0.0.0/8,proxy.example"], "invalid -trustedproxies: not an address or CIDR"),
     ],
 )
 def test_invalid_values_are_config_errors(argv: list[str], needle: str) -> None:
