@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "FORWARDING_HEADERS",
     "IPAddress",
     "TrustedProxies",
     "client_ip",
@@ -32,6 +33,8 @@ __all__ = [
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# The headers `client_ip` reads (ASGI lower-case names); every line of each counts, joined in order.
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
 _MAX_HOPS = 32  # a longer chain is read only this far from the right, so a huge header costs little
 
 

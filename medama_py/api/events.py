@@ -17,8 +17,8 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from medama_py.api.deps import services_of
+from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import PayloadTooLarge
-from medama_py.clientip import client_ip, peer_ip
 from medama_py.ingest.ping import answer_ping
 from medama_py.ingest.pipeline import HitContext, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
@@ -47,12 +47,9 @@ _USED_HEADERS = frozenset(
         b"if-modified-since",
         b"origin",
         b"access-control-request-method",
-        b"x-forwarded-for",
-        b"forwarded",
+        *FORWARDING_HEADERS,
     }
 )
-# Proxies may add a line of their own instead of extending the last one: every line counts, in order.
-_JOINED_HEADERS = frozenset({b"x-forwarded-for", b"forwarded"})
 
 
 def hit_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -66,7 +63,7 @@ def hit_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
             key = name.decode("latin-1")
             if key not in headers:
                 headers[key] = value.decode("latin-1")
-            elif name in _JOINED_HEADERS:
+            elif name in FORWARDING_HEADERS:  # a proxy may add a line instead of extending one
                 headers[key] += "," + value.decode("latin-1")
     return headers
 

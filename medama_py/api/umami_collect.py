@@ -18,8 +18,8 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 
+from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import MedamaError, PayloadTooLarge, WebsiteNotFound
-from medama_py.ingest.ip import client_ip
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
 from medama_py.ingest.umami_payload import UmamiPayload
@@ -68,9 +68,8 @@ CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
     (b"access-control-max-age", b"86400"),
 )
-_IP_HEADERS = (b"x-forwarded-for", b"cf-connecting-ip", b"x-real-ip", b"x-client-ip", b"fastly-client-ip")
 # The request headers collection reads; decoding only these keeps the per-hit cost down.
-_USED_HEADERS = frozenset((b"content-length", b"user-agent", b"accept-language", b"x-umami-cache", *_IP_HEADERS))
+_USED_HEADERS = frozenset((b"content-length", b"user-agent", b"accept-language", b"x-umami-cache", *FORWARDING_HEADERS))
 
 
 async def make_collector(services: Services) -> UmamiCollector:
@@ -106,7 +105,7 @@ def _collector(services: Services) -> UmamiCollector:
 
 def _umami_request(services: Services, headers: dict[str, str], peer: str | None) -> UmamiRequest:
     return UmamiRequest(
-        ip=client_ip(headers, peer),
+        ip=client_ip(headers, peer_ip(peer), services.trusted_proxies),
         user_agent=headers.get("user-agent", ""),
         accept_language=headers.get("accept-language", ""),
         cache=headers.get("x-umami-cache"),
@@ -136,6 +135,8 @@ def _header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
             key = name.decode("latin-1")
             if key not in headers:
                 headers[key] = value.decode("latin-1")
+            elif name in FORWARDING_HEADERS:  # every line of these counts (medama_py/clientip.py)
+                headers[key] += "," + value.decode("latin-1")
     return headers
 
 

@@ -42,7 +42,8 @@ def website_uuid(server: Server, hostname: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("umami") / "data") as running:
+    # The test client on 127.0.0.1 stands for a proxy, so X-Forwarded-For can name other visitors.
+    with running_server(tmp_path_factory.mktemp("umami") / "data", "-trustedproxies", "127.0.0.1") as running:
         yield running
 
 
