@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.ingest.pipeline import IngestDeps
 from medama_py.clientip import TrustedProxies
+from medama_py.ingest.pipeline import IngestDeps
 from medama_py.throttle import LoginThrottle
 
 if TYPE_CHECKING:
