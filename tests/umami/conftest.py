@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def umami_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("umami") / "data") as running:
+    # 127.0.0.1 stands for a proxy, so X-Forwarded-For can name other clients of the login throttle.
+    with running_server(tmp_path_factory.mktemp("umami") / "data", "-trustedproxies", "127.0.0.1") as running:
         yield running
 
 
