@@ -143,6 +143,10 @@ bench-ingest: dev system-deps ## Ingestion benchmark with wrk against the real s
 bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 	$(PY) bench/stats.py
 
+.PHONY: bench-dashboard
+bench-dashboard: dev ## The dashboard's first screen (6 requests at once) and other tabs at 10M rows (BASELINE=rev compares)
+	$(PY) bench/stats_dashboard.py $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
+
 .PHONY: binary
 binary: dev dashboard-if-needed ## Build the one-file executable dist/medama with PyInstaller
 	$(PY) packaging/build_binary.py
