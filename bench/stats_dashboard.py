@@ -115,7 +115,8 @@ def alone(instance: Instance, request: str) -> tuple[float, bytes]:
 def baseline_tree(revision: str) -> Path:
     """The package as it was at `revision`, extracted next to nothing else (no .git, no venv)."""
     target = Path(tempfile.mkdtemp(prefix="medama-dash-baseline-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "medama_py"], check=True, capture_output=True)
+    command = ["git", "-C", str(ROOT), "archive", revision, "medama_py"]
+    archive = subprocess.run(command, check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
     return target
 
