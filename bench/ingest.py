@@ -2,7 +2,9 @@
 
 In the same run it measures the ceiling (a bare ASGI app answering 204 on the same uvicorn settings)
 and prints acknowledged hits/s, p50/p99 latency, the server's peak RSS, the rows found in DuckDB
-afterwards (which must equal the acknowledged loads) and the ratio to the ceiling.
+afterwards (which must equal the acknowledged loads) and the ratio to the ceiling. On the same server,
+right after the Medama run, it drives Umami's /umami/api/send the same way (bench/ingest_umami_wrk.py)
+and reports its rate as a ratio to the Medama hit rate of that round, its p99, and its rows.
 
 The machine is shared and noisy, so the two are measured in alternating rounds and the report gives
 medians (the ratio is the median of each round's ratio).
@@ -24,11 +26,13 @@ import argparse
 import json
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +42,16 @@ import httpx
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
+from ingest_umami_wrk import umami_lua_script  # noqa: E402
 from ingest_wrk import SITES, lua_script  # noqa: E402  (a sibling module: bench/ is not a package)
 
-from tests.support.server import free_port, logged_in_client, register_website, start_server  # noqa: E402
+from tests.support.server import Server, free_port, logged_in_client, register_website, start_server  # noqa: E402
 
 TARGET_HITS = 15_000
 TARGET_RATIO = 0.35
 TARGET_P99_MS = 50
 TARGET_RSS_MB = 256
+TARGET_UMAMI_RATIO = 0.8
 DRAIN_MS = 1500
 _WARM_UP_HIT = b'{"b":"warm-up","e":"load","u":"https://unregistered.invalid/","p":true,"q":true}'
 _TEXT = {"content-type": "text/plain"}
@@ -100,6 +106,61 @@ def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Pat
     )
 
 
+@dataclass
+class UmamiResult:
+    views: int
+    events: int
+    ok: int
+    other: int
+    errors: int
+    real_ms: int
+    p50_ms: float
+    p99_ms: float
+    rows: int = 0
+
+    @property
+    def hits_per_s(self) -> float:
+        """Acknowledged hits (200 with a visit token) per second of the real phase."""
+        return self.ok / (self.real_ms / 1000)
+
+    @property
+    def exact(self) -> bool:
+        """No error answer, and DuckDB holds exactly one umami_hits row per acknowledged hit."""
+        return self.other == 0 and self.errors == 0 and self.rows == self.ok
+
+
+def run_umami_wrk(server_url: str, sites: dict[str, str], args: argparse.Namespace, workdir: Path) -> UmamiResult:
+    script = workdir / "umami.lua"
+    script.write_text(umami_lua_script(args.seconds * 1000, DRAIN_MS, sites))
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
+    out = subprocess.run([*command, server_url], capture_output=True, text=True, check=True).stdout
+    raw = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT ")).removeprefix("RESULT "))
+    return UmamiResult(
+        views=raw["view"],
+        events=raw["event"],
+        ok=raw["ok"],
+        other=raw["other"],
+        errors=raw["errors"],
+        real_ms=raw["real_ms"],
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+    )
+
+
+def website_uuids(server: Server) -> dict[str, str]:
+    with closing(sqlite3.connect(server.appdb)) as meta:
+        rows = meta.execute("SELECT hostname, uuid FROM website_uuids").fetchall()
+    return {str(hostname): str(uuid) for hostname, uuid in rows}
+
+
 def peak_rss_mb(pid: int) -> float:
     """The kernel's high-water mark of the process's resident set (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -131,7 +192,8 @@ def run_ceiling(seconds: int, connections: int, threads: int, workdir: Path) -> 
         process.wait(20)
 
 
-def run_medama(seconds: int, connections: int, threads: int, workdir: Path) -> tuple[WrkResult, float, int, int]:
+def run_medama(args: argparse.Namespace, workdir: Path) -> tuple[WrkResult, UmamiResult, float, int, int]:
+    seconds, connections, threads = args.seconds, args.connections, args.threads
     server = start_server(workdir / "data", "-level", "warn")
     try:
         admin = logged_in_client(server)
@@ -143,6 +205,7 @@ def run_medama(seconds: int, connections: int, threads: int, workdir: Path) -> t
         # lift p99 to ~230 ms. An unregistered site answers 404 and stores nothing, so the row check holds.
         httpx.post(f"{server.base_url}/api/event/hit", content=_WARM_UP_HIT, headers=_TEXT, timeout=10)
         result = run_wrk(server.base_url, seconds, connections, threads, workdir)
+        umami = run_umami_wrk(server.base_url, website_uuids(server), args, workdir)
         rss = peak_rss_mb(server.process.pid)
     finally:
         code = server.stop()
@@ -151,9 +214,14 @@ def run_medama(seconds: int, connections: int, threads: int, workdir: Path) -> t
     with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
         views = conn.execute("SELECT count(*) FROM views").fetchone()
         with_duration = conn.execute("SELECT count(*) FROM views WHERE duration_ms IS NOT NULL").fetchone()
+        umami_rows = conn.execute("SELECT count(*), count(*) FILTER (WHERE event_type = 1) FROM umami_hits").fetchone()
     assert views is not None
     assert with_duration is not None
-    return result, rss, int(views[0]), int(with_duration[0])
+    assert umami_rows is not None
+    umami.rows = int(umami_rows[0])
+    # Medama's rows are the views the Medama run stored: every views row not written by a Umami page view.
+    medama_views = int(views[0]) - int(umami_rows[1])
+    return result, umami, rss, medama_views, int(with_duration[0])
 
 
 def verdict(ok: bool) -> str:
@@ -164,6 +232,7 @@ def verdict(ok: bool) -> str:
 class Round:
     ceiling: WrkResult
     medama: WrkResult
+    umami: UmamiResult
     rss_mb: float
     rows: int
     with_duration: int
@@ -171,6 +240,10 @@ class Round:
     @property
     def ratio(self) -> float:
         return self.medama.hits_per_s / self.ceiling.sent_per_s
+
+    @property
+    def umami_ratio(self) -> float:
+        return self.umami.hits_per_s / self.medama.hits_per_s
 
     @property
     def exact(self) -> bool:
@@ -181,12 +254,18 @@ class Round:
 
 def run_round(args: argparse.Namespace, workdir: Path, number: int) -> Round:
     ceiling = run_ceiling(args.seconds, args.connections, args.threads, workdir)
-    medama, rss, rows, with_duration = run_medama(args.seconds, args.connections, args.threads, workdir / str(number))
-    result = Round(ceiling, medama, rss, rows, with_duration)
+    medama, umami, rss, rows, with_duration = run_medama(args, workdir / str(number))
+    result = Round(ceiling, medama, umami, rss, rows, with_duration)
     print(
         f"round {number}: ceiling {ceiling.sent_per_s:8,.0f} req/s | medama {medama.hits_per_s:8,.0f} hits/s "
         f"(ratio {result.ratio:.2f}) p50 {medama.p50_ms:.1f} ms p99 {medama.p99_ms:.1f} ms | peak RSS {rss:.0f} MB | "
         f"rows {rows} vs acknowledged loads {medama.load}: {verdict(result.exact)}",
+        flush=True,
+    )
+    print(
+        f"         umami /umami/api/send {umami.hits_per_s:8,.0f} hits/s (x{result.umami_ratio:.2f} of medama) "
+        f"p50 {umami.p50_ms:.1f} ms p99 {umami.p99_ms:.1f} ms | rows {umami.rows} vs acknowledged {umami.ok}: "
+        f"{verdict(umami.exact)}",
         flush=True,
     )
     return result
@@ -216,7 +295,18 @@ def report(rounds: list[Round], args: argparse.Namespace) -> bool:
     _line("server peak RSS (max)", f"{rss:9.0f} MB", f"<= {TARGET_RSS_MB} MB", rss <= TARGET_RSS_MB)
     exact = all(r.exact for r in rounds)
     print(f"  rows in DuckDB == acknowledged loads, every round: {verdict(exact)}")
-    return exact
+    umami = median(r.umami.hits_per_s for r in rounds)
+    umami_ratio = median(r.umami_ratio for r in rounds)
+    umami_p99 = median(r.umami.p99_ms for r in rounds)
+    last = rounds[-1].umami
+    print(f"Umami /umami/api/send, same server after each Medama run ({last.views} views, {last.events} events sent)")
+    print(f"  {'acknowledged hits/s (median)':34} {umami:9,.0f}")
+    ok_ratio = umami_ratio >= TARGET_UMAMI_RATIO
+    _line("ratio to the Medama hit rate (median)", f"{umami_ratio:9.2f}", f">= {TARGET_UMAMI_RATIO}", ok_ratio)
+    _line("latency p99 (median)", f"{umami_p99:9.1f} ms", f"<= {TARGET_P99_MS} ms", umami_p99 <= TARGET_P99_MS)
+    umami_exact = all(r.umami.exact for r in rounds)
+    print(f"  umami_hits rows == acknowledged hits, every round: {verdict(umami_exact)}")
+    return exact and umami_exact
 
 
 def main() -> int:

@@ -10,9 +10,9 @@ User-Agent alone.
 
 from __future__ import annotations
 
+import functools
 import re
-import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -24,7 +24,7 @@ from medama_py.ingest.locale import LanguageError, country_for_timezone, parse_a
 from medama_py.ingest.referrer import URLError, is_spam_referrer, normalise_path, parse_referrer, utm_values
 from medama_py.ingest.umami_payload import MAX_TEXT, flatten_event_data
 from medama_py.ingest.useragent import parse_user_agent
-from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, page_bit
+from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, new_uuid, page_bit
 from medama_py.model import UNKNOWN, EventRows, UmamiRows, ViewRow
 from medama_py.storage.writer import WriteItem
 
@@ -50,6 +50,8 @@ __all__ = [
 MAX_BACKFILL_DAYS = 366
 _CLOCK_SKEW = timedelta(minutes=5)
 PAGE_VIEW, CUSTOM_EVENT = 1, 2
+# Inputs longer than this skip the parse caches, so hostile input cannot pin memory.
+_MAX_CACHED_LEN = 512
 # Property key under which a custom event's name appears among Medama's event properties.
 EVENT_NAME_KEY = "event"
 # HTTP libraries and tools: Umami (isbot) drops them; Medama's UA parser knows the crawlers.
@@ -64,7 +66,7 @@ _HTTP_CLIENT_RE = re.compile(
 class UmamiSite:
     """The website a hit names: its UUID and its registered hostname (where Medama's rows go)."""
 
-    uuid: uuid.UUID
+    uuid: str
     hostname: str
 
 
@@ -89,7 +91,17 @@ class UmamiHit:
 
 def is_bot_user_agent(user_agent: str) -> bool:
     """Crawlers, headless browsers and HTTP libraries; `Mozilla/5.0 Umami/<version>` (@umami/node) is not one."""
-    return bool(user_agent) and (parse_user_agent(user_agent).is_bot or _HTTP_CLIENT_RE.search(user_agent) is not None)
+    if not user_agent:
+        return False
+    # Cached like the UA parser: the same few hundred agents arrive over and over; long ones skip the cache.
+    return _is_bot(user_agent) if len(user_agent) > _MAX_CACHED_LEN else _is_bot_cached(user_agent)
+
+
+def _is_bot(user_agent: str) -> bool:
+    return parse_user_agent(user_agent).is_bot or _HTTP_CLIENT_RE.search(user_agent) is not None
+
+
+_is_bot_cached = functools.lru_cache(maxsize=4096)(_is_bot)
 
 
 def check_sender(payload: UmamiPayload, req: UmamiRequest, ip_filter: IPFilter, spam: frozenset[str]) -> bool:
@@ -122,7 +134,7 @@ def hit_time(payload: UmamiPayload, now: datetime) -> datetime:
     return moment
 
 
-def open_visit(site: UmamiSite, token: Visit | None, at_ms: int, distinct: uuid.UUID | None) -> tuple[Visit, bool]:
+def open_visit(site: UmamiSite, token: Visit | None, at_ms: int, distinct: str | None) -> tuple[Visit, bool]:
     """The hit's visit and whether it starts a new one.
 
     A token continues its visit if it belongs to this site and the visit is under 30 minutes old;
@@ -138,9 +150,9 @@ def open_visit(site: UmamiSite, token: Visit | None, at_ms: int, distinct: uuid.
     if token is not None and fresh:
         visit, new = token, False
     else:
-        visit_id = uuid.uuid4()
+        visit_id = new_uuid()
         visit, new = Visit(site.uuid, visit_id, visit_id, at_ms), True
-    return (replace(visit, session=distinct) if distinct else visit), new
+    return (visit.with_session(distinct) if distinct else visit), new
 
 
 def _host_of(url: str) -> str:
@@ -165,12 +177,19 @@ class _Page:
 
 
 def _split_page(payload: UmamiPayload, site_hostname: str) -> _Page:
+    args = (payload.url or "", payload.referrer or "", payload.hostname or "", site_hostname)
+    if len(args[0]) + len(args[1]) > _MAX_CACHED_LEN:
+        return _split(*args)
+    return _split_cached(*args)
+
+
+def _split(raw_url: str, raw_referrer: str, reported_host: str, site_hostname: str) -> _Page:
     try:
-        url = urlsplit(payload.url or "")
-        referrer = urlsplit(payload.referrer or "")
+        url = urlsplit(raw_url)
+        referrer = urlsplit(raw_referrer)
     except ValueError:
         raise BadRequest("url or referrer is not a valid URL") from None
-    hostname = (payload.hostname or url.hostname or "").removeprefix("www.")
+    hostname = (reported_host or url.hostname or "").removeprefix("www.")
     path = (url.path + (f"#{url.fragment}" if url.fragment else ""))[:MAX_TEXT]
     ref_domain = (referrer.hostname or "").removeprefix("www.")
     if not ref_domain or ref_domain == (hostname or site_hostname.lower().removeprefix("www.")):
@@ -179,7 +198,7 @@ def _split_page(payload: UmamiPayload, site_hostname: str) -> _Page:
     else:
         ref_path, ref_query = referrer.path[:MAX_TEXT], referrer.query[:MAX_TEXT]
         try:
-            ref = parse_referrer(payload.referrer or "", url.hostname or hostname)
+            ref = parse_referrer(raw_referrer, url.hostname or hostname)
             medama_ref = (ref.host, ref.group)
         except URLError:
             medama_ref = ("", "")
@@ -187,6 +206,9 @@ def _split_page(payload: UmamiPayload, site_hostname: str) -> _Page:
     return _Page(
         hostname, path, url.query[:MAX_TEXT], medama_path[:MAX_TEXT], ref_domain, ref_path, ref_query, medama_ref
     )
+
+
+_split_cached = functools.lru_cache(maxsize=8192)(_split)
 
 
 def _utm_extra(query: str) -> tuple[str, str]:
@@ -239,36 +261,34 @@ class _Draft:
     languages: tuple[str, str]
 
 
-def _umami_row(draft: _Draft, event_id: uuid.UUID, kind: int, bid: str, batch_id: str | None) -> tuple[object, ...]:
-    """The umami_hits row, in UMAMI_HIT_COLUMNS order."""
+def _umami_row(draft: _Draft, ids: tuple[str, str, str | None], kind: int, new_visitor: bool) -> tuple[object, ...]:
+    """The umami_hits row, in UMAMI_HIT_COLUMNS order; `ids` are the event id, the bid and the batch id."""
     p, page = draft.payload, draft.page
     source, medium, campaign = utm_values(page.query)
     content, term = _utm_extra(page.query)
     return (
-        str(event_id), bid, batch_id, str(draft.site.uuid), draft.site.hostname,
-        str(draft.visit.session), str(draft.visit.visit), kind, p.name,
+        *ids, draft.site.uuid, draft.site.hostname,
+        draft.visit.session, draft.visit.visit, kind, p.name,
         page.hostname[:MAX_TEXT], page.path, page.query, (p.title or "")[:MAX_TEXT],
         page.referrer_path, page.referrer_query, page.referrer_domain,
         source[:MAX_TEXT], medium[:MAX_TEXT], campaign[:MAX_TEXT], content, term,
         p.screen, p.language, p.tag, p.id,
         draft.browser, draft.os, draft.device, draft.country,
-        draft.new_visitor, draft.at,
+        new_visitor, draft.at,
     )  # fmt: skip
 
 
-def _data_rows(draft: _Draft, event_id: uuid.UUID) -> tuple[tuple[object, ...], ...]:
+def _data_rows(draft: _Draft, event_id: str) -> tuple[tuple[object, ...], ...]:
     """umami_event_data rows, in UMAMI_DATA_COLUMNS order."""
     site, name = draft.site, draft.payload.name
     return tuple(
-        (str(event_id), str(site.uuid), site.hostname, name, d.key, d.data_type, d.text, d.number, draft.at)
-        for d in draft.data
+        (event_id, site.uuid, site.hostname, name, d.key, d.data_type, d.text, d.number, draft.at) for d in draft.data
     )
 
 
 def _page_view(draft: _Draft) -> UmamiHit:
     p, page, visit = draft.payload, draft.page, draft.visit
-    event_id = uuid.uuid4()
-    bid = str(event_id)
+    bid = new_uuid()
     bit = page_bit(page.path)
     source, medium, campaign = utm_values(page.query)
     row = ViewRow(
@@ -296,10 +316,9 @@ def _page_view(draft: _Draft) -> UmamiHit:
         view=row,
         events=events,
         duration=_previous_view_duration(draft),
-        umami=UmamiRows(_umami_row(replace(draft, new_visitor=row.is_unique_user), event_id, PAGE_VIEW, bid, None),
-                        _data_rows(draft, event_id)),
-    )  # fmt: skip
-    return UmamiHit(item, visit.with_view(event_id, draft.at_ms, bit))
+        umami=UmamiRows(_umami_row(draft, (bid, bid, None), PAGE_VIEW, row.is_unique_user), _data_rows(draft, bid)),
+    )
+    return UmamiHit(item, visit.with_view(bid, draft.at_ms, bit))
 
 
 def _previous_view_duration(draft: _Draft) -> tuple[str, int] | None:
@@ -308,28 +327,31 @@ def _previous_view_duration(draft: _Draft) -> tuple[str, int] | None:
     if draft.new_visit or visit.last_view is None:
         return None
     elapsed = draft.at_ms - visit.last_view_ms
-    return (str(visit.last_view), elapsed) if 0 < elapsed <= MAX_DURATION_MS else None
+    return (visit.last_view, elapsed) if 0 < elapsed <= MAX_DURATION_MS else None
 
 
 def _custom_event(draft: _Draft, name: str) -> UmamiHit:
     visit = draft.visit
-    event_id = uuid.uuid4()
+    event_id = new_uuid()
     # The page view it happened on, as Medama's tracker links a click to its page load.
-    bid = str(visit.last_view) if visit.last_view is not None and not draft.new_visit else ""
+    bid = visit.last_view if visit.last_view is not None and not draft.new_visit else ""
     batch_id = new_typeid("event", draft.at_ms)
     pairs = ((EVENT_NAME_KEY, name), *((d.key, d.text) for d in draft.data if d.key != EVENT_NAME_KEY))
     item = WriteItem(
         events=EventRows(batch_id, draft.site.hostname, bid, pairs, draft.at),
-        umami=UmamiRows(_umami_row(draft, event_id, CUSTOM_EVENT, bid, batch_id), _data_rows(draft, event_id)),
+        umami=UmamiRows(
+            _umami_row(draft, (event_id, bid, batch_id), CUSTOM_EVENT, draft.new_visitor),
+            _data_rows(draft, event_id),
+        ),
     )
     return UmamiHit(item, visit)
 
 
 def _identify(draft: _Draft) -> UmamiHit:
     """`umami.identify(id, data)`: the session's data; the distinct id itself already names the session."""
-    site, session, distinct_id = draft.site, str(draft.visit.session), draft.payload.id
+    site, session, distinct_id = draft.site, draft.visit.session, draft.payload.id
     rows = tuple(
-        (str(site.uuid), site.hostname, session, distinct_id, d.key, d.data_type, d.text, d.number, draft.at)
+        (site.uuid, site.hostname, session, distinct_id, d.key, d.data_type, d.text, d.number, draft.at)
         for d in draft.data
     )  # fmt: skip
     return UmamiHit(WriteItem(umami=UmamiRows(session_data=rows)), draft.visit)

@@ -8,8 +8,6 @@ and the group-commit writer. An answer leaves only after its hit's rows are comm
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from medama_py.errors import BadRequest, MedamaError
@@ -56,7 +54,7 @@ class SiteDirectory:
         if hostname is None:
             self._known.pop(key, None)
             return None
-        site = UmamiSite(uuid.UUID(key), hostname)
+        site = UmamiSite(key, hostname)
         self._known[key] = site
         return site
 
@@ -159,14 +157,14 @@ class UmamiCollector:
         if distinct is None or message.type != "event":
             return build_hit(message.type, payload, site, req, at, (visit, new_visit), new_visit)
         day = at_ms // 86_400_000
-        seen = await self.visitors.pages_on(str(distinct), day)
-        visit = replace(visit, pages=visit.pages | (seen or 0))
+        seen = await self.visitors.pages_on(distinct, day)
+        visit = visit.with_session(distinct, seen or 0)
         hit = build_hit(message.type, payload, site, req, at, (visit, new_visit), seen is None)
-        self.visitors.mark(str(distinct), day, hit.visit.pages)
+        self.visitors.mark(distinct, day, hit.visit.pages)
         return hit
 
     def _answer(self, hit: UmamiHit | dict[str, object]) -> dict[str, object]:
         if isinstance(hit, dict):
             return hit
         visit = hit.visit
-        return {"cache": self.tokens.sign(visit), "sessionId": str(visit.session), "visitId": str(visit.visit)}
+        return {"cache": self.tokens.sign(visit), "sessionId": visit.session, "visitId": visit.visit}

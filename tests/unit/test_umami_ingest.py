@@ -15,12 +15,13 @@ from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING,
 from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, page_bit
 
 TOKENS = VisitTokens(b"k" * 32)
-SITE = UmamiSite(uuid.uuid4(), "shop.example")
+SITE = UmamiSite(str(uuid.uuid4()), "shop.example")
 NOW_MS = int(datetime(2026, 12, 5, 12, tzinfo=UTC).timestamp() * 1000)
 
 
 def test_a_token_round_trips_and_any_change_is_refused() -> None:
-    visit = Visit(SITE.uuid, uuid.uuid4(), uuid.uuid4(), NOW_MS).with_view(uuid.uuid4(), NOW_MS + 5, page_bit("/a"))
+    start = Visit(SITE.uuid, str(uuid.uuid4()), str(uuid.uuid4()), NOW_MS)
+    visit = start.with_view(str(uuid.uuid4()), NOW_MS + 5, page_bit("/a"))
     token = TOKENS.sign(visit)
     assert TOKENS.read(token) == visit
     assert VisitTokens(b"o" * 32).read(token) is None  # another server's secret
@@ -43,7 +44,7 @@ def test_a_token_continues_its_visit_for_thirty_minutes_on_its_site_only() -> No
     later, new = open_visit(SITE, first, NOW_MS + VISIT_SECONDS * 1000, None)
     assert new
     assert later.visit != first.visit
-    other_site = UmamiSite(uuid.uuid4(), "other.example")
+    other_site = UmamiSite(str(uuid.uuid4()), "other.example")
     assert open_visit(other_site, first, NOW_MS, None)[1]
 
 
@@ -51,7 +52,7 @@ def test_a_distinct_id_names_a_stable_session_per_site() -> None:
     one = TOKENS.distinct_session(SITE.uuid, "user-42")
     assert one == TOKENS.distinct_session(SITE.uuid, "user-42")
     assert one != TOKENS.distinct_session(SITE.uuid, "user-43")
-    assert one != TOKENS.distinct_session(uuid.uuid4(), "user-42")
+    assert one != TOKENS.distinct_session(str(uuid.uuid4()), "user-42")
     visit, _ = open_visit(SITE, None, NOW_MS, one)
     assert visit.session == one
     assert visit.visit != one

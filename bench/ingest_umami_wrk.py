@@ -1,0 +1,139 @@
+"""The wrk Lua script for /umami/api/send in the ingest benchmark: Umami's tracker, several sites.
+
+Each wrk thread sends ~75% page views and ~25% custom events (a third of them with event data), with
+real browser user agents, paths, referrers and languages. Like a page's tracker, a hit carries the
+visit token (`x-umami-cache`) of an earlier answer about half the time. For the last `drain` ms it
+names an unknown website instead (400, nothing stored), so every real hit has been answered before
+wrk stops; the benchmark then compares the acknowledged hits (answers with a token) with the rows
+in DuckDB.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ingest_wrk import LANGUAGES, PATHS, REFERRERS, USER_AGENTS, _lua_list
+
+__all__ = ["umami_lua_script"]
+
+_UNKNOWN_WEBSITE = "00000000-0000-4000-8000-000000000000"
+
+_LUA = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } umami_timeval;
+int gettimeofday(umami_timeval *tv, void *tz);
+]]
+local tv = ffi.new("umami_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) * 1000 + math.floor(tonumber(tv.tv_usec) / 1000)
+end
+
+local DATA = __DATA__
+local RUN_MS, DRAIN_MS = __RUN_MS__, __DRAIN_MS__
+
+local threads = {}
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("id", next_id)
+  table.insert(threads, thread)
+end
+
+local function pick(list) return list[math.random(#list)] end
+
+function init(args)
+  math.randomseed(id * 104729)
+  started = now_ms()
+  stop_at = started + RUN_MS - DRAIN_MS
+  switched = 0
+  tokens, tokens_n = {}, 0
+  sent_view, sent_event, drain_sent = 0, 0, 0
+  ok, other = 0, 0
+end
+
+local function headers()
+  local h = {["Content-Type"] = "application/json", ["User-Agent"] = pick(DATA.uas)}
+  local lang = pick(DATA.langs)
+  if lang ~= "" then h["Accept-Language"] = lang end
+  if tokens_n > 0 and math.random() < 0.5 then h["x-umami-cache"] = tokens[math.random(math.min(tokens_n, 256))] end
+  return h
+end
+
+local function body(website, host, name)
+  local extra = ""
+  if name then
+    extra = ',"name":"' .. name .. '"'
+    if math.random() < 0.33 then extra = extra .. ',"data":{"plan":"pro","seats":3,"trial":true}' end
+  end
+  return '{"type":"event","payload":{"website":"' .. website .. '","hostname":"' .. host .. '","url":"' ..
+    pick(DATA.paths) .. '","referrer":"' .. pick(DATA.refs) .. '","title":"Page","screen":"1920x1080",' ..
+    '"language":"en-US"' .. extra .. '}}'
+end
+
+function request()
+  local t = now_ms()
+  if t >= stop_at then
+    if switched == 0 then switched = t end
+    drain_sent = drain_sent + 1
+    return wrk.format("POST", "/umami/api/send", headers(), body(DATA.unknown, "unregistered.invalid", nil))
+  end
+  local site = math.random(#DATA.sites)
+  local name = nil
+  if math.random(100) <= 25 then
+    sent_event = sent_event + 1
+    name = "signup"
+  else
+    sent_view = sent_view + 1
+  end
+  return wrk.format("POST", "/umami/api/send", headers(), body(DATA.websites[site], DATA.sites[site], name))
+end
+
+function response(status, headers, body)
+  if status == 200 then
+    local token = body:match('"cache":"([^"]+)"')
+    if token then
+      ok = ok + 1
+      tokens_n = tokens_n + 1
+      tokens[((tokens_n - 1) % 256) + 1] = token
+    else
+      other = other + 1
+    end
+  elseif status ~= 400 then
+    other = other + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local r = {view = 0, event = 0, drain = 0, ok = 0, other = 0, started = nil, switched = 0}
+  for _, t in ipairs(threads) do
+    -- (wrk builds one request on the first thread to check the script and never sends it, so these two
+    -- counts may be one high; the exactness check uses answered tokens against stored rows instead.)
+    r.view = r.view + t:get("sent_view")
+    r.event = r.event + t:get("sent_event")
+    r.drain = r.drain + t:get("drain_sent")
+    r.ok = r.ok + t:get("ok")
+    r.other = r.other + t:get("other")
+    local s, w = t:get("started"), t:get("switched")
+    if r.started == nil or s < r.started then r.started = s end
+    if w > r.switched then r.switched = w end
+  end
+  io.write(string.format(
+    'RESULT {"view":%d,"event":%d,"drain":%d,"ok":%d,"other":%d,' ..
+    '"real_ms":%d,"p50_us":%d,"p99_us":%d,"requests":%d,"errors":%d}\n',
+    r.view, r.event, r.drain, r.ok, r.other, r.switched - r.started,
+    latency:percentile(50), latency:percentile(99), summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def umami_lua_script(run_ms: int, drain_ms: int, sites: dict[str, str]) -> str:
+    """The wrk script for `run_ms` against `sites` (hostname → website UUID); the last `drain_ms` only 400s."""
+    data = (
+        f"{{sites = {_lua_list(tuple(sites))}, websites = {_lua_list(tuple(sites.values()))}, "
+        f"uas = {_lua_list(USER_AGENTS)}, paths = {_lua_list(PATHS)}, refs = {_lua_list(REFERRERS)}, "
+        f"langs = {_lua_list(LANGUAGES)}, unknown = {json.dumps(_UNKNOWN_WEBSITE)}}}"
+    )
+    return _LUA.replace("__DATA__", data).replace("__RUN_MS__", str(run_ms)).replace("__DRAIN_MS__", str(drain_ms))
