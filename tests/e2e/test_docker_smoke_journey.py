@@ -8,6 +8,7 @@ a local server, so a broken smoke script is found on machines without docker too
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.server import start_server
+from tests.support.server import running_server
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -36,31 +37,26 @@ def load_smoke() -> ModuleType:
 
 def test_the_smoke_journey_passes_on_a_real_server_and_survives_a_restart(tmp_path: Path) -> None:
     smoke = load_smoke()
-    server = start_server(tmp_path / "data")
-    try:
+    with running_server(tmp_path / "data") as server:
         client = smoke.Client(server.base_url)
         smoke.wait_until_serving(client)
         smoke.record_a_visit(client)
         smoke.check_the_visit_is_counted(client)
-    finally:
-        assert server.stop() == 0
-    again = start_server(tmp_path / "data")
-    try:
+    with running_server(tmp_path / "data") as again:
         smoke.check_the_visit_is_counted(smoke.Client(again.base_url))
-    finally:
-        assert again.stop() == 0
 
 
-def test_the_smoke_journey_fails_loudly_on_a_wrong_count(tmp_path: Path) -> None:
+def test_the_smoke_journey_fails_loudly_on_a_wrong_count_or_step(tmp_path: Path) -> None:
     smoke = load_smoke()
-    server = start_server(tmp_path / "data")
-    try:
+    with running_server(tmp_path / "data") as server:
         client = smoke.Client(server.base_url)
         smoke.record_a_visit(client)
         with pytest.raises(smoke.SmokeFailure, match="expected 201"):
-            smoke.record_a_visit(client)  # registering the same site twice is refused: the step says so
-    finally:
-        server.stop()
+            smoke.record_a_visit(client)  # the site is registered already: the failing step says so
+        second = {"b": "smoke2", "e": "load", "u": f"https://{smoke.HOST}/", "p": True, "q": True}
+        client.expect(204, "POST", "/api/event/hit", raw=json.dumps(second).encode())
+        with pytest.raises(smoke.SmokeFailure, match="should count 1 visitor"):
+            smoke.check_the_visit_is_counted(client)
 
 
 def test_without_an_engine_it_skips_and_says_so() -> None:
