@@ -118,3 +118,19 @@ export interface Summary {
 
 /** One row of any list endpoint; which keys exist depends on the dataset. */
 export type Row = Record<string, string | number | null | undefined>;
+
+// ---- the Umami-compatible API (docs/umami.md), read with the same session cookie ----
+
+export interface UmamiWebsite {
+  id: string;
+  domain: string;
+}
+
+/** The UUID by which Umami-style snippets and clients name `hostname`, or undefined if the server has none. */
+export async function websiteUuid(hostname: string, signal?: AbortSignal): Promise<string | undefined> {
+  const query = new URLSearchParams({ search: hostname, pageSize: '100' });
+  const response = await fetch(`/umami/api/websites?${query.toString()}`, { credentials: 'same-origin', signal });
+  if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
+  const page = (await response.json()) as { data: UmamiWebsite[] };
+  return page.data.find((site) => site.domain === hostname)?.id;
+}

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
+from tests.browser.conftest import context_options
+from tests.browser.test_dashboard import logged_in_page
 from tests.browser.test_tracker import html, stats, wait_until
 from tests.support.server import free_port, register_website
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page, Request, Response
+    from playwright.sync_api import Browser, BrowserContext, Page, Request, Response
 
     from tests.browser.conftest import StaticSite
     from tests.support.server import Server
@@ -269,3 +272,31 @@ def server_script(server: Server) -> str:
     response = httpx.get(f"{server.base_url}/umami/script.js")
     assert response.status_code == 200
     return response.text
+
+
+def test_website_settings_show_both_snippets_and_the_umami_one_counts(
+    server: Server,
+    browser: Browser,
+    browser_user_agent: str,
+    admin_client: httpx.Client,
+    static_site: StaticSite,
+    uuid: str,
+) -> None:
+    """Settings → Websites shows Medama's and the Umami-style snippet; pasted into a page, the latter counts."""
+    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+    page.goto(f"{server.base_url}/settings/websites?website=localhost")
+    snippets = page.get_by_role("region", name="Tracking snippets")
+    expect(snippets).to_contain_text(f'<script defer src="{server.base_url}/script.js"></script>')
+    umami = f'<script defer src="{server.base_url}/umami/script.js" data-website-id="{uuid}"></script>'
+    expect(snippets).to_contain_text(umami)
+    expect(snippets).to_contain_text(uuid)
+    context.close()
+
+    static_site.pages["/"] = html("Pasted", umami)
+    visitor = browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
+    sends = record_sends(visitor)
+    visit = visitor.new_page()
+    visit.goto(static_site.url("/"))
+    answered(visit, sends, 1)
+    visitor.close()
+    assert stats(admin_client, "summary")["current"]["pageviews"] == 1

@@ -189,6 +189,11 @@ export function trackerSnippet(): string {
   return `<script defer src="${window.location.origin}/script.js"></script>`;
 }
 
+/** The snippet for sites that speak Umami's tracker protocol (docs/umami.md). */
+export function umamiSnippet(websiteId: string): string {
+  return `<script defer src="${window.location.origin}/umami/script.js" data-website-id="${websiteId}"></script>`;
+}
+
 // ---------------------------------------------------------------- form fields
 
 interface FieldProps {

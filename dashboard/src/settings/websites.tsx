@@ -1,9 +1,9 @@
 // Websites: pick one, rename it (its analytics move with it), or delete it after typing its name.
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError, call, get, type Website } from '../api';
+import { ApiError, call, get, type Website, websiteUuid } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, Field, Loader, Modal, toast } from '../components/ui';
+import { Card, CopyCode, Field, Loader, Modal, toast, trackerSnippet, umamiSnippet } from '../components/ui';
 import { useData } from '../data';
 import { validateHostname } from '../pages/websites';
 import { setQuery, useLocation } from '../router';
@@ -84,6 +84,34 @@ function DeleteWebsite({ hostname, onDeleted }: { hostname: string; onDeleted: (
           </div>
         </form>
       </Modal>
+    </Card>
+  );
+}
+
+/** Both snippets for the chosen website: Medama's tracker and the Umami-style one with the website's UUID. */
+function WebsiteSnippets({ hostname }: { hostname: string }): JSX.Element {
+  const uuid = useData(`website-uuid:${hostname}`, (signal) => websiteUuid(hostname, signal));
+  return (
+    <Card
+      title="Tracking snippets"
+      description="Paste one of these into every page of the site. The Umami-style snippet also accepts umami.track() calls and data-umami-event buttons."
+    >
+      <p class="muted">Medama tracker</p>
+      <CopyCode label="medama-snippet" code={trackerSnippet()} />
+      <p class="muted">Umami-style tracker</p>
+      {uuid.data ? (
+        <>
+          <CopyCode label="umami-snippet" code={umamiSnippet(uuid.data)} />
+          <p class="muted">
+            Website ID (for Umami clients such as @umami/node, with host URL {window.location.origin}/umami):{' '}
+            <code>{uuid.data}</code>
+          </p>
+        </>
+      ) : uuid.loading ? (
+        <Loader />
+      ) : (
+        <p class="muted">The website ID could not be loaded{uuid.error ? ` (${uuid.error.message})` : ''}.</p>
+      )}
     </Card>
   );
 }
@@ -177,6 +205,7 @@ export function WebsiteSettings(): JSX.Element {
           )}
         </Field>
       </Card>
+      {selected && <WebsiteSnippets key={`snippets-${selected}`} hostname={selected} />}
       <RenameWebsite
         key={selected}
         hostname={selected}
