@@ -139,6 +139,10 @@ hit: ## Send a sample page view to a running server (HOST=example.com)
 bench-ingest: dev system-deps ## Ingestion benchmark with wrk against the real server
 	$(PY) bench/ingest.py
 
+.PHONY: bench-soak
+bench-soak: dev system-deps ## Soak: wrk at 5,500 hits/s + dashboard queries for DURATION s (600), RSS every 5 s
+	$(PY) bench/soak.py $(ARGS)
+
 .PHONY: bench-stats
 bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 	$(PY) bench/stats.py

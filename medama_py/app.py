@@ -36,6 +36,7 @@ from medama_py.model import User
 from medama_py.security import hash_password
 from medama_py.services import Services
 from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.limits import limits_for_host
 from medama_py.storage.meta import MetaStore
 from medama_py.storage.writer import HitWriter
 from medama_py.version import COMMIT
@@ -95,7 +96,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         meta = MetaStore(config.appdb)
-        analytics = AnalyticsStore(config.analyticsdb)
+        analytics = AnalyticsStore(config.analyticsdb, limits_for_host(config.memorylimit))
         await meta.open()
         try:
             analytics.open()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -21,6 +22,7 @@ __all__ = [
     "HelpRequested",
     "UsageError",
     "load",
+    "parse_size",
     "usage",
 ]
 
@@ -60,6 +62,12 @@ FLAGS: tuple[Flag, ...] = (
         "TRUSTED_PROXIES",
         "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers are believed (default none)",
     ),
+    Flag(
+        "memorylimit",
+        "str",
+        "MEMORY_LIMIT",
+        "memory the analytics database may use, e.g. 128MB or 1GB (default: 40% of the container's or host's memory)",
+    ),
 )
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 
@@ -80,6 +88,8 @@ class Config:
     demo: bool = False
     corsorigins: tuple[str, ...] = ()
     trustedproxies: str = ""
+    # Bytes of memory DuckDB may use; None chooses from the host (storage/limits.py).
+    memorylimit: int | None = None
     host: str = "0.0.0.0"  # noqa: S104  (Medama listens on all interfaces: ":<port>")
     # Not a Medama flag: where to write the port once it is bound (MEDAMA_PORT_FILE, read with or without
     # -env), so the Docker health check asks the port the server really uses (docs in README, Docker).
@@ -106,6 +116,39 @@ def usage() -> str:
         env = f" (env {flag.env})" if flag.env else ""
         lines.append(f"  -{flag.name}{kind}\n    \t{flag.help}{env}")
     return "\n".join(lines)
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(I?B)?", re.IGNORECASE)
+# The smallest -memorylimit: below it DuckDB cannot scan a row group per thread.
+MIN_MEMORY_LIMIT = 32 * 1024 * 1024
+
+
+def parse_size(text: str) -> int:
+    """Parse a byte size like `128MB`, `1GB`, `512MiB`, `1.5G` or `300000000` (binary units, like DuckDB's).
+
+    Raises:
+        ValueError: anything else, or a size of zero.
+    """
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(text)
+    number, unit = float(match.group(1)), match.group(2).upper()
+    size = int(number * 1024 ** "_KMGT".index(unit or "_"))
+    if size <= 0:
+        raise ValueError(text)
+    return size
+
+
+def _memory_limit(raw: object) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        size = parse_size(str(raw))
+    except ValueError:
+        raise ConfigError(f'invalid memory limit "{raw}": -memorylimit takes a size like 128MB or 1GB') from None
+    if size < MIN_MEMORY_LIMIT:
+        raise ConfigError(f'memory limit "{raw}" is too small: -memorylimit must be at least 32MB')
+    return size
 
 
 def parse_bool(text: str) -> bool:
@@ -179,9 +222,14 @@ def _parse_flags(argv: Sequence[str]) -> dict[str, object]:
 def _validate(values: dict[str, object]) -> Config:
     config = Config()
     fields = {f.name for f in dataclasses.fields(Config)}
-    kwargs = {k: v for k, v in values.items() if k in fields and k != "corsorigins"}
+    kwargs = {k: v for k, v in values.items() if k in fields and k not in ("corsorigins", "memorylimit")}
     origins = str(values.get("corsorigins", ""))
-    config = dataclasses.replace(config, **kwargs, corsorigins=tuple(origins.split(",")) if origins else ())  # type: ignore[arg-type]
+    config = dataclasses.replace(
+        config,
+        **kwargs,  # type: ignore[arg-type]
+        corsorigins=tuple(origins.split(",")) if origins else (),
+        memorylimit=_memory_limit(values.get("memorylimit")),
+    )
     if not 1 <= config.port <= 65535:
         raise ConfigError(f"invalid port {config.port}: -port must be between 1 and 65535")
     if config.logger not in LOGGERS:

@@ -15,6 +15,7 @@ __all__ = [
     "MedamaError",
     "NotFound",
     "PayloadTooLarge",
+    "ServiceUnavailable",
     "ShareNotFound",
     "TooManyRequests",
     "Unauthorised",
@@ -33,6 +34,8 @@ class MedamaError(Exception):
 
     status_code: ClassVar[int] = 500
     message: ClassVar[str] = "the server encountered a problem and could not process your request"
+    # Seconds for a Retry-After header; None sends none.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, message: str | None = None) -> None:
         self.detail = message if message is not None else self.message
@@ -77,6 +80,15 @@ class UnsupportedMediaType(MedamaError):
 class TooManyRequests(MedamaError):
     status_code = 429
     message = "too many login attempts, try again later"
+    retry_after = 60
+
+
+class ServiceUnavailable(MedamaError):
+    """Temporarily over capacity (a full hit queue, a query over the memory limit): the client may retry."""
+
+    status_code = 503
+    message = "the server is busy, try again shortly"
+    retry_after = 1
 
 
 class InternalError(MedamaError):

@@ -100,7 +100,8 @@ class EventsFastPath:
             else:
                 await self._ping(headers, out, cors)
         except MedamaError as exc:
-            await send_error(out, exc.status_code, exc.detail, cors)
+            retry = [] if exc.retry_after is None else [(b"retry-after", str(exc.retry_after).encode())]
+            await send_error(out, exc.status_code, exc.detail, [*retry, *cors])
         except Exception:
             log.exception("%s %s failed", method, path)
             await send_error(out, 500, INTERNAL_MESSAGE, cors)

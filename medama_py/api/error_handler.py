@@ -68,8 +68,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     headers: dict[str, str] = {}
     if isinstance(exc, MedamaError):
         status, message = exc.status_code, exc.detail
-        if status == 429:
-            headers["Retry-After"] = "60"
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ValidationException):
         status, message = 400, _validation_message(exc)
     elif isinstance(exc, HTTPException):

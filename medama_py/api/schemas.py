@@ -64,10 +64,27 @@ class UsageAmount(msgspec.Struct):
     total: int
 
 
+class UsageProcess(msgspec.Struct):
+    """This server process (medama_py's additions to Medama's usage)."""
+
+    rss: int  # resident memory in bytes
+
+
+class UsageAnalytics(msgspec.Struct):
+    """The analytics database (medama_py's additions to Medama's usage)."""
+
+    wal: int  # bytes of write-ahead log not yet folded into the file
+    memoryUsed: int  # noqa: N815  (bytes DuckDB holds now: buffers, rows not yet checkpointed, queries)
+    memoryLimit: int  # noqa: N815  (bytes DuckDB may use: -memorylimit or its default)
+    refusedHits: int  # noqa: N815  (hits answered 503 since start because the database fell behind)
+
+
 class UserUsageGet(msgspec.Struct):
     cpu: UsageCPU
     memory: UsageAmount
     disk: UsageAmount
+    process: UsageProcess
+    analytics: UsageAnalytics
 
 
 class TenantSettingsGet(msgspec.Struct):

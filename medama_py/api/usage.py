@@ -1,17 +1,26 @@
-"""Host resource figures for GET /api/user/usage: CPU, memory, and the disk holding the databases."""
+"""Resource figures for GET /api/user/usage: host CPU, memory and disk, plus this process and its DuckDB.
+
+Medama's three figures describe the machine; medama_py adds the server's own RSS, the analytics WAL and
+DuckDB's memory, which is what a small VM runs out of first.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import psutil
 
-from medama_py.api.schemas import UsageAmount, UsageCPU, UserUsageGet
+from medama_py.api.schemas import UsageAmount, UsageAnalytics, UsageCPU, UsageProcess, UserUsageGet
+
+if TYPE_CHECKING:
+    from medama_py.services import Services
 
 __all__ = ["measure_usage"]
 
 _INT64_MAX = 2**63 - 1
+_PROCESS = psutil.Process()
 
 
 def _clamp(value: int) -> int:
@@ -26,9 +35,10 @@ def _database_dir(appdb: str) -> str:
     return str(directory)
 
 
-def _measure(appdb: str) -> UserUsageGet:
+def _measure(services: Services) -> UserUsageGet:
     memory = psutil.virtual_memory()
-    disk = psutil.disk_usage(_database_dir(appdb))
+    disk = psutil.disk_usage(_database_dir(services.config.appdb))
+    analytics = services.analytics
     return UserUsageGet(
         # interval=None: the busy share since the previous call, without blocking (Medama's semantics).
         cpu=UsageCPU(
@@ -38,9 +48,16 @@ def _measure(appdb: str) -> UserUsageGet:
         ),
         memory=UsageAmount(used=_clamp(memory.used), total=_clamp(memory.total)),
         disk=UsageAmount(used=_clamp(disk.used), total=_clamp(disk.total)),
+        process=UsageProcess(rss=_clamp(_PROCESS.memory_info().rss)),
+        analytics=UsageAnalytics(
+            wal=_clamp(analytics.wal_bytes()),
+            memoryUsed=_clamp(analytics.memory_bytes()),
+            memoryLimit=_clamp(analytics.limits.memory_bytes),
+            refusedHits=services.writer.stats.refused,
+        ),
     )
 
 
-async def measure_usage(appdb: str) -> UserUsageGet:
-    """Return host CPU and memory, and the disk holding `appdb`."""
-    return await anyio.to_thread.run_sync(_measure, appdb)
+async def measure_usage(services: Services) -> UserUsageGet:
+    """Return host CPU and memory, the disk holding the meta database, this process's RSS and the WAL size."""
+    return await anyio.to_thread.run_sync(_measure, services)

@@ -107,8 +107,8 @@ async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
     dependencies=SERVICES,
 )
 async def get_user_usage(services: ServicesDep) -> UserUsageGet:
-    """Host CPU, memory, and disk of the filesystem holding the databases."""
-    return await measure_usage(services.config.appdb)
+    """Host CPU, memory, and disk of the filesystem holding the databases; the server's RSS and WAL size."""
+    return await measure_usage(services)
 
 
 route_handlers = [get_user, patch_user, delete_user, get_user_usage]

@@ -17,6 +17,8 @@ import anyio
 import anyio.to_thread
 import duckdb
 
+from medama_py.errors import ServiceUnavailable
+from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.umami_tables import create_umami_tables
 
 if TYPE_CHECKING:
@@ -92,10 +94,12 @@ STORAGE_COMPATIBILITY = "v1.0.0"
 _READ_THREADS = 4
 
 # DuckDB checkpoints by itself inside the commit that takes the WAL past this size, and that commit then
-# stalls every hit waiting on it: ~150 ms for the default 16 MiB, about one bench/ingest.py round of hits.
-# The hit writer checkpoints in quiet moments instead (storage/writer.py); this is only the backstop under
-# load that never pauses. Un-checkpointed rows stay in memory, so it is also a memory bound (~1M views).
-AUTO_CHECKPOINT_BYTES = 128 * 1024 * 1024
+# stalls every hit waiting on it. The hit writer checkpoints long before, by WAL size and by time
+# (storage/writer.py); this is only the backstop should it fall behind. Rows not yet checkpointed stay in
+# memory, so it also bounds that memory (~100 bytes of WAL and ~150 bytes of memory per view).
+AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
+
+_OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
 
 
 def configure_database(conn: duckdb.DuckDBPyConnection) -> None:
@@ -123,8 +127,9 @@ def create_analytics_schema(conn: duckdb.DuckDBPyConnection) -> None:
 class AnalyticsStore:
     """Owns the DuckDB connection of the analytics file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: DuckDBLimits | None = None) -> None:
         self.path = path
+        self.limits = limits if limits is not None else limits_for_host()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
         self._write_cursor: duckdb.DuckDBPyConnection | None = None
@@ -139,13 +144,7 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        self._conn = duckdb.connect(
-            self.path,
-            config={
-                "storage_compatibility_version": STORAGE_COMPATIBILITY,
-                "checkpoint_threshold": f"{AUTO_CHECKPOINT_BYTES}B",
-            },
-        )
+        self._conn = duckdb.connect(self.path, config=self._config())
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")
         self._conn.execute("SET TimeZone = 'UTC'")
@@ -153,6 +152,19 @@ class AnalyticsStore:
         create_analytics_schema(self._conn)
         self._write_cursor = self._conn.cursor()
         self._write_cursor.execute("SET TimeZone = 'UTC'")
+
+    def _config(self) -> dict[str, str | bool | int | float | list[str]]:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "storage_compatibility_version": STORAGE_COMPATIBILITY,
+            "checkpoint_threshold": f"{AUTO_CHECKPOINT_BYTES}B",
+            # A query over the limit first spills its sorts and hash tables to disk, next to the file, and
+            # fails with OutOfMemoryException (answered 503 by `read`) only when even that is not enough.
+            "memory_limit": f"{self.limits.memory_bytes}B",
+            "threads": self.limits.threads,
+        }
+        if self.path != ":memory:":
+            config["temp_directory"] = f"{self.path}.tmp"
+        return config
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a new cursor for use on the calling thread only."""
@@ -169,8 +181,27 @@ class AnalyticsStore:
         return cur
 
     async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `fn(cursor)` on a worker thread and return its result without blocking the event loop."""
-        return await anyio.to_thread.run_sync(lambda: fn(self._read_cursor()), limiter=self._read_limiter)
+        """Run `fn(cursor)` on a worker thread and return its result without blocking the event loop.
+
+        Raises:
+            ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
+        """
+        try:
+            return await anyio.to_thread.run_sync(lambda: self._in_snapshot(fn), limiter=self._read_limiter)
+        except duckdb.OutOfMemoryException as exc:
+            log.warning("analytics query over the memory limit: %s", exc)
+            raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
+
+    def _in_snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        # One transaction, so every statement of a report sees the same rows: a report reading the views twice
+        # (e.g. duration bins, then the durations inside a bin) would otherwise see the hits committed between
+        # its statements, and fail on bins that changed under it (seen in bench/soak.py).
+        cur = self._read_cursor()
+        cur.begin()
+        try:
+            return fn(cur)
+        finally:
+            cur.rollback()  # read-only: nothing to keep
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
@@ -191,6 +222,11 @@ class AnalyticsStore:
             return Path(f"{self.path}.wal").stat().st_size
         except FileNotFoundError:
             return 0
+
+    def memory_bytes(self) -> int:
+        """Memory DuckDB holds right now (buffer pool, rows not yet checkpointed, query state); blocks briefly."""
+        row = self.cursor().execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         """Finish pending writes, checkpoint the WAL into the file and close."""

@@ -153,7 +153,7 @@ def test_usage_shape(client: httpx.Client) -> None:
     response = client.get("/api/user/usage")
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == ["cpu", "memory", "disk"]
+    assert list(body) == ["cpu", "memory", "disk", "process", "analytics"]
     assert list(body["cpu"]) == ["usage", "cores", "threads"]
     assert isinstance(body["cpu"]["usage"], float)
     assert 0.0 <= body["cpu"]["usage"] <= 100.0
@@ -164,3 +164,12 @@ def test_usage_shape(client: httpx.Client) -> None:
         assert list(body[part]) == ["used", "total"]
         assert all(isinstance(body[part][key], int) for key in ("used", "total"))
         assert 0 < body[part]["used"] <= body[part]["total"] <= 2**63 - 1
+    # medama_py's additions: this process's resident memory, the analytics WAL and DuckDB's memory limit.
+    assert list(body["process"]) == ["rss"]
+    assert 10 * 2**20 < body["process"]["rss"] < body["memory"]["total"]
+    assert list(body["analytics"]) == ["wal", "memoryUsed", "memoryLimit", "refusedHits"]
+    assert 0 <= body["analytics"]["memoryUsed"] <= body["process"]["rss"]
+    assert isinstance(body["analytics"]["wal"], int)
+    assert body["analytics"]["wal"] >= 0
+    assert body["analytics"]["memoryLimit"] >= 32 * 2**20
+    assert body["analytics"]["refusedHits"] == 0

@@ -54,6 +54,7 @@ def test_every_medama_flag_is_defined() -> None:
         "demo",
         "corsorigins",
         "trustedproxies",  # ours: whose forwarding headers count (docs/security.md)
+        "memorylimit",  # medama_py's own: DuckDB's memory limit for small VMs
     }
 
 
@@ -250,3 +251,26 @@ def test_parse_bool_accepts_exactly_go_values(text: str, expected: bool) -> None
 def test_parse_bool_rejects_everything_else(text: str) -> None:
     with pytest.raises(ValueError):
         config.parse_bool(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("128MB", 128 * 2**20), ("1GB", 2**30), ("512MiB", 512 * 2**20), ("1.5G", 1536 * 2**20), ("64 mb", 64 * 2**20),
+     ("300000000", 300_000_000), ("65536KB", 64 * 2**20)],
+)  # fmt: skip
+def test_memory_limit_sizes(text: str, size: int) -> None:
+    assert load(["-memorylimit", text], {}).memorylimit == size
+    assert load(["-env"], {"MEMORY_LIMIT": text}).memorylimit == size
+    assert load(["-env", "-memorylimit", "1GB"], {"MEMORY_LIMIT": text}).memorylimit == 2**30  # the flag wins
+
+
+def test_memory_limit_defaults_to_the_host() -> None:
+    assert load([], {"MEMORY_LIMIT": "128MB"}).memorylimit is None  # env only counts with -env
+
+
+@pytest.mark.parametrize("text", ["abc", "0", "-5MB", "12XB", "1e9", "MB", "16MB", "1KB"])
+def test_bad_memory_limits_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="memory limit"):
+        load(["-memorylimit", text], {})
+    with pytest.raises(ConfigError, match="memory limit"):
+        load(["-env"], {"MEMORY_LIMIT": text})

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
+from medama_py.errors import ServiceUnavailable
 from medama_py.model import EventRows, ViewRow
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.writer import HitWriter
+from medama_py.storage.writer import CheckpointPolicy, HitWriter
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
@@ -45,7 +47,7 @@ async def writer(store: AnalyticsStore) -> AsyncIterator[HitWriter]:
 
 async def test_views_are_committed_in_batches(store: AnalyticsStore, writer: HitWriter) -> None:
     await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(500)))
-    assert 10 <= writer.batches_committed < 500
+    assert 10 <= writer.stats.batches < 500
     count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
     assert count == (500,)
 
@@ -133,20 +135,27 @@ async def test_stop_flushes_pending_and_refuses_new_work(tmp_path: Path) -> None
 def test_rejects_nonsense_tuning(store: AnalyticsStore) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         HitWriter(store, max_batch=0)
+    with pytest.raises(ValueError, match="max_pending"):
+        HitWriter(store, max_pending=0)
     store.close()
 
 
+async def _wait_for(condition: Callable[[], bool], seconds: float = 3) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
 async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) -> None:
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, quiet_seconds=0.05, quiet_checkpoint_bytes=1)
+    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds=0.05, quiet_bytes=1)
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
     await writer.start()
     try:
         await asyncio.gather(*(writer.add_view(make_view(f"q{i}")) for i in range(200)))
         assert store.wal_bytes() > 0
-        for _ in range(100):  # up to 2 s for the quiet spell and the checkpoint
-            if writer.checkpoints:
-                break
-            await asyncio.sleep(0.02)
-        assert writer.checkpoints >= 1
+        assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         assert store.wal_bytes() == 0
         # Hits after the checkpoint are committed as usual, and nothing was lost.
         await writer.add_view(make_view("after"))
@@ -157,15 +166,88 @@ async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) 
         store.close()
 
 
-async def test_busy_writers_leave_checkpoints_to_quiet_spells(store: AnalyticsStore) -> None:
-    # Below the threshold nothing is checkpointed, however long the pause.
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, quiet_seconds=0.01, quiet_checkpoint_bytes=1 << 40)
+async def test_small_wal_and_recent_checkpoint_wait_for_a_quiet_spell(store: AnalyticsStore) -> None:
+    # Below every threshold nothing is checkpointed, however long the pause.
+    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds=0.01, quiet_bytes=1 << 40)
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
     await writer.start()
     try:
         await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(100)))
         await asyncio.sleep(0.1)
-        assert writer.checkpoints == 0
+        assert writer.stats.checkpoints == 0
         assert store.wal_bytes() > 0
     finally:
+        await writer.stop()
+        store.close()
+
+
+async def test_continuous_traffic_is_checkpointed_by_wal_size(store: AnalyticsStore) -> None:
+    # Hits never pause, so no quiet spell ever comes: the size rule alone must keep the WAL small.
+    policy = CheckpointPolicy(wal_bytes=64 * 1024, interval_seconds=3600, quiet_seconds=3600, quiet_bytes=1 << 40)
+    writer = HitWriter(store, max_batch=100, max_delay_ms=1, checkpoints=policy)
+    await writer.start()
+    largest_wal = 0
+    try:
+        for round_ in range(40):
+            await asyncio.gather(*(writer.add_view(make_view(f"c{round_}-{i}")) for i in range(250)))
+            largest_wal = max(largest_wal, store.wal_bytes())
+        assert writer.stats.checkpoints >= 3
+        assert writer.stats.longest_checkpoint_ms > 0
+        # One batch can take the WAL past the threshold before the check that follows it.
+        assert largest_wal < 64 * 1024 + 256 * 1024
+        count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+        assert count == (10_000,)
+    finally:
+        await writer.stop()
+        store.close()
+
+
+async def test_an_old_wal_is_checkpointed_by_age(store: AnalyticsStore) -> None:
+    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=0.2, quiet_seconds=3600, quiet_bytes=1 << 40)
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
+    await writer.start()
+    try:
+        await writer.add_view(make_view("lonely"))
+        assert store.wal_bytes() > 0
+        assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
+        assert store.wal_bytes() == 0
+    finally:
+        await writer.stop()
+        store.close()
+
+
+def test_checkpoint_policy_rules() -> None:
+    policy = CheckpointPolicy(wal_bytes=1000, interval_seconds=10)
+    assert policy.due(1000, 0)
+    assert not policy.due(999, 9.9)
+    assert policy.due(1, 10)
+    assert not policy.due(0, 1000)  # nothing to fold in
+
+
+async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) -> None:
+    writer = HitWriter(store, max_batch=2, max_delay_ms=0, max_pending=3)
+    await writer.start()
+    release = threading.Event()
+    # A real stall of the database: the writer thread is busy with something slow.
+    stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))
+    try:
+        first = writer.add_view(make_view("in-flight-1"))
+        second = writer.add_view(make_view("in-flight-2"))
+        await asyncio.sleep(0.05)  # the flusher takes those two as a batch, stuck behind the stall
+        queued = [writer.add_view(make_view(f"queued-{i}")) for i in range(3)]
+        assert writer.pending == 3
+        with pytest.raises(ServiceUnavailable) as refused:
+            writer.add_view(make_view("refused"))
+        assert refused.value.status_code == 503
+        assert refused.value.retry_after is not None
+        assert writer.stats.refused == 1
+        release.set()
+        await stall
+        await asyncio.gather(first, second, *queued)  # every accepted hit is committed
+        rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
+        assert [bid for (bid,) in rows] == ["in-flight-1", "in-flight-2", "queued-0", "queued-1", "queued-2"]
+        await writer.add_view(make_view("later"))  # accepted again once the queue drained
+    finally:
+        release.set()
         await writer.stop()
         store.close()

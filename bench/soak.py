@@ -1,0 +1,324 @@
+"""Soak benchmark: sustained ingestion plus dashboard queries against the real server, watching its memory.
+
+wrk sends the ingest benchmark's tracker mix (bench/ingest_wrk.py) paced at a fixed rate (default 5,500
+hits/s) for DURATION seconds (default 600), while in the same run:
+- a dashboard client asks one stats report every 0.2 s (summary with series and previous period, pages,
+  referrers, ... in turn) and records each answer's latency and status;
+- a probe sends one load every 20 ms on its own connection: its latencies show stalls (an answer over
+  100 ms) that wrk's percentiles hide, and its bids are checked one by one in DuckDB afterwards;
+- the server's RSS and WAL size are sampled every 5 s.
+
+Then it prints the RSS series, peak and final RSS, hit p50/p99, query p50/p99, stalls, and acknowledged
+against stored loads, each next to its target (issue 21).
+
+Usage: .venv/bin/python bench/soak.py [--duration 600] [--rate 5500] [--memorylimit 128MB]
+       DURATION=60 make bench-soak ARGS="--memorylimit 128MB"
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))
+
+from ingest_wrk import SITES, lua_script  # noqa: E402  (a sibling module: bench/ is not a package)
+
+from tests.support.server import BROWSER_UA, Server, logged_in_client, register_website, start_server  # noqa: E402
+
+TARGET_RATE = 5_000
+TARGET_RSS_MB = 256
+TARGET_RSS_LIMITED_MB = 200
+TARGET_HIT_P99_MS = 50
+TARGET_QUERY_P99_MS = 500
+STALL_MS = 100
+TARGET_MAX_STALL_MS = 250
+DRAIN_MS = 1500
+SAMPLE_SECONDS = 5
+QUERY_EVERY_S = 0.2
+PROBE_EVERY_S = 0.02
+PROBE_SITE = SITES[0]
+_TEXT = {"content-type": "text/plain", "user-agent": BROWSER_UA}
+
+# wrk calls delay() before each request of a connection: this paces each wrk thread to its share of the
+# rate from a schedule, so a slow answer is followed by a catch-up rather than lost send time (bounded to
+# 100 ms of debt, so a long stall does not turn into a burst).
+_PACING = r"""
+local interval_ms = __INTERVAL_MS__
+local next_at = nil
+function delay()
+  local t = now_ms()
+  if next_at == nil or next_at < t - 100 then next_at = t end
+  next_at = next_at + interval_ms
+  local wait = next_at - t
+  if wait < 0 then return 0 end
+  return wait
+end
+"""
+
+REPORTS = ("summary", "pages", "referrers", "browsers", "countries", "time", "sources", "languages")
+
+
+@dataclass
+class Samples:
+    """What the side threads record while wrk runs."""
+
+    # (seconds, RSS MB, WAL MB, DuckDB's own memory MB from /api/user/usage)
+    rss_mb: list[tuple[float, float, float, float]] = field(default_factory=list)
+    query_ms: list[float] = field(default_factory=list)
+    query_status: dict[int, int] = field(default_factory=dict)
+    probe_ms: list[float] = field(default_factory=list)
+    probe_acknowledged: list[str] = field(default_factory=list)
+    probe_refused: int = 0
+    probe_errors: int = 0
+
+
+def _status_line(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wal_mb(server: Server) -> float:
+    try:
+        return Path(f"{server.analyticsdb}.wal").stat().st_size / 2**20
+    except FileNotFoundError:
+        return 0.0
+
+
+def sample_memory(server: Server, samples: Samples, stop: threading.Event) -> None:
+    started = time.monotonic()
+    client = logged_in_client(server)
+    try:
+        while True:
+            try:
+                duckdb_mb = client.get("/api/user/usage", timeout=30).json()["analytics"]["memoryUsed"] / 2**20
+            except (httpx.HTTPError, KeyError, ValueError):
+                duckdb_mb = float("nan")
+            rss = _status_line(server.process.pid, "VmRSS:")
+            samples.rss_mb.append((time.monotonic() - started, rss, _wal_mb(server), duckdb_mb))
+            if stop.wait(SAMPLE_SECONDS):
+                return
+    finally:
+        client.close()
+
+
+def _report_params(report: str, now: datetime) -> dict[str, str]:
+    start = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = {"start": start, "end": end}
+    if report == "summary":
+        params.update(previous="true", interval="hour")
+    return params
+
+
+def query_dashboard(server: Server, samples: Samples, stop: threading.Event) -> None:
+    client = logged_in_client(server)
+    try:
+        for report in itertools.cycle(REPORTS):
+            started = time.monotonic()
+            site = SITES[len(samples.query_ms) % len(SITES)]
+            url = f"/api/website/{site}/{report}"
+            try:
+                response = client.get(url, params=_report_params(report, datetime.now(UTC)), timeout=30)
+                status = response.status_code
+            except httpx.HTTPError:
+                status = 0
+            elapsed = time.monotonic() - started
+            samples.query_ms.append(elapsed * 1000)
+            samples.query_status[status] = samples.query_status.get(status, 0) + 1
+            if stop.wait(max(0.0, QUERY_EVERY_S - elapsed)):
+                return
+    finally:
+        client.close()
+
+
+def probe_hits(server: Server, samples: Samples, stop: threading.Event) -> None:
+    with httpx.Client(base_url=server.base_url, headers=_TEXT, timeout=30) as client:
+        for n in itertools.count():
+            bid = f"probe{n}"
+            body = f'{{"b":"{bid}","e":"load","u":"https://{PROBE_SITE}/probe","p":true,"q":true,"t":"UTC"}}'
+            started = time.monotonic()
+            try:
+                response = client.post("/api/event/hit", content=body)
+            except httpx.HTTPError:
+                samples.probe_errors += 1
+                continue
+            elapsed = time.monotonic() - started
+            samples.probe_ms.append(elapsed * 1000)
+            if response.status_code == 204:
+                samples.probe_acknowledged.append(bid)
+            elif response.status_code == 503:
+                samples.probe_refused += 1
+            if stop.wait(max(0.0, PROBE_EVERY_S - elapsed)):
+                return
+
+
+def run_wrk(args: argparse.Namespace, base_url: str, workdir: Path) -> dict[str, int]:
+    script = workdir / "soak.lua"
+    interval_ms = 1000 * args.threads / args.rate
+    pacing = _PACING.replace("__INTERVAL_MS__", f"{interval_ms:.6f}")
+    script.write_text(lua_script(args.duration * 1000, DRAIN_MS) + pacing)
+    command = [
+        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
+        "--latency", "-s", str(script), base_url,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    result: dict[str, int] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def stored_loads(server: Server) -> tuple[int, set[str]]:
+    """Views stored by wrk's loads, and the probe's bids that are stored."""
+    with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
+        total = conn.execute("SELECT count(*) FROM views WHERE bid NOT LIKE 'probe%'").fetchone()
+        probes = {row[0] for row in conn.execute("SELECT bid FROM views WHERE bid LIKE 'probe%'").fetchall()}
+    assert total is not None
+    return int(total[0]), probes
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def _line(label: str, value: str, target: str, ok: bool | None) -> None:
+    mark = "" if ok is None else verdict(ok)
+    print(f"  {label:36} {value:>16}  {target:14} {mark}")
+
+
+@dataclass
+class Outcome:
+    wrk: dict[str, int]
+    samples: Samples
+    peak_rss_mb: float
+    stored: int
+    probes_stored: set[str]
+
+
+def report(args: argparse.Namespace, outcome: Outcome) -> bool:
+    wrk, samples = outcome.wrk, outcome.samples
+    seconds = wrk["real_ms"] / 1000
+    rate = (wrk["load"] + wrk["unload"] + wrk["custom"]) / seconds
+    print(f"\nEvery {SAMPLE_SECONDS} s, seconds: RSS MB / WAL MB / DuckDB's own memory MB:")
+    print("  " + ", ".join(f"{t:.0f}: {rss:.0f}/{wal:.1f}/{duck:.0f}" for t, rss, wal, duck in samples.rss_mb))
+    limited = args.memorylimit is not None
+    rss_target = TARGET_RSS_LIMITED_MB if limited else TARGET_RSS_MB
+    final_rss = samples.rss_mb[-1][1] if samples.rss_mb else float("nan")
+    stalls = [ms for ms in samples.probe_ms if ms > STALL_MS]
+    longest = max(samples.probe_ms, default=0.0)
+    refused = wrk["other"] + samples.probe_refused
+    wrk_exact = wrk["ok"] == wrk["load"] + wrk["unload"] + wrk["custom"] and wrk["other"] == 0 and wrk["errors"] == 0
+    probe_missing = set(samples.probe_acknowledged) - outcome.probes_stored
+    setting = f"-memorylimit {args.memorylimit}" if limited else "default settings"
+    print(f"\n{setting}; wrk {args.threads} thread(s), {args.connections} connections, {args.duration} s")
+    _line("hits sent per second", f"{rate:,.0f}", f">= {TARGET_RATE:,}", rate >= TARGET_RATE)
+    _line("peak RSS (VmHWM)", f"{outcome.peak_rss_mb:.0f} MB", f"<= {rss_target} MB", outcome.peak_rss_mb <= rss_target)
+    _line("final RSS", f"{final_rss:.0f} MB", "", None)
+    _line("hit latency p50 / p99 (wrk)", f"{wrk['p50_us'] / 1000:.1f} / {wrk['p99_us'] / 1000:.1f} ms",
+          f"p99 <= {TARGET_HIT_P99_MS} ms", wrk["p99_us"] / 1000 <= TARGET_HIT_P99_MS)  # fmt: skip
+    _line("hit latency max (wrk)", f"{wrk['max_us'] / 1000:.0f} ms", "", None)
+    query_p50, query_p99 = _percentile(samples.query_ms, 0.5), _percentile(samples.query_ms, 0.99)
+    _line("query latency p50 / p99", f"{query_p50:.0f} / {query_p99:.0f} ms",
+          f"p99 <= {TARGET_QUERY_P99_MS} ms", query_p99 <= TARGET_QUERY_P99_MS)  # fmt: skip
+    print(f"  {'query answers by status':36} {samples.query_status}")
+    _line(f"probe stalls over {STALL_MS} ms", f"{len(stalls)} of {len(samples.probe_ms)}", "", None)
+    _line("longest probe answer", f"{longest:.0f} ms", f"<= {TARGET_MAX_STALL_MS} ms", longest <= TARGET_MAX_STALL_MS)
+    _line("hits refused with 503", f"{refused}", "", None)
+    if wrk_exact:
+        _line(
+            "wrk loads stored / acknowledged",
+            f"{outcome.stored} / {wrk['load']}",
+            "equal",
+            outcome.stored == wrk["load"],
+        )
+    else:
+        # Refused or failed hits leave wrk's per-type acknowledgements unknown: only the probe checks exactly.
+        print(f"  wrk answers not all 204 ({wrk['other']} other, {wrk['errors']} errors): stored {outcome.stored}")
+    _line("probe loads stored / acknowledged",
+          f"{len(samples.probe_acknowledged) - len(probe_missing)} / {len(samples.probe_acknowledged)}",
+          "equal", not probe_missing)  # fmt: skip
+    return wrk_exact and outcome.stored == wrk["load"] and not probe_missing
+
+
+def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
+    extra = ["-level", "warn", *(["-memorylimit", args.memorylimit] if args.memorylimit else [])]
+    env = dict(item.split("=", 1) for item in args.server_env)
+    server = start_server(workdir / "data", *extra, env=env)
+    samples, stop = Samples(), threading.Event()
+    try:
+        admin = logged_in_client(server)
+        for site in SITES:
+            register_website(admin, site)
+        admin.close()
+        # The parser tables load with the first hit; an unregistered site answers 404 and stores nothing.
+        warm_up = b'{"b":"warm-up","e":"load","u":"https://unregistered.invalid/","p":true,"q":true}'
+        httpx.post(f"{server.base_url}/api/event/hit", content=warm_up, headers=_TEXT, timeout=10)
+        sides = [
+            threading.Thread(target=fn, args=(server, samples, stop), daemon=True)
+            for fn in (sample_memory, query_dashboard, probe_hits)
+        ]
+        for thread in sides:
+            thread.start()
+        result = run_wrk(args, server.base_url, workdir)
+        stop.set()
+        for thread in sides:
+            thread.join(60)
+        peak = _status_line(server.process.pid, "VmHWM:")
+    finally:
+        stop.set()
+        code = server.stop()
+    if code != 0:
+        raise RuntimeError(f"server exited with {code}\n{server.log()[-2000:]}")
+    problems = [line for line in server.log().splitlines() if '"level": "error"' in line or "ERROR" in line]
+    for line in problems[:5]:
+        print(f"server log: {line[:600]}")
+    stored, probes = stored_loads(server)
+    return Outcome(result, samples, peak, stored, probes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "600")), help="seconds")
+    parser.add_argument("--rate", type=int, default=5_500, help="hits per second wrk paces itself to")
+    # Enough that the pacing, not the answers' latency, sets the rate: 5,500 hits/s x 40 ms = 220 in flight.
+    parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--memorylimit", default=os.environ.get("MEMORY_LIMIT"), help="e.g. 128MB")
+    parser.add_argument("--server-env", action="append", default=[], help="NAME=value for the server's environment")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: sudo apt-get install wrk", file=sys.stderr)
+        return 1
+    print(f"load average before the run: {os.getloadavg()[0]:.2f} (other work on this machine skews the figures)")
+    with tempfile.TemporaryDirectory(prefix="medama-soak-") as tmp:
+        outcome = soak(args, Path(tmp))
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+    return 0 if report(args, outcome) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""How much memory and how many threads DuckDB may use, decided from the host at start-up.
+
+A container's cgroup limit is what the kernel enforces, so it wins over the machine's RAM and CPU count
+(a 256 MB container on a 64 GB host must not let DuckDB plan for 50 GB). DuckDB's own default is 80% of
+the RAM, which leaves the Python process itself no room once a stats query fills the buffer pool.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+__all__ = ["DuckDBLimits", "cgroup_cpus", "cgroup_memory_bytes", "limits_for_host"]
+
+MB = 1024 * 1024
+# The share of the host's memory DuckDB may fill; the rest is the interpreter, the ingestion path and the
+# page cache. Measured: the server without DuckDB's buffers sits at 100-130 MB under full ingestion load.
+_DUCKDB_SHARE = 0.4
+# Below this DuckDB cannot hold even one row group of a scan per thread, so every query would fail.
+MIN_MEMORY_BYTES = 32 * MB
+# Stats queries share the machine with ingestion; more DuckDB threads than this only add memory per thread.
+_MAX_THREADS = 4
+
+_CGROUP_V2 = Path("/sys/fs/cgroup")
+_CGROUP_V1_MEMORY = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+_CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+_CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+# cgroup v1 reports "no limit" as a page-rounded 2^63 - 1; anything this large means unlimited.
+_UNLIMITED = 1 << 60
+
+
+@dataclass(frozen=True, slots=True)
+class DuckDBLimits:
+    """DuckDB's memory_limit in bytes and its worker threads."""
+
+    memory_bytes: int
+    threads: int
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def cgroup_memory_bytes(root: Path = _CGROUP_V2, v1_file: Path = _CGROUP_V1_MEMORY) -> int | None:
+    """The memory limit of this process's cgroup (v2 `memory.max`, else v1), None when unlimited or absent."""
+    for text in (_read(root / "memory.max"), _read(v1_file)):
+        if text is None or text == "max":
+            continue
+        try:
+            value = int(text)
+        except ValueError:
+            continue
+        if 0 < value < _UNLIMITED:
+            return value
+    return None
+
+
+def cgroup_cpus(
+    root: Path = _CGROUP_V2, v1_quota: Path = _CGROUP_V1_QUOTA, v1_period: Path = _CGROUP_V1_PERIOD
+) -> float | None:
+    """The CPU quota of this process's cgroup in cores (v2 `cpu.max`, else v1 CFS), None when unlimited."""
+    v2 = _read(root / "cpu.max")
+    quota_period = v2.split() if v2 else [_read(v1_quota) or "-1", _read(v1_period) or "100000"]
+    if len(quota_period) != 2 or quota_period[0] in ("max", "-1"):
+        return None
+    try:
+        quota, period = int(quota_period[0]), int(quota_period[1])
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _host_cpus() -> int:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = cgroup_cpus()
+    return max(1, min(usable, int(quota + 0.999) if quota else usable))
+
+
+def limits_for_host(memory_override: int | None = None) -> DuckDBLimits:
+    """DuckDB's limits for this host: `memory_override` (-memorylimit) or a share of the cgroup/RAM limit."""
+    if memory_override is not None:
+        memory = memory_override
+    else:
+        host = cgroup_memory_bytes() or psutil.virtual_memory().total
+        memory = int(host * _DUCKDB_SHARE)
+    return DuckDBLimits(memory_bytes=max(MIN_MEMORY_BYTES, memory), threads=min(_MAX_THREADS, _host_cpus()))
