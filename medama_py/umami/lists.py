@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.sql import EVENT_NAME, event_where, is_event_row, iso, view_where
+from medama_py.umami.sql import EVENT_NAME, event_where, has_named_events, is_event_row, iso, view_where
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,10 +37,10 @@ def _count(cur: duckdb.DuckDBPyConnection, sql: str, params: Params) -> int:
 
 
 def _event_item(website_id: str, hostname: str, row: tuple[object, ...]) -> dict[str, object]:
-    kind, key, bid, at, name, path, referrer, country, device, os, browser = row
-    session = str(bid) if bid else str(key).partition(":")[0]
+    kind, key, sub, bid, at, name, path, referrer, country, device, os, browser = row
+    session = str(bid) if bid else str(key)
     return {
-        "id": str(key),
+        "id": f"{key}:{sub}" if sub else str(key),
         "websiteId": website_id,
         "sessionId": session,
         "visitId": session,
@@ -62,37 +62,88 @@ def _event_item(website_id: str, hostname: str, row: tuple[object, ...]) -> dict
     }
 
 
-def event_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) -> dict[str, object]:
-    """Paged page views (type 1) and custom events (type 2), newest first."""
-    params = Params()
-    host = params.bind(q.filters.hostname)
-    views, events = view_where(q, params), event_where(q, params)
+def _list_where(q: UmamiParams, params: Params, *, named: bool) -> tuple[str, str]:
+    """WHERE bodies of the page-view and custom-event sides of the list, with `search` on path or event name."""
+    views, events = view_where(q, params), event_where(q, params, named=named)
     if q.search:
         term = params.bind(q.search)
         views += f" AND contains(lower(v.pathname), lower({term}))"
         events += f" AND contains(lower({EVENT_NAME}), lower({term}))"
-    rows_sql = (
-        "SELECT 1 AS kind, v.bid AS k, v.bid AS bid, v.date_created AS ts, NULL AS name"  # noqa: S608
-        f" FROM views AS v WHERE {views}"
-        f" UNION ALL SELECT 2, e.batch_id || ':' || e.name, e.bid, e.date_created, {EVENT_NAME}"
-        f" FROM events AS e WHERE {events}"
-    )
+    return views, events
+
+
+# A custom event's page view is looked up no further back than this before the event (a bounded, time-ordered
+# scan instead of one over every page view of the site); older pages leave urlPath and the like null.
+_PAGE_LOOKBACK = timedelta(days=1)
+_NEWEST = "ORDER BY ts DESC, kind DESC, k DESC, sub DESC"
+
+
+def _cutoff(cur: duckdb.DuckDBPyConnection, sides: list[str], params: Params, newest: int) -> object:
+    """The time of the `newest`-th newest row over the given FROM/WHERE sides (None when there are none).
+
+    Only timestamps are ranked, which DuckDB does from the last row groups; the rows of the page are then
+    read with `date_created >= cutoff`, a range the file's zone maps cut down to a few row groups.
+    """
+    top = params.bind(newest)
+    ranked = " UNION ALL ".join(f"(SELECT ts FROM {side} ORDER BY ts DESC LIMIT {top})" for side in sides)  # noqa: S608
+    sql = f"SELECT min(ts) FROM (SELECT ts FROM ({ranked}) ORDER BY ts DESC LIMIT {top})"  # noqa: S608
+    row = cur.execute(sql, params.values).fetchone()
+    return row[0] if row else None
+
+
+def event_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) -> dict[str, object]:
+    """Paged page views (type 1) and custom events (type 2), newest first.
+
+    The page's oldest time is found first (`_cutoff`), then both sides are read from that time on and the
+    page is cut from their union. Page views carry their details; custom events then meet their page view
+    in a second, time-bounded query.
+    """
+    named = has_named_events(cur, q.filters.hostname)
+    ranked = Params()
+    views, events = _list_where(q, ranked, named=named)
+    sides = [
+        f"(SELECT v.date_created AS ts FROM views AS v WHERE {views})",  # noqa: S608
+        f"(SELECT e.date_created AS ts FROM events AS e WHERE {events})",  # noqa: S608
+    ]
+    cutoff = _cutoff(cur, sides, ranked, q.page * q.page_size)
+    if cutoff is None:
+        return {"data": [], "count": 0, "page": q.page, "pageSize": q.page_size}
+    params = Params()
+    views, events = _list_where(q, params, named=named)
+    since = params.bind(cutoff)
     sql = (
-        f"WITH page AS (SELECT * FROM ({rows_sql}) ORDER BY ts DESC, kind DESC, k DESC {_paged(q, params)})"  # noqa: S608
-        f" SELECT p.kind, p.k, p.bid, p.ts, p.name, {_VIEW_DETAILS} FROM page AS p"
-        f" LEFT JOIN views AS v ON v.bid = p.bid AND v.hostname = {host} AND p.bid <> ''"
-        " ORDER BY p.ts DESC, p.kind DESC, p.k DESC"
+        "SELECT * FROM (SELECT 1 AS kind, v.bid AS k, '' AS sub, v.bid, v.date_created AS ts, NULL AS name,"  # noqa: S608
+        f" {_VIEW_DETAILS} FROM views AS v WHERE {views} AND v.date_created >= {since}"
+        f" UNION ALL SELECT 2, e.batch_id, e.name, e.bid, e.date_created, {EVENT_NAME},"
+        f" NULL, NULL, NULL, NULL, NULL, NULL FROM events AS e WHERE {events} AND e.date_created >= {since})"
+        f" {_NEWEST} {_paged(q, params)}"
     )
-    data = [_event_item(website_id, q.filters.hostname, row) for row in cur.execute(sql, params.values).fetchall()]
+    rows = _with_event_pages(cur, q.filters.hostname, cur.execute(sql, params.values).fetchall())
+    data = [_event_item(website_id, q.filters.hostname, row) for row in rows]
     count_params = Params()
+    views, events = _list_where(q, count_params, named=named)
     count_sql = (
-        f"SELECT (SELECT count(*) FROM views AS v WHERE {view_where(q, count_params)})"  # noqa: S608
-        f" + (SELECT count(*) FROM events AS e WHERE {event_where(q, count_params)})"
+        f"SELECT (SELECT count(*) FROM views AS v WHERE {views})"  # noqa: S608
+        f" + (SELECT count(*) FROM events AS e WHERE {events})"
     )
-    if q.search:
-        count_sql = f"SELECT count(*) FROM ({rows_sql})"  # noqa: S608
-        count_params = params
     return {"data": data, "count": _count(cur, count_sql, count_params), "page": q.page, "pageSize": q.page_size}
+
+
+def _with_event_pages(
+    cur: duckdb.DuckDBPyConnection, hostname: str, rows: list[tuple[object, ...]]
+) -> list[tuple[object, ...]]:
+    """Fill the page-view details of the custom-event rows from their page views."""
+    wanted = [row for row in rows if row[0] == 2 and row[3]]
+    times = [row[4] for row in wanted if isinstance(row[4], datetime)]
+    if not times:
+        return rows
+    found = cur.execute(
+        f"SELECT v.bid, {_VIEW_DETAILS} FROM views AS v WHERE v.hostname = $h"  # noqa: S608
+        " AND v.date_created >= $first AND v.date_created <= $last AND v.bid IN (SELECT unnest($bids::VARCHAR[]))",
+        {"h": hostname, "first": min(times) - _PAGE_LOOKBACK, "last": max(times), "bids": [str(r[3]) for r in wanted]},
+    ).fetchall()
+    details = {str(bid): tuple(rest) for bid, *rest in found}
+    return [(*row[:6], *details[str(row[3])]) if row[0] == 2 and str(row[3]) in details else row for row in rows]
 
 
 _SESSION_COLUMNS = (
@@ -140,22 +191,30 @@ def _with_event_counts(page_sql: str, host: str) -> str:
     )
 
 
-def session_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) -> dict[str, object]:
-    """Paged sessions, newest first: each Medama page view with its custom-event count."""
-    params = Params()
-    host = params.bind(q.filters.hostname)
+def _session_where(q: UmamiParams, params: Params) -> str:
     where = view_where(q, params)
     if q.search:
         where += f" AND contains(lower(v.pathname), lower({params.bind(q.search)}))"
-    page_sql = (
-        f"SELECT {_SESSION_COLUMNS} FROM views AS v WHERE {where}"  # noqa: S608
-        f" ORDER BY v.date_created DESC, v.bid DESC {_paged(q, params)}"
-    )
-    rows = cur.execute(_with_event_counts(page_sql, host), params.values).fetchall()
+    return where
+
+
+def session_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) -> dict[str, object]:
+    """Paged sessions, newest first: each Medama page view with its custom-event count."""
+    ranked = Params()
+    side = f"(SELECT v.date_created AS ts FROM views AS v WHERE {_session_where(q, ranked)})"  # noqa: S608
+    cutoff = _cutoff(cur, [side], ranked, q.page * q.page_size)
+    rows: list[tuple[object, ...]] = []
+    if cutoff is not None:
+        params = Params()
+        host = params.bind(q.filters.hostname)
+        where = _session_where(q, params)
+        page_sql = (
+            f"SELECT {_SESSION_COLUMNS} FROM views AS v WHERE {where} AND v.date_created >= {params.bind(cutoff)}"  # noqa: S608
+            f" ORDER BY v.date_created DESC, v.bid DESC {_paged(q, params)}"
+        )
+        rows = cur.execute(_with_event_counts(page_sql, host), params.values).fetchall()
     count_params = Params()
-    count_where = view_where(q, count_params)
-    if q.search:
-        count_where += f" AND contains(lower(v.pathname), lower({count_params.bind(q.search)}))"
+    count_where = _session_where(q, count_params)
     count = _count(cur, f"SELECT count(*) FROM views AS v WHERE {count_where}", count_params)  # noqa: S608
     return {
         "data": [_session_item(website_id, r) for r in rows],

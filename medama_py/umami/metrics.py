@@ -15,6 +15,7 @@ from medama_py.ingest.datafiles import read_data_text
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
+from medama_py.umami.reports import BOUNCES, TOTALTIME
 from medama_py.umami.sql import EVENT_NAME, event_where, view_where
 
 if TYPE_CHECKING:
@@ -127,14 +128,12 @@ def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dic
     else:
         label = _label(q, params)
         visitors = "count_if(v.is_unique_page)" if q.metric_type == "path" else "count_if(v.is_unique_user)"
-        engaged = f"SELECT DISTINCT e.bid FROM events AS e WHERE e.group_name = {params.bind(q.filters.hostname)}"  # noqa: S608
         where = view_where(q, params)
         if q.metric_type in _EXCLUDED:
             where += f" AND {_EXCLUDED[q.metric_type]}"
         sql = (
-            f"SELECT {label} AS x, {visitors} AS y, count(*), count(*), count(*) - count(h.bid),"  # noqa: S608
-            " coalesce(sum(v.duration_ms // 1000), 0)"
-            f" FROM views AS v LEFT JOIN ({engaged} AND e.bid <> '') AS h ON h.bid = v.bid"
+            f"SELECT {label} AS x, {visitors} AS y, count(*), count(*), {BOUNCES}, {TOTALTIME}"  # noqa: S608
+            " FROM views AS v"
             f" WHERE {where}{_search(q, params, label)}"
         )
     sql += f" GROUP BY x ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"

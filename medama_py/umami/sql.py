@@ -17,15 +17,17 @@ from medama_py.stats.filters import Filters, condition_sql
 from medama_py.umami.params import EVENT_COLUMNS, EVENT_DATA_COLUMNS, EVENT_NAME, UMAMI_COLUMNS
 
 if TYPE_CHECKING:
+    import duckdb
+
     from medama_py.stats.query import Params
     from medama_py.umami.params import UmamiParams
 
 __all__ = [
     "EVENT_NAME",
-    "bucket_sql",
     "event_data_source",
     "event_data_where",
     "event_where",
+    "has_named_events",
     "is_event_row",
     "iso",
     "view_where",
@@ -74,9 +76,26 @@ def _event_scope(q: UmamiParams, params: Params) -> list[str]:
     return parts
 
 
-def event_where(q: UmamiParams, params: Params) -> str:
-    """The WHERE body over `events AS e` selecting one row per custom event (the range is the event's own time)."""
-    parts = [*_event_scope(q, params), is_event_row(params.bind(q.filters.hostname))]
+def has_named_events(cur: duckdb.DuckDBPyConnection, hostname: str) -> bool:
+    """Whether the site holds any Umami-protocol event (a batch with an `event` row); ~5 ms at 2M event rows.
+
+    Without one, every property row is an event of its own and `is_event_row` can be left out, which lets
+    DuckDB answer a newest-first page from the last row groups instead of testing every row.
+    """
+    row = cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE group_name = ? AND name = 'event')", [hostname]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def event_where(q: UmamiParams, params: Params, *, named: bool = True) -> str:
+    """The WHERE body over `events AS e` selecting one row per custom event (the range is the event's own time).
+
+    `named=False` (from `has_named_events`) says no batch has an `event` row, so every row is an event.
+    """
+    parts = _event_scope(q, params)
+    if named:
+        parts.append(is_event_row(params.bind(q.filters.hostname)))
     parts.extend(_event_filters(q, params))
     return " AND ".join(parts)
 
@@ -94,16 +113,6 @@ def event_data_source(host: str) -> str:
         "events AS e LEFT JOIN (SELECT batch_id, value FROM events"  # noqa: S608
         f" WHERE group_name = {host} AND name = 'event') AS n ON n.batch_id = e.batch_id"
     )
-
-
-def bucket_sql(unit: str, timezone: str, params: Params, column: str = "v.date_created") -> str:
-    """The row's bucket label, `YYYY-MM-DD HH:MM:SS` in `timezone`, truncated to `unit` (an allow-listed name)."""
-    if timezone == "UTC":
-        # Through the epoch to a plain TIMESTAMP: ICU time-zone arithmetic is far slower and not needed for UTC.
-        local = f"make_timestamp(epoch_us({column}))"
-    else:
-        local = f"timezone({params.bind(timezone)}, {column})"
-    return f"strftime(date_trunc('{unit}', {local}), '%Y-%m-%d %H:%M:%S')"
 
 
 def iso(moment: object) -> str | None:

@@ -1,0 +1,114 @@
+"""Umami read API benchmark: each route against the Medama endpoint that computes the same numbers, one run.
+
+    .venv/bin/python bench/umami.py [--rows 10000000] [--runs 7]
+
+1. Generate (or reuse) the analytics file of bench/stats_data.py (--rows page views over 2024, one site).
+2. Start `medama start` on it, log in, register the site, create an API key, read the site's UUID.
+3. Time each Umami route (with the key) and its Medama twin (with the cookie) interleaved, full-year ranges,
+   p50 of --runs after a warm-up, so both see the same machine load.
+4. Print p50s, the ratio and the targets: every route ≤ 300 ms and ≤ 1.2× its Medama twin; the /events and
+   /sessions lists ≤ 100 ms at pageSize=100 for pages 1 and 100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from stats_data import HOSTNAME, ensure  # noqa: E402
+
+from tests.support.server import logged_in_client, register_website, start_server  # noqa: E402
+
+START_MS, END_MS = 1_704_067_200_000, 1_735_689_599_999  # 2024-01-01T00:00:00Z .. 2024-12-31T23:59:59.999Z
+YEAR = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+RANGE = f"startAt={START_MS}&endAt={END_MS}"
+# Umami route → the Medama endpoint computing the same numbers (None: a list with no Medama twin).
+PAIRS: dict[str, str | None] = {
+    f"stats?{RANGE}": f"summary?{YEAR}&previous=true",
+    f"pageviews?{RANGE}&unit=day": f"summary?{YEAR}&interval=day",
+    f"metrics?{RANGE}&type=url": f"pages?{YEAR}&summary=true",
+    f"sessions/stats?{RANGE}": f"summary?{YEAR}",
+    f"events?{RANGE}&pageSize=100": None,
+    f"events?{RANGE}&pageSize=100&page=100": None,
+    f"sessions?{RANGE}&pageSize=100": None,
+    f"sessions?{RANGE}&pageSize=100&page=100": None,
+}
+TARGET_MS, TARGET_RATIO, LIST_TARGET_MS = 300.0, 1.2, 100.0
+
+
+def _timed(client: httpx.Client, url: str, samples: list[float]) -> None:
+    began = time.perf_counter()
+    response = client.get(url, timeout=300)
+    response.raise_for_status()
+    samples.append((time.perf_counter() - began) * 1000)
+
+
+def bench(rows: int, runs: int, cache: Path) -> None:
+    path = cache / f"stats-{rows}.duckdb"
+    took = ensure(path, rows)
+    print(f"{rows:,} rows in {path}" + (f", generated in {took:.1f} s" if took else ", reused"))
+    data_dir = Path(tempfile.mkdtemp(prefix="medama-bench-umami-"))
+    (data_dir / "me_analytics.db").symlink_to(path)
+    server = start_server(data_dir)
+    cookie = logged_in_client(server)
+    try:
+        register_website(cookie, HOSTNAME)
+        key = cookie.post("/api/user/api-keys", json={"name": "bench"}).json()["key"]
+        umami = httpx.Client(base_url=f"{server.base_url}/umami/api", headers={"x-umami-api-key": key})
+        website = umami.get("/websites").json()["data"][0]["id"]
+        load = os.getloadavg()[0]
+        print(f"full-year reads, p50 of {runs} runs; load average {load:.1f} on {os.cpu_count()} cores")
+        print(f"{'umami route':<42} {'p50 ms':>8} {'medama p50':>11} {'ratio':>6}  target")
+        for route, twin in PAIRS.items():
+            ours: list[float] = []
+            theirs: list[float] = []
+            url = f"/websites/{website}/{route}"
+            umami.get(url, timeout=300).raise_for_status()  # warm-up
+            if twin is not None:
+                cookie.get(f"/api/website/{HOSTNAME}/{twin}", timeout=300).raise_for_status()
+            for _ in range(runs):
+                _timed(umami, url, ours)
+                if twin is not None:
+                    _timed(cookie, f"/api/website/{HOSTNAME}/{twin}", theirs)
+            mine = statistics.median(ours)
+            name = route.replace(RANGE, "YEAR")
+            if twin is None:
+                ok = "ok" if mine <= LIST_TARGET_MS else "MISSED"
+                print(f"{name:<42} {mine:>8.1f} {'-':>11} {'-':>6}  ≤{LIST_TARGET_MS:.0f} ms {ok}")
+                continue
+            other = statistics.median(theirs)
+            ratio = mine / other
+            ok = "ok" if mine <= TARGET_MS and ratio <= TARGET_RATIO else "MISSED"
+            print(f"{name:<42} {mine:>8.1f} {other:>11.1f} {ratio:>6.2f}  ≤{TARGET_MS:.0f} ms, ≤{TARGET_RATIO}× {ok}")
+        umami.close()
+    finally:
+        cookie.close()
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("MEDAMA_BENCH_DIR", tempfile.gettempdir())) / "medama_bench"
+    )
+    args = parser.parse_args()
+    bench(args.rows, args.runs, args.cache)
+
+
+if __name__ == "__main__":
+    main()
