@@ -151,6 +151,10 @@ bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 bench-dashboard: dev ## The dashboard's first screen (6 requests at once) and other tabs at 10M rows (BASELINE=rev compares)
 	$(PY) bench/stats_dashboard.py $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
 
+.PHONY: bench-umami
+bench-umami: dev ## Umami read API against the Medama endpoints computing the same numbers, on the bench-stats file
+	$(PY) bench/umami.py
+
 .PHONY: binary
 binary: dev dashboard-if-needed ## Build the one-file executable dist/medama with PyInstaller
 	$(PY) packaging/build_binary.py
