@@ -4,6 +4,7 @@ import { PageHead } from '../components/layout';
 import { useTitle } from '../data';
 import { Link } from '../router';
 import { AccountSettings } from './account';
+import { ApiKeySettings } from './apikeys';
 import { SpamSettings } from './spam';
 import { TrackerSettings } from './tracker';
 import { UsageSettings } from './usage';
@@ -15,6 +16,7 @@ export const SETTINGS_SECTIONS = [
   { key: 'tracker', label: 'Tracker', title: 'Tracker Settings | Medama' },
   { key: 'spam', label: 'Spam', title: 'Spam Settings | Medama' },
   { key: 'usage', label: 'Usage', title: 'Usage Settings | Medama' },
+  { key: 'api-keys', label: 'API keys', title: 'API Keys | Medama' },
 ];
 
 const PAGES: Record<string, () => JSX.Element> = {
@@ -23,6 +25,7 @@ const PAGES: Record<string, () => JSX.Element> = {
   tracker: TrackerSettings,
   spam: SpamSettings,
   usage: UsageSettings,
+  'api-keys': ApiKeySettings,
 };
 
 export function SettingsPage({ section }: { section: string }): JSX.Element {
