@@ -174,6 +174,9 @@ class _Page:
     referrer_path: str
     referrer_query: str
     medama_referrer: tuple[str, str]
+    # utm_source, utm_medium, utm_campaign (Medama's three), utm_content, utm_term.
+    utm: tuple[str, str, str, str, str]
+    path_bit: int
 
 
 def _split_page(payload: UmamiPayload, site_hostname: str) -> _Page:
@@ -203,8 +206,19 @@ def _split(raw_url: str, raw_referrer: str, reported_host: str, site_hostname: s
         except URLError:
             medama_ref = ("", "")
     medama_path = normalise_path(unquote(url.path, errors="replace") + (f"#{url.fragment}" if url.fragment else ""))
+    query = url.query[:MAX_TEXT]
+    utm = tuple(value[:MAX_TEXT] for value in (*utm_values(query), *_utm_extra(query)))
     return _Page(
-        hostname, path, url.query[:MAX_TEXT], medama_path[:MAX_TEXT], ref_domain, ref_path, ref_query, medama_ref
+        hostname,
+        path,
+        query,
+        medama_path[:MAX_TEXT],
+        ref_domain,
+        ref_path,
+        ref_query,
+        medama_ref,
+        (utm[0], utm[1], utm[2], utm[3], utm[4]),
+        page_bit(path),
     )
 
 
@@ -262,17 +276,18 @@ class _Draft:
 
 
 def _umami_row(draft: _Draft, ids: tuple[str, str, str | None], kind: int, new_visitor: bool) -> tuple[object, ...]:
-    """The umami_hits row, in UMAMI_HIT_COLUMNS order; `ids` are the event id, the bid and the batch id."""
+    """The umami_hits row, in UMAMI_HIT_COLUMNS order; `ids` are the event id, the bid and the batch id.
+
+    Absent values are NULL, as Umami stores them (and NULLs are the cheapest values for the writer).
+    """
     p, page = draft.payload, draft.page
-    source, medium, campaign = utm_values(page.query)
-    content, term = _utm_extra(page.query)
     return (
         *ids, draft.site.uuid, draft.site.hostname,
         draft.visit.session, draft.visit.visit, kind, p.name,
-        page.hostname[:MAX_TEXT], page.path, page.query, (p.title or "")[:MAX_TEXT],
-        page.referrer_path, page.referrer_query, page.referrer_domain,
-        source[:MAX_TEXT], medium[:MAX_TEXT], campaign[:MAX_TEXT], content, term,
-        p.screen, p.language, p.tag, p.id,
+        page.hostname[:MAX_TEXT] or None, page.path or None, page.query or None, (p.title or "")[:MAX_TEXT] or None,
+        page.referrer_path or None, page.referrer_query or None, page.referrer_domain or None,
+        *(value or None for value in page.utm),
+        p.screen or None, p.language or None, p.tag or None, p.id,
         draft.browser, draft.os, draft.device, draft.country,
         new_visitor, draft.at,
     )  # fmt: skip
@@ -289,8 +304,8 @@ def _data_rows(draft: _Draft, event_id: str) -> tuple[tuple[object, ...], ...]:
 def _page_view(draft: _Draft) -> UmamiHit:
     p, page, visit = draft.payload, draft.page, draft.visit
     bid = new_uuid()
-    bit = page_bit(page.path)
-    source, medium, campaign = utm_values(page.query)
+    bit = page.path_bit
+    source, medium, campaign = page.utm[:3]
     row = ViewRow(
         bid=bid,
         hostname=draft.site.hostname,
@@ -304,9 +319,9 @@ def _page_view(draft: _Draft) -> UmamiHit:
         ua_browser=draft.browser,
         ua_os=draft.os,
         ua_device_type=draft.device,
-        utm_source=source[:MAX_TEXT],
-        utm_medium=medium[:MAX_TEXT],
-        utm_campaign=campaign[:MAX_TEXT],
+        utm_source=source,
+        utm_medium=medium,
+        utm_campaign=campaign,
         date_created=draft.at,
     )
     row.language_base, row.language_dialect = draft.languages

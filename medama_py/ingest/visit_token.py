@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -35,9 +36,13 @@ _NO_VIEW = bytes(16)
 # which costs several microseconds per id on the hot path.
 
 
-def _text(raw: bytes) -> str:
+def _format(raw: bytes) -> str:
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# For ids read from tokens: a visit's ids (website, session, visit, latest view) come back with every hit.
+_text = functools.lru_cache(maxsize=16384)(_format)
 
 
 def _raw(text: str) -> bytes:
@@ -49,7 +54,7 @@ def new_uuid() -> str:
     raw = bytearray(os.urandom(16))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
-    return _text(bytes(raw))
+    return _format(bytes(raw))
 
 
 def page_bit(path: str) -> int:
@@ -130,4 +135,4 @@ class VisitTokens:
         # Shaped as a UUID of version 8 (custom), RFC 4122 variant.
         raw[6] = (raw[6] & 0x0F) | 0x80
         raw[8] = (raw[8] & 0x3F) | 0x80
-        return _text(bytes(raw))
+        return _format(bytes(raw))
