@@ -12,35 +12,15 @@ from __future__ import annotations
 
 import json
 
-from ingest_wrk import LANGUAGES, PATHS, REFERRERS, USER_AGENTS, _lua_list
+from ingest_wrk import LANGUAGES, LUA_PRELUDE, PATHS, REFERRERS, USER_AGENTS, lua_list
 
 __all__ = ["umami_lua_script"]
 
 _UNKNOWN_WEBSITE = "00000000-0000-4000-8000-000000000000"
 
-_LUA = r"""
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_usec; } umami_timeval;
-int gettimeofday(umami_timeval *tv, void *tz);
-]]
-local tv = ffi.new("umami_timeval")
-local function now_ms()
-  ffi.C.gettimeofday(tv, nil)
-  return tonumber(tv.tv_sec) * 1000 + math.floor(tonumber(tv.tv_usec) / 1000)
-end
-
-local DATA = __DATA__
-local RUN_MS, DRAIN_MS = __RUN_MS__, __DRAIN_MS__
-
-local threads = {}
-local next_id = 0
-function setup(thread)
-  next_id = next_id + 1
-  thread:set("id", next_id)
-  table.insert(threads, thread)
-end
-
+_LUA = (
+    LUA_PRELUDE
+    + r"""
 local function pick(list) return list[math.random(#list)] end
 
 function init(args)
@@ -127,13 +107,14 @@ function done(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
+)
 
 
 def umami_lua_script(run_ms: int, drain_ms: int, sites: dict[str, str]) -> str:
     """The wrk script for `run_ms` against `sites` (hostname → website UUID); the last `drain_ms` only 400s."""
     data = (
-        f"{{sites = {_lua_list(tuple(sites))}, websites = {_lua_list(tuple(sites.values()))}, "
-        f"uas = {_lua_list(USER_AGENTS)}, paths = {_lua_list(PATHS)}, refs = {_lua_list(REFERRERS)}, "
-        f"langs = {_lua_list(LANGUAGES)}, unknown = {json.dumps(_UNKNOWN_WEBSITE)}}}"
+        f"{{sites = {lua_list(tuple(sites))}, websites = {lua_list(tuple(sites.values()))}, "
+        f"uas = {lua_list(USER_AGENTS)}, paths = {lua_list(PATHS)}, refs = {lua_list(REFERRERS)}, "
+        f"langs = {lua_list(LANGUAGES)}, unknown = {json.dumps(_UNKNOWN_WEBSITE)}}}"
     )
     return _LUA.replace("__DATA__", data).replace("__RUN_MS__", str(run_ms)).replace("__DRAIN_MS__", str(drain_ms))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["SITES", "lua_script"]
+__all__ = ["LANGUAGES", "LUA_PRELUDE", "PATHS", "REFERRERS", "SITES", "USER_AGENTS", "lua_list", "lua_script"]
 
 SITES = ("example.com", "blog.example.org", "shop.example.net", "docs.example.io", "news.example.co.uk")
 
@@ -66,7 +66,9 @@ LANGUAGES = (
     "pt-BR,pt;q=0.9", "ja,en;q=0.8", "zh-CN,zh;q=0.9", "en-IN,en;q=0.9", "nl-BE,nl;q=0.9", "",
 )  # fmt: skip
 
-_LUA = r"""
+# Shared by both wrk scripts (this one and ingest_umami_wrk.py): a millisecond clock, the run's data and
+# timing, and per-thread ids.
+LUA_PRELUDE = r"""
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_usec; } medama_timeval;
@@ -88,7 +90,11 @@ function setup(thread)
   thread:set("id", next_id)
   table.insert(threads, thread)
 end
+"""
 
+_LUA = (
+    LUA_PRELUDE
+    + r"""
 local B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 local function base36(n)
   local s = ""
@@ -189,9 +195,10 @@ function done(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
+)
 
 
-def _lua_list(values: tuple[str, ...]) -> str:
+def lua_list(values: tuple[str, ...]) -> str:
     # JSON string literals are valid Lua string literals for this data (no control characters).
     return "{" + ", ".join(json.dumps(v) for v in values) + "}"
 
@@ -199,7 +206,7 @@ def _lua_list(values: tuple[str, ...]) -> str:
 def lua_script(run_ms: int, drain_ms: int) -> str:
     """Return the wrk script for a run of `run_ms` whose last `drain_ms` send only 404s."""
     data = (
-        f"{{sites = {_lua_list(SITES)}, uas = {_lua_list(USER_AGENTS)}, paths = {_lua_list(PATHS)}, "
-        f"refs = {_lua_list(REFERRERS)}, tzs = {_lua_list(TIMEZONES)}, langs = {_lua_list(LANGUAGES)}}}"
+        f"{{sites = {lua_list(SITES)}, uas = {lua_list(USER_AGENTS)}, paths = {lua_list(PATHS)}, "
+        f"refs = {lua_list(REFERRERS)}, tzs = {lua_list(TIMEZONES)}, langs = {lua_list(LANGUAGES)}}}"
     )
     return _LUA.replace("__DATA__", data).replace("__RUN_MS__", str(run_ms)).replace("__DRAIN_MS__", str(drain_ms))

@@ -13,8 +13,8 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from medama_py.api.envelope import INTERNAL_MESSAGE, send_error
-from medama_py.api.events import HIT_PATH, MAX_HIT_BYTES, PING_PATH, hit_headers, receive_hit
-from medama_py.errors import MedamaError, PayloadTooLarge
+from medama_py.api.events import HIT_PATH, MAX_HIT_BYTES, PING_PATH, hit_headers, read_body, receive_hit
+from medama_py.errors import MedamaError
 from medama_py.ingest.ping import answer_ping
 from medama_py.middleware import default_cors_headers
 
@@ -40,25 +40,6 @@ __all__ = ["EventsFastPath"]
 log = logging.getLogger(__name__)
 
 Headers = list[tuple[bytes, bytes]]
-
-
-async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
-    """Return the body, None if the client went away; raise 413 past MAX_HIT_BYTES."""
-    if declared is not None and declared.isdigit() and int(declared) > MAX_HIT_BYTES:
-        raise PayloadTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_HIT_BYTES:
-            raise PayloadTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _send(send: Send, status: int, body: bytes = b"", headers: Headers | None = None) -> None:
@@ -133,7 +114,7 @@ class EventsFastPath:
         )
 
     async def _hit(self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, cors: Headers) -> None:
-        body = await _read_body(receive, headers.get("content-length"))
+        body = await read_body(receive, headers.get("content-length"), MAX_HIT_BYTES)
         if body is None:
             return
         client = scope.get("client")

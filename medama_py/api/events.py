@@ -24,11 +24,20 @@ from medama_py.ingest.pipeline import HitContext, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 
     from medama_py.services import Services
 
-__all__ = ["HIT_PATH", "MAX_HIT_BYTES", "PING_PATH", "hit_headers", "receive_hit", "route_handlers"]
+__all__ = [
+    "HIT_PATH",
+    "MAX_HIT_BYTES",
+    "PING_PATH",
+    "hit_headers",
+    "read_body",
+    "receive_hit",
+    "route_handlers",
+    "select_headers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +62,45 @@ _USED_HEADERS = frozenset(
 
 
 def hit_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The request headers ingestion reads, by lower-case name.
+    """The request headers ingestion reads, by lower-case name."""
+    return select_headers(raw, _USED_HEADERS)
+
+
+def select_headers(raw: Iterable[tuple[bytes, bytes]], used: frozenset[bytes]) -> dict[str, str]:
+    """The `used` request headers, by lower-case name (decoding only these keeps the per-hit cost down).
 
     The first occurrence wins, like Go's Header.Get, except for the forwarding headers, whose lines are joined.
     """
     headers: dict[str, str] = {}
     for name, value in raw:
-        if name in _USED_HEADERS:
+        if name in used:
             key = name.decode("latin-1")
             if key not in headers:
                 headers[key] = value.decode("latin-1")
             elif name in FORWARDING_HEADERS:  # a proxy may add a line instead of extending one
                 headers[key] += "," + value.decode("latin-1")
     return headers
+
+
+async def read_body(
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]], declared: str | None, limit: int
+) -> bytes | None:
+    """A raw ASGI request's whole body; None if the client went away; 413 past `limit` (declared or read)."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 # The parser tables (ua-parser's compiled regexes ~27 MB and 0.2 s, CLDR names, zones) load with the first

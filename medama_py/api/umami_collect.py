@@ -18,8 +18,9 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 
+from medama_py.api.events import read_body, select_headers
 from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
-from medama_py.errors import MedamaError, PayloadTooLarge, WebsiteNotFound
+from medama_py.errors import MedamaError, WebsiteNotFound
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
 from medama_py.ingest.umami_payload import UmamiPayload
@@ -128,33 +129,7 @@ async def _answer(services: Services, path: str, body: bytes, req: UmamiRequest)
 
 
 def _header_map(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    # First occurrence wins; ASGI names arrive lower-cased.
-    headers: dict[str, str] = {}
-    for name, value in raw:
-        if name in _USED_HEADERS:
-            key = name.decode("latin-1")
-            if key not in headers:
-                headers[key] = value.decode("latin-1")
-            elif name in FORWARDING_HEADERS:  # every line of these counts (medama_py/clientip.py)
-                headers[key] += "," + value.decode("latin-1")
-    return headers
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, None if the client left; raises 413 past `limit`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge("Request body too large.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    return select_headers(raw, _USED_HEADERS)
 
 
 async def _send_json(send: Send, status: int, body: object, extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
@@ -205,10 +180,7 @@ class UmamiCollectPath:
 
     async def _collect(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
         headers = _header_map(scope["headers"])
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge("Request body too large.")
-        body = await _read_body(receive, limit)
+        body = await read_body(receive, headers.get("content-length"), limit)
         if body is None:
             return
         services: Services = self.litestar.state.services
@@ -280,17 +252,6 @@ _BATCH_ANSWER_SCHEMA: dict[str, Any] = {
         "cache": {"type": ["string", "null"]},
     },
 }
-_UMAMI_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "code", "status"],
-            "properties": {"message": {"type": "string"}, "code": {"type": "string"}, "status": {"type": "integer"}},
-        }
-    },
-}
 
 
 def _json_and_text(schema: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +268,7 @@ def document_umami_collect(document: dict[str, Any]) -> None:
         "properties": {"type": {"type": "string", "enum": ["event", "identify", "performance"]}, "payload": payload[0]},
     }
     bodies = {SEND_PATH: (hit, _ANSWER_SCHEMA), BATCH_PATH: ({"type": "array", "items": hit}, _BATCH_ANSWER_SCHEMA)}
-    errors = {"content": {"application/json": {"schema": _UMAMI_ERROR_SCHEMA}}}
+    # The error bodies get Umami's envelope from document_umami_api, which runs after this hook.
     for path, (body, answer) in bodies.items():
         operation = document.get("paths", {}).get(path, {}).get("post")
         if operation is None:
@@ -315,8 +276,8 @@ def document_umami_collect(document: dict[str, Any]) -> None:
         operation["requestBody"] = {"required": True, "content": _json_and_text(body)}
         operation["responses"] = {
             "200": {"description": "Accepted", "content": {"application/json": {"schema": answer}}},
-            "400": {"description": "Malformed body or unknown website", **errors},
-            "403": {"description": "The client address is on the block list", **errors},
-            "413": {"description": "Request body too large", **errors},
-            "500": {"description": "Internal error", **errors},
+            "400": {"description": "Malformed body or unknown website"},
+            "403": {"description": "The client address is on the block list"},
+            "413": {"description": "Request body too large"},
+            "500": {"description": "Internal error"},
         }
