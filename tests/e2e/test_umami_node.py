@@ -10,14 +10,22 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pytest
 
-from tests.support.server import logged_in_client, register_website, running_server
+from tests.support.server import (
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    logged_in_client,
+    register_website,
+    running_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +40,22 @@ def _node() -> str:
         npm = shutil.which("npm") or pytest.fail("npm is required to install @umami/node")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=CLIENT, check=True, timeout=300)
     return node
+
+
+def _umami_stats(base_url: str, website: str) -> dict[str, Any]:
+    """GET /umami/api/websites/{id}/stats over the last day, logged in through Umami's login route."""
+    with httpx.Client(base_url=f"{base_url}/umami/api", timeout=10) as umami:
+        login = umami.post("/auth/login", json={"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD})
+        assert login.status_code == 200, login.text
+        now_ms = int(time.time() * 1000)
+        response = umami.get(
+            f"/websites/{website}/stats",
+            params={"startAt": now_ms - 86_400_000, "endAt": now_ms + 60_000},
+            headers={"Authorization": f"Bearer {login.json()['token']}"},
+        )
+        assert response.status_code == 200, response.text
+        stats: dict[str, Any] = response.json()
+        return stats
 
 
 def test_umami_node_hits_show_up_in_medama(tmp_path: Path) -> None:
@@ -54,6 +78,7 @@ def test_umami_node_hits_show_up_in_medama(tmp_path: Path) -> None:
         views = {row["path"]: row["pageviews"] for row in admin.get("/api/website/node.example/pages").json()}
         sources = [row["source"] for row in admin.get("/api/website/node.example/sources").json() if row["source"]]
         browsers = admin.get("/api/website/node.example/browsers").json()
+        umami_stats = _umami_stats(server.base_url, website)
 
     assert [a["status"] for a in answers] == [200] * 9
     assert all(set(a["body"]) == {"cache", "sessionId", "visitId"} for a in answers)
@@ -66,6 +91,8 @@ def test_umami_node_hits_show_up_in_medama(tmp_path: Path) -> None:
     assert pages == {"/a": 3, "/b": 1}
     assert sources == ["newsletter"]
     assert [row["browser"] for row in browsers] == ["Unknown"]  # a server has no browser, as in Umami
+    # The Umami read API agrees with Medama's on the same data.
+    assert (umami_stats["pageviews"], umami_stats["visitors"]) == (5, 4)
 
     with duckdb.connect(str(server.analyticsdb), read_only=True) as db:
         hits = db.execute(
