@@ -12,11 +12,13 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
 
 from medama_py.api import (
+    accounts,
     api_keys,
     auth,
     events,
     openapi,
     settings,
+    shares,
     static,
     stats,
     umami_auth,
@@ -149,8 +151,10 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
             *events.route_handlers,
             *umami_collect.route_handlers,
             *users.route_handlers,
+            *accounts.route_handlers,
             *settings.route_handlers,
             *websites.route_handlers,
+            *shares.route_handlers,
             *stats.route_handlers,
             *api_keys.route_handlers,
             *_umami_routers(),

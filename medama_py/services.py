@@ -66,6 +66,8 @@ class Services:
         self.login_throttle = LoginThrottle()
         self.trusted_proxies = TrustedProxies.parse(config.trustedproxies)
         self.script_file = "default.js"
+        # Wrong share-link passwords, counted per client like failed logins (docs/accounts.md).
+        self.share_throttle = LoginThrottle()
         self.apply_settings(settings)
 
     def apply_settings(self, settings: TenantSettings) -> None:

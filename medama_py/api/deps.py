@@ -10,13 +10,15 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from medama_py import sharing
 from medama_py.api.access import Caller, CallerKind, set_caller
 from medama_py.apikeys import principal_for_bearer
 from medama_py.clientip import IPAddress, client_ip, joined_header, peer_ip
-from medama_py.errors import BadRequest, DemoMode, Forbidden, Unauthorised, UnsupportedMediaType
+from medama_py.errors import BadRequest, DemoMode, Forbidden, ShareNotFound, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_strictly
 from medama_py.security import hash_token
 from medama_py.services import Services
+from medama_py.storage import accounts
 
 if TYPE_CHECKING:
     from litestar.handlers import BaseRouteHandler
@@ -27,6 +29,7 @@ __all__ = [
     "SERVICES",
     "SERVICES_AND_USER",
     "SESSION_COOKIE",
+    "SHARE_TOKEN_HEADER",
     "AnyConnection",
     "AnyRequest",
     "ServicesDep",
@@ -39,6 +42,7 @@ __all__ = [
     "provide_user_id",
     "request_client_ip",
     "require_json_body",
+    "require_reader",
     "require_session",
     "services_of",
 ]
@@ -96,16 +100,37 @@ async def require_session(connection: AnyConnection, handler: BaseRouteHandler) 
             raise Forbidden("API keys cannot manage users, passwords or keys")
         kind: CallerKind = "api_key" if principal.via_api_key else "session"
         session_hash = "" if principal.via_api_key else hash_token(bearer)
-        set_caller(connection, Caller(principal.user_id, kind=kind, session_hash=session_hash))
+        role = await accounts.role_of(services.meta, principal.user_id)  # a key acts with its user's role
+        set_caller(connection, Caller(principal.user_id, kind=kind, session_hash=session_hash, role=role))
         return
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorised("missing security token or cookie")
     session_hash = hash_token(token)
-    user_id = await services.meta.session_user(session_hash, now)
-    if user_id is None:
+    found = await accounts.session_caller(services.meta, session_hash, now)
+    if found is None:
         raise Unauthorised("unauthorised session")
-    set_caller(connection, Caller(user_id, session_hash=session_hash))
+    user_id, role = found
+    set_caller(connection, Caller(user_id, session_hash=session_hash, role=role))
+
+
+SHARE_TOKEN_HEADER = "x-share-token"  # noqa: S105 (a header name, not a secret)
+
+
+async def require_reader(connection: AnyConnection, handler: BaseRouteHandler) -> None:
+    """Guard of the stats routes: a share token (`X-Share-Token`, from a shared page) or else `require_session`.
+
+    A token whose link was revoked or expired answers 404, as the link's page does (docs/accounts.md).
+    """
+    token = connection.headers.get(SHARE_TOKEN_HEADER)
+    if token is None:
+        await require_session(connection, handler)
+        return
+    services = services_of(connection)
+    hostname = await sharing.token_hostname(services.meta, token, int(services.clock().timestamp()))
+    if hostname is None:
+        raise ShareNotFound
+    set_caller(connection, Caller("", kind="share", hostname=hostname))
 
 
 def _media_type(connection: AnyConnection) -> str:

@@ -17,6 +17,7 @@ from litestar import Response, Router, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from medama_py.api.accounts import document_accounts
 from medama_py.api.deps import AnyRequest
 from medama_py.api.umami_collect import document_umami_collect
 from medama_py.api.umami_read import document_umami_api
@@ -46,7 +47,7 @@ _ERROR_SCHEMA: dict[str, Any] = {
 _STATUS_TEXT = {
     "400": "Bad request: malformed parameters or body",
     "401": "Unauthorised: missing or invalid session",
-    "403": "Forbidden: demo mode",
+    "403": "Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md)",
     "404": "Not found",
     "409": "Conflict",
     "413": "Request body too large",
@@ -71,6 +72,10 @@ def _errors_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses += ["413", "415"]
     if method in ("post", "patch", "delete") and operation.get("security"):
         statuses += ["403", "409"]
+    if operation.get("security") and not path.startswith("/api/website/"):
+        statuses.append("403")  # a viewer's request beyond its own account and stats
+    if path.startswith("/api/share/"):
+        statuses += ["401", "404", "429"]  # wrong password, unknown link, too many wrong passwords
     if "{hostname}" in path or path.startswith(("/api/user", "/api/event/hit")):
         statuses.append("404")
     if path == "/api/auth/login":
@@ -266,7 +271,11 @@ def openapi_config() -> OpenAPIConfig:
         # from CDNs) would otherwise answer under /api/_openapi, a path that must be "api path not found".
         openapi_router=Router("/api/_openapi", route_handlers=[], guards=[_hidden], include_in_schema=False),
         components=Components(
-            security_schemes={"CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie")}
+            security_schemes={
+                "CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie"),
+                # A shared page's token: reads one website's stats (docs/accounts.md).
+                "ShareToken": SecurityScheme(type="apiKey", name="X-Share-Token", security_scheme_in="header"),
+            }
         ),
     )
 
@@ -278,6 +287,7 @@ _HOOKS: list[Any] = [
     document_stats_parameters,
     document_umami_collect,
     document_umami_api,
+    document_accounts,
 ]
 
 

@@ -6,10 +6,20 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from medama_py.model import Role
+
 __all__ = [
     "HOSTNAME_PATTERN",
+    "ID_PATTERN",
+    "AccountCreate",
+    "AccountGet",
+    "AccountPatch",
     "AuthLogin",
     "Hostname",
+    "ShareAccess",
+    "ShareLinkCreate",
+    "ShareLinkGet",
+    "ShareOpen",
     "TenantSettingsGet",
     "TenantSettingsPatch",
     "UserGet",
@@ -28,6 +38,12 @@ HOSTNAME_PATTERN = r"^[A-Za-z0-9.\-]+$"
 Hostname = Annotated[str, msgspec.Meta(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
 # At most 2,000 addresses: the longest such list (~36 KB) still fits the 64 KB body limit, so no valid body is a 413.
 IPList = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=2000)]
+# Medama's password rule (5–128 characters) and its login's username rule (3–48), so every account can log in.
+Password = Annotated[str, msgspec.Meta(min_length=5, max_length=128)]
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=48)]
+HostnameList = Annotated[list[Hostname], msgspec.Meta(max_length=1000)]
+# TypeIDs such as user_01h455vb4pex5vsknk084sn02q or share_01j…
+ID_PATTERN = r"^[a-z]{1,16}_[0-9a-z]{26}$"
 ScriptType = Literal["default", "click-events", "page-events"]
 
 
@@ -116,3 +132,52 @@ class WebsiteCreate(msgspec.Struct):
 
 class WebsitePatch(msgspec.Struct, omit_defaults=True):
     hostname: Hostname | None = None
+
+
+class AccountGet(msgspec.Struct):
+    id: str
+    username: str
+    role: Role
+    websites: list[str]
+    dateCreated: int  # noqa: N815
+    dateUpdated: int  # noqa: N815
+
+
+class AccountCreate(msgspec.Struct):
+    username: Username
+    password: Password
+    role: Role
+    websites: HostnameList = msgspec.field(default_factory=list)
+
+
+class AccountPatch(msgspec.Struct, omit_defaults=True):
+    role: Role | None = None
+    password: Password | None = None
+    websites: HostnameList | None = None
+
+
+class ShareLinkGet(msgspec.Struct, omit_defaults=True):
+    id: str
+    hostname: str
+    slug: str
+    path: str
+    hasPassword: bool  # noqa: N815
+    dateCreated: int  # noqa: N815
+    dateExpires: int | None = None  # noqa: N815
+    dateLastUsed: int | None = None  # noqa: N815
+
+
+class ShareLinkCreate(msgspec.Struct, omit_defaults=True):
+    password: Password | None = None
+    # Seconds from now until the link stops working (a minute to ten years); none: never.
+    expiresIn: Annotated[float, msgspec.Meta(ge=60, le=10 * 366 * 86400)] | None = None  # noqa: N815
+
+
+class ShareOpen(msgspec.Struct, omit_defaults=True):
+    password: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+
+
+class ShareAccess(msgspec.Struct):
+    token: str
+    hostname: str
+    dateExpires: int  # noqa: N815

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from litestar import get, patch
 from litestar.params import JSONBody
 
+from medama_py.api.access import require_admin
 from medama_py.api.deps import COOKIE_SECURITY, SERVICES, ServicesDep, forbid_demo, require_json_body, require_session
 from medama_py.api.schemas import TenantSettingsGet, TenantSettingsPatch
 from medama_py.clock import unix
@@ -74,7 +75,7 @@ def _stored_values(data: TenantSettingsPatch) -> dict[str, str]:
     "/api/tenant/settings",
     operation_id="get-tenant-settings",
     tags=["Settings"],
-    guards=[require_session],
+    guards=[require_session, require_admin],
     security=COOKIE_SECURITY,
     dependencies=SERVICES,
 )
@@ -87,7 +88,7 @@ async def get_tenant_settings(services: ServicesDep) -> TenantSettingsGet:
     "/api/tenant/settings",
     operation_id="patch-tenant-settings",
     tags=["Settings"],
-    guards=[require_session, require_json_body],
+    guards=[require_session, require_admin, require_json_body],
     security=COOKIE_SECURITY,
     dependencies=SERVICES,
     status_code=200,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from litestar import HttpMethod, Response, route
 
+from medama_py import sharing
 from medama_py.api.deps import AnyRequest, services_of
 from medama_py.errors import NotFound
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["StaticFiles", "load_static_files", "route_handlers"]
 
 UMAMI_SCRIPT = "/scripts/umami.js"
+SHARE_PREFIX = "/share/"
 SCRIPT_CACHE = "public, max-age=21600, stale-while-revalidate=86400"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 _TYPES = {
@@ -121,7 +123,21 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
         return _serve(request, file)
     if path.startswith("/scripts/"):
         return Response(b"404 page not found\n", status_code=404, media_type="text/plain")
+    if path.startswith(SHARE_PREFIX) or path == SHARE_PREFIX.rstrip("/"):
+        return await _serve_share_page(request, path.removeprefix(SHARE_PREFIX), statics.index)
     return _serve(request, statics.index)
+
+
+async def _serve_share_page(request: AnyRequest, slug: str, index: StaticFile) -> Response[bytes]:
+    """A share link's page: the dashboard, answering 404 once the link is revoked or expired.
+
+    The page renders "link no longer available" by itself when opening the link fails. The slug must not leak
+    through the Referer of anything the page loads, nor reach search engines.
+    """
+    services = services_of(request)
+    active = await sharing.is_active(services.meta, slug, int(services.clock().timestamp()))
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    return Response(index.content, status_code=200 if active else 404, headers=headers, media_type=index.content_type)
 
 
 @route("/umami/script.js", http_method=[HttpMethod.GET, HttpMethod.HEAD], include_in_schema=False)

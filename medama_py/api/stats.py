@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Router, get
 
 from medama_py.api.access import require_website_read
-from medama_py.api.deps import COOKIE_SECURITY, SERVICES, AnyRequest, ServicesDep, require_session
+from medama_py.api.deps import COOKIE_SECURITY, SERVICES, AnyRequest, ServicesDep, require_reader
 from medama_py.api.websites import HostnamePath  # noqa: TC001 (Litestar reads handler annotations at runtime)
 from medama_py.stats import reports
 from medama_py.stats.params import parse_params
@@ -47,8 +47,9 @@ route_handlers = [
         # Alphabetical, the order openapi.yaml has always listed them in.
         route_handlers=[_handler(reports.REPORTS[name]) for name in sorted(reports.REPORTS)],
         tags=["Stats"],
-        guards=[require_session],
-        security=COOKIE_SECURITY,
+        # A session, an API key, or a shared page's token (docs/accounts.md).
+        guards=[require_reader],
+        security=[*COOKIE_SECURITY, {"ShareToken": []}],
         dependencies=SERVICES,
     )
 ]

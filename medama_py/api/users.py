@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from litestar import delete, get, patch
 from litestar.params import JSONBody
 
-from medama_py.api.access import caller_of
+from medama_py.api.access import caller_of, require_admin
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES,
@@ -22,7 +22,9 @@ from medama_py.api.deps import (
 from medama_py.api.schemas import UserGet, UserPatch, UserSettings, UserUsageGet
 from medama_py.api.usage import measure_usage
 from medama_py.clock import unix
+from medama_py.errors import LastAdmin, ViewerForbidden
 from medama_py.security import hash_password
+from medama_py.storage import accounts
 
 if TYPE_CHECKING:
     from medama_py.model import User
@@ -67,10 +69,13 @@ async def patch_user(
 ) -> UserGet:
     """Change username, password or settings; answers the new dateUpdated (docs/compatibility.md#users).
 
-    A new password logs out every other session of the user; the one making the change stays.
+    A new password logs out every other session of the user; the one making the change stays. A viewer may change
+    only its password (and the language setting, which has one value): docs/accounts.md.
     """
     forbid_demo(services)
-    await services.meta.get_user(user_id)
+    user = await services.meta.get_user(user_id)
+    if caller_of(request).role != "admin" and data.username not in (None, user.username):
+        raise ViewerForbidden
     now = unix(services.clock())
     if data.username is not None:
         await services.meta.update_username(user_id, data.username, now)
@@ -91,10 +96,18 @@ async def patch_user(
     dependencies=SERVICES_AND_USER,
     opt={"no_api_keys": True},
 )
-async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
-    """Delete the account; refused with 409 while it still owns websites (docs/compatibility.md#users)."""
+async def delete_user(request: AnyRequest, services: ServicesDep, user_id: UserIdDep) -> None:
+    """Delete the account; refused with 409 while it still owns websites (docs/compatibility.md#users).
+
+    A viewer may not delete itself (403). Medama's only user may (a restart re-creates admin), but the last admin
+    of several users may not (409): the viewers left behind could never get an admin back (docs/accounts.md).
+    """
     forbid_demo(services)
     await services.meta.get_user(user_id)
+    if caller_of(request).role != "admin":
+        raise ViewerForbidden
+    if await accounts.leaves_no_admin(services.meta, user_id):
+        raise LastAdmin
     await services.meta.delete_user(user_id)
 
 
@@ -102,7 +115,7 @@ async def delete_user(services: ServicesDep, user_id: UserIdDep) -> None:
     "/api/user/usage",
     operation_id="get-user-usage",
     tags=["User"],
-    guards=[require_session],
+    guards=[require_session, require_admin],
     security=COOKIE_SECURITY,
     dependencies=SERVICES,
 )

@@ -1,4 +1,4 @@
-"""Websites: list, create, get, rename, delete (docs/compatibility.md#websites)."""
+"""Websites: list, create, get, rename, delete (docs/compatibility.md#websites, docs/accounts.md)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 from litestar import delete, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from medama_py.api.access import caller_of, readable_websites, require_admin, require_website_read
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES_AND_USER,
+    AnyConnection,
+    AnyRequest,
     ServicesDep,
     UserIdDep,
     forbid_demo,
@@ -20,14 +23,14 @@ from medama_py.api.deps import (
 from medama_py.api.schemas import HOSTNAME_PATTERN, WebsiteCreate, WebsiteGet, WebsitePatch, WebsiteSummary
 from medama_py.clock import unix
 from medama_py.config import parse_bool
-from medama_py.errors import BadRequest, Unauthorised, WebsiteNotFound
+from medama_py.errors import BadRequest
 from medama_py.model import Website
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
 
 if TYPE_CHECKING:
     from medama_py.services import Services
 
-__all__ = ["HostnamePath", "route_handlers", "user_website"]
+__all__ = ["HostnamePath", "readable_website", "route_handlers"]
 
 HostnamePath = Annotated[
     str,
@@ -35,12 +38,10 @@ HostnamePath = Annotated[
 ]
 
 
-async def user_website(services: Services, user_id: str, hostname: str) -> Website:
-    """The website if the caller owns it: 404 when missing, 401 when another user's, as Medama answers."""
-    website = await services.meta.get_website(hostname)
-    if website.user_id != user_id:
-        raise Unauthorised("website not found")
-    return website
+async def readable_website(connection: AnyConnection, services: Services, hostname: str) -> Website:
+    """The website if the caller may read it; otherwise the same 404 as a missing one (docs/accounts.md)."""
+    await require_website_read(connection, services, hostname)
+    return await services.meta.get_website(hostname)
 
 
 @get(
@@ -52,16 +53,16 @@ async def user_website(services: Services, user_id: str, hostname: str) -> Websi
     dependencies=SERVICES_AND_USER,
 )
 async def list_websites(
+    request: AnyRequest,
     services: ServicesDep,
-    user_id: UserIdDep,
     summary: Annotated[str | None, QueryParameter(description="Include visitors of the last 24 hours")] = None,
 ) -> list[WebsiteGet]:
-    """The caller's websites, optionally with their unique visitors of the last 24 hours."""
+    """The websites the caller may read (an admin: all), optionally with their unique visitors of the last 24 h."""
     try:
         with_summary = parse_bool(summary) if summary is not None else False
     except ValueError:
         raise BadRequest(f"query: 'summary': invalid boolean {summary!r}") from None
-    websites = await services.meta.list_websites(user_id)
+    websites = await readable_websites(services, caller_of(request))
     if not with_summary:
         return [WebsiteGet(hostname=w.hostname) for w in websites]
     since = services.clock() - timedelta(days=1)
@@ -74,7 +75,7 @@ async def list_websites(
     "/api/websites",
     operation_id="post-websites",
     tags=["Websites"],
-    guards=[require_session, require_json_body],
+    guards=[require_session, require_admin, require_json_body],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
     status_code=201,
@@ -96,9 +97,9 @@ async def create_website(data: JSONBody[WebsiteCreate], services: ServicesDep, u
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def get_website(hostname: HostnamePath, services: ServicesDep, user_id: UserIdDep) -> WebsiteGet:
-    """One website of the caller."""
-    website = await user_website(services, user_id, hostname)
+async def get_website(hostname: HostnamePath, request: AnyRequest, services: ServicesDep) -> WebsiteGet:
+    """One website the caller may read."""
+    website = await readable_website(request, services, hostname)
     return WebsiteGet(hostname=website.hostname)
 
 
@@ -106,17 +107,18 @@ async def get_website(hostname: HostnamePath, services: ServicesDep, user_id: Us
     "/api/websites/{hostname:str}",
     operation_id="patch-websites-id",
     tags=["Websites"],
-    guards=[require_session, require_json_body],
+    guards=[require_session, require_admin, require_json_body],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
     status_code=200,
 )
-async def patch_website(
-    hostname: HostnamePath, data: JSONBody[WebsitePatch], services: ServicesDep, user_id: UserIdDep
-) -> WebsiteGet:
-    """Rename a website, moving its page views and events with it (docs/compatibility.md#websites)."""
+async def patch_website(hostname: HostnamePath, data: JSONBody[WebsitePatch], services: ServicesDep) -> WebsiteGet:
+    """Rename a website, moving its page views and events with it (docs/compatibility.md#websites).
+
+    Its grants and share links follow the new name (docs/accounts.md).
+    """
     forbid_demo(services)
-    await user_website(services, user_id, hostname)
+    await services.meta.get_website(hostname)
     new = data.hostname if data.hostname is not None else hostname
     await services.meta.rename_website(hostname, new, unix(services.clock()))
     if new != hostname:
@@ -130,16 +132,17 @@ async def patch_website(
     "/api/websites/{hostname:str}",
     operation_id="delete-websites-id",
     tags=["Websites"],
-    guards=[require_session],
+    guards=[require_session, require_admin],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
 )
-async def delete_website(hostname: HostnamePath, services: ServicesDep, user_id: UserIdDep) -> None:
-    """Delete a website with its page views and events (docs/compatibility.md#websites)."""
+async def delete_website(hostname: HostnamePath, services: ServicesDep) -> None:
+    """Delete a website with its page views and events (docs/compatibility.md#websites).
+
+    Its grants and share links go with it (docs/accounts.md).
+    """
     forbid_demo(services)
-    owned = {w.hostname for w in await services.meta.list_websites(user_id)}
-    if hostname not in owned:
-        raise WebsiteNotFound
+    await services.meta.get_website(hostname)
     services.hostnames.discard(hostname)
     await services.meta.delete_website(hostname)
     await services.analytics.write(lambda cur: delete_site_rows(cur, hostname))

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 __all__ = [
     "create_account",
     "delete_account",
+    "delete_sessions",
     "get_account",
     "granted_websites",
     "is_granted",
+    "leaves_no_admin",
     "list_accounts",
+    "role_of",
     "session_caller",
     "set_grants",
     "set_role",
@@ -54,20 +57,21 @@ def _account(row: Iterable[object]) -> Account:
 
 
 async def session_caller(meta: MetaStore, token_hash: str, now: int) -> tuple[str, Role] | None:
-    """The user id and role behind a live session.
-
-    A session can outlive its user (Medama keeps it working, and its handlers answer 404 "user not found"); such a
-    session gets the least privilege, a viewer with no websites.
-    """
+    """The user id and role behind a live session; a session whose user no longer exists is no session."""
     sql = (
-        "SELECT s.user_id, CASE WHEN u.id IS NULL THEN 'viewer'"
-        " ELSE COALESCE(r.role, 'admin') END FROM sessions s"
-        " LEFT JOIN users u ON u.id = s.user_id LEFT JOIN user_roles r ON r.user_id = s.user_id"
-        " WHERE s.token_hash = ? AND s.date_expires > ?"
+        "SELECT s.user_id, COALESCE(r.role, 'admin') FROM sessions s JOIN users u ON u.id = s.user_id"
+        " LEFT JOIN user_roles r ON r.user_id = s.user_id WHERE s.token_hash = ? AND s.date_expires > ?"
     )
     async with meta.conn.execute(sql, (token_hash, now)) as cur:
         row = await cur.fetchone()
     return None if row is None else (str(row[0]), cast("Role", row[1]))
+
+
+async def role_of(meta: MetaStore, user_id: str) -> Role:
+    """A user's role, for credentials that name a user (API keys); a missing user gets the least privilege."""
+    async with meta.conn.execute(f"SELECT {_ROLE} FROM users WHERE id = ?", (user_id,)) as cur:  # noqa: S608
+        row = await cur.fetchone()
+    return "viewer" if row is None else cast("Role", row[0])
 
 
 async def list_accounts(meta: MetaStore) -> list[Account]:
@@ -138,9 +142,17 @@ async def set_grants(meta: MetaStore, user_id: str, hostnames: Iterable[str], no
 async def delete_account(meta: MetaStore, user_id: str, heir_id: str) -> None:
     """Delete a user and its sessions; its websites pass to `heir_id` (the admin deleting it).
 
-    Deleting the last admin raises LastAdmin (checked inside the DELETE statement).
+    When an admin deletes itself, another admin inherits. Deleting the last admin raises LastAdmin (checked
+    inside the DELETE statement).
     """
     await get_account(meta, user_id)
+    if heir_id == user_id:
+        sql = f"SELECT id FROM users WHERE id != ? AND {_ROLE} = 'admin' ORDER BY date_created LIMIT 1"  # noqa: S608
+        async with meta.conn.execute(sql, (user_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise LastAdmin
+        heir_id = str(row[0])
     await meta.conn.execute("UPDATE websites SET user_id = ? WHERE user_id = ?", (heir_id, user_id))
     cur = await meta.conn.execute(
         f"DELETE FROM users WHERE id = ? AND ({_ROLE} = 'viewer' OR {_ADMINS} > 1)",  # noqa: S608 (fixed SQL text)
@@ -151,6 +163,20 @@ async def delete_account(meta: MetaStore, user_id: str, heir_id: str) -> None:
         raise LastAdmin
     await meta.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
     await meta.conn.commit()
+
+
+async def delete_sessions(meta: MetaStore, user_id: str) -> None:
+    """Log a user out everywhere (after an admin set its password)."""
+    await meta.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    await meta.conn.commit()
+
+
+async def leaves_no_admin(meta: MetaStore, user_id: str) -> bool:
+    """Whether deleting this user would leave other users but no admin."""
+    sql = f"SELECT {_ROLE} = 'admin' AND {_ADMINS} = 1 AND (SELECT COUNT(*) FROM users) > 1 FROM users WHERE id = ?"  # noqa: S608
+    async with meta.conn.execute(sql, (user_id,)) as cur:
+        row = await cur.fetchone()
+    return row is not None and bool(row[0])
 
 
 async def is_granted(meta: MetaStore, user_id: str, hostname: str) -> bool:

@@ -45,14 +45,15 @@ def _link(row: tuple[object, ...]) -> ShareLink:
 
 
 class ActiveLink:
-    """What opening a link needs: its id, website and password hash (None when it has none)."""
+    """What opening a link needs: its id, website, password hash and expiry (None: none)."""
 
-    __slots__ = ("hostname", "id", "password")
+    __slots__ = ("expires", "hostname", "id", "password")
 
-    def __init__(self, link_id: str, hostname: str, password: str | None) -> None:
+    def __init__(self, link_id: str, hostname: str, password: str | None, expires: int | None) -> None:
         self.id = link_id
         self.hostname = hostname
         self.password = password
+        self.expires = expires
 
 
 async def create_link(meta: MetaStore, link: ShareLink, slug_hash: str, password_hash: str | None) -> None:
@@ -85,12 +86,13 @@ async def delete_link(meta: MetaStore, hostname: str, link_id: str) -> None:
 
 
 async def find_active_link(meta: MetaStore, slug_hash: str, now: int) -> ActiveLink | None:
-    sql = f"SELECT id, hostname, password FROM share_links WHERE slug_hash = ? AND {_ACTIVE}"  # noqa: S608
+    sql = f"SELECT id, hostname, password, date_expires FROM share_links WHERE slug_hash = ? AND {_ACTIVE}"  # noqa: S608
     async with meta.conn.execute(sql, (slug_hash, now)) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
-    return ActiveLink(str(row[0]), str(row[1]), None if row[2] is None else str(row[2]))
+    password = None if row[2] is None else str(row[2])
+    return ActiveLink(str(row[0]), str(row[1]), password, None if row[3] is None else int(row[3]))
 
 
 async def add_share_session(meta: MetaStore, token_hash: str, link_id: str, now: int, expires: int) -> None:

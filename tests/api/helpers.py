@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 
-from medama_py.model import User, Website
+from medama_py.model import Role, User, Website
+from medama_py.storage.accounts import set_grants, set_role
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
 from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -42,6 +43,7 @@ class SeedUser:
     password: str
     websites: tuple[str, ...] = ()
     raw_hash: str | None = None  # a stored hash to write verbatim (e.g. a malformed one)
+    role: Role = "admin"  # a viewer is also granted the websites it owns (docs/accounts.md)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ async def _seed_meta(path: Path, seed: _Seed, with_admin: bool) -> None:
             await meta.create_user(User(user.user_id, user.username, stored, "en", SEED_TIME, SEED_TIME))
             for hostname in user.websites:
                 await meta.create_website(Website(hostname, user.user_id, SEED_TIME, SEED_TIME))
+            if user.role != "admin":
+                await set_role(meta, user.user_id, user.role, SEED_TIME)
+                await set_grants(meta, user.user_id, user.websites, SEED_TIME)
         if seed.settings:
             await meta.put_settings(seed.settings, SEED_TIME)
     finally:

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
-OTHER = SeedUser("user_01h455vb4pex5vsknk084sn0zz", "someone-else", "other-password", websites=("theirs.example",))
+# A viewer that owns (and so is granted) one website; admins see every website (docs/accounts.md).
+OTHER = SeedUser(
+    "user_01h455vb4pex5vsknk084sn0zz", "someone-else", "other-password", websites=("theirs.example",), role="viewer"
+)
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server where another user already owns `theirs.example`."""
+    """A server where a viewer already owns `theirs.example`."""
     data = tmp_path_factory.mktemp("websites") / "data"
     seed_data_dir(data, users=[OTHER])
     with running_server(data) as running:
@@ -46,7 +49,7 @@ def test_create_list_get(client: httpx.Client, unique_host: Callable[[str], str]
     assert client.post("/api/websites", json={"hostname": second}).status_code == 201
     listed = hostnames(client)
     assert listed.index(first) < listed.index(second)  # insertion order
-    assert "theirs.example" not in listed  # only the caller's websites
+    assert "theirs.example" in listed  # an admin sees every website
     got = client.get(f"/api/websites/{first}")
     assert got.status_code == 200
     assert got.json() == {"hostname": first}
@@ -125,9 +128,12 @@ def test_create_needs_json(client: httpx.Client) -> None:
     assert_error(response, 415)
 
 
-def test_get_unknown_is_404_and_other_owner_is_401(client: httpx.Client) -> None:
+def test_get_unknown_is_404_and_an_admin_reads_every_website(client: httpx.Client, shared_server: Server) -> None:
     assert_error(client.get("/api/websites/nobody-has-this.example"), 404, "website not found")
-    assert_error(client.get("/api/websites/theirs.example"), 401, "website not found")
+    assert client.get("/api/websites/theirs.example").json() == {"hostname": "theirs.example"}
+    with closing(logged_in_client(shared_server, "someone-else", "other-password")) as viewer:
+        assert viewer.get("/api/websites/theirs.example").json() == {"hostname": "theirs.example"}
+        assert_error(viewer.get("/api/websites/nobody-has-this.example"), 404, "website not found")
 
 
 @pytest.mark.parametrize("path", ["a_b.example", "a%20b.example", "%C3%BC.example", "a" * 254, "example.com:80"])
@@ -168,9 +174,6 @@ def test_rename_errors(client: httpx.Client, unique_host: Callable[[str], str]) 
     assert_error(
         client.patch("/api/websites/missing.example", json={"hostname": "x.example"}), 404, "website not found"
     )
-    assert_error(
-        client.patch("/api/websites/theirs.example", json={"hostname": "stolen.example"}), 401, "website not found"
-    )
     assert_error(client.patch(f"/api/websites/{mine}", json={"hostname": "bad host"}), 400)
     assert_error(client.patch(f"/api/websites/{mine}", json={"hostname": 7}), 400)
     assert_error(client.patch(f"/api/websites/{mine}", content=b"{", headers={"Content-Type": "application/json"}), 400)
@@ -187,9 +190,10 @@ def test_delete(client: httpx.Client, shared_server: Server, unique_host: Callab
     assert host not in hostnames(client)
     assert_error(client.delete(f"/api/websites/{host}"), 404, "website not found")
     assert_error(client.delete("/api/websites/never-existed.example"), 404, "website not found")
-    # Another user's website answers 404 on DELETE, as in Medama, and stays.
-    assert_error(client.delete("/api/websites/theirs.example"), 404, "website not found")
+    # A viewer may not delete or rename even the website it owns; it stays.
     with closing(logged_in_client(shared_server, "someone-else", "other-password")) as other:
+        assert_error(other.delete("/api/websites/theirs.example"), 403)
+        assert_error(other.patch("/api/websites/theirs.example", json={"hostname": "stolen.example"}), 403)
         assert hostnames(other) == ["theirs.example"]
 
 

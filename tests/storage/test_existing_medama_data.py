@@ -200,15 +200,17 @@ def test_existing_medama_directory_opens_unchanged(tmp_path: Path) -> None:
                 "dateCreated": 1709287200,
                 "dateUpdated": 1709290800,
             }
-            assert owner.get("/api/websites").json() == [{"hostname": "shop.example"}, {"hostname": "blog.example"}]
-            assert owner.get("/api/websites", params={"summary": "true"}).json() == [
+            # Both of Medama's users became admins (docs/accounts.md), and an admin sees every website.
+            everything = [{"hostname": "shop.example"}, {"hostname": "blog.example"}, {"hostname": "other.example"}]
+            assert owner.get("/api/websites").json() == everything
+            summaries = owner.get("/api/websites", params={"summary": "true"}).json()
+            assert summaries[:2] == [
                 {"hostname": "shop.example", "summary": {"visitors": 2}},
                 {"hostname": "blog.example", "summary": {"visitors": 0}},
             ]
             assert owner.get("/api/websites/shop.example").json() == {"hostname": "shop.example"}
-            other = owner.get("/api/websites/other.example")
-            assert other.status_code == 401
-            assert other.json() == {"error": {"code": 401, "message": "website not found"}}
+            assert owner.get("/api/websites/other.example").json() == {"hostname": "other.example"}
+            assert [u["role"] for u in owner.get("/api/users").json()] == ["admin", "admin"]
             assert owner.get("/api/tenant/settings").json() == {
                 "script_type": ["default", "click-events"],
                 "blockAbusiveIPs": False,
@@ -220,7 +222,7 @@ def test_existing_medama_directory_opens_unchanged(tmp_path: Path) -> None:
             assert script.status_code == 200
             assert script.content == (SCRIPTS / "click-events.js").read_bytes()
         with closing(logged_in_client(server, "other", "other password")) as other_user:
-            assert other_user.get("/api/websites").json() == [{"hostname": "other.example"}]
+            assert other_user.get("/api/websites").json() == everything
         log = server.log()
     assert "creating default admin user" not in log
     assert "Traceback" not in log

@@ -1,0 +1,123 @@
+"""Share links: an admin makes, lists and revokes them per website; anyone holding one opens it (docs/accounts.md).
+
+Opening a link (`POST /api/share/{slug}`) answers a token that the shared page sends as `X-Share-Token` on its
+stats requests. Wrong passwords count against the client like failed logins and answer 429 past the limit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from litestar import Controller, delete, get, post
+from litestar.params import JSONBody, PathParameter
+
+from medama_py import sharing
+from medama_py.api.access import require_admin
+from medama_py.api.deps import (
+    COOKIE_SECURITY,
+    SERVICES,
+    AnyRequest,
+    ServicesDep,
+    client_key,
+    forbid_demo,
+    require_json_body,
+    require_session,
+)
+from medama_py.api.schemas import ID_PATTERN, ShareAccess, ShareLinkCreate, ShareLinkGet, ShareOpen
+from medama_py.api.websites import HostnamePath
+from medama_py.clock import unix
+from medama_py.errors import TooManyRequests, Unauthorised
+from medama_py.storage import shares
+
+if TYPE_CHECKING:
+    from litestar.handlers import HTTPRouteHandler
+
+    from medama_py.model import ShareLink
+
+__all__ = ["route_handlers", "share_path"]
+
+ShareIdPath = Annotated[
+    str, PathParameter(description="Id of the share link", min_length=1, max_length=64, pattern=ID_PATTERN)
+]
+
+
+def share_path(slug: str) -> str:
+    """The public page of a link, relative to the server's origin."""
+    return f"/share/{slug}"
+
+
+def _link_get(link: ShareLink) -> ShareLinkGet:
+    return ShareLinkGet(
+        id=link.id,
+        hostname=link.hostname,
+        slug=link.slug,
+        path=share_path(link.slug),
+        hasPassword=link.has_password,
+        dateCreated=link.date_created,
+        dateExpires=link.date_expires,
+        dateLastUsed=link.date_last_used,
+    )
+
+
+class ShareLinksController(Controller):
+    """Admin-only management of one website's links."""
+
+    path = "/api/websites/{hostname:str}/shares"
+    tags = ["Share links"]  # noqa: RUF012  (Litestar reads these class attributes)
+    guards = [require_session, require_admin]  # noqa: RUF012
+    security = COOKIE_SECURITY
+    dependencies = SERVICES
+
+    @get("/", operation_id="get-websites-id-shares")
+    async def list_share_links(self, hostname: HostnamePath, services: ServicesDep) -> list[ShareLinkGet]:
+        """The website's links that were not revoked, oldest first, with creation time and last use."""
+        await services.meta.get_website(hostname)
+        return [_link_get(link) for link in await shares.list_links(services.meta, hostname)]
+
+    @post("/", operation_id="post-websites-id-shares", guards=[require_json_body], status_code=201)
+    async def create_share_link(
+        self, hostname: HostnamePath, data: JSONBody[ShareLinkCreate], services: ServicesDep
+    ) -> ShareLinkGet:
+        """Publish the website's stats through a new link, optionally with a password and an expiry."""
+        now = unix(services.clock())
+        forbid_demo(services)
+        expires = None if data.expiresIn is None else now + int(data.expiresIn)
+        link = await sharing.new_link(services.meta, hostname, data.password, expires, now)
+        return _link_get(link)
+
+    @delete("/{share_id:str}", operation_id="delete-websites-id-shares-id")
+    async def revoke_share_link(self, hostname: HostnamePath, share_id: ShareIdPath, services: ServicesDep) -> None:
+        """Revoke a link: its page and every token issued through it answer 404 from now on."""
+        forbid_demo(services)
+        await shares.delete_link(services.meta, hostname, share_id)
+
+
+@post(
+    "/api/share/{slug:str}",
+    operation_id="post-share-slug",
+    tags=["Share links"],
+    guards=[require_json_body],
+    dependencies=SERVICES,
+    status_code=200,
+)
+async def open_share_link(
+    request: AnyRequest, slug: str, data: JSONBody[ShareOpen], services: ServicesDep
+) -> ShareAccess:
+    """Open a share link: a token that reads this website's stats (send it as `X-Share-Token`).
+
+    Unknown, malformed, expired and revoked links all answer 404; a missing or wrong password 401.
+    """
+    key = client_key(request)
+    now = unix(services.clock())
+    if services.share_throttle.is_blocked(key, now):
+        raise TooManyRequests
+    try:
+        opened = await sharing.open_link(services.meta, slug, data.password, now)
+    except Unauthorised:
+        if data.password is not None:  # asking whether a password is needed is no failed attempt
+            services.share_throttle.record_failure(key, now)
+        raise
+    return ShareAccess(token=opened.token, hostname=opened.hostname, dateExpires=opened.expires)
+
+
+route_handlers: list[type[Controller] | HTTPRouteHandler] = [ShareLinksController, open_share_link]
