@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
-from medama_py.api.access import require_admin
+from medama_py.api.access import caller_of, require_admin
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES_AND_USER,
+    AnyRequest,
     ServicesDep,
     UserIdDep,
     forbid_demo,
@@ -86,7 +87,12 @@ class UsersController(Controller):
 
     @patch("/{account_id:str}", operation_id="patch-users-id", guards=[require_json_body], status_code=200)
     async def patch_user(
-        self, account_id: AccountIdPath, data: JSONBody[AccountPatch], services: ServicesDep, user_id: UserIdDep
+        self,
+        request: AnyRequest,
+        account_id: AccountIdPath,
+        data: JSONBody[AccountPatch],
+        services: ServicesDep,
+        user_id: UserIdDep,
     ) -> AccountGet:
         """Change a user's role, password or granted websites (409 when it would demote the last admin).
 
@@ -100,9 +106,8 @@ class UsersController(Controller):
         if data.websites is not None:
             await accounts.set_grants(services.meta, account_id, dict.fromkeys(data.websites), now)
         if data.password is not None:
-            await services.meta.update_password(account_id, await hash_password(data.password), now)
-            if account_id != user_id:
-                await accounts.delete_sessions(services.meta, account_id)
+            keep = caller_of(request).session_hash if account_id == user_id else ""
+            await services.meta.update_password(account_id, await hash_password(data.password), now, keep_session=keep)
         return _account_get(await accounts.get_account(services.meta, account_id))
 
     @delete("/{account_id:str}", operation_id="delete-users-id")

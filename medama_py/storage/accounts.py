@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = [
     "create_account",
     "delete_account",
-    "delete_sessions",
     "get_account",
     "granted_websites",
     "is_granted",
@@ -161,12 +160,6 @@ async def delete_account(meta: MetaStore, user_id: str, heir_id: str) -> None:
     if cur.rowcount == 0:
         await meta.conn.rollback()
         raise LastAdmin
-    await meta.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-    await meta.conn.commit()
-
-
-async def delete_sessions(meta: MetaStore, user_id: str) -> None:
-    """Log a user out everywhere (after an admin set its password)."""
     await meta.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
     await meta.conn.commit()
 
