@@ -18,6 +18,7 @@ import anyio.to_thread
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
+from medama_py.storage import malloc
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.umami_tables import create_umami_tables
 
@@ -99,6 +100,10 @@ _READ_THREADS = 4
 # memory, so it also bounds that memory (~100 bytes of WAL and ~150 bytes of memory per view).
 AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
+# glibc's default is 8 arenas per core; DuckDB's threads, the writer and the read threads then each keep
+# freed memory in their own (storage/malloc.py).
+_MALLOC_ARENAS = 2
+
 _OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
 
 
@@ -144,6 +149,7 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
+        malloc.limit_arenas(_MALLOC_ARENAS)
         self._conn = duckdb.connect(self.path, config=self._config())
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")

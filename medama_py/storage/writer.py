@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
+from medama_py.storage import malloc
 from medama_py.storage.analytics import VIEWS_COLUMNS
 from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
@@ -398,3 +399,5 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Bat
 
 def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("CHECKPOINT")
+    # The checkpoint just freed the rows it folded in and its compression buffers: give the pages back.
+    malloc.trim()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,9 +16,10 @@ from medama_py.app import create_app
 from medama_py.clock import fixed_clock
 from medama_py.config import Config
 from medama_py.events_fast_path import EventsFastPath
+from medama_py.storage.writer import HitWriter
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     from litestar import Litestar
@@ -107,3 +111,53 @@ async def test_ping_answers(tmp_path: Path) -> None:
         assert (again.text, again.headers["cache-control"]) == ("1", f"max-age={8 * 3600 + 30 * 60}")
         wrong = await client.delete("/api/event/ping")
         assert (wrong.status_code, wrong.headers["allow"]) == (405, "GET")
+
+
+def _load(bid: str) -> bytes:
+    return f'{{"b":"{bid}","e":"load","u":"https://example.com/","p":true,"q":true,"t":"UTC"}}'.encode()
+
+
+def _waiting(writer: HitWriter, count: int, request: asyncio.Future[httpx.Response]) -> bool:
+    return writer.pending == count and not request.done()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(250):
+        await asyncio.sleep(0.02)
+        if condition():
+            return
+    raise AssertionError("timed out")
+
+
+async def test_a_database_that_cannot_keep_up_gets_503_with_retry_after(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        services = app.state.services
+        # The same store with a writer allowed only two waiting hits (the default is 10,000).
+        await services.writer.stop()
+        services.writer = HitWriter(services.analytics, max_batch=1, max_delay_ms=0, max_pending=2)
+        await services.writer.start()
+        release = threading.Event()
+        fast = httpx.AsyncClient(transport=_transport(EventsFastPath(app, app)), base_url="http://test")
+        slow = httpx.AsyncClient(transport=_transport(app), base_url="http://test")
+        try:
+            async with fast, slow:
+                await fast.post("/api/event/hit", headers=HEADERS, content=_load("warm-up"))  # loads the parsers
+                stall = asyncio.ensure_future(services.analytics.write(lambda _cur: release.wait(10)))  # slow database
+                accepted: list[asyncio.Future[httpx.Response]] = []
+                for i, waiting in enumerate((0, 1, 2)):  # the first is taken into a batch, two wait behind it
+                    hit = fast.post("/api/event/hit", headers=HEADERS, content=_load(f"ok{i}"))
+                    accepted.append(asyncio.ensure_future(hit))
+                    await _until(functools.partial(_waiting, services.writer, waiting, accepted[-1]))
+                for client in (fast, slow):
+                    refused = await client.post("/api/event/hit", headers=HEADERS, content=_load("refused"))
+                    assert refused.status_code == 503
+                    assert refused.headers["retry-after"] == "1"
+                    assert refused.json()["error"]["code"] == 503
+                release.set()
+                await stall
+                assert [r.status_code for r in await asyncio.gather(*accepted)] == [204, 204, 204]
+        finally:
+            release.set()
+        rows = await services.analytics.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
+        assert rows == [("ok0",), ("ok1",), ("ok2",), ("warm-up",)]  # every acknowledged hit, nothing refused
+        assert services.writer.stats.refused == 2

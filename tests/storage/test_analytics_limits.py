@@ -1,0 +1,99 @@
+"""DuckDB's memory limit and threads: chosen from the host or -memorylimit, and a query over the limit is a 503."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from medama_py.errors import ServiceUnavailable
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.limits import MIN_MEMORY_BYTES, DuckDBLimits, cgroup_cpus, cgroup_memory_bytes, limits_for_host
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Iterator[AnalyticsStore]:
+    store = AnalyticsStore(str(tmp_path / "me_analytics.db"), DuckDBLimits(memory_bytes=32 * MB, threads=1))
+    store.open()
+    yield store
+    store.close()
+
+
+def test_the_limits_reach_duckdb(small_store: AnalyticsStore, tmp_path: Path) -> None:
+    row = (
+        small_store.cursor()
+        .execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        )
+        .fetchone()
+    )
+    assert row == ("32.0 MiB", 1, str(tmp_path / "me_analytics.db.tmp"))
+
+
+async def test_a_query_over_the_limit_is_a_503_and_the_store_keeps_serving(small_store: AnalyticsStore) -> None:
+    # A list aggregate of 20M integers (~160 MB) cannot spill to disk: DuckDB runs out of its 32 MB.
+    with pytest.raises(ServiceUnavailable) as refused:
+        await small_store.read(lambda cur: cur.execute("SELECT list(range) FROM range(20000000)").fetchone())
+    assert refused.value.status_code == 503
+    assert "memory" in refused.value.detail
+    assert await small_store.read(lambda cur: cur.execute("SELECT 42").fetchone()) == (42,)
+    await small_store.write(lambda cur: cur.execute("INSERT INTO events VALUES ('e', 'a.com', 'k', 'v', now(), 'b')"))
+    assert await small_store.read(lambda cur: cur.execute("SELECT count(*) FROM events").fetchone()) == (1,)
+
+
+async def test_a_large_sort_spills_instead_of_failing(small_store: AnalyticsStore) -> None:
+    # ~5M distinct strings grouped and sorted need far more than 32 MB in memory; DuckDB spills to the
+    # temp directory next to the file. Spilling may still not be enough on some hosts: then it is a 503.
+    query = (
+        "SELECT count(*) FROM (SELECT s, count(*) FROM"
+        " (SELECT 'page-' || (range * 7919 % 5000000) AS s FROM range(5000000)) GROUP BY s)"
+    )
+    try:
+        rows = await small_store.read(lambda cur: cur.execute(query).fetchone())
+    except ServiceUnavailable as refused:
+        assert refused.status_code == 503
+    else:
+        assert rows == (5_000_000,)
+    assert await small_store.read(lambda cur: cur.execute("SELECT 1").fetchone()) == (1,)
+
+
+def test_cgroup_v2_memory_and_cpu(tmp_path: Path) -> None:
+    (tmp_path / "memory.max").write_text("268435456\n")
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert cgroup_memory_bytes(tmp_path, tmp_path / "none") == 256 * MB
+    assert cgroup_cpus(tmp_path) == 1.5
+
+
+def test_cgroup_v2_without_limits(tmp_path: Path) -> None:
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cgroup_memory_bytes(tmp_path, tmp_path / "none") is None
+    assert cgroup_cpus(tmp_path) is None
+
+
+def test_cgroup_v1_memory_and_cpu(tmp_path: Path) -> None:
+    (tmp_path / "limit").write_text("536870912\n")
+    (tmp_path / "quota").write_text("200000\n")
+    (tmp_path / "period").write_text("100000\n")
+    assert cgroup_memory_bytes(tmp_path / "v2-absent", tmp_path / "limit") == 512 * MB
+    assert cgroup_cpus(tmp_path / "v2-absent", tmp_path / "quota", tmp_path / "period") == 2.0
+
+
+def test_cgroup_v1_unlimited(tmp_path: Path) -> None:
+    (tmp_path / "limit").write_text("9223372036854771712\n")  # v1's "no limit"
+    (tmp_path / "quota").write_text("-1\n")
+    assert cgroup_memory_bytes(tmp_path / "v2-absent", tmp_path / "limit") is None
+    assert cgroup_cpus(tmp_path / "v2-absent", tmp_path / "quota", tmp_path / "period") is None
+
+
+def test_host_limits() -> None:
+    chosen = limits_for_host()
+    assert chosen.memory_bytes >= MIN_MEMORY_BYTES
+    assert 1 <= chosen.threads <= 4
+    assert limits_for_host(128 * MB).memory_bytes == 128 * MB
