@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from litestar import MediaType, Response, post
 from litestar.datastructures import Cookie
@@ -21,9 +21,38 @@ from medama_py.api.schemas import AuthLogin
 from medama_py.errors import BadRequest, TooManyRequests, Unauthorised, UserNotFound
 from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token, verify_password
 
-__all__ = ["route_handlers"]
+if TYPE_CHECKING:
+    from medama_py.services import Services
+
+__all__ = ["open_session", "route_handlers"]
 
 _EXPOSE = {"Access-Control-Expose-Headers": "Set-Cookie,X-Api-Commit"}
+
+
+async def open_session(
+    request: AnyRequest, services: Services, username: str, password: str, *, refusal: str
+) -> tuple[str, str]:
+    """Check credentials under the per-client login throttle and start a session: (user id, token).
+
+    Wrong credentials are a 401 with `refusal`; too many failures from one client a 429. The cookie login and
+    the Umami-style token login (api/umami_auth.py) share it, and so share one throttle.
+    """
+    key = client_key(request)
+    now = services.clock().timestamp()
+    if services.login_throttle.is_blocked(key, now):
+        raise TooManyRequests
+    try:
+        user = await services.meta.get_user_by_username(username)
+        valid = await verify_password(user.password, password)
+    except UserNotFound:
+        valid = False
+    if not valid:
+        services.login_throttle.record_failure(key, now)
+        raise Unauthorised(refusal)
+    services.login_throttle.reset(key)
+    token = new_session_token()
+    await services.meta.add_session(hash_token(token), user.id, int(now), int(now) + SESSION_TTL_SECONDS)
+    return user.id, token
 
 
 @post(
@@ -42,21 +71,7 @@ async def login(
     services: ServicesDep,
 ) -> Response[bytes]:
     """Check the credentials and set `_me_sess`; repeated failures from one client answer 429."""
-    key = client_key(request)
-    now = services.clock().timestamp()
-    if services.login_throttle.is_blocked(key, now):
-        raise TooManyRequests
-    try:
-        user = await services.meta.get_user_by_username(data.username)
-        valid = await verify_password(user.password, data.password)
-    except UserNotFound:
-        valid = False
-    if not valid:
-        services.login_throttle.record_failure(key, now)
-        raise Unauthorised("user not found")
-    services.login_throttle.reset(key)
-    token = new_session_token()
-    await services.meta.add_session(hash_token(token), user.id, int(now), int(now) + SESSION_TTL_SECONDS)
+    _, token = await open_session(request, services, data.username, data.password, refusal="user not found")
     cookie = Cookie(
         key=SESSION_COOKIE,
         value=token,

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from medama_py.api.envelope import ENVELOPE_HEADERS, INTERNAL_MESSAGE, encode_error
 from medama_py.errors import MedamaError, PayloadTooLarge
+from medama_py.ingest.umami_collect import error_envelope
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -33,16 +34,13 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     )
 
 
-# Umami's error codes by status, for the `/umami/*` envelope (docs/umami.md).
-_UMAMI_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 429: "too-many-requests"}
 UMAMI_PREFIX = "/umami/"
 
 
 def umami_error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response[bytes]:
     """Umami's envelope: {"error": {"message", "code", "status"}}, used on every `/umami/*` route."""
-    code = _UMAMI_CODES.get(status, "server-error" if status >= 500 else "bad-request")
     return Response(
-        msgspec.json.encode({"error": {"message": message, "code": code, "status": status}}),
+        msgspec.json.encode(error_envelope(status, message)),
         status_code=status,
         media_type=MediaType.JSON,
         headers=headers,

@@ -14,20 +14,20 @@ from litestar import delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from medama_py.api.api_keys import ApiKeyCreate
+from medama_py.api.auth import open_session
 from medama_py.api.deps import (
     AnyRequest,
     ServicesDep,
     UserIdDep,
     bearer_credential,
-    client_key,
     forbid_demo,
     require_json_body,
     require_session,
 )
 from medama_py.apikeys import issue_api_key
 from medama_py.clock import unix
-from medama_py.errors import BadRequest, NotFound, TooManyRequests, Unauthorised, UserNotFound
-from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token, verify_password
+from medama_py.errors import BadRequest, NotFound
+from medama_py.security import hash_token
 from medama_py.storage.api_keys import ApiKey, delete_api_key, list_api_keys
 
 __all__ = ["UMAMI_BEARER_SECURITY", "UmamiUser", "iso_time", "route_handlers"]
@@ -100,22 +100,10 @@ def _api_key(key: ApiKey) -> UmamiApiKey:
 )
 async def umami_login(request: AnyRequest, data: JSONBody[UmamiLogin], services: ServicesDep) -> UmamiLoginResult:
     """Check the credentials and answer a bearer token (a medama_py session) with the user."""
-    key = client_key(request)
-    now = services.clock().timestamp()
-    if services.login_throttle.is_blocked(key, now):
-        raise TooManyRequests
-    try:
-        user = await services.meta.get_user_by_username(data.username)
-        valid = await verify_password(user.password, data.password)
-    except UserNotFound:
-        valid = False
-    if not valid:
-        services.login_throttle.record_failure(key, now)
-        raise Unauthorised("incorrect-username-password")
-    services.login_throttle.reset(key)
-    token = new_session_token()
-    await services.meta.add_session(hash_token(token), user.id, int(now), int(now) + SESSION_TTL_SECONDS)
-    return UmamiLoginResult(token=token, user=await _umami_user(services, user.id))
+    user_id, token = await open_session(
+        request, services, data.username, data.password, refusal="incorrect-username-password"
+    )
+    return UmamiLoginResult(token=token, user=await _umami_user(services, user_id))
 
 
 @post(

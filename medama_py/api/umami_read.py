@@ -7,7 +7,6 @@ Each handler finds the website by its UUID (404 unless the caller owns it), deco
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from litestar import Controller, get
@@ -15,14 +14,14 @@ from litestar.params import PathParameter
 
 from medama_py.api.access import caller_of, may_read_website
 from medama_py.api.deps import AnyRequest, ServicesDep, UserIdDep, require_session
-from medama_py.api.umami_auth import UMAMI_BEARER_SECURITY
+from medama_py.api.umami_auth import UMAMI_BEARER_SECURITY, iso_time
 from medama_py.errors import BadRequest, NotFound, WebsiteNotFound
 from medama_py.umami import eventdata, lists, metrics, reports
 from medama_py.umami.params import parse_umami_params
-from medama_py.umami.sql import iso
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     import duckdb
 
@@ -58,18 +57,14 @@ def _website_item(website: Website) -> dict[str, Any]:
         "teamId": None,
         "userId": website.user_id,
         "createdBy": website.user_id,
-        "createdAt": iso_seconds(website.date_created),
-        "updatedAt": iso_seconds(website.date_updated),
+        "createdAt": iso_time(website.date_created),
+        "updatedAt": iso_time(website.date_updated),
         "resetAt": None,
         "deletedAt": None,
         # Umami Cloud's session replay does not exist here.
         "recorderEnabled": False,
         "replayConfig": None,
     }
-
-
-def iso_seconds(unix_seconds: int) -> str | None:
-    return iso(datetime.fromtimestamp(unix_seconds, UTC))
 
 
 async def _read(
@@ -278,6 +273,7 @@ route_handlers = [list_websites, UmamiWebsiteController, realtime]
 
 
 # ---- openapi.yaml: Umami's error envelope and credentials on /umami/api ------------------------------------------
+
 
 _CODES = ("bad-request", "unauthorized", "forbidden", "not-found", "too-many-requests")
 _UMAMI_ERROR: dict[str, Any] = {

@@ -27,7 +27,14 @@ __all__ = ["BEEP", "DistinctVisitorDays", "SiteDirectory", "UmamiCollector", "er
 
 # What Umami answers a bot: 200, nothing stored.
 BEEP: dict[str, object] = {"beep": "boop"}
-_UMAMI_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 413: "bad-request"}
+_UMAMI_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    413: "bad-request",
+    429: "too-many-requests",
+}
 
 
 def error_envelope(status: int, message: str) -> dict[str, object]:
