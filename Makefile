@@ -81,9 +81,13 @@ test-node-deps: ## Install the real @umami/node and @umami/api-client the tests 
 	cd tests/umami_node && npm ci --no-audit --no-fund --silent
 	cd tests/umami/client && npm ci --no-audit --no-fund --silent
 
+.PHONY: test-fast
+test-fast: dev ## Run the in-process tiers only: no subprocess, no browser (see tests/conftest.py)
+	$(PY) -m pytest -q -m "not e2e and not browser" $(ARGS)
+
 .PHONY: test-e2e
-test-e2e: dev ## Run the end-to-end tests (MEDAMA_BIN=dist/medama runs them on the binary)
-	$(PY) -m pytest -q tests/e2e $(ARGS)
+test-e2e: dev ## Run the tests marked e2e, which start subprocesses (MEDAMA_BIN=dist/medama: on the binary)
+	$(PY) -m pytest -q -m "e2e and not browser" $(ARGS)
 
 .PHONY: snapshots
 snapshots: dev ## Refresh the stats snapshot files (only for intended changes)
@@ -106,11 +110,16 @@ type-check: dev ## mypy --strict
 	$(VENV)/bin/mypy
 
 .PHONY: openapi
-openapi: install ## Regenerate openapi.yaml from the application
+openapi: install ## Regenerate openapi.yaml from the application, and the dashboard's API types from it
 	$(PY) scripts/openapi.py > openapi.yaml
+	cd dashboard && npm ci --no-audit --no-fund --silent && npm run --silent api-types
+
+.PHONY: api-types-check
+api-types-check: ## Fail when dashboard/src/api-types.ts differs from what openapi.yaml generates
+	cd dashboard && npm ci --no-audit --no-fund --silent && npm run --silent check-api-types
 
 .PHONY: check-all
-check-all: lock-check lint type-check test ## Everything CI checks
+check-all: lock-check lint type-check api-types-check test ## Everything CI checks
 
 .PHONY: tracker
 tracker: ## Build the four tracker variants into medama_py/static/scripts

@@ -1,15 +1,22 @@
-"""Shared fixtures: a real server on a free loopback port with temp database files."""
+"""Shared fixtures (a real server on a free loopback port with temp database files) and the test tiers.
+
+Tiers, by marker: unmarked tests run in process (`make test-fast` runs only these); `e2e` tests start a
+subprocess, usually the real server; `browser` tests drive headless Chromium. A test that starts a
+subprocess without one of those markers fails, so the fast tier stays fast.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+import subprocess
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.support.server import Server, logged_in_client, running_server
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
     from pathlib import Path
 
     import httpx
@@ -31,3 +38,35 @@ def admin(server: Server) -> Iterator[httpx.Client]:
         yield client
     finally:
         client.close()
+
+
+_SUBPROCESS_MARKERS = ("e2e", "browser")
+
+
+@contextlib.contextmanager
+def _subprocesses_need_a_marker(item: pytest.Item) -> Iterator[None]:
+    if any(item.get_closest_marker(name) for name in _SUBPROCESS_MARKERS):
+        yield
+        return
+    original = subprocess.Popen.__init__
+
+    def refuse(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{item.nodeid} starts a subprocess: mark it e2e (tests/conftest.py)")
+
+    subprocess.Popen.__init__ = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = original  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    with _subprocesses_need_a_marker(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    with _subprocesses_need_a_marker(item):
+        yield

@@ -1,4 +1,5 @@
 // The only way the dashboard talks to the server: same-origin JSON calls under /api.
+import type { components } from './api-types';
 import { clearLoggedIn } from './auth';
 import { getLocation, navigate } from './router';
 
@@ -72,49 +73,16 @@ export async function call<T>(method: string, path: string, options: CallOptions
 
 export const get = <T>(path: string, options?: CallOptions): Promise<T> => call<T>('GET', path, options);
 
-// ---- response shapes (openapi.yaml, docs/stats.md) ----
+// ---- response shapes: generated from openapi.yaml into api-types.ts (`make openapi`) ----
 
-export interface User {
-  username: string;
-  settings: { language: string };
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface Website {
-  hostname: string;
-  summary?: { visitors: number };
-}
-
-export interface TenantSettings {
-  script_type: string[];
-  blockAbusiveIPs: boolean;
-  blockTorExitNodes: boolean;
-  blockedIPs: string[];
-}
-
-export interface Usage {
-  cpu: { usage: number; cores: number; threads: number };
-  memory: { used: number; total: number };
-  disk: { used: number; total: number };
-}
-
-export interface Totals {
-  visitors: number;
-  pageviews: number;
-  bounce_percentage: number;
-  duration: number;
-}
-
-export interface Bucket extends Totals {
-  date: string;
-}
-
-export interface Summary {
-  current: Totals;
-  previous?: Totals;
-  interval?: Bucket[];
-}
+type Schemas = components['schemas'];
+export type User = Schemas['UserGet'];
+export type Website = Schemas['WebsiteGet'];
+export type TenantSettings = Schemas['TenantSettingsGet'];
+export type Usage = Schemas['UserUsageGet'];
+export type Totals = Schemas['StatsSummaryMetrics'];
+export type Bucket = Schemas['StatsIntervalItem'];
+export type Summary = Schemas['StatsSummary'];
 
 /** One row of any list endpoint; which keys exist depends on the dataset. */
 export type Row = Record<string, string | number | null | undefined>;

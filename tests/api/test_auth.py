@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # the login throttle by client address, restarts and raw cookies need the real server
+
 CREDENTIALS = {"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD}
 SESSION_TTL = 30 * 24 * 3600
 COOKIE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=.~")

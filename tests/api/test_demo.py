@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # demo mode is a flag of `medama start -env`
+
 ADMIN = SeedUser("user_01h455vb4pex5vsknk084sn0ad", DEFAULT_USERNAME, DEFAULT_PASSWORD, websites=("demo.example",))
 SETTINGS = {"script_type": "default", "blocked_ips": "192.0.2.1"}
 DEMO = "user in demo mode"

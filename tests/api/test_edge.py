@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # -corsorigins servers and compression as uvicorn sends it
+
 APP = "https://app.example"
 IPV6_ORIGIN = "http://[::1]:5173"  # '[' and ']' are literal text, not a pattern
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # raw bytes on the socket and the server log
+
 JSON_ENDPOINTS = [
     ("POST", "/api/auth/login"),
     ("PATCH", "/api/user"),

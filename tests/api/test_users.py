@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # restarts and the default user created at start
+
 OTHER = SeedUser("user_01h455vb4pex5vsknk084sn0zz", "taken-name", "other-password")
 
 

@@ -13,12 +13,11 @@ from tests.api.helpers import SeedUser, SeedView, assert_error, seed_data_dir
 from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     import httpx
 
-    from tests.support.server import Server
 
 # A viewer that owns (and so is granted) one website; admins see every website (docs/accounts.md).
 OTHER = SeedUser(
@@ -28,12 +27,11 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server where a viewer already owns `theirs.example`."""
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Data where a viewer already owns `theirs.example`."""
     data = tmp_path_factory.mktemp("websites") / "data"
     seed_data_dir(data, users=[OTHER])
-    with running_server(data) as running:
-        yield running
+    return data
 
 
 def hostnames(client: httpx.Client) -> list[str]:
@@ -128,12 +126,14 @@ def test_create_needs_json(client: httpx.Client) -> None:
     assert_error(response, 415)
 
 
-def test_get_unknown_is_404_and_an_admin_reads_every_website(client: httpx.Client, shared_server: Server) -> None:
+def test_get_unknown_is_404_and_an_admin_reads_every_website(
+    client: httpx.Client, log_in_as: Callable[[str, str], httpx.Client]
+) -> None:
     assert_error(client.get("/api/websites/nobody-has-this.example"), 404, "website not found")
     assert client.get("/api/websites/theirs.example").json() == {"hostname": "theirs.example"}
-    with closing(logged_in_client(shared_server, "someone-else", "other-password")) as viewer:
-        assert viewer.get("/api/websites/theirs.example").json() == {"hostname": "theirs.example"}
-        assert_error(viewer.get("/api/websites/nobody-has-this.example"), 404, "website not found")
+    viewer = log_in_as("someone-else", "other-password")
+    assert viewer.get("/api/websites/theirs.example").json() == {"hostname": "theirs.example"}
+    assert_error(viewer.get("/api/websites/nobody-has-this.example"), 404, "website not found")
 
 
 @pytest.mark.parametrize("path", ["a_b.example", "a%20b.example", "%C3%BC.example", "a" * 254, "example.com:80"])
@@ -181,7 +181,9 @@ def test_rename_errors(client: httpx.Client, unique_host: Callable[[str], str]) 
     assert taken in hostnames(client)
 
 
-def test_delete(client: httpx.Client, shared_server: Server, unique_host: Callable[[str], str]) -> None:
+def test_delete(
+    client: httpx.Client, log_in_as: Callable[[str, str], httpx.Client], unique_host: Callable[[str], str]
+) -> None:
     host = unique_host("delete")
     client.post("/api/websites", json={"hostname": host})
     response = client.delete(f"/api/websites/{host}")
@@ -191,12 +193,13 @@ def test_delete(client: httpx.Client, shared_server: Server, unique_host: Callab
     assert_error(client.delete(f"/api/websites/{host}"), 404, "website not found")
     assert_error(client.delete("/api/websites/never-existed.example"), 404, "website not found")
     # A viewer may not delete or rename even the website it owns; it stays.
-    with closing(logged_in_client(shared_server, "someone-else", "other-password")) as other:
-        assert_error(other.delete("/api/websites/theirs.example"), 403)
-        assert_error(other.patch("/api/websites/theirs.example", json={"hostname": "stolen.example"}), 403)
-        assert hostnames(other) == ["theirs.example"]
+    other = log_in_as("someone-else", "other-password")
+    assert_error(other.delete("/api/websites/theirs.example"), 403)
+    assert_error(other.patch("/api/websites/theirs.example", json={"hostname": "stolen.example"}), 403)
+    assert hostnames(other) == ["theirs.example"]
 
 
+@pytest.mark.e2e  # reads the DuckDB file after the server stopped
 def test_analytics_rows_follow_rename_and_delete(tmp_path: Path) -> None:
     data = tmp_path / "data"
     views = [

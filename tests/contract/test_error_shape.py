@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # the real server, including its 500 path
+
 BROKEN = SeedUser("user_01h455vb4pex5vsknk084sn0bb", "broken-hash", "whatever", raw_hash="not-an-argon2-hash")
 
 

@@ -142,6 +142,7 @@ def app_routes() -> set[tuple[str, str, bool]]:
     return found
 
 
+@pytest.mark.e2e  # runs scripts/openapi.py
 def test_committed_openapi_yaml_is_what_the_app_generates() -> None:
     generated = subprocess.run(
         [sys.executable, "scripts/openapi.py"], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120

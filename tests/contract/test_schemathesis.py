@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # schemathesis against the real server
+
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
 ISSUE_2_PATHS = r"^/api/(auth/|user|tenant/|websites)"
 # The admin owns a website, so a generated DELETE /user is refused (409) instead of ending the session's user.

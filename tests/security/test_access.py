@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # the real server
+
 OWNER = SeedUser("user_01h455vb4pex5vsknk084sn0zz", "owner", "owner-password", websites=("theirs.example",))
 MINE = SeedUser(
     "user_01h455vb4pex5vsknk084sn0yy", "reader", "reader-password", websites=("mine.example",), role="viewer"

@@ -7,6 +7,7 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from medama_py.security import hash_token
 from tests.api.helpers import SeedUser, assert_error, seed_data_dir
@@ -14,6 +15,8 @@ from tests.support.server import DEFAULT_PASSWORD, logged_in_client, running_ser
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+pytestmark = pytest.mark.e2e  # sessions across restarts of the real server
 
 SETTINGS_READ = ("/api/user", "/api/tenant/settings", "/api/websites")
 

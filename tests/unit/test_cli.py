@@ -91,6 +91,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e  # runs `python -m medama_py`
 def test_module_entry_point_exit_codes() -> None:
     version = _run("version")
     assert (version.returncode, version.stderr) == (0, "")
@@ -110,6 +111,7 @@ def test_module_entry_point_exit_codes() -> None:
     assert _run("start", "-port", "x").returncode == 2
 
 
+@pytest.mark.e2e  # starts `medama start`
 def test_port_in_use_exits_1(server: Server, tmp_path: Path) -> None:
     taken = _run(
         "start",

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # runs the npm build and gzip
+
 ROOT = Path(__file__).resolve().parents[2]
 TRACKER = ROOT / "tracker"
 DIST = TRACKER / "dist"
