@@ -41,6 +41,14 @@ def admin(server: Server) -> Iterator[httpx.Client]:
 
 
 _SUBPROCESS_MARKERS = ("e2e", "browser")
+# Fixtures that start `medama start`: a test using one is e2e without saying so.
+_SERVER_FIXTURES = frozenset({"server", "admin", "shared_server", "umami_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from tests.support.server import register_website, running_server
 from tests.umami.conftest import assert_umami_error, make_api_key, umami_login
@@ -132,6 +133,7 @@ def test_bad_login_bodies_are_umami_400s(umami_server: Server) -> None:
         assert_umami_error(response, 400, "bad-request")
 
 
+@pytest.mark.e2e  # restarts the real server
 def test_keys_survive_a_restart_and_never_reach_the_log(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with running_server(data) as server:
