@@ -27,7 +27,7 @@ from medama_py.api import (
     users,
     websites,
 )
-from medama_py.api.deps import SERVICES_AND_USER
+from medama_py.api.deps import SERVICES_AND_USER, StrictJSONRequest
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.events_fast_path import EventsFastPath
@@ -163,6 +163,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = system_clock) -> 
         ],
         lifespan=[_lifespan(config, clock)],
         exception_handlers={Exception: handle_exception},
+        request_class=StrictJSONRequest,
         before_send=[_list_every_method],
         compression_config=CompressionConfig(backend="gzip", minimum_size=200, gzip_compress_level=6),
         request_max_body_size=MAX_BODY_BYTES,

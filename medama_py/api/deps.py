@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -15,7 +14,7 @@ from medama_py.api.access import Caller, CallerKind, set_caller
 from medama_py.apikeys import principal_for_bearer
 from medama_py.clientip import IPAddress, client_ip, joined_header, peer_ip
 from medama_py.errors import BadRequest, DemoMode, Forbidden, ShareNotFound, Unauthorised, UnsupportedMediaType
-from medama_py.jsonbody import decode_strictly
+from medama_py.jsonbody import decode_json_body, media_type
 from medama_py.security import hash_token
 from medama_py.services import Services
 from medama_py.storage import accounts
@@ -33,6 +32,7 @@ __all__ = [
     "AnyConnection",
     "AnyRequest",
     "ServicesDep",
+    "StrictJSONRequest",
     "UserIdDep",
     "bearer_credential",
     "client_key",
@@ -133,29 +133,32 @@ async def require_reader(connection: AnyConnection, handler: BaseRouteHandler) -
     set_caller(connection, Caller("", kind="share", hostname=hostname))
 
 
-def _media_type(connection: AnyConnection) -> str:
-    return connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
 async def require_json_body(connection: AnyConnection, handler: BaseRouteHandler) -> None:
-    """Guard: JSON bodies need `application/json` (login also takes `text/plain`); missing → 400, other → 415."""
-    media = _media_type(connection)
+    """Guard: JSON bodies need `application/json` (login also takes `text/plain`); missing → 400, other → 415.
+
+    The body itself is decoded after the guards, once, by `StrictJSONRequest`.
+    """
+    media = media_type(connection.headers.get("content-type"))
     allowed = handler.opt.get("media_types", ("application/json",))
     if not media:
         raise BadRequest("parse media type: no media type")
     if media not in allowed:
         raise UnsupportedMediaType(f"unexpected Content-Type: {media}")
-    data = handler.parsed_fn_signature.parameters.get("data")
-    if data is not None and isinstance(connection, Request):
-        _check_json_types(await connection.body(), data.annotation)
 
 
-def _check_json_types(body: bytes, annotation: object) -> None:
-    """Wrong JSON types are a 400; Litestar's own lax decoding would turn "true" or 1 into a boolean.
+class StrictJSONRequest(Request[Any, Any, State]):
+    """The app's request class: a handler's `data` is decoded once, strictly, straight into its declared type.
 
-    The body is parsed untyped first, exactly as Litestar will: whatever passes here cannot fail there with a 500.
+    Litestar's own decoding is lax ("true" or 1 would become a boolean); this hands it the finished Struct,
+    which it passes through unchanged. Wrong types, bad JSON or an empty body are a 400.
     """
-    decode_strictly(lambda raw: msgspec.convert(msgspec.json.decode(raw), type=annotation), body)
+
+    async def json(self) -> Any:
+        """The body decoded into the handler's `data` type, or plain JSON for handlers without one."""
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
+        if data is None:
+            return await super().json()
+        return decode_json_body(await self.body(), data.annotation)
 
 
 # Handler parameters filled by name from SERVICES / SERVICES_AND_USER.

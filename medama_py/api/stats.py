@@ -1,4 +1,4 @@
-"""Stats: GET /api/website/{hostname}/<report> (stats.md, DECISIONS.md). Handlers hold no SQL.
+"""Stats: GET /api/website/{hostname}/<report> (docs/stats.md). Handlers hold no SQL.
 
 One handler per entry of the reports table (stats/reports.py). Each decodes the query itself (parameters →
 400 naming the culprit), then asks the one access check whether the caller may read the website

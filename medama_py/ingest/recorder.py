@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from medama_py.errors import BadRequest, UnsupportedMediaType
 from medama_py.ingest.hit import decode_hit
 from medama_py.ingest.pipeline import NewDuration, NewEvents, NewView, process
+from medama_py.jsonbody import media_type
 
 if TYPE_CHECKING:
     import asyncio
@@ -23,11 +24,11 @@ HIT_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
 def check_hit_content_type(content_type: str | None) -> None:
     """Raise 400 for a missing Content-Type and 415 for one other than JSON or plain text."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if not media_type:
+    media = media_type(content_type)
+    if not media:
         raise BadRequest("parse media type: mime: no media type")
-    if media_type not in HIT_MEDIA_TYPES:
-        raise UnsupportedMediaType(f"decode request: unexpected Content-Type: {media_type}")
+    if media not in HIT_MEDIA_TYPES:
+        raise UnsupportedMediaType(f"decode request: unexpected Content-Type: {media}")
 
 
 def record_hit(body: bytes, ctx: HitContext, deps: IngestDeps, writer: HitWriter) -> asyncio.Future[None] | None:

@@ -1,4 +1,4 @@
-"""GET /website/{hostname}/properties: custom event properties (stats.md 8.3)."""
+"""GET /website/{hostname}/properties: custom event properties (docs/stats.md#properties)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def get_properties(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[
         groups.select("e.value AS value")
     groups.select("count(*) AS events")
     # An inner join: only events tied to a page view count, and the period bounds the event time. The
-    # original's LEFT JOIN produced a NULL-name group (and a 500) for views without events (stats.md 9.12).
+    # original's LEFT JOIN produced a NULL-name group (and a 500) for views without events.
     groups.from_("views AS v JOIN events AS e ON e.bid = v.bid AND e.bid <> ''")
     groups.where(filters.where(query.params, period_column="e.date_created", events_joined=True))
     groups.group_by("name", *(["value"] if by_value else []))
@@ -44,7 +44,7 @@ def get_properties(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[
         name = as_text(row[0])
         value = as_text(row[1]) if by_value else ""
         events, events_percentage = (row[2], row[3]) if by_value else (row[1], row[2])
-        # The name is not returned per value; empty labels are left out (stats.md 8.3).
+        # The name is not returned per value; empty labels are left out.
         items.append(
             StatsPropertiesItem(
                 name=name if name and not by_value else UNSET,

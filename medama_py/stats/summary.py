@@ -1,4 +1,4 @@
-"""GET /website/{hostname}/summary: totals, the previous period and the interval series (stats.md 5)."""
+"""GET /website/{hostname}/summary: totals, the previous period and the interval series (docs/stats.md#summary)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def previous_period(filters: Filters) -> Filters | None:
     """The same filters over [start − (end − start), start], both inclusive; None without both bounds."""
     if filters.start is None or filters.end is None:
         return None
-    # Rows at exactly `start` count in both periods (stats.md 5).
+    # Rows at exactly `start` count in both periods.
     return replace(filters, start=filters.start - (filters.end - filters.start), end=filters.start)
 
 
@@ -120,7 +120,7 @@ def _series_by_quantile(
 
 
 def _zero_filled(starts: list[datetime], found: dict[int, tuple[int, int, float, int]]) -> list[StatsIntervalItem]:
-    """Every bucket in order; buckets without rows are listed with zeros (stats.md 5)."""
+    """Every bucket in order; buckets without rows are listed with zeros."""
     return [
         StatsIntervalItem(format_date(start), *found.get(number, (0, 0, 0, 0))) for number, start in enumerate(starts)
     ]

@@ -14,6 +14,7 @@ from medama_py.model import Role, User, Website
 from medama_py.storage.accounts import set_grants, set_role
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
+from tests.support.rows import insert_views
 from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 if TYPE_CHECKING:
@@ -21,11 +22,12 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from tests.support.rows import View
+
 
 __all__ = [
     "RawResponse",
     "SeedUser",
-    "SeedView",
     "account_state",
     "assert_error",
     "raw_request",
@@ -46,19 +48,11 @@ class SeedUser:
     role: Role = "admin"  # a viewer is also granted the websites it owns (docs/accounts.md)
 
 
-@dataclass(frozen=True)
-class SeedView:
-    hostname: str
-    date_created: datetime
-    is_unique_user: bool = True
-    bid: str = "bid"
-
-
 @dataclass
 class _Seed:
     users: list[SeedUser] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
-    views: list[SeedView] = field(default_factory=list)
+    views: list[View] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -88,13 +82,14 @@ def seed_data_dir(
     *,
     users: list[SeedUser] | None = None,
     settings: dict[str, str] | None = None,
-    views: list[SeedView] | None = None,
+    views: list[View] | None = None,
     events: list[tuple[str, str, str]] | None = None,
     with_admin: bool = True,
 ) -> None:
     """Write meta and analytics files into `data_dir` before a server starts on it.
 
     The default admin (admin / CHANGE_ME_ON_FIRST_LOGIN) is created first unless `with_admin` is false.
+    `views` come from tests/support/rows.py's `make_view`.
     `events` are (group_name, name, value) rows.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -103,15 +98,7 @@ def seed_data_dir(
     analytics = AnalyticsStore(str(data_dir / "me_analytics.db"))
     analytics.open()
     try:
-        for view in seed.views:
-            analytics.conn.execute(
-                "INSERT INTO views (bid, hostname, pathname, is_unique_user, is_unique_page, referrer_host,"
-                " referrer_group, country, language_base, language_dialect, ua_browser, ua_os, ua_device_type,"
-                " utm_source, utm_medium, utm_campaign, duration_ms, date_created)"
-                " VALUES (?, ?, '/', ?, true, '', '', 'United Kingdom', 'English', 'British English', 'Chrome',"
-                " 'Windows', 'Desktop', '', '', '', NULL, ?)",
-                [view.bid, view.hostname, view.is_unique_user, view.date_created],
-            )
+        insert_views(analytics.conn, seed.views)
         for group, name, value in seed.events:
             analytics.conn.execute(
                 "INSERT INTO events VALUES ('event_01h455vb4pex5vsknk084sn02q', ?, ?, ?, ?, 'bid')",

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from tests.api.helpers import SeedUser, SeedView, assert_error, seed_data_dir
+from tests.api.helpers import SeedUser, assert_error, seed_data_dir
+from tests.support.rows import make_view
 from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
@@ -203,11 +204,11 @@ def test_delete(
 def test_analytics_rows_follow_rename_and_delete(tmp_path: Path) -> None:
     data = tmp_path / "data"
     views = [
-        SeedView("moving.example", NOW - timedelta(hours=1), bid="m1"),
-        SeedView("moving.example", NOW - timedelta(hours=2), is_unique_user=False, bid="m2"),
-        SeedView("moving.example", NOW - timedelta(days=2), bid="m3"),
-        SeedView("doomed.example", NOW - timedelta(hours=1), bid="d1"),
-        SeedView("kept.example", NOW - timedelta(hours=1), bid="k1"),
+        make_view(hostname="moving.example", date_created=NOW - timedelta(hours=1), bid="m1"),
+        make_view(hostname="moving.example", date_created=NOW - timedelta(hours=2), is_unique_user=False, bid="m2"),
+        make_view(hostname="moving.example", date_created=NOW - timedelta(days=2), bid="m3"),
+        make_view(hostname="doomed.example", date_created=NOW - timedelta(hours=1), bid="d1"),
+        make_view(hostname="kept.example", date_created=NOW - timedelta(hours=1), bid="k1"),
     ]
     events = [("moving.example", "plan", "pro"), ("doomed.example", "plan", "free"), ("kept.example", "a", "b")]
     admin = SeedUser(

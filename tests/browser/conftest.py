@@ -130,6 +130,13 @@ def admin_client(server: Server) -> Iterator[httpx.Client]:
     client.close()
 
 
+@pytest.fixture
+def admin_page(context: BrowserContext, server: Server, admin_client: httpx.Client) -> Page:
+    """A tab in a fresh context that holds `admin_client`'s session cookie: the dashboard, logged in."""
+    context.add_cookies([{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()])
+    return context.new_page()
+
+
 @dataclass
 class StaticSite:
     """A tiny web site on its own loopback port: `pages` maps a path to its body.

@@ -294,28 +294,21 @@ def test_dashboard_journey(
 
 @pytest.mark.parametrize("period", ["bogus", "custom"])
 def test_bad_period_in_url_shows_the_400_page(
-    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client, period: str
+    server: Server, admin_client: httpx.Client, admin_page: Page, period: str
 ) -> None:
     admin_client.post("/api/websites", json={"hostname": SITE})
-    context = browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
-    context.add_cookies([{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()])
-    page = context.new_page()
+    page = admin_page
     page.goto(f"{server.base_url}/{SITE}?period={period}")
     expect(page.get_by_role("heading", name="Your request is invalid.")).to_be_visible()
     page.goto(f"{server.base_url}/{SITE}/nonsense")
     expect(page.get_by_role("heading", name="You have found a secret place.")).to_be_visible()
     page.goto(f"{server.base_url}/unknown.example")
     expect(page.get_by_role("heading", name="You have found a secret place.")).to_be_visible()
-    context.close()
 
 
-def test_custom_range_from_the_dialog(
-    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
-) -> None:
+def test_custom_range_from_the_dialog(server: Server, admin_client: httpx.Client, admin_page: Page) -> None:
     admin_client.post("/api/websites", json={"hostname": SITE})
-    context = browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
-    context.add_cookies([{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()])
-    page = context.new_page()
+    page = admin_page
     page.goto(f"{server.base_url}/{SITE}")
     expect(page.locator('[data-stat="visitors"]')).to_have_attribute("data-value", "0")
     page.get_by_label("Date range").select_option("custom")
@@ -332,7 +325,6 @@ def test_custom_range_from_the_dialog(
     assert sent["interval"] == ["day"]
     # en-GB browser: day before month.
     expect(page.get_by_label("Date range").locator("option:checked")).to_have_text("1 Mar 2025 – 31 Mar 2025")
-    context.close()
 
 
 def test_first_load_is_within_the_150_kb_gzip_budget(server: Server, admin_client: httpx.Client) -> None:

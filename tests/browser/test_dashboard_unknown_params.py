@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import context_options
 from tests.browser.dashboard_fixtures import SITE
 
 if TYPE_CHECKING:
     import httpx
-    from playwright.sync_api import Browser, Response
+    from playwright.sync_api import Page, Response
 
     from tests.support.server import Server
 
@@ -23,12 +22,10 @@ STATE = "chart%5Bstat%5D=pageviews&chart%5Btype%5D=bar&x=1"
 
 
 def test_stats_page_renders_with_unknown_parameters(
-    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
+    server: Server, admin_client: httpx.Client, admin_page: Page
 ) -> None:
     admin_client.post("/api/websites", json={"hostname": SITE})
-    context = browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
-    context.add_cookies([{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()])
-    page = context.new_page()
+    page = admin_page
     stats: list[Response] = []
     page.on("response", lambda r: stats.append(r) if "/api/website/" in r.url else None)
     page.goto(f"{server.base_url}/{SITE}?{STATE}&period=7d")
@@ -40,4 +37,3 @@ def test_stats_page_renders_with_unknown_parameters(
     # As Medama's dashboard would send them: the same parameters forwarded to a stats endpoint.
     forwarded = page.request.get(f"{server.base_url}/api/website/{SITE}/pages?summary=true&{STATE}")
     assert forwarded.status == 200, forwarded.text()
-    context.close()

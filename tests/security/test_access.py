@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from medama_py.stats.reports import REPORTS
-from tests.api.helpers import SeedUser, SeedView, assert_error, seed_data_dir
+from tests.api.helpers import SeedUser, assert_error, seed_data_dir
+from tests.support.rows import make_view
 from tests.support.server import logged_in_client, running_server
 
 if TYPE_CHECKING:
@@ -30,7 +31,10 @@ WHEN = datetime(2024, 3, 1, 12, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("access") / "data"
-    views = [SeedView("theirs.example", WHEN), SeedView("mine.example", WHEN)]
+    views = [
+        make_view(hostname="theirs.example", date_created=WHEN),
+        make_view(hostname="mine.example", date_created=WHEN),
+    ]
     seed_data_dir(data, users=[OWNER, MINE], views=views)
     with running_server(data) as running:
         yield running

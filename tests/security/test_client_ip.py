@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import httpx
+import pytest
 
 from tests.api.helpers import assert_error
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tests.support.server import Server
+
+pytestmark = pytest.mark.e2e  # servers started with proxy and blocking flags
 
 HIT_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB", "Content-Type": "text/plain"}
 LOAD = '{"b":"%s","e":"load","u":"https://ip.example/","p":true,"q":true,"t":"Europe/London"}'

@@ -1,0 +1,105 @@
+"""The one factory for stored rows: `make_view(**overrides)` and the `views` / `events` inserts.
+
+Every test that needs rows in an analytics file builds them here: the stats suite's hand-made cases and
+seeded dataset, and the API tests' seeded data directories. Hits that go through ingestion are built
+as request bodies instead (tests/unit/test_ingest_pipeline.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["Event", "View", "insert_events", "insert_views", "make_view"]
+
+
+@dataclass(slots=True)
+class View:
+    bid: str
+    hostname: str
+    pathname: str
+    is_unique_user: bool
+    is_unique_page: bool
+    referrer_host: str | None
+    referrer_group: str | None
+    country: str | None
+    language_base: str | None
+    language_dialect: str | None
+    ua_browser: str
+    ua_os: str
+    ua_device_type: str
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    duration_ms: int | None
+    date_created: datetime
+
+
+@dataclass(slots=True)
+class Event:
+    batch_id: str
+    group_name: str
+    name: str
+    value: str
+    date_created: datetime
+    bid: str | None
+
+
+_VIEW_TYPES = {
+    "is_unique_user": pa.bool_(),
+    "is_unique_page": pa.bool_(),
+    "duration_ms": pa.uint32(),
+    "date_created": pa.timestamp("us", tz="UTC"),
+}
+
+
+def make_view(**overrides: object) -> View:
+    """A plain first visit to example.com/ at noon on 2024-06-01, changed by `overrides`."""
+    base = View(
+        bid="b0",
+        hostname="example.com",
+        pathname="/",
+        is_unique_user=True,
+        is_unique_page=True,
+        referrer_host="",
+        referrer_group="",
+        country="United Kingdom",
+        language_base="English",
+        language_dialect="British English",
+        ua_browser="Chrome",
+        ua_os="Windows",
+        ua_device_type="Desktop",
+        utm_source="",
+        utm_medium="",
+        utm_campaign="",
+        duration_ms=None,
+        date_created=datetime(2024, 6, 1, 12, tzinfo=UTC),
+    )
+    values = asdict(base) | overrides
+    return View(**values)
+
+
+def insert_views(conn: duckdb.DuckDBPyConnection, views: list[View]) -> None:
+    """Append rows to `views` in one statement (through Arrow, as a batch writer would)."""
+    columns = [f.name for f in fields(View)]
+    arrays = {c: pa.array([getattr(v, c) for v in views], type=_VIEW_TYPES.get(c, pa.string())) for c in columns}
+    table = pa.table(arrays)
+    conn.register("new_views", table)
+    conn.execute(f"INSERT INTO views ({', '.join(columns)}) SELECT {', '.join(columns)} FROM new_views")  # noqa: S608 (column names from the dataclass)
+    conn.unregister("new_views")
+
+
+def insert_events(conn: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
+    """Append rows to `events` in one statement."""
+    columns = [f.name for f in fields(Event)]
+    types = {"date_created": pa.timestamp("us", tz="UTC")}
+    table = pa.table({c: pa.array([getattr(e, c) for e in events], type=types.get(c, pa.string())) for c in columns})
+    conn.register("new_events", table)
+    conn.execute(f"INSERT INTO events ({', '.join(columns)}) SELECT {', '.join(columns)} FROM new_events")  # noqa: S608 (column names from the dataclass)
+    conn.unregister("new_events")
