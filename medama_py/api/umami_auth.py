@@ -28,6 +28,7 @@ from medama_py.apikeys import issue_api_key
 from medama_py.clock import unix
 from medama_py.errors import BadRequest, NotFound
 from medama_py.security import hash_token
+from medama_py.storage import accounts
 from medama_py.storage.api_keys import ApiKey, delete_api_key, list_api_keys
 
 __all__ = ["UMAMI_BEARER_SECURITY", "UmamiUser", "iso_time", "route_handlers"]
@@ -79,10 +80,9 @@ def iso_time(unix_seconds: int) -> str:
 
 async def _umami_user(services: ServicesDep, user_id: str) -> UmamiUser:
     user = await services.meta.get_user(user_id)
-    # Every medama_py account administers its own websites; there are no other roles yet.
-    return UmamiUser(
-        id=user.id, username=user.username, role="admin", createdAt=iso_time(user.date_created), isAdmin=True
-    )
+    role = await accounts.role_of(services.meta, user_id)
+    created = iso_time(user.date_created)
+    return UmamiUser(id=user.id, username=user.username, role=role, createdAt=created, isAdmin=role == "admin")
 
 
 def _api_key(key: ApiKey) -> UmamiApiKey:

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from litestar import Controller, get
 from litestar.params import PathParameter
 
-from medama_py.api.access import caller_of, may_read_website
+from medama_py import sharing
+from medama_py.api.access import caller_of, may_read_website, readable_websites
 from medama_py.api.deps import AnyRequest, ServicesDep, UserIdDep, require_session
 from medama_py.api.umami_auth import UMAMI_BEARER_SECURITY, iso_time
+from medama_py.clock import unix
 from medama_py.errors import BadRequest, NotFound, WebsiteNotFound
 from medama_py.umami import eventdata, lists, metrics, reports
 from medama_py.umami.params import parse_umami_params
@@ -48,12 +50,13 @@ async def find_website(connection: AnyRequest, services: Services, website_id: s
     return website
 
 
-def _website_item(website: Website) -> dict[str, Any]:
+async def _website_item(services: Services, website: Website) -> dict[str, Any]:
+    share = await sharing.share_id(services.meta, website.hostname, unix(services.clock()))
     return {
         "id": website.uuid,
         "name": website.hostname,
         "domain": website.hostname,
-        "shareId": None,
+        "shareId": share,
         "teamId": None,
         "userId": website.user_id,
         "createdBy": website.user_id,
@@ -92,15 +95,20 @@ async def _read(
     guards=[require_session],
     security=UMAMI_BEARER_SECURITY,
 )
-async def list_websites(request: AnyRequest, services: ServicesDep, user_id: UserIdDep) -> dict[str, Any]:
-    """The caller's websites, paged: {data, count, page, pageSize}."""
+async def list_websites(request: AnyRequest, services: ServicesDep) -> dict[str, Any]:
+    """The websites the caller may read (an admin: all; a viewer: its grants), paged: {data, count, page, pageSize}."""
     q = parse_umami_params(request.query_params.multi_items(), "", range_required=False)
-    websites = await services.meta.list_websites(user_id)
+    websites = await readable_websites(services, caller_of(request))
     if q.search:
         websites = [w for w in websites if q.search.lower() in w.hostname.lower()]
     first = (q.page - 1) * q.page_size
     page = websites[first : first + q.page_size]
-    return {"data": [_website_item(w) for w in page], "count": len(websites), "page": q.page, "pageSize": q.page_size}
+    return {
+        "data": [await _website_item(services, w) for w in page],
+        "count": len(websites),
+        "page": q.page,
+        "pageSize": q.page_size,
+    }
 
 
 class UmamiWebsiteController(Controller):
@@ -116,7 +124,7 @@ class UmamiWebsiteController(Controller):
         self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
     ) -> dict[str, Any]:
         """One website (resetAt and deletedAt are always null here)."""
-        return _website_item(await find_website(request, services, website_id))
+        return await _website_item(services, await find_website(request, services, website_id))
 
     @get("/stats", operation_id="umami-get-website-stats")
     async def stats(

@@ -155,3 +155,37 @@ def test_keys_survive_a_restart_and_never_reach_the_log(tmp_path: Path) -> None:
     stored = (data / "me_meta.db").read_bytes()
     assert key.encode() not in stored
     assert key[4:].encode() not in stored
+
+
+def test_a_viewers_key_reads_only_its_granted_websites(umami_server: Server, cookie_client: httpx.Client) -> None:
+    base = umami_server.base_url
+    for host in ("granted-k.example", "hidden-k.example"):
+        register_website(cookie_client, host)
+    created = cookie_client.post(
+        "/api/users",
+        json={
+            "username": "keyviewer",
+            "password": "viewer password",
+            "role": "viewer",
+            "websites": ["granted-k.example"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    with httpx.Client(base_url=base) as viewer:
+        assert viewer.post("/api/auth/login", json={"username": "keyviewer", "password": "viewer password"}).is_success
+        key = viewer.post("/api/user/api-keys", json={"name": "viewer key"}).json()["key"]
+    headers = {"x-umami-api-key": key}
+    listed = httpx.get(f"{base}/umami/api/websites", headers=headers).json()
+    assert [w["domain"] for w in listed["data"]] == ["granted-k.example"]
+    me = httpx.get(f"{base}/umami/api/me", headers=headers).json()
+    assert (me["role"], me["isAdmin"]) == ("viewer", False)
+    admin_sites = httpx.get(
+        f"{base}/umami/api/websites", headers={"x-umami-api-key": make_api_key(cookie_client)}
+    ).json()
+    hidden = next(w["id"] for w in admin_sites["data"] if w["domain"] == "hidden-k.example")
+    window = {"startAt": 0, "endAt": 4_102_444_800_000}
+    assert_umami_error(
+        httpx.get(f"{base}/umami/api/websites/{hidden}/stats", headers=headers, params=window), 404, "not-found"
+    )
+    assert httpx.get(f"{base}/api/website/hidden-k.example/summary", headers=headers).status_code == 404
+    assert httpx.get(f"{base}/api/website/granted-k.example/summary", headers=headers).status_code == 200
