@@ -33,6 +33,7 @@ from medama_py.clock import system_clock, unix
 from medama_py.events_fast_path import EventsFastPath
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
+from medama_py.ingest.pipeline import IngestDeps
 from medama_py.middleware import EdgeMiddleware
 from medama_py.model import User
 from medama_py.security import hash_password
@@ -104,18 +105,20 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
             analytics.open()
             await ensure_default_user(meta, unix(clock()))
             writer = HitWriter(analytics)
+            hostnames = await meta.all_hostnames()
+            ingest = IngestDeps(hostnames=hostnames, ip_filter=IPFilter.from_presets())
             services = Services(
                 config=config,
                 meta=meta,
                 analytics=analytics,
                 writer=writer,
                 clock=clock,
-                hostnames=await meta.all_hostnames(),
-                ip_filter=IPFilter.from_presets(),
+                hostnames=hostnames,
+                ingest=ingest,
+                umami_collector=await umami_collect.make_collector(meta, analytics, writer, ingest),
                 settings=await meta.get_settings(),
             )
             await writer.start()
-            services.umami_collector = await umami_collect.make_collector(services)
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medama_py.clientip import TrustedProxies
-from medama_py.ingest.pipeline import IngestDeps
 from medama_py.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -13,7 +12,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from medama_py.config import Config
-    from medama_py.ingest.ip import IPFilter
+    from medama_py.ingest.pipeline import IngestDeps
     from medama_py.ingest.umami_collect import UmamiCollector
     from medama_py.model import TenantSettings
     from medama_py.storage.analytics import AnalyticsStore
@@ -50,7 +49,8 @@ class Services:
         writer: HitWriter,
         clock: Callable[[], datetime],
         hostnames: set[str],
-        ip_filter: IPFilter,
+        ingest: IngestDeps,
+        umami_collector: UmamiCollector,
         settings: TenantSettings,
     ) -> None:
         self.config = config
@@ -60,9 +60,9 @@ class Services:
         self.clock = clock
         # Shared live: the websites API adds and removes names, ingestion reads them on every hit.
         self.hostnames = hostnames
-        self.ip_filter = ip_filter
-        self.ingest = IngestDeps(hostnames=hostnames, ip_filter=ip_filter)
-        self.umami_collector: UmamiCollector | None = None
+        self.ingest = ingest
+        self.ip_filter = ingest.ip_filter
+        self.umami_collector = umami_collector
         self.login_throttle = LoginThrottle()
         self.trusted_proxies = TrustedProxies.parse(config.trustedproxies)
         self.script_file = "default.js"

@@ -37,7 +37,11 @@ if TYPE_CHECKING:
     from litestar.types import Scope as LitestarScope
     from litestar.types import Send as LitestarSend
 
+    from medama_py.ingest.pipeline import IngestDeps
     from medama_py.services import Services
+    from medama_py.storage.analytics import AnalyticsStore
+    from medama_py.storage.meta import MetaStore
+    from medama_py.storage.writer import HitWriter
 
     # Plain ASGI shapes: this layer handles raw messages, not Litestar's TypedDict variants.
     Scope = MutableMapping[str, Any]
@@ -73,9 +77,10 @@ CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _USED_HEADERS = frozenset((b"content-length", b"user-agent", b"accept-language", b"x-umami-cache", *FORWARDING_HEADERS))
 
 
-async def make_collector(services: Services) -> UmamiCollector:
-    """Build the collection service for a running app (after the hit writer started)."""
-    meta, analytics = services.meta, services.analytics
+async def make_collector(
+    meta: MetaStore, analytics: AnalyticsStore, writer: HitWriter, ingest: IngestDeps
+) -> UmamiCollector:
+    """Build the collection service from the open stores, the hit writer and ingestion's live state."""
 
     async def hostname_of(website: str) -> str | None:
         try:
@@ -89,19 +94,12 @@ async def make_collector(services: Services) -> UmamiCollector:
 
     return UmamiCollector(
         tokens=VisitTokens(await visit_token_secret(meta)),
-        sites=SiteDirectory(hostname_of, services.hostnames),
+        sites=SiteDirectory(hostname_of, ingest.hostnames),
         visitors=DistinctVisitorDays(session_days),
-        writer=services.writer,
-        ip_filter=services.ip_filter,
-        spam_hosts=services.ingest.spam_hosts,
+        writer=writer,
+        ip_filter=ingest.ip_filter,
+        spam_hosts=ingest.spam_hosts,
     )
-
-
-def _collector(services: Services) -> UmamiCollector:
-    collector = services.umami_collector
-    if collector is None:
-        raise RuntimeError("Umami collection is not running")
-    return collector
 
 
 def _umami_request(services: Services, headers: dict[str, str], peer: str | None) -> UmamiRequest:
@@ -116,7 +114,7 @@ def _umami_request(services: Services, headers: dict[str, str], peer: str | None
 
 async def _answer(services: Services, path: str, body: bytes, req: UmamiRequest) -> tuple[int, dict[str, object]]:
     """(status, JSON body) for one request: every outcome, including errors, in Umami's shapes."""
-    collector = _collector(services)
+    collector = services.umami_collector
     try:
         if path == SEND_PATH:
             return 200, await collector.send(body, req)
