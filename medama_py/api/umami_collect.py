@@ -18,6 +18,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 
+from medama_py.api.envelope import INTERNAL_MESSAGE
 from medama_py.api.events import read_body, select_headers
 from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import MedamaError, WebsiteNotFound
@@ -66,7 +67,6 @@ BATCH_PATH = "/umami/api/batch"
 MAX_SEND_BYTES = 64 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
 _LIMITS = {SEND_PATH: MAX_SEND_BYTES, BATCH_PATH: MAX_BATCH_BYTES}
-_INTERNAL = "Internal server error."
 CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"access-control-allow-origin", b"*"),
     (b"access-control-allow-headers", b"*"),
@@ -174,7 +174,7 @@ class UmamiCollectPath:
             await _send_json(send, exc.status_code, error_envelope(exc.status_code, exc.detail))
         except Exception:
             log.exception("%s %s failed", method, path)
-            await _send_json(send, 500, error_envelope(500, _INTERNAL))
+            await _send_json(send, 500, error_envelope(500, INTERNAL_MESSAGE))
 
     async def _collect(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
         headers = _header_map(scope["headers"])
