@@ -5,7 +5,7 @@ Medama's own /api/user (the caller's account) is untouched in api/users.py. Ever
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
@@ -21,28 +21,18 @@ from medama_py.api.deps import (
     require_json_body,
     require_session,
 )
-from medama_py.api.schemas import HOSTNAME_PATTERN, ID_PATTERN, AccountCreate, AccountGet, AccountPatch
+from medama_py.api.schemas import ID_PATTERN, AccountCreate, AccountGet, AccountPatch
 from medama_py.clock import unix
 from medama_py.ids import new_typeid
 from medama_py.model import Account, User
 from medama_py.security import hash_password
 from medama_py.storage import accounts
 
-__all__ = ["document_accounts", "route_handlers"]
+__all__ = ["route_handlers"]
 
 AccountIdPath = Annotated[
     str, PathParameter(description="Id of the user", min_length=1, max_length=64, pattern=ID_PATTERN)
 ]
-
-
-def document_accounts(document: dict[str, Any]) -> None:
-    """openapi.yaml hook: granted websites are hostnames (Litestar drops the constraints of list items)."""
-    schemas = document.get("components", {}).get("schemas", {})
-    for name in ("AccountCreate", "AccountPatch"):
-        websites = schemas.get(name, {}).get("properties", {}).get("websites", {})
-        for array in [websites, *websites.get("oneOf", [])]:
-            if array.get("type") == "array":
-                array["items"] = {"type": "string", "minLength": 1, "maxLength": 253, "pattern": HOSTNAME_PATTERN}
 
 
 def _account_get(account: Account) -> AccountGet:

@@ -8,7 +8,6 @@ the OpenAPI schema and serve them when the app runs bare. Every answer carries U
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 import operator
@@ -24,7 +23,6 @@ from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import MedamaError, WebsiteNotFound
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
-from medama_py.ingest.umami_payload import UmamiPayload
 from medama_py.ingest.visit_token import VisitTokens, page_bit
 from medama_py.storage.umami_meta import visit_token_secret
 from medama_py.storage.umami_tables import distinct_session_days
@@ -54,7 +52,6 @@ __all__ = [
     "BATCH_PATH",
     "SEND_PATH",
     "UmamiCollectPath",
-    "document_umami_collect",
     "make_collector",
     "route_handlers",
 ]
@@ -219,63 +216,3 @@ async def post_umami_batch(request: Request[Any, Any, State]) -> Response[dict[s
 
 
 route_handlers = [post_umami_send, post_umami_batch]
-
-
-# --- OpenAPI ---------------------------------------------------------------------------------------
-
-_ANSWER_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {
-            "type": "object",
-            "description": "Stored: the visit token to send back as `x-umami-cache`, and the hit's ids",
-            "required": ["cache", "sessionId", "visitId"],
-            "properties": {
-                "cache": {"type": "string"},
-                "sessionId": {"type": "string", "format": "uuid"},
-                "visitId": {"type": "string", "format": "uuid"},
-            },
-        },
-        {"type": "object", "description": "A bot: nothing stored", "properties": {"beep": {"const": "boop"}}},
-        {"type": "object", "description": "A `performance` report: accepted and ignored", "maxProperties": 0},
-    ]
-}
-_BATCH_ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["size", "processed", "errors", "details", "cache"],
-    "properties": {
-        "size": {"type": "integer"},
-        "processed": {"type": "integer"},
-        "errors": {"type": "integer"},
-        "details": {"type": "array", "items": {"type": "object"}},
-        "cache": {"type": ["string", "null"]},
-    },
-}
-
-
-def _json_and_text(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}, "text/plain": {"schema": copy.deepcopy(schema)}}
-
-
-def document_umami_collect(document: dict[str, Any]) -> None:
-    """The bodies and answers of /umami/api/send and /umami/api/batch, read raw so Litestar cannot infer them."""
-    (payload, components) = msgspec.json.schema_components([UmamiPayload], ref_template="#/components/schemas/{name}")
-    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
-    hit = {
-        "type": "object",
-        "required": ["type", "payload"],
-        "properties": {"type": {"type": "string", "enum": ["event", "identify", "performance"]}, "payload": payload[0]},
-    }
-    bodies = {SEND_PATH: (hit, _ANSWER_SCHEMA), BATCH_PATH: ({"type": "array", "items": hit}, _BATCH_ANSWER_SCHEMA)}
-    # The error bodies get Umami's envelope from document_umami_api, which runs after this hook.
-    for path, (body, answer) in bodies.items():
-        operation = document.get("paths", {}).get(path, {}).get("post")
-        if operation is None:
-            continue
-        operation["requestBody"] = {"required": True, "content": _json_and_text(body)}
-        operation["responses"] = {
-            "200": {"description": "Accepted", "content": {"application/json": {"schema": answer}}},
-            "400": {"description": "Malformed body or unknown website"},
-            "403": {"description": "The client address is on the block list"},
-            "413": {"description": "Request body too large"},
-            "500": {"description": "Internal error"},
-        }

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from medama_py.services import Services
     from medama_py.umami.params import UmamiParams
 
-__all__ = ["UmamiWebsiteController", "document_umami_api", "route_handlers"]
+__all__ = ["UmamiWebsiteController", "route_handlers"]
 
 T = TypeVar("T")
 WebsiteId = Annotated[str, PathParameter(description="The website's UUID", max_length=64)]
@@ -278,48 +278,3 @@ async def realtime(
 
 
 route_handlers = [list_websites, UmamiWebsiteController, realtime]
-
-
-# ---- openapi.yaml: Umami's error envelope and credentials on /umami/api ------------------------------------------
-
-
-_CODES = ("bad-request", "unauthorized", "forbidden", "not-found", "too-many-requests")
-_UMAMI_ERROR: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "code", "status"],
-            "properties": {
-                "message": {"type": "string"},
-                "code": {"type": "string", "enum": [*_CODES, "server-error"]},
-                "status": {"type": "integer"},
-            },
-        }
-    },
-}
-
-
-def document_umami_api(document: dict[str, Any]) -> None:
-    """openapi.yaml hook: /umami/* errors use Umami's envelope; keys and tokens are documented as credentials.
-
-    Every route under /umami/api is also served under /umami/v1 (Umami Cloud's path style).
-    """
-    components = document.setdefault("components", {})
-    components.setdefault("schemas", {})["UmamiError"] = _UMAMI_ERROR
-    components.setdefault("securitySchemes", {}).update(
-        {
-            "UmamiApiKey": {"type": "apiKey", "in": "header", "name": "x-umami-api-key"},
-            "BearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key or a login token"},
-        }
-    )
-    for path, item in document.get("paths", {}).items():
-        if not path.startswith("/umami/"):
-            continue
-        for operation in item.values():
-            if not isinstance(operation, dict):
-                continue
-            for status, response in operation.get("responses", {}).items():
-                if status.startswith(("4", "5")):
-                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/UmamiError"}}}

@@ -1,101 +1,22 @@
-"""openapi.yaml, generated from the application so that it always describes what medama_py serves.
+"""The OpenAPI hooks: what each group of handlers does that Litestar cannot infer from their signatures.
 
-Litestar infers most of the document from the handlers; the hooks below add what it cannot see: the error
-envelope on every operation, the admin API's constraints, the tracker payloads read from a raw body and
-the stats query parameters decoded by hand. The application serves the result at GET /openapi.yaml, and
-`make openapi` (scripts/openapi.py) writes the committed copy, which a test compares with the application.
+Each hook edits the document in place; `HOOKS` runs them in order (medama_py/api/openapi/document.py).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
-import yaml
-from litestar import Response, Router, get
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
-from medama_py.api.accounts import document_accounts
-from medama_py.api.deps import AnyRequest
-from medama_py.api.umami_collect import document_umami_collect
-from medama_py.api.umami_read import document_umami_api
-from medama_py.errors import NotFound
+from medama_py.api.schemas import HOSTNAME_PATTERN
+from medama_py.api.umami_collect import BATCH_PATH, SEND_PATH
 from medama_py.ingest.hit import Hit
+from medama_py.ingest.umami_payload import UmamiPayload
 from medama_py.stats import reports
-from medama_py.version import VERSION
 
-if TYPE_CHECKING:
-    from litestar import Litestar
-    from litestar.connection import ASGIConnection
-    from litestar.handlers import BaseRouteHandler
-
-__all__ = ["build_openapi", "openapi_config", "render_openapi_yaml", "route_handlers"]
-
-_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
-        }
-    },
-}
-_STATUS_TEXT = {
-    "400": "Bad request: malformed parameters or body",
-    "401": "Unauthorised: missing or invalid session",
-    "403": "Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md)",
-    "404": "Not found",
-    "409": "Conflict",
-    "413": "Request body too large",
-    "415": "Unsupported Content-Type",
-    "429": "Too many requests",
-    "500": "Internal error",
-}
-
-
-def _error_response(status: str) -> dict[str, Any]:
-    return {
-        "description": _STATUS_TEXT[status],
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _errors_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
-    statuses = ["400", "500"]
-    if operation.get("security"):
-        statuses.append("401")
-    if method in ("post", "patch", "put"):
-        statuses += ["413", "415"]
-    if method in ("post", "patch", "delete") and operation.get("security"):
-        statuses += ["403", "409"]
-    if operation.get("security") and not path.startswith("/api/website/"):
-        statuses.append("403")  # a viewer's request beyond its own account and stats
-    if path.startswith("/api/share/"):
-        statuses += ["401", "404", "429"]  # wrong password, unknown link, too many wrong passwords
-    if "{hostname}" in path or path.startswith(("/api/user", "/api/event/hit")):
-        statuses.append("404")
-    if path == "/api/auth/login":
-        statuses += ["401", "429"]
-    return sorted(set(statuses))
-
-
-def build_openapi(app: Litestar) -> dict[str, Any]:
-    """The application's OpenAPI document with the error envelope, cookie security and extensions added."""
-    document: dict[str, Any] = app.openapi_schema.to_schema()
-    document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            for status in _errors_for(path, method, operation):
-                operation["responses"][status] = _error_response(status)
-    for hook in _HOOKS:
-        hook(document)
-    return document
+__all__ = ["HOOKS"]
 
 
 def _array_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -257,31 +178,123 @@ def document_stats_parameters(document: dict[str, Any]) -> None:
         operation["parameters"] = kept + _stats_parameters(report)
 
 
-def _hidden(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
-    raise NotFound("api path not found")
+# ---- accounts: users and their granted websites
 
 
-def openapi_config() -> OpenAPIConfig:
-    """Litestar's OpenAPI settings: our title and version, cookie security, and no schema pages of its own."""
-    return OpenAPIConfig(
-        title="Medama Analytics API (medama_py)",
-        version=VERSION,
-        render_plugins=[],
-        # The document is served as /openapi.yaml only; Litestar's own schema pages (which pull their UI
-        # from CDNs) would otherwise answer under /api/_openapi, a path that must be "api path not found".
-        openapi_router=Router("/api/_openapi", route_handlers=[], guards=[_hidden], include_in_schema=False),
-        components=Components(
-            security_schemes={
-                "CookieAuth": SecurityScheme(type="apiKey", name="_me_sess", security_scheme_in="cookie"),
-                # A shared page's token: reads one website's stats (docs/accounts.md).
-                "ShareToken": SecurityScheme(type="apiKey", name="X-Share-Token", security_scheme_in="header"),
-            }
-        ),
+def document_accounts(document: dict[str, Any]) -> None:
+    """openapi.yaml hook: granted websites are hostnames (Litestar drops the constraints of list items)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("AccountCreate", "AccountPatch"):
+        websites = schemas.get(name, {}).get("properties", {}).get("websites", {})
+        for array in [websites, *websites.get("oneOf", [])]:
+            if array.get("type") == "array":
+                array["items"] = {"type": "string", "minLength": 1, "maxLength": 253, "pattern": HOSTNAME_PATTERN}
+
+
+# ---- the Umami-compatible API: collection bodies, Umami's error envelope, its credentials
+
+_ANSWER_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "description": "Stored: the visit token to send back as `x-umami-cache`, and the hit's ids",
+            "required": ["cache", "sessionId", "visitId"],
+            "properties": {
+                "cache": {"type": "string"},
+                "sessionId": {"type": "string", "format": "uuid"},
+                "visitId": {"type": "string", "format": "uuid"},
+            },
+        },
+        {"type": "object", "description": "A bot: nothing stored", "properties": {"beep": {"const": "boop"}}},
+        {"type": "object", "description": "A `performance` report: accepted and ignored", "maxProperties": 0},
+    ]
+}
+_BATCH_ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["size", "processed", "errors", "details", "cache"],
+    "properties": {
+        "size": {"type": "integer"},
+        "processed": {"type": "integer"},
+        "errors": {"type": "integer"},
+        "details": {"type": "array", "items": {"type": "object"}},
+        "cache": {"type": ["string", "null"]},
+    },
+}
+
+
+def _json_and_text(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}, "text/plain": {"schema": copy.deepcopy(schema)}}
+
+
+def document_umami_collect(document: dict[str, Any]) -> None:
+    """The bodies and answers of /umami/api/send and /umami/api/batch, read raw so Litestar cannot infer them."""
+    (payload, components) = msgspec.json.schema_components([UmamiPayload], ref_template="#/components/schemas/{name}")
+    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
+    hit = {
+        "type": "object",
+        "required": ["type", "payload"],
+        "properties": {"type": {"type": "string", "enum": ["event", "identify", "performance"]}, "payload": payload[0]},
+    }
+    bodies = {SEND_PATH: (hit, _ANSWER_SCHEMA), BATCH_PATH: ({"type": "array", "items": hit}, _BATCH_ANSWER_SCHEMA)}
+    # The error bodies get Umami's envelope from document_umami_api, which runs after this hook.
+    for path, (body, answer) in bodies.items():
+        operation = document.get("paths", {}).get(path, {}).get("post")
+        if operation is None:
+            continue
+        operation["requestBody"] = {"required": True, "content": _json_and_text(body)}
+        operation["responses"] = {
+            "200": {"description": "Accepted", "content": {"application/json": {"schema": answer}}},
+            "400": {"description": "Malformed body or unknown website"},
+            "403": {"description": "The client address is on the block list"},
+            "413": {"description": "Request body too large"},
+            "500": {"description": "Internal error"},
+        }
+
+
+_CODES = ("bad-request", "unauthorized", "forbidden", "not-found", "too-many-requests")
+_UMAMI_ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "code", "status"],
+            "properties": {
+                "message": {"type": "string"},
+                "code": {"type": "string", "enum": [*_CODES, "server-error"]},
+                "status": {"type": "integer"},
+            },
+        }
+    },
+}
+
+
+def document_umami_api(document: dict[str, Any]) -> None:
+    """openapi.yaml hook: /umami/* errors use Umami's envelope; keys and tokens are documented as credentials.
+
+    Every route under /umami/api is also served under /umami/v1 (Umami Cloud's path style).
+    """
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["UmamiError"] = _UMAMI_ERROR
+    components.setdefault("securitySchemes", {}).update(
+        {
+            "UmamiApiKey": {"type": "apiKey", "in": "header", "name": "x-umami-api-key"},
+            "BearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key or a login token"},
+        }
     )
+    for path, item in document.get("paths", {}).items():
+        if not path.startswith("/umami/"):
+            continue
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/UmamiError"}}}
 
 
-# Each hook documents what Litestar cannot infer from one group of handlers.
-_HOOKS: list[Any] = [
+# In order: the Umami error envelope comes after the Umami collection hook has set the responses.
+HOOKS: list[Any] = [
     document_admin_api,
     document_event_hit,
     document_stats_parameters,
@@ -289,22 +302,3 @@ _HOOKS: list[Any] = [
     document_umami_api,
     document_accounts,
 ]
-
-
-def render_openapi_yaml(app: Litestar) -> str:
-    """The document as YAML text, keys in document order."""
-    text: str = yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=120)
-    return text
-
-
-@get("/openapi.yaml", include_in_schema=False, name="openapi-yaml")
-async def get_openapi_yaml(request: AnyRequest) -> Response[str]:
-    """The OpenAPI 3.1 document, rendered once per process."""
-    cached: str | None = getattr(request.app.state, "openapi_yaml", None)
-    if cached is None:
-        cached = render_openapi_yaml(request.app)
-        request.app.state.openapi_yaml = cached
-    return Response(cached, media_type="application/yaml; charset=utf-8")
-
-
-route_handlers = [get_openapi_yaml]
