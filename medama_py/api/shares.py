@@ -41,6 +41,10 @@ ShareIdPath = Annotated[
 ]
 
 
+# Any text: a malformed slug answers the same 404 as an unknown one, after the same work (docs/accounts.md).
+SlugPath = Annotated[str, PathParameter(description="The secret part of a share link's address")]
+
+
 def share_path(slug: str) -> str:
     """The public page of a link, relative to the server's origin."""
     return f"/share/{slug}"
@@ -101,7 +105,7 @@ class ShareLinksController(Controller):
     status_code=200,
 )
 async def open_share_link(
-    request: AnyRequest, slug: str, data: JSONBody[ShareOpen], services: ServicesDep
+    request: AnyRequest, slug: SlugPath, data: JSONBody[ShareOpen], services: ServicesDep
 ) -> ShareAccess:
     """Open a share link: a token that reads this website's stats (send it as `X-Share-Token`).
 

@@ -11,11 +11,13 @@ import sqlite3
 from typing import TYPE_CHECKING, cast
 
 from medama_py.errors import LastAdmin, UserExists, UserNotFound, WebsiteNotFound
-from medama_py.model import Account, Role, User, Website
+from medama_py.model import Account, Role, User
+from medama_py.storage.meta import WEBSITE_SELECT, website_from_row
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from medama_py.model import Website
     from medama_py.storage.meta import MetaStore
 
 __all__ = [
@@ -179,9 +181,7 @@ async def is_granted(meta: MetaStore, user_id: str, hostname: str) -> bool:
 
 
 async def granted_websites(meta: MetaStore, user_id: str) -> list[Website]:
-    sql = (
-        "SELECT w.hostname, w.user_id, w.date_created, w.date_updated FROM websites w"
-        " JOIN website_grants g ON g.hostname = w.hostname WHERE g.user_id = ? ORDER BY w.rowid"
-    )
+    """The websites granted to a user, in creation order, as MetaStore reads websites (with their UUIDs)."""
+    sql = f"{WEBSITE_SELECT} JOIN website_grants g ON g.hostname = w.hostname WHERE g.user_id = ? ORDER BY w.rowid"
     async with meta.conn.execute(sql, (user_id,)) as cur:
-        return [Website(str(h), str(u), int(c), int(d)) for h, u, c, d in await cur.fetchall()]
+        return [website_from_row(tuple(row)) for row in await cur.fetchall()]

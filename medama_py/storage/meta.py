@@ -17,11 +17,11 @@ from medama_py.model import TenantSettings, User, Website
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["MetaStore"]
+__all__ = ["WEBSITE_SELECT", "MetaStore", "website_from_row"]
 
 _USER_COLUMNS = "id, username, password, settings, date_created, date_updated"
 # Websites with their UUID (medama_py's own table, docs/umami.md); every website has one after open().
-_WEBSITE_SELECT = (
+WEBSITE_SELECT = (
     "SELECT w.hostname, w.user_id, w.date_created, w.date_updated, coalesce(u.uuid, '')"
     " FROM websites AS w LEFT JOIN website_uuids AS u ON u.hostname = w.hostname"
 )
@@ -37,7 +37,8 @@ def _user(row: tuple[Any, ...]) -> User:
     return User(str(user_id), str(username), str(password), str(language), int(created), int(updated))
 
 
-def _website(row: tuple[Any, ...]) -> Website:
+def website_from_row(row: tuple[Any, ...]) -> Website:
+    """A Website from a row of `WEBSITE_SELECT`."""
     hostname, user_id, created, updated, website_uuid = row
     return Website(str(hostname), str(user_id), int(created), int(updated), str(website_uuid))
 
@@ -160,34 +161,34 @@ class MetaStore:
 
     async def list_websites(self, user_id: str) -> list[Website]:
         async with self.conn.execute(
-            f"{_WEBSITE_SELECT} WHERE w.user_id = ? ORDER BY w.rowid",
+            f"{WEBSITE_SELECT} WHERE w.user_id = ? ORDER BY w.rowid",
             (user_id,),
         ) as cur:
             rows = await cur.fetchall()
-        return [_website(tuple(row)) for row in rows]
+        return [website_from_row(tuple(row)) for row in rows]
 
     async def list_all_websites(self) -> list[Website]:
         """Every website of every user, in creation order."""
-        async with self.conn.execute(f"{_WEBSITE_SELECT} ORDER BY w.rowid") as cur:
+        async with self.conn.execute(f"{WEBSITE_SELECT} ORDER BY w.rowid") as cur:
             rows = await cur.fetchall()
-        return [_website(tuple(row)) for row in rows]
+        return [website_from_row(tuple(row)) for row in rows]
 
     async def all_hostnames(self) -> set[str]:
         async with self.conn.execute("SELECT hostname FROM websites") as cur:
             return {str(row[0]) for row in await cur.fetchall()}
 
     async def get_website(self, hostname: str) -> Website:
-        row = await self._one(f"{_WEBSITE_SELECT} WHERE w.hostname = ?", (hostname,))
+        row = await self._one(f"{WEBSITE_SELECT} WHERE w.hostname = ?", (hostname,))
         if row is None:
             raise WebsiteNotFound
-        return _website(row)
+        return website_from_row(row)
 
     async def get_website_by_uuid(self, website_uuid: str) -> Website:
         """The website whose UUID is `website_uuid` (compared in lower case); WebsiteNotFound otherwise."""
-        row = await self._one(f"{_WEBSITE_SELECT} WHERE u.uuid = ?", (website_uuid.lower(),))
+        row = await self._one(f"{WEBSITE_SELECT} WHERE u.uuid = ?", (website_uuid.lower(),))
         if row is None:
             raise WebsiteNotFound
-        return _website(row)
+        return website_from_row(row)
 
     async def website_uuids(self) -> dict[str, str]:
         """UUID → hostname of every website (for callers that keep their own cache)."""
