@@ -3242,6 +3242,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The secret part of a share link's address */
                 slug: string;
             };
             cookie?: never;
