@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from tests.api.helpers import assert_error
 from tests.support.server import logged_in_client
 
+pytestmark = pytest.mark.e2e  # the real `medama start`: logins, sessions and the share throttle by client
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 

@@ -30,6 +30,8 @@ from medama_py.config import Config
 from tests.api.helpers import assert_error
 from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, logged_in_client, running_server
 
+pytestmark = pytest.mark.e2e  # the real `medama start`: logins, sessions and the share throttle by client
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

@@ -12,6 +12,8 @@ import pytest
 from tests.api.helpers import assert_error
 from tests.support.server import running_server
 
+pytestmark = pytest.mark.e2e  # the real `medama start`: logins, sessions and the share throttle by client
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
