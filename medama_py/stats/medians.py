@@ -16,7 +16,7 @@ from collections import defaultdict
 from itertools import accumulate
 from typing import TYPE_CHECKING, Final
 
-from medama_py.stats.query import Params, Query
+from medama_py.stats.query import Params, Query, rounded_duration
 from medama_py.stats.results import as_int
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
 
-__all__ = ["BIN_SQL", "exact_medians", "half_to_even"]
+__all__ = ["BIN_SQL", "exact_medians", "half_to_even", "quantiles_of"]
 
 _SHIFT: Final = 10
 # A NULL duration falls in the NULL bin, which the histograms leave out.
@@ -64,6 +64,27 @@ def exact_medians(
         high = _value_at(values[key][high_bin], high_rank)
         medians[key] = half_to_even(low + high)
     return medians
+
+
+def quantiles_of(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, labels: Sequence[str], quantiles: Sequence[float]
+) -> dict[str, list[int]]:
+    """The rounded duration quantiles of only the groups in `labels` (a listed page), 0 without durations.
+
+    A list with a limit shows a few groups out of thousands (the top 100 of 5000 paths hold about a quarter of
+    the rows), and its order does not depend on the medians: reading the quantiles of just those groups after
+    paging is cheaper than a quantile per group (/pages?limit=100 at 10M rows: ~519 → ~394 ms CPU). Same rows,
+    same numbers.
+    """
+    if not labels:
+        return {}
+    query = Query()
+    wanted = query.params.bind(list(labels))
+    columns = [rounded_duration(f"quantile_cont(v.duration_ms, {float(q)!r})") for q in quantiles]
+    query.select(f"{label_sql} AS label", *columns).from_("views AS v")
+    query.where(filters.where(query.params), f"{label_sql} = ANY({wanted})").group_by("label")
+    found = {str(row[0]): [as_int(value) for value in row[1:]] for row in query.fetch(cur)}
+    return {label: found.get(label, [0] * len(quantiles)) for label in labels}
 
 
 def half_to_even(twice: int) -> int:

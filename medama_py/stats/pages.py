@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.stats.medians import quantiles_of
 from medama_py.stats.query import BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share, with_group_totals
 from medama_py.stats.results import StatsPagesItem, as_int, as_ratio, as_text
 
@@ -26,8 +27,10 @@ def get_pages(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[Stats
         .where(filters.where(query.params))
         .group_by("v.pathname")
     )
+    # With a limit, only the listed paths' medians are computed, after paging (medians.quantiles_of).
+    later = page.limit is not None
     if not summary:
-        paths.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
+        paths.select(f"{BOUNCE} AS bounce_percentage", f"{'NULL' if later else DURATION} AS duration")
     # The shares are summed over every path before dropping the zero-visitor ones: the page-view total
     # includes the views of paths that are then hidden.
     with_group_totals(query, paths, "visitors", "pageviews")
@@ -42,9 +45,16 @@ def get_pages(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[Stats
     rows = query.fetch(cur)
     if summary:
         return [StatsPagesItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
+    medians = quantiles_of(cur, filters, "v.pathname", [as_text(r[0]) for r in rows], [0.5]) if later else {}
     return [
         StatsPagesItem(
-            as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_int(r[3]), as_ratio(r[4]), as_ratio(r[5]), as_int(r[6])
+            as_text(r[0]),
+            as_int(r[1]),
+            as_ratio(r[2]),
+            as_int(r[3]),
+            as_ratio(r[4]),
+            as_ratio(r[5]),
+            medians[as_text(r[0])][0] if later else as_int(r[6]),
         )
         for r in rows
     ]

@@ -124,6 +124,8 @@ def test_sql_median_of_a_group(db: duckdb.DuckDBPyConnection, durations: list[in
     _store(db, durations, pathname="/p")
     expected = duckdb_cast(db, 0.5)
     assert [p["duration"] for p in run(db, "pages")] == ([expected] if durations else [])
+    # With a limit, the listed groups' quantiles are read after paging (medians.quantiles_of).
+    assert [p["duration"] for p in run(db, "pages", "limit=3")] == ([expected] if durations else [])
     assert [b["duration"] for b in run(db, "browsers")] == ([expected] if durations else [])
 
 
@@ -194,3 +196,69 @@ def test_both_series_strategies_give_the_same_numbers(
     by_quantile = run(cur, "summary", query)
     assert binned == by_quantile
     assert any(item["duration"] for item in binned["interval"])
+
+
+# ---- a limited page reads its quantiles after paging; every page equals a slice of the whole list -------------
+
+# Few paths and mostly unique-page views, so that /time keeps some (3 visitors and a positive median) and
+# visitor counts and shares tie; durations near 0 decide whether a rounded quantile is positive.
+PAGE_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["/a", "/b", "/B", "/é"]),
+        st.one_of(st.none(), st.sampled_from([0, 0, 1, 2, 3]), SMALL, DURATIONS),
+        st.sampled_from([True, True, True, False]),
+    ),
+    min_size=6,
+    max_size=60,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=PAGE_ROWS,
+    endpoint=st.sampled_from(["time", "pages"]),
+    summary=st.booleans(),
+    limit=st.integers(1, 7),  # within time's _LISTED_PAGE_MAX, so both strategies meet
+    offset=st.integers(0, 6),
+)
+def test_a_limited_page_is_a_slice_of_the_whole_list(
+    db: duckdb.DuckDBPyConnection,
+    rows: list[tuple[str, int | None, bool]],
+    endpoint: str,
+    summary: bool,
+    limit: int,
+    offset: int,
+) -> None:
+    db.execute("DELETE FROM views")
+    views = [
+        make_view(bid=f"b{i}", pathname=path, duration_ms=duration, is_unique_page=unique, date_created=DAY)
+        for i, (path, duration, unique) in enumerate(rows)
+    ]
+    if views:
+        insert_views(db, views)
+    flag = f"summary={str(summary).lower()}"
+    whole = run(db, endpoint, flag)
+    assert run(db, endpoint, f"{flag}&limit={limit}&offset={offset}") == whole[offset : offset + limit]
+
+
+def test_which_paths_time_keeps_when_a_quantile_is_near_zero(db: duckdb.DuckDBPyConnection) -> None:
+    # Kept paths need a median (and, in full, a lower quartile) that rounds above 0; 0.5 rounds to 0.
+    paths: dict[str, list[int | None]] = {
+        "/half": [None, 0, 1],  # median 0.5 → 0: never kept
+        "/one": [None, 0, 2],  # median 1: kept in the summary; lower quartile 0.5 → 0: not in full
+        "/lq": [0, 2, 5, 9],  # median 3.5 → 4; lower quartile 0 + 0.75 · 2 = 1.5 → 2: kept in both
+        "/zeros": [0, 0, 0, 7],  # median 0: never
+    }
+    insert_views(
+        db,
+        [
+            make_view(bid=f"{path}{i}", pathname=path, duration_ms=d, date_created=DAY)
+            for path, durations in paths.items()
+            for i, d in enumerate(durations)
+        ],
+    )
+    for flag, kept in (("summary=true", {"/one", "/lq"}), ("summary=false", {"/lq"})):
+        whole = run(db, "time", flag)
+        assert {item["path"] for item in whole} == kept
+        for limit in (1, 2, 5):
+            assert run(db, "time", f"{flag}&limit={limit}") == whole[:limit]
