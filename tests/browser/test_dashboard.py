@@ -117,6 +117,8 @@ def test_dashboard_journey(
         == 401
     )
     expect(page.get_by_text("Threads")).to_be_visible()
+    expect(page.get_by_text("Process memory (RSS)")).to_be_visible()
+    expect(page.get_by_text("Write-ahead log", exact=True)).to_be_visible()
     screenshot(page, "settings-usage")
 
     # --- the empty website list, then add the fixture site and get the snippet

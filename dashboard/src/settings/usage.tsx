@@ -1,4 +1,5 @@
-// Usage: CPU, memory and disk of the server, refreshed every 2.5 seconds while shown.
+// Usage: CPU, memory and disk of the host, then the server process and its analytics database, refreshed
+// every 2.5 seconds while shown.
 import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { get, type Usage } from '../api';
@@ -36,7 +37,7 @@ export function UsageSettings(): JSX.Element {
 
   if (usage.error) return <ErrorPage status={usage.error.status} message={usage.error.message} />;
   if (!usage.data) return <Loader />;
-  const { cpu, memory, disk } = usage.data;
+  const { cpu, memory, disk, process, analytics } = usage.data;
   return (
     <div class="usage-grid">
       <Card title="CPU" description="Busy time of all cores since the last reading.">
@@ -64,6 +65,27 @@ export function UsageSettings(): JSX.Element {
           <dd>{formatBytes(disk.used)}</dd>
           <dt>Capacity</dt>
           <dd>{formatBytes(disk.total)}</dd>
+        </dl>
+      </Card>
+      <Card
+        title="Server"
+        description="The server process, and the analytics database's memory against its limit (-memorylimit)."
+      >
+        <Meter
+          label="Analytics database memory"
+          fraction={analytics.memoryLimit ? analytics.memoryUsed / analytics.memoryLimit : 0}
+        />
+        <dl class="facts">
+          <dt>Process memory (RSS)</dt>
+          <dd>{formatBytes(process.rss)}</dd>
+          <dt>Database memory</dt>
+          <dd>
+            {formatBytes(analytics.memoryUsed)} of {formatBytes(analytics.memoryLimit)}
+          </dd>
+          <dt>Write-ahead log</dt>
+          <dd>{formatBytes(analytics.wal)}</dd>
+          <dt>Hits refused while busy</dt>
+          <dd>{analytics.refusedHits}</dd>
         </dl>
       </Card>
     </div>
