@@ -152,6 +152,10 @@ bench-ingest: dev system-deps ## Ingestion benchmark with wrk against the real s
 bench-soak: dev system-deps ## Soak: wrk at 5,500 hits/s + dashboard queries for DURATION s (600), RSS every 5 s
 	$(PY) bench/soak.py $(ARGS)
 
+.PHONY: bench-login
+bench-login: dev ## Login storm: 200 bad logins from 20 clients (limit, memory, a real login meanwhile)
+	$(PY) bench/login.py
+
 .PHONY: bench-stats
 bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 	$(PY) bench/stats.py

@@ -15,6 +15,7 @@ __all__ = [
     "MedamaError",
     "NotFound",
     "PayloadTooLarge",
+    "ServerBusy",
     "ServiceUnavailable",
     "ShareNotFound",
     "TooManyRequests",
@@ -34,8 +35,8 @@ class MedamaError(Exception):
 
     status_code: ClassVar[int] = 500
     message: ClassVar[str] = "the server encountered a problem and could not process your request"
-    # Seconds for a Retry-After header; None sends none.
-    retry_after: ClassVar[int | None] = None
+    # Seconds for a Retry-After header; None sends none. An instance may carry its own (TooManyRequests).
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None) -> None:
         self.detail = message if message is not None else self.message
@@ -78,9 +79,14 @@ class UnsupportedMediaType(MedamaError):
 
 
 class TooManyRequests(MedamaError):
+    """Too many login attempts from one client: answered with Retry-After, the seconds left in its window."""
+
     status_code = 429
     message = "too many login attempts, try again later"
-    retry_after = 60
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(MedamaError):
@@ -89,6 +95,12 @@ class ServiceUnavailable(MedamaError):
     status_code = 503
     message = "the server is busy, try again shortly"
     retry_after = 1
+
+
+class ServerBusy(ServiceUnavailable):
+    """More clients are waiting for a password check than the server will queue: try again in a moment."""
+
+    message = "too many logins in progress, try again shortly"
 
 
 class InternalError(MedamaError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medama_py.clientip import TrustedProxies
+from medama_py.password_gate import PasswordGate
 from medama_py.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class Services:
         self.ip_filter = ingest.ip_filter
         self.umami_collector = umami_collector
         self.login_throttle = LoginThrottle()
+        self.passwords = PasswordGate()
         self.trusted_proxies = TrustedProxies.parse(config.trustedproxies)
         self.script_file = "default.js"
         # Wrong share-link passwords, counted per client like failed logins (docs/accounts.md).

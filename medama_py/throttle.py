@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict, deque
 
 __all__ = ["LoginThrottle"]
@@ -34,10 +35,39 @@ class LoginThrottle:
         times = self._recent(key, now)
         return times is not None and len(times) >= self.max_failures
 
-    def retry_after(self, key: str, now: float) -> int:
-        """Seconds until the oldest counted failure leaves the window."""
+    def count(self, key: str, now: float) -> int:
+        """Attempts counted against `key` within the window."""
         times = self._recent(key, now)
-        return 0 if not times else max(1, int(times[0] + self.window - now) + 1)
+        return 0 if times is None else len(times)
+
+    def reserve(self, key: str, now: float) -> bool:
+        """Count an attempt before its password is checked; False (nothing counted) once the limit is reached.
+
+        Counting first is what makes the limit exact: concurrent attempts cannot all pass a check made
+        before any of them was recorded. A successful login then `reset`s the key; an attempt that was
+        never checked gives its place back with `release`.
+        """
+        if self.is_blocked(key, now):
+            return False
+        self.record_failure(key, now)
+        return True
+
+    def release(self, key: str, stamp: float) -> None:
+        """Give back an attempt counted by `reserve` at `stamp` whose password was never checked."""
+        times = self._failures.get(key)
+        if times is None:
+            return
+        try:
+            times.remove(stamp)
+        except ValueError:
+            return
+        if not times:
+            del self._failures[key]
+
+    def retry_after(self, key: str, now: float) -> int:
+        """Whole seconds until the oldest counted attempt leaves the window (0 when nothing is counted)."""
+        times = self._recent(key, now)
+        return 0 if not times else max(1, math.ceil(times[0] + self.window - now))
 
     def record_failure(self, key: str, now: float) -> None:
         times = self._recent(key, now) or deque()

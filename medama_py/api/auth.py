@@ -8,6 +8,7 @@ from litestar import MediaType, Response, post
 from litestar.datastructures import Cookie
 from litestar.params import Body, CookieParameter
 
+from medama_py.api.credentials import check_credentials
 from medama_py.api.deps import (
     SERVICES,
     SESSION_COOKIE,
@@ -18,8 +19,8 @@ from medama_py.api.deps import (
     require_json_body,
 )
 from medama_py.api.schemas import AuthLogin
-from medama_py.errors import BadRequest, TooManyRequests, Unauthorised, UserNotFound
-from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token, verify_password
+from medama_py.errors import BadRequest, Unauthorised
+from medama_py.security import SESSION_TTL_SECONDS, hash_token, new_session_token
 
 if TYPE_CHECKING:
     from medama_py.services import Services
@@ -32,24 +33,16 @@ _EXPOSE = {"Access-Control-Expose-Headers": "Set-Cookie,X-Api-Commit"}
 async def open_session(
     request: AnyRequest, services: Services, username: str, password: str, *, refusal: str
 ) -> tuple[str, str]:
-    """Check credentials under the per-client login throttle and start a session: (user id, token).
+    """Check credentials (api/credentials.py: throttle, bounded argon2) and start a session: (user id, token).
 
-    Wrong credentials are a 401 with `refusal`; too many failures from one client a 429. The cookie login and
-    the Umami-style token login (api/umami_auth.py) share it, and so share one throttle.
+    Wrong credentials are a 401 with `refusal`; too many attempts from one client a 429, too many clients
+    waiting for a check a 503. The cookie login and the Umami-style token login (api/umami_auth.py) share it,
+    and so share one throttle.
     """
-    key = client_key(request)
-    now = services.clock().timestamp()
-    if services.login_throttle.is_blocked(key, now):
-        raise TooManyRequests
-    try:
-        user = await services.meta.get_user_by_username(username)
-        valid = await verify_password(user.password, password)
-    except UserNotFound:
-        valid = False
-    if not valid:
-        services.login_throttle.record_failure(key, now)
+    user = await check_credentials(services, client_key(request), username, password)
+    if user is None:
         raise Unauthorised(refusal)
-    services.login_throttle.reset(key)
+    now = services.clock().timestamp()
     token = new_session_token()
     await services.meta.add_session(hash_token(token), user.id, int(now), int(now) + SESSION_TTL_SECONDS)
     return user.id, token
@@ -59,8 +52,7 @@ async def open_session(
     "/api/auth/login",
     operation_id="post-auth-login",
     tags=["Auth"],
-    guards=[require_json_body],
-    opt={"media_types": ("application/json", "text/plain")},
+    guards=[require_json_body],  # application/json only: another site cannot send it without a preflight
     dependencies=SERVICES,
     status_code=200,
     summary="Log in and receive the session cookie",

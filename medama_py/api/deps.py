@@ -134,7 +134,7 @@ async def require_reader(connection: AnyConnection, handler: BaseRouteHandler) -
 
 
 async def require_json_body(connection: AnyConnection, handler: BaseRouteHandler) -> None:
-    """Guard: JSON bodies need `application/json` (login also takes `text/plain`); missing → 400, other → 415.
+    """Guard: JSON bodies need `application/json` (or a route's opt["media_types"]); missing → 400, other → 415.
 
     The body itself is decoded after the guards, once, by `StrictJSONRequest`.
     """

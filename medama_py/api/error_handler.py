@@ -10,7 +10,7 @@ from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from medama_py.api.envelope import ENVELOPE_HEADERS, INTERNAL_MESSAGE, encode_error
-from medama_py.errors import MedamaError, PayloadTooLarge
+from medama_py.errors import MedamaError, PayloadTooLarge, ServiceUnavailable
 from medama_py.ingest.umami_collect import error_envelope
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             message = PayloadTooLarge.message
     else:
         status, message = 500, INTERNAL_MESSAGE
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, ServiceUnavailable):  # load shedding, not a failure to log
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     elif status == 401:
         log.warning("%s %s: %s", request.method, request.url.path, message)

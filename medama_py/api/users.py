@@ -15,6 +15,7 @@ from medama_py.api.deps import (
     AnyRequest,
     ServicesDep,
     UserIdDep,
+    client_key,
     forbid_demo,
     require_json_body,
     require_session,
@@ -23,7 +24,6 @@ from medama_py.api.schemas import UserGet, UserPatch, UserSettings, UserUsageGet
 from medama_py.api.usage import measure_usage
 from medama_py.clock import unix
 from medama_py.errors import LastAdmin, ViewerForbidden
-from medama_py.security import hash_password
 from medama_py.storage import accounts
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def patch_user(
     if data.username is not None:
         await services.meta.update_username(user_id, data.username, now)
     if data.password is not None:
-        new_hash = await hash_password(data.password)
+        new_hash = await services.passwords.hash(client_key(request), data.password)
         await services.meta.update_password(user_id, new_hash, now, keep_session=caller_of(request).session_hash)
     if data.settings is not None:
         await services.meta.update_language(user_id, data.settings.language, now)

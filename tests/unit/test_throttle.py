@@ -32,9 +32,10 @@ def test_retry_after_counts_down_to_the_oldest_failure_leaving() -> None:
     assert throttle.retry_after("k", 0) == 0
     throttle.record_failure("k", 10)
     throttle.record_failure("k", 20)
-    assert throttle.retry_after("k", 20) == 51
-    assert throttle.retry_after("k", 69) == 2
-    assert throttle.retry_after("k", 70) >= 1
+    assert throttle.retry_after("k", 20) == 50  # exactly what is left of the window, not a fixed figure
+    assert throttle.retry_after("k", 20.5) == 50  # rounded up
+    assert throttle.retry_after("k", 69) == 1
+    assert throttle.retry_after("k", 70) == 10  # the first left; the second leaves at 80
     assert throttle.retry_after("k", 200) == 0
 
 
@@ -67,3 +68,25 @@ def test_default_policy_is_ten_failures_in_five_minutes() -> None:
     throttle.record_failure("k", 10)
     assert throttle.is_blocked("k", 11)
     assert not throttle.is_blocked("k", 301)
+
+
+def test_reserve_counts_before_checking_so_the_limit_is_exact() -> None:
+    throttle = LoginThrottle(max_failures=3, window=60)
+    granted = [throttle.reserve("k", 5) for _ in range(5)]  # five attempts arriving together
+    assert granted == [True, True, True, False, False]
+    assert throttle.retry_after("k", 5) == 60
+
+
+def test_release_gives_back_an_unchecked_attempt() -> None:
+    throttle = LoginThrottle(max_failures=2, window=60)
+    assert throttle.reserve("k", 1)
+    assert throttle.reserve("k", 2)
+    assert not throttle.reserve("k", 3)
+    throttle.release("k", 2)
+    assert throttle.reserve("k", 3)
+    throttle.release("k", 99)  # nothing counted at that time: no change
+    throttle.release("other", 1)
+    assert not throttle.reserve("k", 4)
+    throttle.release("k", 1)
+    throttle.release("k", 3)
+    assert throttle.retry_after("k", 4) == 0
