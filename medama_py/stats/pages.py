@@ -1,4 +1,4 @@
-"""GET /website/{hostname}/pages (stats.md 8.1)."""
+"""GET /website/{hostname}/pages (docs/stats.md#pages)."""
 
 from __future__ import annotations
 

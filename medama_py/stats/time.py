@@ -1,4 +1,4 @@
-"""GET /website/{hostname}/time: duration quartiles per path (stats.md 8.2)."""
+"""GET /website/{hostname}/time: duration quartiles per path (docs/stats.md#time)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _every_path(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[Sta
         .from_("paths")
     )
     # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
-    # needs a positive lower quartile, so the two variants can list different paths (stats.md 9.7).
+    # needs a positive lower quartile, so the two variants can list different paths.
     kept = Query(params=query.params).select("*").from_("rounded").where("duration > 0", "visitors >= 3")
     if not summary:
         kept.where("lower_quartile > 0")
@@ -74,7 +74,7 @@ def _every_path(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[Sta
         "g.visitors",
     )
     if summary:
-        # Ordered by the rounded share first (stats.md 9.8).
+        # Ordered by the rounded share first, as Medama does.
         query.order_by("duration_percentage DESC", "duration DESC", "visitors DESC", "path ASC")
     else:
         query.order_by("visitors DESC", "duration DESC", "path ASC")
