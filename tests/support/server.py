@@ -98,6 +98,10 @@ class Server:
         self.process.wait()
 
 
+class PortTaken(AssertionError):
+    """The chosen port was taken between free_port() and the server's bind."""
+
+
 def start_server(
     data_dir: Path,
     *args: str,
@@ -108,9 +112,23 @@ def start_server(
     """Start medama on `data_dir` and wait until it answers; raise with its log if it does not.
 
     The port goes in as `-port N`, or with `port_from_env` as `-env` and PORT=N (Medama's two ways).
+    A port picked here can be taken by another process before the server binds it (free_port hands
+    out ephemeral ports, which every outgoing connection on a busy machine also uses): then a new
+    one is picked, at most three times.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
+    for _ in range(2):
+        try:
+            return _start_once(data_dir, args, port or free_port(), env, port_from_env=port_from_env)
+        except PortTaken:
+            if port is not None:
+                raise  # the caller chose this port: nothing to pick instead
+    return _start_once(data_dir, args, port or free_port(), env, port_from_env=port_from_env)
+
+
+def _start_once(
+    data_dir: Path, args: tuple[str, ...], port: int, env: dict[str, str] | None, *, port_from_env: bool
+) -> Server:
     log_path = data_dir / f"server-{port}-{time.monotonic_ns()}.log"
     env = {**(env or {}), "PORT": str(port)} if port_from_env else env
     command = [
@@ -131,7 +149,8 @@ def start_server(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"medama exited with {process.returncode}\n{server.log()}")
+            failure = PortTaken if f"could not start the server on port {port}" in server.log() else AssertionError
+            raise failure(f"medama exited with {process.returncode}\n{server.log()}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{server.base_url}/openapi.yaml", timeout=1).status_code == 200:
                 return server
