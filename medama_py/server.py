@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from medama_py.app import create_asgi
+from medama_py.http_limits import BoundedHttpToolsProtocol
 from medama_py.logs import setup_logging
 from medama_py.version import version_line
 
@@ -123,7 +124,8 @@ def serve(config: Config) -> int:
             proxy_headers=False,
             timeout_graceful_shutdown=GRACE_SECONDS,
             timeout_keep_alive=300,
-            h11_max_incomplete_event_size=64 * 1024,
+            # httptools with a 16 KiB limit on request heads (uvicorn's own h11 limit does not apply to it).
+            http=BoundedHttpToolsProtocol,
         ),
         config.portfile,
     )
