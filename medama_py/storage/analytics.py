@@ -103,6 +103,8 @@ AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
 # glibc's default is 8 arenas per core; DuckDB's threads, the writer and the read threads then each keep
 # freed memory in their own (storage/malloc.py).
 _MALLOC_ARENAS = 2
+# Below DuckDB's 256 kB blocks, so each buffer block is its own mapping, returned to the kernel when freed.
+_MMAP_THRESHOLD = 128 * 1024
 
 _OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
 
@@ -149,7 +151,7 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        malloc.limit_arenas(_MALLOC_ARENAS)
+        malloc.configure(_MALLOC_ARENAS, _MMAP_THRESHOLD)
         self._conn = duckdb.connect(self.path, config=self._config())
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")

@@ -56,6 +56,8 @@ DEFAULT_MAX_DELAY_MS = 2.0
 # Items waiting for a commit beyond which new hits are refused (503): ~2 s of traffic at 5,000 hits/s, a
 # few MB of Python objects. A healthy writer has at most one batch (~a commit's worth of hits) waiting.
 DEFAULT_MAX_PENDING = 10_000
+# After a failed checkpoint the writer only commits for this long, rather than retry after every batch.
+_CHECKPOINT_RETRY_S = 1.0
 _BUSY = "too many hits are waiting for the database, try again shortly"
 
 
@@ -130,6 +132,7 @@ class HitWriter:
         self._policy = checkpoints if checkpoints is not None else CheckpointPolicy()
         self._clock = clock
         self._last_checkpoint = clock()
+        self._retry_at = 0.0
         self.stats = WriterStats()
         self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
@@ -207,7 +210,7 @@ class HitWriter:
                 del self._pending[: self._max_batch]
                 await self._commit(batch)
                 # Under continuous traffic the queue never empties: the WAL is bounded here, between batches.
-                if self._policy.due(self._store.wal_bytes(), self._clock() - self._last_checkpoint):
+                if self._checkpoint_due(self._store.wal_bytes()):
                     await self._checkpoint()
                 # Whatever arrived meanwhile has already waited one commit: flush it at once.
             if self._stopping:
@@ -219,30 +222,34 @@ class HitWriter:
         if self._kick.is_set() or wal == 0:
             await self._kick.wait()
             return True
-        since_last = self._clock() - self._last_checkpoint
-        if self._policy.due(wal, since_last):
+        if self._checkpoint_due(wal):
             return False
-        quiet = self._policy.quiet_seconds if wal >= self._policy.quiet_bytes else None
-        ageing = self._policy.interval_seconds - since_last
+        now = self._clock()
+        timeout = self._policy.interval_seconds - (now - self._last_checkpoint)
+        if wal >= self._policy.quiet_bytes:
+            timeout = min(timeout, self._policy.quiet_seconds)
         try:
-            await asyncio.wait_for(self._kick.wait(), ageing if quiet is None else min(quiet, ageing))
+            await asyncio.wait_for(self._kick.wait(), max(timeout, self._retry_at - now))
         except TimeoutError:
             return False
         return True
+
+    def _checkpoint_due(self, wal: int) -> bool:
+        now = self._clock()
+        return now >= self._retry_at and self._policy.due(wal, now - self._last_checkpoint)
 
     async def _checkpoint(self) -> None:
         started = self._clock()
         try:
             await self._store.write(_checkpoint)
-        except Exception:  # e.g. a long read still open; the policy asks again after the next batch
-            log.warning("checkpoint failed; retrying later", exc_info=True)
-            await asyncio.sleep(self._policy.quiet_seconds)
-        else:
-            elapsed_ms = (self._clock() - started) * 1000
-            self.stats.checkpoints += 1
-            self.stats.last_checkpoint_ms = elapsed_ms
-            self.stats.longest_checkpoint_ms = max(self.stats.longest_checkpoint_ms, elapsed_ms)
-        # Also after a failure, so a persistent one is retried at the policy's pace rather than in a loop.
+        except Exception:  # DuckDB refused (e.g. out of memory): commits go on, the next try comes later
+            log.warning("checkpoint failed; retrying in %.0f s", _CHECKPOINT_RETRY_S, exc_info=True)
+            self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
+            return
+        elapsed_ms = (self._clock() - started) * 1000
+        self.stats.checkpoints += 1
+        self.stats.last_checkpoint_ms = elapsed_ms
+        self.stats.longest_checkpoint_ms = max(self.stats.longest_checkpoint_ms, elapsed_ms)
         self._last_checkpoint = self._clock()
 
     async def _apply(self, batch: Batch) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -148,11 +150,23 @@ async def _wait_for(condition: Callable[[], bool], seconds: float = 3) -> bool:
     return condition()
 
 
-async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) -> None:
-    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds=0.05, quiet_bytes=1)
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
+# A policy that never checkpoints; each test turns on the one rule it checks.
+NEVER = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds=3600, quiet_bytes=1 << 40)
+
+
+@contextlib.asynccontextmanager
+async def writer_with(store: AnalyticsStore, policy: CheckpointPolicy, batch: int = 50) -> AsyncIterator[HitWriter]:
+    writer = HitWriter(store, max_batch=batch, max_delay_ms=1, checkpoints=policy)
     await writer.start()
     try:
+        yield writer
+    finally:
+        await writer.stop()
+        store.close()
+
+
+async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) -> None:
+    async with writer_with(store, replace(NEVER, quiet_seconds=0.05, quiet_bytes=1)) as writer:
         await asyncio.gather(*(writer.add_view(make_view(f"q{i}")) for i in range(200)))
         assert store.wal_bytes() > 0
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
@@ -161,33 +175,21 @@ async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) 
         await writer.add_view(make_view("after"))
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (201,)
-    finally:
-        await writer.stop()
-        store.close()
 
 
 async def test_small_wal_and_recent_checkpoint_wait_for_a_quiet_spell(store: AnalyticsStore) -> None:
     # Below every threshold nothing is checkpointed, however long the pause.
-    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds=0.01, quiet_bytes=1 << 40)
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
-    await writer.start()
-    try:
+    async with writer_with(store, replace(NEVER, quiet_seconds=0.01)) as writer:
         await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(100)))
         await asyncio.sleep(0.1)
         assert writer.stats.checkpoints == 0
         assert store.wal_bytes() > 0
-    finally:
-        await writer.stop()
-        store.close()
 
 
 async def test_continuous_traffic_is_checkpointed_by_wal_size(store: AnalyticsStore) -> None:
     # Hits never pause, so no quiet spell ever comes: the size rule alone must keep the WAL small.
-    policy = CheckpointPolicy(wal_bytes=64 * 1024, interval_seconds=3600, quiet_seconds=3600, quiet_bytes=1 << 40)
-    writer = HitWriter(store, max_batch=100, max_delay_ms=1, checkpoints=policy)
-    await writer.start()
     largest_wal = 0
-    try:
+    async with writer_with(store, replace(NEVER, wal_bytes=64 * 1024), batch=100) as writer:
         for round_ in range(40):
             await asyncio.gather(*(writer.add_view(make_view(f"c{round_}-{i}")) for i in range(250)))
             largest_wal = max(largest_wal, store.wal_bytes())
@@ -197,23 +199,14 @@ async def test_continuous_traffic_is_checkpointed_by_wal_size(store: AnalyticsSt
         assert largest_wal < 64 * 1024 + 256 * 1024
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (10_000,)
-    finally:
-        await writer.stop()
-        store.close()
 
 
 async def test_an_old_wal_is_checkpointed_by_age(store: AnalyticsStore) -> None:
-    policy = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=0.2, quiet_seconds=3600, quiet_bytes=1 << 40)
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=policy)
-    await writer.start()
-    try:
+    async with writer_with(store, replace(NEVER, interval_seconds=0.2)) as writer:
         await writer.add_view(make_view("lonely"))
         assert store.wal_bytes() > 0
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         assert store.wal_bytes() == 0
-    finally:
-        await writer.stop()
-        store.close()
 
 
 def test_checkpoint_policy_rules() -> None:
@@ -251,3 +244,22 @@ async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) ->
         release.set()
         await writer.stop()
         store.close()
+
+
+async def test_a_refused_checkpoint_never_holds_up_hits(store: AnalyticsStore) -> None:
+    # DuckDB refuses CHECKPOINT while another connection has an update open (appends alone it allows).
+    other = store.cursor()
+    other.execute("INSERT INTO events VALUES ('e', 'example.com', 'k', 'v', now(), 'b')")
+    other.begin()
+    other.execute("UPDATE events SET value = 'w'")
+    async with writer_with(store, replace(NEVER, wal_bytes=1)) as writer:
+        for i in range(5):
+            await writer.add_view(make_view(f"r{i}"))  # each commit is followed by a (failing) attempt
+        assert writer.stats.checkpoints == 0
+        assert store.wal_bytes() > 0
+        other.rollback()
+        await asyncio.sleep(1.1)  # past the retry pause
+        await writer.add_view(make_view("after"))
+        assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
+        count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+        assert count == (6,)
