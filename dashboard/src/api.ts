@@ -2,6 +2,7 @@
 import type { components } from './api-types';
 import { clearLoggedIn } from './auth';
 import { getLocation, navigate } from './router';
+import { shareToken } from './share';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -53,15 +54,18 @@ async function errorMessage(response: Response): Promise<string> {
 }
 
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  const token = shareToken();
+  if (token) headers['X-Share-Token'] = token; // a shared page reads its one website with it
   const response = await fetch(`/api${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
   });
   checkVersion(response);
-  if (response.status === 401 && !options.allow401) {
+  if (response.status === 401 && !options.allow401 && !token) {
     clearLoggedIn();
     navigate(loginPath(), { replace: true });
     throw new Redirected(401, await errorMessage(response));
@@ -83,6 +87,10 @@ export type Usage = Schemas['UserUsageGet'];
 export type Totals = Schemas['StatsSummaryMetrics'];
 export type Bucket = Schemas['StatsIntervalItem'];
 export type Summary = Schemas['StatsSummary'];
+export type Account = Schemas['AccountGet'];
+export type ShareLink = Schemas['ShareLinkGet'];
+export type ShareAccess = Schemas['ShareAccess'];
+export type Role = Account['role'];
 
 /** One row of any list endpoint; which keys exist depends on the dataset. */
 export type Row = Record<string, string | number | null | undefined>;

@@ -124,7 +124,9 @@ async def serve_static(request: AnyRequest) -> Response[bytes]:
     if path.startswith("/scripts/"):
         return Response(b"404 page not found\n", status_code=404, media_type="text/plain")
     if path.startswith(SHARE_PREFIX) or path == SHARE_PREFIX.rstrip("/"):
-        return await _serve_share_page(request, path.removeprefix(SHARE_PREFIX), statics.index)
+        # /share/<slug>/<dataset> is the same link's full-table view.
+        slug = path.removeprefix(SHARE_PREFIX).split("/", 1)[0]
+        return await _serve_share_page(request, slug, statics.index)
     return _serve(request, statics.index)
 
 

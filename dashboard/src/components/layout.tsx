@@ -4,6 +4,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useDefaultPassword, useLoggedIn } from '../auth';
 import { Link, useLocation } from '../router';
+import { isSharePath } from '../share';
 import { LogoMark, LogoutIcon, MenuIcon, CloseIcon } from './icons';
 
 function NavLinks({ path, onNavigate }: { path: string; onNavigate?: () => void }): JSX.Element {
@@ -18,6 +19,20 @@ function NavLinks({ path, onNavigate }: { path: string; onNavigate?: () => void 
         Settings
       </Link>
     </>
+  );
+}
+
+/** A shared page's top bar: the logo only, nothing that leads into the dashboard. */
+function SharedHeader(): JSX.Element {
+  return (
+    <header class="topbar">
+      <div class="topbar-inner">
+        <span class="brand">
+          <LogoMark />
+          <span>Medama</span>
+        </span>
+      </div>
+    </header>
   );
 }
 
@@ -92,13 +107,15 @@ function PasswordReminder(): JSX.Element | null {
 }
 
 export function Layout({ children }: { children: ComponentChildren }): JSX.Element {
+  const { path } = useLocation();
+  const shared = isSharePath(path);
   return (
     <>
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <Header />
-      <PasswordReminder />
+      {shared ? <SharedHeader /> : <Header />}
+      {!shared && <PasswordReminder />}
       <main id="main" tabIndex={-1}>
         {children}
       </main>
@@ -144,6 +161,19 @@ export function ErrorPage({ status, message }: { status: number; message?: strin
       <Link href="/" class="button">
         Back to my websites
       </Link>
+    </div>
+  );
+}
+
+/** What a revoked, expired or mistyped share link shows (its page answers 404 too). */
+export function LinkGone(): JSX.Element {
+  return (
+    <div class="page-width error-page" data-testid="link-gone">
+      <p class="error-code" aria-hidden="true">
+        404
+      </p>
+      <h1>This link is no longer available.</h1>
+      <p>The statistics it shared were unpublished, or the link has expired. Ask whoever sent it for a new one.</p>
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { PlusIcon } from '../components/icons';
 import { ErrorPage, PageHead } from '../components/layout';
 import { CopyCode, Field, Loader, Modal, trackerSnippet } from '../components/ui';
 import { useData, useTitle } from '../data';
+import { useRole } from '../role';
 import { formatWhole } from '../format';
 import { Link, navigate } from '../router';
 
@@ -124,6 +125,7 @@ export function WebsitesPage(): JSX.Element {
   useTitle('Medama | Privacy Focused Web Analytics');
   const sites = useData('websites', (signal) => get<Website[]>('/websites?summary=true', { signal }));
   const [adding, setAdding] = useState(false);
+  const admin = useRole() === 'admin';
 
   if (sites.error) return <ErrorPage status={sites.error.status} message={sites.error.message} />;
   const list = sites.data ?? [];
@@ -131,10 +133,12 @@ export function WebsitesPage(): JSX.Element {
   return (
     <div class="page-width">
       <PageHead title="My websites">
-        <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
-          <PlusIcon />
-          Add website
-        </button>
+        {admin && (
+          <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
+            <PlusIcon />
+            Add website
+          </button>
+        )}
       </PageHead>
       {sites.data === undefined ? (
         <Loader />
@@ -143,11 +147,17 @@ export function WebsitesPage(): JSX.Element {
           <p>
             <strong>No websites yet.</strong>
           </p>
-          <p class="muted">Add your first website to get the tracking snippet.</p>
-          <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
-            <PlusIcon />
-            Add website
-          </button>
+          {admin ? (
+            <>
+              <p class="muted">Add your first website to get the tracking snippet.</p>
+              <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
+                <PlusIcon />
+                Add website
+              </button>
+            </>
+          ) : (
+            <p class="muted">No website has been shared with you yet. Ask an admin of this server.</p>
+          )}
         </div>
       ) : (
         <ul class="site-grid" aria-label="Websites">

@@ -5,6 +5,7 @@ import { ApiError, call, get, type Website, websiteUuid } from '../api';
 import { ErrorPage } from '../components/layout';
 import { Card, CopyCode, Field, Loader, Modal, toast, trackerSnippet, umamiSnippet } from '../components/ui';
 import { useData } from '../data';
+import { ShareLinks } from './shares';
 import { validateHostname } from '../pages/websites';
 import { setQuery, useLocation } from '../router';
 
@@ -206,6 +207,7 @@ export function WebsiteSettings(): JSX.Element {
         </Field>
       </Card>
       {selected && <WebsiteSnippets key={`snippets-${selected}`} hostname={selected} />}
+      {selected && <ShareLinks key={`shares-${selected}`} hostname={selected} />}
       <RenameWebsite
         key={selected}
         hostname={selected}

@@ -33,7 +33,7 @@ function DatasetNav({ view, current }: { view: StatsView; current: string }): JS
   const { search } = getLocation();
   return (
     <nav class="dataset-nav" aria-label="Breakdowns">
-      <Link href={withQuery(`/${view.hostname}`, search)} class="button button-small back-link" keepScroll>
+      <Link href={withQuery(view.base, search)} class="button button-small back-link" keepScroll>
         <ArrowLeftIcon />
         Back to overview
       </Link>
@@ -41,7 +41,7 @@ function DatasetNav({ view, current }: { view: StatsView; current: string }): JS
         {DATASETS.map((d) => (
           <li key={d.key}>
             <Link
-              href={withQuery(`/${view.hostname}/${d.key}`, search)}
+              href={withQuery(`${view.base}/${d.key}`, search)}
               aria-current={d.key === current ? 'page' : undefined}
               keepScroll
             >

@@ -2,7 +2,7 @@
 // the full table of one dataset (/:hostname/:dataset).
 import type { JSX } from 'preact';
 import { get, type Summary, type Website } from '../api';
-import { ErrorPage } from '../components/layout';
+import { ErrorPage, LinkGone } from '../components/layout';
 import { CopyCode, trackerSnippet } from '../components/ui';
 import { useData, useTitle } from '../data';
 import { PeriodError } from '../dates';
@@ -50,9 +50,17 @@ function NoVisits({ view }: { view: StatsView }): JSX.Element {
   );
 }
 
-function Stats({ view, datasetKey }: { view: StatsView; datasetKey?: string }): JSX.Element {
+interface StatsProps {
+  view: StatsView;
+  datasetKey?: string;
+  /** a share link's page: no website switcher, no tracker hints; a 404 means the link was revoked */
+  shared?: boolean;
+}
+
+export function Stats({ view, datasetKey, shared }: StatsProps): JSX.Element {
   const url = summaryUrl(view);
   const summary = useData(url, (signal) => get<Summary>(url, { signal }));
+  if (summary.error && shared && summary.error.status === 404) return <LinkGone />;
   if (summary.error) return <ErrorPage status={summary.error.status} message={summary.error.message} />;
 
   const data = summary.data;
@@ -62,7 +70,7 @@ function Stats({ view, datasetKey }: { view: StatsView; datasetKey?: string }): 
     <div class="page-width stats-page">
       <div class="stats-head">
         <h1 class="visually-hidden">Dashboard of {view.hostname}</h1>
-        <SiteSwitcher hostname={view.hostname} />
+        {shared ? <p class="site-title">{view.hostname}</p> : <SiteSwitcher hostname={view.hostname} />}
         <div class="stats-controls">
           <DateRangePicker range={view.range} />
         </div>
@@ -82,7 +90,7 @@ function Stats({ view, datasetKey }: { view: StatsView; datasetKey?: string }): 
           <div class="chart-placeholder" aria-hidden="true" />
         )}
       </section>
-      {empty && <NoVisits view={view} />}
+      {empty && !shared && <NoVisits view={view} />}
       {datasetKey ? <FullTable view={view} ds={dataset(datasetKey)} /> : <SummaryCards view={view} />}
     </div>
   );

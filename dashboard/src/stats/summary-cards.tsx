@@ -113,7 +113,7 @@ function Card({ title, tabs, wide, view, results, names }: {
   const ds = dataset(active);
   const result = results?.[active];
   const { search } = getLocation();
-  const more = withQuery(`/${view.hostname}/${active}`, search);
+  const more = withQuery(`${view.base}/${active}`, search);
 
   const onKey = (event: KeyboardEvent, index: number): void => {
     const delta = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;

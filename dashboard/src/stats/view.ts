@@ -6,6 +6,8 @@ import type { Dataset } from './datasets';
 
 export interface StatsView {
   hostname: string;
+  /** where this website's stats pages live: /<hostname>, or /share/<slug> on a shared page */
+  base: string;
   range: Range;
   interval: Interval;
   stat: StatInfo;
@@ -19,7 +21,7 @@ export interface StatsView {
   query: URLSearchParams;
 }
 
-export function readView(hostname: string, search: URLSearchParams): StatsView | PeriodError {
+export function readView(hostname: string, search: URLSearchParams, base = `/${hostname}`): StatsView | PeriodError {
   let range: Range;
   try {
     range = resolveRange(search);
@@ -36,6 +38,7 @@ export function readView(hostname: string, search: URLSearchParams): StatsView |
   const localeParam = search.get('locale');
   return {
     hostname,
+    base,
     range,
     interval: chosenInterval(search, range),
     stat: statInfo(search.get('chart[stat]')),
