@@ -6,6 +6,7 @@ import { DEFAULT_PASSWORD, setUsesDefaultPassword, useDefaultPassword } from '..
 import { ErrorPage } from '../components/layout';
 import { Card, Field, Loader, PasswordInput, toast } from '../components/ui';
 import { useData } from '../data';
+import { useRole } from '../role';
 
 export function AccountSettings(): JSX.Element {
   const user = useData('user', (signal) => get<User>('/user', { signal }));
@@ -17,6 +18,8 @@ export function AccountSettings(): JSX.Element {
 /** Rendered only once the user is loaded, so the fields start filled (no overwrite while typing). */
 function AccountForm({ user }: { user: User }): JSX.Element {
   const usesDefault = useDefaultPassword();
+  // A viewer changes only its password; an admin renames it if needed (docs/accounts.md).
+  const viewer = useRole() === 'viewer';
   const [username, setUsername] = useState(user.username);
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<{ username?: string; password?: string }>({});
@@ -67,13 +70,14 @@ function AccountForm({ user }: { user: User }): JSX.Element {
             You are using the default password. Choose a new one below.
           </div>
         )}
-        <Field label="Username" hint="3 to 36 characters." error={errors.username}>
+        <Field label="Username" hint={viewer ? 'Only an admin can change it.' : '3 to 36 characters.'} error={errors.username}>
           {({ id, describedBy, invalid }) => (
             <input
               id={id}
               name="username"
               value={username}
               onInput={(e) => setUsername(e.currentTarget.value)}
+              readOnly={viewer}
               autocomplete="username"
               aria-describedby={describedBy}
               aria-invalid={invalid || undefined}
