@@ -291,3 +291,36 @@ export function Card({
     </section>
   );
 }
+
+/** A card that is a form: its fields inside, one submit button in the footer. */
+export function FormCard({
+  title,
+  description,
+  submitLabel,
+  busy,
+  onSubmit,
+  children,
+}: {
+  title: string;
+  description?: ComponentChildren;
+  submitLabel: string;
+  busy: boolean;
+  onSubmit: (event: Event) => void;
+  children: ComponentChildren;
+}): JSX.Element {
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <Card
+        title={title}
+        description={description}
+        footer={
+          <button type="submit" class="button button-primary" disabled={busy}>
+            {submitLabel}
+          </button>
+        }
+      >
+        {children}
+      </Card>
+    </form>
+  );
+}

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, Loader, Modal, toast } from '../components/ui';
+import { Card, CopyCode, Field, FormCard, Loader, Modal, toast } from '../components/ui';
 import { useData } from '../data';
 
 interface ApiKey {
@@ -70,31 +70,21 @@ function CreateKey({ onCreated }: { onCreated: (key: CreatedKey) => void }): JSX
   };
 
   return (
-    <form onSubmit={submit} noValidate>
-      <Card
-        title="Create an API key"
-        description="Scripts, Umami clients and data connectors read your statistics with a key instead of logging in. A key cannot manage users, passwords or keys."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Create key
-          </button>
-        }
-      >
-        <Field label="Name" error={error}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              value={name}
-              placeholder="e.g. warehouse sync"
-              onInput={(e) => setName(e.currentTarget.value)}
-              autocomplete="off"
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
-      </Card>
-    </form>
+    <FormCard title="Create an API key" description="Scripts, Umami clients and data connectors read your statistics with a key instead of logging in. A key cannot manage users, passwords or keys." submitLabel="Create key" busy={busy} onSubmit={submit}>
+      <Field label="Name" error={error}>
+        {({ id, describedBy, invalid }) => (
+          <input
+            id={id}
+            value={name}
+            placeholder="e.g. warehouse sync"
+            onInput={(e) => setName(e.currentTarget.value)}
+            autocomplete="off"
+            aria-describedby={describedBy}
+            aria-invalid={invalid || undefined}
+          />
+        )}
+      </Field>
+    </FormCard>
   );
 }
 

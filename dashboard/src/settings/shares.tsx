@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type ShareLink } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, Loader, PasswordInput, toast } from '../components/ui';
+import { Card, CopyCode, Field, FormCard, Loader, PasswordInput, toast } from '../components/ui';
 import { useData } from '../data';
 
 const EXPIRIES: { label: string; seconds: number | null }[] = [
@@ -50,34 +50,24 @@ function CreateLink({ hostname, onCreated }: { hostname: string; onCreated: () =
   };
 
   return (
-    <form onSubmit={submit} noValidate>
-      <Card
-        title="Share this website"
-        description="A share link shows this website's statistics, read-only, to anyone who has it: no account, no settings, no other websites."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Create share link
-          </button>
-        }
-      >
-        <Field label="Password (optional)" error={error}>
-          {({ id, describedBy, invalid }) => (
-            <PasswordInput id={id} value={password} onInput={setPassword} autocomplete="new-password" describedBy={describedBy} invalid={invalid} />
-          )}
-        </Field>
-        <Field label="Expires">
-          {({ id }) => (
-            <select id={id} class="select" value={String(expiry)} onChange={(e) => setExpiry(Number(e.currentTarget.value))}>
-              {EXPIRIES.map((option, index) => (
-                <option key={option.label} value={String(index)}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-      </Card>
-    </form>
+    <FormCard title="Share this website" description="A share link shows this website's statistics, read-only, to anyone who has it: no account, no settings, no other websites." submitLabel="Create share link" busy={busy} onSubmit={submit}>
+      <Field label="Password (optional)" error={error}>
+        {({ id, describedBy, invalid }) => (
+          <PasswordInput id={id} value={password} onInput={setPassword} autocomplete="new-password" describedBy={describedBy} invalid={invalid} />
+        )}
+      </Field>
+      <Field label="Expires">
+        {({ id }) => (
+          <select id={id} class="select" value={String(expiry)} onChange={(e) => setExpiry(Number(e.currentTarget.value))}>
+            {EXPIRIES.map((option, index) => (
+              <option key={option.label} value={String(index)}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </FormCard>
   );
 }
 

@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { type Account, ApiError, call, get, type Role, type Website } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, Loader, Modal, toast } from '../components/ui';
+import { Card, CopyCode, Field, FormCard, Loader, Modal, toast } from '../components/ui';
 import { useData } from '../data';
 
 const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -108,33 +108,23 @@ function InviteUser({ sites, onInvited }: { sites: string[]; onInvited: (shown: 
   };
 
   return (
-    <form onSubmit={submit} noValidate>
-      <Card
-        title="Invite a user"
-        description="A viewer reads the statistics of the websites you choose and can change only its own password. The password is generated and shown once."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Invite user
-          </button>
-        }
-      >
-        <Field label="Username" error={error}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              name="username"
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              autocomplete="off"
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
-        <Field label="Role">{({ id }) => <RoleChoice id={id} role={role} onChange={setRole} />}</Field>
-        {role === 'viewer' && <WebsiteChoice sites={sites} chosen={chosen} onChange={setChosen} />}
-      </Card>
-    </form>
+    <FormCard title="Invite a user" description="A viewer reads the statistics of the websites you choose and can change only its own password. The password is generated and shown once." submitLabel="Invite user" busy={busy} onSubmit={submit}>
+      <Field label="Username" error={error}>
+        {({ id, describedBy, invalid }) => (
+          <input
+            id={id}
+            name="username"
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+            autocomplete="off"
+            aria-describedby={describedBy}
+            aria-invalid={invalid || undefined}
+          />
+        )}
+      </Field>
+      <Field label="Role">{({ id }) => <RoleChoice id={id} role={role} onChange={setRole} />}</Field>
+      {role === 'viewer' && <WebsiteChoice sites={sites} chosen={chosen} onChange={setChosen} />}
+    </FormCard>
   );
 }
 
