@@ -94,7 +94,9 @@ def generate_visits(browser: Browser, user_agent: str, site: StaticSite, server:
         context = browser.new_context(**context_options(user_agent))  # type: ignore[arg-type]
         page = context.new_page()
         for path in paths:
-            with page.expect_request(_is_load):
+            # Wait for the load hit's answer, not just its start: navigating on at once cancels a beacon
+            # Chromium has not sent yet, and on a busy machine that lost most of visitor A's page views.
+            with page.expect_response(lambda response: _is_load(response.request)):
                 page.goto(site.url(path))
         if len(paths) == 1:
             with page.expect_request(_is_custom):
