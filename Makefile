@@ -63,12 +63,12 @@ run: install dashboard-if-needed ## Start the server on ./me_meta.db and ./me_an
 	$(VENV)/bin/medama start -port $(PORT) -logger pretty $(ARGS)
 
 .PHONY: system-deps
-system-deps: ## Install Debian's chromium and wrk when missing (needs root)
-	@if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null; then \
+system-deps: ## Install Debian's chromium, wrk and pebble (the ACME test CA) when missing (needs root)
+	@if [ ! -x /usr/bin/chromium ] || ! command -v wrk >/dev/null || ! command -v pebble >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk pebble >/dev/null; \
 		else \
-			echo "ERROR: install Debian's chromium and wrk: sudo apt-get install chromium wrk" >&2; exit 1; \
+			echo "ERROR: install Debian's chromium, wrk and pebble: sudo apt-get install chromium wrk pebble" >&2; exit 1; \
 		fi; \
 	fi
 

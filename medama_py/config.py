@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from medama_py.clientip import TrustedProxies
@@ -30,6 +31,7 @@ DEFAULT_PORT = 8080
 PORT_FILE_ENV = "MEDAMA_PORT_FILE"
 DEFAULT_APP_DB = "./me_meta.db"
 DEFAULT_ANALYTICS_DB = "./me_analytics.db"
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 LOGGERS = ("json", "pretty")
 LEVELS = ("debug", "info", "warn", "error")
 
@@ -48,8 +50,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("port", "int", "PORT", "HTTP listen port (default 8080)"),
     Flag("logger", "str", "LOGGER", "log format: json or pretty (default json)"),
     Flag("level", "str", "LEVEL", "log level: debug, info, warn or error (default info)"),
-    Flag("autossl", "str", "AUTO_SSL", "domain for automatic TLS (not supported yet: use a TLS proxy)"),
-    Flag("autosslemail", "str", "AUTO_SSL_EMAIL", "ACME account email for -autossl"),
+    Flag("autossl", "str", "AUTO_SSL", "domain to get a Let's Encrypt certificate for: HTTPS on 443, HTTP on 80"),
+    Flag("autosslemail", "str", "AUTO_SSL_EMAIL", "ACME account email for -autossl (expiry notices)"),
+    Flag("acmedirectory", "str", "ACME_DIRECTORY", "advanced: ACME directory URL for -autossl (default Let's Encrypt)"),
+    Flag("acmeca", "str", "ACME_CA", "advanced: PEM root certificate to trust for the ACME server (private CAs)"),
+    Flag("httpport", "int", "HTTP_PORT", "advanced: HTTP port with -autossl (default 80)"),
+    Flag("httpsport", "int", "HTTPS_PORT", "advanced: HTTPS port with -autossl (default 443)"),
     Flag("appdb", "str", "APP_DATABASE_HOST", "SQLite meta database path (default ./me_meta.db)"),
     Flag("analyticsdb", "str", "ANALYTICS_DATABASE_HOST", "DuckDB analytics database path (default ./me_analytics.db)"),
     Flag("profiler", "bool", "PROFILER", "accepted for compatibility; medama_py exposes no profiler"),
@@ -81,6 +87,10 @@ class Config:
     level: str = "info"
     autossl: str = ""
     autosslemail: str = ""
+    acmedirectory: str = LETS_ENCRYPT
+    acmeca: str = ""
+    httpport: int = 80
+    httpsport: int = 443
     appdb: str = DEFAULT_APP_DB
     analyticsdb: str = DEFAULT_ANALYTICS_DB
     profiler: bool = False
@@ -245,11 +255,30 @@ def _validate(values: dict[str, object]) -> Config:
     except ValueError as exc:
         raise ConfigError(f"invalid -trustedproxies: {exc}") from None
     if config.autossl:
-        raise ConfigError(
-            "-autossl is not supported yet: put a TLS proxy (Caddy, nginx, Traefik) in front of medama"
-            " and drop -autossl"
-        )
+        config = dataclasses.replace(config, autossl=config.autossl.strip().lower().removesuffix("."))
+        _check_autossl(config)
     return config
+
+
+# A DNS name of letters, digits and hyphens (no wildcard: HTTP-01 cannot prove one), and a plain address.
+_DOMAIN = re.compile(r"(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _check_autossl(config: Config) -> None:
+    if not _DOMAIN.fullmatch(config.autossl):
+        raise ConfigError(f'invalid domain "{config.autossl}": -autossl takes one name like example.com')
+    if config.autosslemail and not _EMAIL.fullmatch(config.autosslemail):
+        raise ConfigError(f'invalid email "{config.autosslemail}" for -autosslemail')
+    if not config.acmedirectory.startswith("https://"):
+        raise ConfigError(f'invalid ACME directory "{config.acmedirectory}": -acmedirectory must be an https:// URL')
+    if config.acmeca and not Path(config.acmeca).is_file():
+        raise ConfigError(f'-acmeca "{config.acmeca}" is not a readable file')
+    for name, port in (("httpport", config.httpport), ("httpsport", config.httpsport)):
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"invalid port {port}: -{name} must be between 1 and 65535")
+    if config.httpport == config.httpsport:
+        raise ConfigError("-httpport and -httpsport must differ")
 
 
 def load(argv: Sequence[str], environ: Mapping[str, str]) -> Config:

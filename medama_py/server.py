@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import gc
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from medama_py.app import create_asgi
+from medama_py.autossl import (
+    AcmeSettings,
+    AutoSSLError,
+    CertificateManager,
+    CertStore,
+    ChallengeTokens,
+    certs_dir_for,
+    http_redirect_app,
+)
+from medama_py.clock import system_clock
+from medama_py.config import DEFAULT_PORT
 from medama_py.http_limits import BoundedHttpToolsProtocol
 from medama_py.logs import setup_logging
 from medama_py.version import version_line
 
 if TYPE_CHECKING:
-    import socket
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from litestar.types import ASGIApp
 
     from medama_py.config import Config
 
@@ -97,6 +111,24 @@ def write_port_file(path: Path, port: int) -> None:
         log.warning("could not write the port file", extra={"path": str(path), "error": str(exc)})
 
 
+def _uvicorn_config(app: Callable[..., Any], host: str, port: int, **extra: Any) -> uvicorn.Config:
+    """The uvicorn settings every listener of ours shares."""
+    settings: dict[str, Any] = {
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        # X-Forwarded-For/-Proto are read where they matter (medama_py/clientip.py, api/deps.py), only from
+        # trusted proxies; uvicorn rewriting the peer first would only repeat that work on every request.
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": GRACE_SECONDS,
+        "timeout_keep_alive": 300,
+        # httptools with a 16 KiB limit on request heads (uvicorn's own h11 limit does not apply to it).
+        "http": BoundedHttpToolsProtocol,
+    }
+    return uvicorn.Config(app, host=host, port=port, **(settings | extra))
+
+
 def serve(config: Config) -> int:
     """Run until a signal; return 0 after a graceful stop and 1 when start-up fails."""
     setup_logging(config.logger, config.level)
@@ -110,25 +142,9 @@ def serve(config: Config) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     tune_process()
-    server = _Server(
-        uvicorn.Config(
-            app,
-            host=config.host,
-            port=config.port,
-            lifespan="on",
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            # X-Forwarded-For/-Proto are read where they matter (ingest/ip.py, api/deps.py), by Medama's rules;
-            # uvicorn rewriting the peer first would only repeat that work on every request.
-            proxy_headers=False,
-            timeout_graceful_shutdown=GRACE_SECONDS,
-            timeout_keep_alive=300,
-            # httptools with a 16 KiB limit on request heads (uvicorn's own h11 limit does not apply to it).
-            http=BoundedHttpToolsProtocol,
-        ),
-        config.portfile,
-    )
+    if config.autossl:
+        return _serve_autossl(config, app)
+    server = _Server(_uvicorn_config(app, config.host, config.port), config.portfile)
     try:
         server.run()
     except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
@@ -141,3 +157,84 @@ def serve(config: Config) -> int:
         print("ERROR: start-up failed; see the log above", file=sys.stderr)
         return 1
     return 0
+
+
+class _Follower(uvicorn.Server):
+    """A second listener (port 80 with -autossl): it leaves signals to the caller, who stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listen(host: str, port: int, purpose: str) -> socket.socket:
+    """Bind a listening socket now, so a port that cannot be used stops start-up with one clear line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE: see README, -autossl)" if port < 1024 else ""
+        raise AutoSSLError(f"could not listen on port {port} for {purpose}: {exc.strerror}{hint}") from None
+    return sock
+
+
+def _serve_autossl(config: Config, app: ASGIApp) -> int:
+    """-autossl: HTTP on -httpport for ACME and redirects at once, then HTTPS on -httpsport with the certificate."""
+    if config.port != DEFAULT_PORT:
+        log.warning("-port is ignored with -autossl", extra={"http": config.httpport, "https": config.httpsport})
+    tokens = ChallengeTokens()
+    settings = AcmeSettings(
+        config.autossl, config.autosslemail, config.acmedirectory, Path(config.acmeca) if config.acmeca else None
+    )
+    manager = CertificateManager(settings, CertStore(certs_dir_for(config.appdb)), tokens, system_clock)
+    try:
+        http_socket = _listen(config.host, config.httpport, "HTTP (ACME challenges and redirects)")
+        https_socket = _listen(config.host, config.httpsport, "HTTPS")
+    except AutoSSLError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    http = _Follower(
+        _uvicorn_config(
+            http_redirect_app(tokens, config.autossl, config.httpsport), config.host, config.httpport, lifespan="off"
+        )
+    )
+    https = _Server(
+        _uvicorn_config(app, config.host, config.httpsport, ssl_context_factory=lambda _c, _d: manager.ssl_context()),
+        config.portfile,
+    )
+    with asyncio.Runner(loop_factory=https.config.get_loop_factory()) as runner:
+        return runner.run(_run_autossl(manager, http, https, http_socket, https_socket))
+
+
+async def _run_autossl(
+    manager: CertificateManager,
+    http: uvicorn.Server,
+    https: uvicorn.Server,
+    http_socket: socket.socket,
+    https_socket: socket.socket,
+) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # until HTTPS runs; its server then catches them itself
+        loop.add_signal_handler(sig, stopping.set)
+    http_task = asyncio.create_task(http.serve(sockets=[http_socket]))
+    first = asyncio.create_task(asyncio.to_thread(manager.load_or_order))
+    stop_wait = asyncio.create_task(stopping.wait())
+    await asyncio.wait({first, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    status = 0
+    if not first.done():  # stopped while the first order was still running
+        first.cancel()
+    elif first.exception() is not None:
+        print(f"ERROR: {first.exception()}", file=sys.stderr)
+        status = 1
+    else:
+        renewal = asyncio.create_task(manager.renew_forever())
+        await https.serve(sockets=[https_socket])
+        renewal.cancel()
+        status = 0 if https.started else 1
+    stop_wait.cancel()
+    http.should_exit = True
+    await http_task
+    return status

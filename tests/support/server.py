@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "BROWSER_UA",
@@ -108,6 +108,8 @@ def start_server(
     port: int | None = None,
     env: dict[str, str] | None = None,
     port_from_env: bool = False,
+    ready: Callable[[Server], bool] | None = None,
+    timeout: float = 30,
 ) -> Server:
     """Start medama on `data_dir` and wait until it answers; raise with its log if it does not.
 
@@ -115,19 +117,26 @@ def start_server(
     A port picked here can be taken by another process before the server binds it (free_port hands
     out ephemeral ports, which every outgoing connection on a busy machine also uses): then a new
     one is picked, at most three times.
+    `ready` replaces the default check (GET /openapi.yaml answers 200 over plain HTTP).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     for _ in range(2):
         try:
-            return _start_once(data_dir, args, port or free_port(), env, port_from_env=port_from_env)
+            return _start_once(data_dir, args, port or free_port(), env, port_from_env, ready, timeout)
         except PortTaken:
             if port is not None:
                 raise  # the caller chose this port: nothing to pick instead
-    return _start_once(data_dir, args, port or free_port(), env, port_from_env=port_from_env)
+    return _start_once(data_dir, args, port or free_port(), env, port_from_env, ready, timeout)
 
 
 def _start_once(
-    data_dir: Path, args: tuple[str, ...], port: int, env: dict[str, str] | None, *, port_from_env: bool
+    data_dir: Path,
+    args: tuple[str, ...],
+    port: int,
+    env: dict[str, str] | None,
+    port_from_env: bool,
+    ready: Callable[[Server], bool] | None,
+    timeout: float,
 ) -> Server:
     log_path = data_dir / f"server-{port}-{time.monotonic_ns()}.log"
     env = {**(env or {}), "PORT": str(port)} if port_from_env else env
@@ -146,17 +155,21 @@ def _start_once(
             command, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
     server = Server(port, data_dir, process, log_path, tuple(args))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             failure = PortTaken if f"could not start the server on port {port}" in server.log() else AssertionError
             raise failure(f"medama exited with {process.returncode}\n{server.log()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.base_url}/openapi.yaml", timeout=1).status_code == 200:
+        with contextlib.suppress(httpx.HTTPError, OSError):
+            if (ready or _answers)(server):
                 return server
         time.sleep(0.05)
     server.kill()
-    raise AssertionError(f"medama did not answer within 30 s\n{server.log()}")
+    raise AssertionError(f"medama did not answer within {timeout} s\n{server.log()}")
+
+
+def _answers(server: Server) -> bool:
+    return httpx.get(f"{server.base_url}/openapi.yaml", timeout=1).status_code == 200
 
 
 @contextlib.contextmanager

@@ -72,8 +72,8 @@ def test_bad_flag_value_exits_2_naming_the_flag(argv: list[str], flag: str, caps
         (["-logger", "xml"], {}, 'invalid logger type "xml"'),
         (["-level", "verbose"], {}, 'invalid log level "verbose"'),
         (["-port", "99999"], {}, "-port"),
-        (["-autossl", "example.com"], {}, "-autossl"),
-        (["-env"], {"AUTO_SSL": "example.com"}, "-autossl"),
+        (["-autossl", "not a domain"], {}, "-autossl"),
+        (["-env"], {"AUTO_SSL": "example.com", "AUTO_SSL_EMAIL": "nobody"}, "-autosslemail"),
     ],
 )
 def test_startup_config_errors_exit_1_with_error_prefix(
@@ -102,9 +102,9 @@ def test_module_entry_point_exit_codes() -> None:
     assert unknown.returncode == 1
     assert 'ERROR: medama: unknown command "bogus"' in unknown.stderr
 
-    autossl = _run("start", "-autossl", "example.com")
+    autossl = _run("start", "-autossl", "example.com", "-autosslemail", "not-an-email")
     assert autossl.returncode == 1
-    assert "-autossl" in autossl.stderr
+    assert "-autosslemail" in autossl.stderr
     assert "Traceback" not in autossl.stderr
 
     assert _run("start", "-h").returncode == 0

@@ -21,6 +21,9 @@ STRING_FLAGS = {
     ),
     "port": ("9090", 9090, "PORT"),
     "trustedproxies": ("127.0.0.1,10.0.0.0/8", "127.0.0.1,10.0.0.0/8", "TRUSTED_PROXIES"),
+    "acmedirectory": ("https://ca.example/dir", "https://ca.example/dir", "ACME_DIRECTORY"),
+    "httpport": ("8000", 8000, "HTTP_PORT"),
+    "httpsport": ("8443", 8443, "HTTPS_PORT"),
 }
 BOOL_FLAGS = {"demo": "DEMO_MODE", "profiler": "PROFILER"}
 
@@ -55,6 +58,10 @@ def test_every_medama_flag_is_defined() -> None:
         "corsorigins",
         "trustedproxies",  # ours: whose forwarding headers count (docs/security.md)
         "memorylimit",  # medama_py's own: DuckDB's memory limit for small VMs
+        "acmedirectory",  # ours, advanced: another ACME CA than Let's Encrypt (docs/autossl.md)
+        "acmeca",
+        "httpport",
+        "httpsport",
     }
 
 
@@ -215,11 +222,30 @@ def test_invalid_values_are_config_errors(argv: list[str], needle: str) -> None:
 
 
 @pytest.mark.parametrize("source", ["flag", "env"])
-def test_autossl_is_refused_with_a_clear_message(source: str) -> None:
-    argv, environ = (["-autossl", "example.com"], {}) if source == "flag" else (["-env"], {"AUTO_SSL": "example.com"})
-    with pytest.raises(ConfigError, match="-autossl") as caught:
-        load(argv, environ)
-    assert "TLS proxy" in str(caught.value)
+def test_autossl_takes_a_domain_normalised_to_lower_case(source: str) -> None:
+    argv, environ = (["-autossl", "Example.COM."], {}) if source == "flag" else (["-env"], {"AUTO_SSL": "Example.COM."})
+    loaded = load(argv, environ)
+    assert (loaded.autossl, loaded.httpport, loaded.httpsport) == ("example.com", 80, 443)
+    assert loaded.acmedirectory == "https://acme-v02.api.letsencrypt.org/directory"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["-autossl", "localhost"], 'invalid domain "localhost": -autossl'),
+        (["-autossl", "*.example.com"], "invalid domain"),
+        (["-autossl", "-bad-.example.com"], "invalid domain"),
+        (["-autossl", "a..example.com"], "invalid domain"),
+        (["-autossl", "example.com", "-autosslemail", "ops"], 'invalid email "ops" for -autosslemail'),
+        (["-autossl", "example.com", "-acmedirectory", "http://ca.example/dir"], "must be an https:// URL"),
+        (["-autossl", "example.com", "-acmeca", "/nonexistent/root.pem"], "-acmeca"),
+        (["-autossl", "example.com", "-httpport", "0"], "-httpport"),
+        (["-autossl", "example.com", "-httpport", "8443", "-httpsport", "8443"], "must differ"),
+    ],
+)
+def test_autossl_settings_are_checked_at_start_up(argv: list[str], needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        load(argv, {})
 
 
 def test_double_dash_ends_flags() -> None:
