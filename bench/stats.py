@@ -137,12 +137,24 @@ def time_both(
             raw[endpoint] = statistics.median(samples["raw"])
             http[endpoint] = statistics.median(samples["http"])
             cpu_ms[endpoint] = statistics.median(samples["cpu"])
+        print(f"server peak RSS (VmHWM): {_peak_rss_mb(server.process.pid):.0f} MB")
         return raw, http, cpu_ms
     finally:
         client.close()
         server.stop()
         raw_db.conn.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far, from /proc (Linux); 0 where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _table(title: str, raw: dict[str, float], http: dict[str, float], cpu: dict[str, float]) -> None:
