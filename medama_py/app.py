@@ -30,13 +30,15 @@ from medama_py.api import (
 from medama_py.api.deps import SERVICES_AND_USER, StrictJSONRequest
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
+from medama_py.errors import UserNotFound
 from medama_py.events_fast_path import EventsFastPath
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
 from medama_py.ingest.pipeline import IngestDeps
 from medama_py.middleware import EdgeMiddleware
 from medama_py.model import User
-from medama_py.security import hash_password
+from medama_py.origins import WILDCARD
+from medama_py.security import hash_password, verify_password
 from medama_py.services import Services
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.limits import limits_for_host
@@ -69,6 +71,21 @@ async def ensure_default_user(meta: MetaStore, now: int) -> None:
     user_id = new_typeid("user")
     await meta.create_user(User(user_id, DEFAULT_USERNAME, await hash_password(DEFAULT_PASSWORD), "en", now, now))
     log.warning("default admin user created")
+
+
+async def warn_about_risky_settings(config: Config, meta: MetaStore) -> None:
+    """Say at start-up what an operator should change (docs/security.md)."""
+    if WILDCARD in config.corsorigins:
+        log.warning(
+            "-corsorigins '*' lets any site call the API, but never with a user's cookie:"
+            " credentials are granted only to origins named in the list"
+        )
+    try:
+        admin = await meta.get_user_by_username(DEFAULT_USERNAME)
+    except UserNotFound:
+        return
+    if await verify_password(admin.password, DEFAULT_PASSWORD):
+        log.warning("the admin account still uses the default password: log in and change it")
 
 
 def _untyped(path: str) -> str:
@@ -104,6 +121,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
         try:
             analytics.open()
             await ensure_default_user(meta, unix(clock()))
+            await warn_about_risky_settings(config, meta)
             writer = HitWriter(analytics)
             hostnames = await meta.all_hostnames()
             ingest = IngestDeps(hostnames=hostnames, ip_filter=IPFilter.from_presets())

@@ -1,7 +1,7 @@
 """The outermost ASGI layer: CORS, X-Api-Commit on GETs, exact API paths.
 
 CORS has two policies: any origin without credentials on /api/event and outside /api, and the
--corsorigins list (when given) with credentials on the rest of /api.
+-corsorigins list (when given) on the rest of /api, with credentials only for origins it names (never for `*`).
 
 It wraps the whole Litestar app so that these rules also cover 404s, 405s and preflights that never
 reach a route handler.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from litestar.enums import ScopeType
 
 from medama_py.api.envelope import send_error
+from medama_py.origins import origin_matches, trusted_with_credentials
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
@@ -23,19 +24,6 @@ __all__ = ["EdgeMiddleware", "default_cors_headers"]
 _DEFAULT_METHODS = ("GET", "POST", "HEAD")
 _CUSTOM_METHODS = ("GET", "POST", "PATCH", "DELETE")
 _ALLOWED_HEADERS = frozenset({"accept", "content-type", "x-requested-with"})
-
-
-def _origin_matches(origin: str, allowed: str) -> bool:
-    """rs/cors rules: `*` allows any origin; otherwise one `*` may stand for any text, and the rest is literal.
-
-    Literal matters: `[` in `http://[::1]:5173` is not a character class.
-    """
-    if allowed == "*":
-        return True
-    prefix, star, suffix = allowed.partition("*")
-    if not star:
-        return origin == allowed
-    return len(origin) >= len(prefix) + len(suffix) and origin.startswith(prefix) and origin.endswith(suffix)
 
 
 def default_cors_headers(origin: str | None, method: str) -> list[tuple[bytes, bytes]]:
@@ -66,8 +54,13 @@ class EdgeMiddleware:
     def _origin_allowed(self, origin: str, custom: bool) -> bool:
         if not custom:
             return True
-        origin = origin.lower()
-        return any(_origin_matches(origin, allowed) for allowed in self.cors_origins)
+        return any(origin_matches(origin, allowed) for allowed in self.cors_origins)
+
+    def _credentials(self, origin: str) -> list[tuple[bytes, bytes]]:
+        """Credentials only for an origin the list names: a bare `*` never grants them (docs/security.md)."""
+        if trusted_with_credentials(origin, self.cors_origins):
+            return [(b"access-control-allow-credentials", b"true")]
+        return []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -86,7 +79,7 @@ class EdgeMiddleware:
             extra = [(b"vary", b"Origin")]
             if origin is not None and method in _CUSTOM_METHODS and self._origin_allowed(origin, custom):
                 extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
-                extra.append((b"access-control-allow-credentials", b"true"))
+                extra.extend(self._credentials(origin))
         if method == "GET" and not path.startswith("/api/event"):
             extra.append((b"x-api-commit", self.commit))
         if path == "/api":
@@ -127,7 +120,7 @@ class EdgeMiddleware:
             if names:
                 headers.append((b"access-control-allow-headers", ", ".join(names).encode()))
             if custom:
-                headers.append((b"access-control-allow-credentials", b"true"))
+                headers.extend(self._credentials(origin))
         await _send_simple(send, 204, b"", headers)
 
 

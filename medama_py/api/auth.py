@@ -15,6 +15,7 @@ from medama_py.api.deps import (
     AnyRequest,
     ServicesDep,
     client_key,
+    forbid_cross_site,
     is_https,
     require_json_body,
 )
@@ -52,7 +53,8 @@ async def open_session(
     "/api/auth/login",
     operation_id="post-auth-login",
     tags=["Auth"],
-    guards=[require_json_body],  # application/json only: another site cannot send it without a preflight
+    # application/json only (another site cannot send it without a preflight) and not from another site.
+    guards=[forbid_cross_site, require_json_body],
     dependencies=SERVICES,
     status_code=200,
     summary="Log in and receive the session cookie",
@@ -79,6 +81,7 @@ async def login(
 @post(
     "/api/auth/logout",
     operation_id="post-auth-logout",
+    guards=[forbid_cross_site],
     tags=["Auth"],
     dependencies=SERVICES,
     status_code=204,

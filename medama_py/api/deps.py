@@ -15,6 +15,7 @@ from medama_py.apikeys import principal_for_bearer
 from medama_py.clientip import IPAddress, client_ip, joined_header, peer_ip
 from medama_py.errors import BadRequest, DemoMode, Forbidden, ShareNotFound, Unauthorised, UnsupportedMediaType
 from medama_py.jsonbody import decode_json_body, media_type
+from medama_py.origins import cross_site, trusted_with_credentials
 from medama_py.security import hash_token
 from medama_py.services import Services
 from medama_py.storage import accounts
@@ -36,10 +37,12 @@ __all__ = [
     "UserIdDep",
     "bearer_credential",
     "client_key",
+    "forbid_cross_site",
     "forbid_demo",
     "is_https",
     "provide_services",
     "provide_user_id",
+    "refuse_cross_site",
     "request_client_ip",
     "require_json_body",
     "require_reader",
@@ -111,7 +114,33 @@ async def require_session(connection: AnyConnection, handler: BaseRouteHandler) 
     if found is None:
         raise Unauthorised("unauthorised session")
     user_id, role = found
+    refuse_cross_site(connection)  # the browser attached the cookie by itself: it must be this site asking
     set_caller(connection, Caller(user_id, session_hash=session_hash, role=role))
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site(connection: AnyConnection) -> None:
+    """403 for a state-changing request a page on another site made, unless `-corsorigins` names that site.
+
+    Browsers attach cookies to such requests by themselves; `SameSite=Lax` stops most, not all (another
+    subdomain is the same site, older browsers). See docs/security.md, "Cross-site requests".
+    """
+    if connection.scope.get("method", "GET") in _SAFE_METHODS:
+        return
+    origin = connection.headers.get("origin")
+    fetch_site = connection.headers.get("sec-fetch-site")
+    if not cross_site(fetch_site=fetch_site, origin=origin, host=connection.headers.get("host")):
+        return
+    if origin is not None and trusted_with_credentials(origin, services_of(connection).config.corsorigins):
+        return
+    raise Forbidden("cross-site request refused")
+
+
+async def forbid_cross_site(connection: AnyConnection, _: BaseRouteHandler) -> None:
+    """Guard form of `refuse_cross_site`, for cookie routes without a session guard (login, logout)."""
+    refuse_cross_site(connection)
 
 
 SHARE_TOKEN_HEADER = "x-share-token"  # noqa: S105 (a header name, not a secret)

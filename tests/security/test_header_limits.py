@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # real servers through real sockets
+
 KiB = 1024
 ROUTES = [
     (b"POST", b"/api/event/hit"),  # the ingestion fast path, in front of the framework

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
+pytestmark = pytest.mark.e2e  # real servers through real sockets
+
 WRONG = {"username": "admin", "password": "not-the-password"}
 MiB = 1024 * 1024
 
