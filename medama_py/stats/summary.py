@@ -24,7 +24,7 @@ __all__ = ["get_summary", "previous_period"]
 
 # Up to this many interval buckets, the series' medians come from binned histograms too (medians.py): the
 # cells (bucket × 1024 ms bin) stay few. Beyond it (days of a year: ~220k cells) a quantile per bucket wins
-# (bench/stats.py: 394 against 204 ms over 366 buckets; 144 + 32 against 353 ms over 12).
+# (bench/stats.py: about twice as fast over 366 buckets).
 _BINNED_MAX_BUCKETS = 64
 # Over the cells of a period: its counts, its bounce rate and its duration histogram.
 _TOTALS = ("sum(c.visitors)", "sum(c.pageviews)", bounce("sum(c.timings)"), "list([c.bin, c.durations])")
