@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -29,6 +30,7 @@ from medama_py.clock import system_clock
 from medama_py.config import DEFAULT_PORT
 from medama_py.http_limits import BoundedHttpToolsProtocol
 from medama_py.logs import setup_logging
+from medama_py.storage.files import PRIVATE_UMASK, busy_analytics_file, make_data_directories
 from medama_py.version import version_line
 
 if TYPE_CHECKING:
@@ -129,6 +131,16 @@ def _uvicorn_config(app: Callable[..., Any], host: str, port: int, **extra: Any)
     return uvicorn.Config(app, host=host, port=port, **(settings | extra))
 
 
+def _data_files_problem(config: Config) -> str | None:
+    """Make what the databases need; say in one line why they cannot be opened (docs/security.md)."""
+    os.umask(PRIVATE_UMASK)  # databases, WAL and journal files: 0600; directories made here: 0700
+    try:
+        make_data_directories(config.appdb, config.analyticsdb)
+    except OSError as exc:
+        return f"cannot create the data directory: {exc}"
+    return busy_analytics_file(config.analyticsdb)
+
+
 def serve(config: Config) -> int:
     """Run until a signal; return 0 after a graceful stop and 1 when start-up fails."""
     setup_logging(config.logger, config.level)
@@ -136,6 +148,10 @@ def serve(config: Config) -> int:
     log.debug("config", extra={"config": repr(config)})
     if config.profiler:
         log.warning("-profiler is accepted for compatibility; medama_py exposes no profiler endpoints")
+    problem = _data_files_problem(config)
+    if problem is not None:
+        print(f"ERROR: {problem}", file=sys.stderr)
+        return 1
     try:
         app = create_asgi(config)
     except Exception as exc:
