@@ -62,7 +62,13 @@ _USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:%@]*", re.ASCII)
 def _unescape(text: str) -> str:
     if _BAD_ESCAPE_RE.search(text):
         raise URLError("invalid URL escape")
-    return unquote(text, errors="replace") if "%" in text else text
+    if "%" not in text:
+        return text
+    decoded = unquote(text, errors="replace")
+    if "\x00" in decoded:
+        # Refused like a raw NUL: `%00` would otherwise reach the database as one (docs/security.md).
+        raise URLError("invalid escaped NUL (%00) in URL")
+    return decoded
 
 
 def _split_scheme(raw: str) -> tuple[str, str]:
@@ -233,5 +239,5 @@ def utm_values(raw_query: str) -> tuple[str, str, str]:
         key, _, value = pair.partition("=")
         key = unquote_plus(key)
         if key in {"utm_source", "utm_medium", "utm_campaign"} and key not in found:
-            found[key] = unquote_plus(value, errors="replace")
+            found[key] = unquote_plus(value, errors="replace").replace("\x00", "")  # never a NUL stored
     return found.get("utm_source", ""), found.get("utm_medium", ""), found.get("utm_campaign", "")

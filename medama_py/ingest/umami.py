@@ -205,7 +205,10 @@ def _split(raw_url: str, raw_referrer: str, reported_host: str, site_hostname: s
             medama_ref = (ref.host, ref.group)
         except URLError:
             medama_ref = ("", "")
-    medama_path = normalise_path(unquote(url.path, errors="replace") + (f"#{url.fragment}" if url.fragment else ""))
+    decoded_path = unquote(url.path, errors="replace")
+    if "\x00" in decoded_path or "\x00" in raw_url:  # no NUL reaches the database (docs/security.md)
+        raise BadRequest("url is not a valid URL")
+    medama_path = normalise_path(decoded_path + (f"#{url.fragment}" if url.fragment else ""))
     query = url.query[:MAX_TEXT]
     utm = tuple(value[:MAX_TEXT] for value in (*utm_values(query), *_utm_extra(query)))
     return _Page(
