@@ -14,7 +14,11 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "run"]
 
-_USAGE = "Usage: medama <command> [flags]\n\nCommands:\n  start    run the server\n  version  print the version"
+_USAGE = (
+    "Usage: medama <command> [flags]\n\nCommands:\n  start    run the server\n  version  print the version\n"
+    "  export   write a website's raw rows to a file\n  backup   download a backup from a running server\n"
+    "  restore  unpack a backup into new database files"
+)
 
 
 def _start(args: Sequence[str], environ: Mapping[str, str]) -> int:
@@ -48,6 +52,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     command, rest = args[0], args[1:]
     if command == "start":
         return _start(rest, env)
+    if command in ("export", "backup", "restore"):
+        from medama_py.commands import run_command
+
+        return run_command(command, rest)
     if command == "version":
         print(version_line())
         return 0

@@ -33,6 +33,7 @@ __all__ = [
     "SUMMARY",
     "StatsParams",
     "parse_params",
+    "parse_time",
 ]
 
 # Scalar parameters each endpoint accepts besides start, end and the filters (docs/stats.md#parameters).
@@ -146,6 +147,11 @@ def _parse_condition(name: str, key: str, value: str) -> Condition:
             raise BadRequest(f"query parameter '{key}' has more than {MAX_LIST_VALUES} values")
         return Condition(name, op, values)
     return Condition(name, op, (value,))
+
+
+def parse_time(scalars: dict[str, str], name: str) -> datetime | None:
+    """The RFC 3339 date-time in `scalars[name]`, as the stats endpoints read `start` and `end`; 400 if malformed."""
+    return _parse_time(scalars, name)
 
 
 def _parse_time(scalars: dict[str, str], name: str) -> datetime | None:

@@ -1,0 +1,148 @@
+"""Own your data: GET /api/website/{hostname}/export and POST /api/backup, both streamed (docs/data.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import anyio
+import anyio.to_thread
+import duckdb
+from litestar import get, post
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from medama_py import version
+from medama_py.api.access import require_admin, require_website_read
+from medama_py.api.deps import COOKIE_SECURITY, SERVICES, AnyRequest, ServicesDep, require_session
+from medama_py.api.websites import HostnamePath
+from medama_py.errors import BadRequest
+from medama_py.stats.params import parse_time
+from medama_py.storage.backup import ANALYTICS_FILE, META_FILE, copy_analytics, copy_meta, pack_archive
+from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+    from medama_py.services import Services
+
+__all__ = ["route_handlers"]
+
+_CHUNK = 256 * 1024
+
+
+def _work_dir(services: Services) -> Path:
+    """A private temporary directory on the databases' filesystem (room for a copy of them)."""
+    parent = Path(services.config.analyticsdb).resolve().parent
+    return Path(tempfile.mkdtemp(prefix=".medama-", dir=parent if parent.is_dir() else None))
+
+
+async def _stream_then_remove(path: Path, work: Path) -> AsyncIterator[bytes]:
+    """The file's bytes in chunks (flat memory), then the temporary directory is removed, even on disconnect."""
+    try:
+        async with await anyio.open_file(path, "rb") as handle:
+            while chunk := await handle.read(_CHUNK):
+                yield chunk
+    finally:
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))
+
+
+def _choice(params: dict[str, str], name: str, allowed: Mapping[str, object], default: str) -> str:
+    value = params.get(name, default)
+    if value not in allowed:
+        raise BadRequest(f"query parameter '{name}' must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+@get(
+    "/api/website/{hostname:str}/export",
+    operation_id="get-website-id-export",
+    tags=["Data"],
+    media_type="text/csv",
+    guards=[require_session, require_admin],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES,
+)
+async def export_website(
+    hostname: HostnamePath,
+    services: ServicesDep,
+    file_format: Annotated[str, Parameter(query="format", description="csv, parquet or ndjson")] = "csv",
+    table: Annotated[str, Parameter(description="views (page views) or events (custom events)")] = "views",
+    start: Annotated[str | None, Parameter(description="RFC 3339; rows created at or after")] = None,
+    end: Annotated[str | None, Parameter(description="RFC 3339; rows created at or before")] = None,
+    *,
+    request: AnyRequest,
+) -> Stream:
+    """Raw page views (`table=views`) or custom events (`table=events`) of one website as CSV, Parquet or NDJSON.
+
+    Streamed from a file DuckDB writes, so memory stays flat for any size; other parameter names are ignored.
+    Columns: docs/data.md#export.
+    """
+    params = {"format": file_format, "table": table} | {k: v for k, v in (("start", start), ("end", end)) if v}
+    file_format = _choice(params, "format", EXPORT_FORMATS, "csv")
+    table = _choice(params, "table", EXPORT_TABLES, "views")
+    start_at, end_at = parse_time(params, "start"), parse_time(params, "end")
+    if start_at is not None and end_at is not None and end_at < start_at:
+        raise BadRequest("query parameter 'end' is before 'start'")
+    await require_website_read(request, services, hostname)
+    _, media_type, extension = EXPORT_FORMATS[file_format]
+    work = _work_dir(services)
+    target = work / f"{hostname}-{table}.{extension}"
+    try:
+        await services.analytics.read(
+            lambda cur: export_rows(
+                cur, target, table=table, file_format=file_format, hostname=hostname, start=start_at, end=end_at
+            )
+        )
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Stream(
+        _stream_then_remove(target, work),
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{target.name}"', "cache-control": "no-store"},
+    )
+
+
+@post(
+    "/api/backup",
+    operation_id="post-backup",
+    tags=["Data"],
+    media_type="application/gzip",
+    guards=[require_session, require_admin],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES,
+    status_code=200,
+)
+async def post_backup(services: ServicesDep) -> Stream:
+    """A consistent snapshot of both databases while ingestion goes on, as one tar.gz with a manifest."""
+    work = _work_dir(services)
+    now = services.clock()
+    try:
+        meta_rows = await copy_meta(services.meta, work / META_FILE)
+        analytics_rows = await anyio.to_thread.run_sync(
+            lambda: copy_analytics(services.analytics.cursor(), work / ANALYTICS_FILE)
+        )
+        archive = work / f"medama-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
+        versions = {"medama_py": version.VERSION, "duckdb": duckdb.__version__, "sqlite": sqlite3.sqlite_version}
+        await anyio.to_thread.run_sync(
+            lambda: pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
+        )
+        for name in (META_FILE, ANALYTICS_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                (work / name).unlink()  # packed: free the space before streaming
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Stream(
+        _stream_then_remove(archive, work),
+        media_type="application/gzip",
+        headers={"content-disposition": f'attachment; filename="{archive.name}"', "cache-control": "no-store"},
+    )
+
+
+route_handlers = [export_website, post_backup]

@@ -1,0 +1,130 @@
+"""`medama export`, `medama backup` and `medama restore`: data commands beside `start` (docs/data.md).
+
+- export: rows of one website from a stopped server's analytics file (read-only), DuckDB's own writers.
+- backup: asks a running server for a consistent archive (POST /api/backup) with an API key.
+- restore: unpacks an archive into database paths that do not exist yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import httpx
+
+from medama_py.config import DEFAULT_ANALYTICS_DB, DEFAULT_APP_DB
+from medama_py.errors import BadRequest
+from medama_py.stats.params import parse_time
+from medama_py.storage.backup import BackupError, restore_archive
+from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "run_command"]
+
+
+def _parser(name: str, description: str) -> argparse.ArgumentParser:
+    # Medama's commands take Go-style single-dash flags; `--flag` works too.
+    return argparse.ArgumentParser(prog=f"medama {name}", description=description, allow_abbrev=False)
+
+
+def _export(args: Sequence[str]) -> int:
+    parser = _parser("export", "Write one website's raw page views or events to a file (server stopped).")
+    parser.add_argument("-analyticsdb", "--analyticsdb", default=DEFAULT_ANALYTICS_DB)
+    parser.add_argument("-hostname", "--hostname", required=True)
+    parser.add_argument("-table", "--table", choices=sorted(EXPORT_TABLES), default="views")
+    parser.add_argument("-format", "--format", choices=sorted(EXPORT_FORMATS), default="csv")
+    parser.add_argument("-start", "--start", help="RFC 3339, inclusive")
+    parser.add_argument("-end", "--end", help="RFC 3339, inclusive")
+    parser.add_argument("-out", "--out", required=True, help="the file to write")
+    ns = parser.parse_args(args)
+    try:
+        bounds = {k: v for k, v in (("start", ns.start), ("end", ns.end)) if v is not None}
+        start, end = parse_time(bounds, "start"), parse_time(bounds, "end")
+    except BadRequest as exc:
+        print(f"ERROR: {exc.message.replace('query parameter', 'flag -')}", file=sys.stderr)
+        return 2
+    if not Path(ns.analyticsdb).is_file():
+        print(f"ERROR: no analytics database at {ns.analyticsdb} (-analyticsdb)", file=sys.stderr)
+        return 1
+    try:
+        conn = duckdb.connect(ns.analyticsdb, read_only=True)
+    except duckdb.IOException as exc:
+        print(
+            f"ERROR: cannot open {ns.analyticsdb}: {str(exc).splitlines()[0]}. While the server runs, use"
+            " GET /api/website/<hostname>/export instead.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        if sys.stderr.isatty():  # DuckDB draws its own progress bar for long copies
+            conn.execute("SET enable_progress_bar = true")
+            conn.execute("SET enable_progress_bar_print = true")
+        rows = export_rows(
+            conn, Path(ns.out), table=ns.table, file_format=ns.format, hostname=ns.hostname, start=start, end=end
+        )
+    finally:
+        conn.close()
+    print(f"wrote {rows} {ns.table} rows of {ns.hostname} to {ns.out}", file=sys.stderr)
+    return 0
+
+
+def _backup(args: Sequence[str]) -> int:
+    parser = _parser("backup", "Download a consistent backup archive from a running server.")
+    parser.add_argument("-url", "--url", required=True, help="the server, e.g. http://127.0.0.1:8080")
+    parser.add_argument("-key", "--key", required=True, help="an admin's API key (Settings -> API keys)")
+    parser.add_argument("-out", "--out", default="", help="archive path (default: the name the server gives)")
+    ns = parser.parse_args(args)
+    url = ns.url.rstrip("/") + "/api/backup"
+    try:
+        with httpx.stream("POST", url, headers={"authorization": f"Bearer {ns.key}"}, timeout=None) as response:  # noqa: S113
+            if response.status_code != 200:
+                response.read()
+                print(f"ERROR: {url} answered {response.status_code}: {response.text[:300]}", file=sys.stderr)
+                return 1
+            out = Path(ns.out or _attachment_name(response.headers.get("content-disposition", "")))
+            with out.open("wb") as handle:
+                for chunk in response.iter_bytes():
+                    handle.write(chunk)
+    except httpx.HTTPError as exc:
+        print(f"ERROR: could not reach {url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({out.stat().st_size} bytes)", file=sys.stderr)
+    return 0
+
+
+def _attachment_name(disposition: str) -> str:
+    _, _, name = disposition.partition('filename="')
+    name = Path(name.rstrip('"')).name  # never a path the server chose
+    return name if name.endswith(".tar.gz") else "medama-backup.tar.gz"
+
+
+def _restore(args: Sequence[str]) -> int:
+    parser = _parser("restore", "Unpack a backup archive into database files that do not exist yet.")
+    parser.add_argument("archive")
+    parser.add_argument("-appdb", "--appdb", default=DEFAULT_APP_DB)
+    parser.add_argument("-analyticsdb", "--analyticsdb", default=DEFAULT_ANALYTICS_DB)
+    ns = parser.parse_args(args)
+    try:
+        manifest = restore_archive(Path(ns.archive), Path(ns.appdb), Path(ns.analyticsdb))
+    except BackupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored the backup of {manifest.get('created')} into {ns.appdb} and {ns.analyticsdb}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"export": _export, "backup": _backup, "restore": _restore}
+
+
+def run_command(name: str, args: Sequence[str]) -> int:
+    """Run one data command; 0 done, 1 failed, 2 bad usage (argparse exits 2 itself)."""
+    try:
+        return COMMANDS[name](args)
+    except SystemExit as exc:  # argparse's usage errors and -h
+        return int(exc.code or 0)
