@@ -15,6 +15,8 @@ from medama_py.security import hash_password, hash_token, verify_password
 from medama_py.storage import shares
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from medama_py.storage.meta import MetaStore
 
 __all__ = ["SHARE_TOKEN_TTL", "OpenedLink", "is_active", "new_link", "open_link", "share_id", "token_hostname"]
@@ -53,7 +55,14 @@ async def is_active(meta: MetaStore, slug: str, now: int) -> bool:
     return await shares.find_active_link(meta, _slug_hash(slug), now) is not None
 
 
-async def open_link(meta: MetaStore, slug: str, password: str | None, now: int) -> OpenedLink:
+async def open_link(
+    meta: MetaStore,
+    slug: str,
+    password: str | None,
+    now: int,
+    *,
+    check: Callable[[str, str], Awaitable[bool]] = verify_password,
+) -> OpenedLink:
     """Exchange a slug (and its password, if it has one) for a token.
 
     ShareNotFound for unknown, expired or revoked links; Unauthorised for a missing or wrong password.
@@ -61,7 +70,8 @@ async def open_link(meta: MetaStore, slug: str, password: str | None, now: int) 
     link = await shares.find_active_link(meta, _slug_hash(slug), now)
     if link is None:
         raise ShareNotFound
-    if link.password is not None and (password is None or not await verify_password(link.password, password)):
+    # `check` is the server's bounded password check (api/shares.py); argon2 costs 64 MiB a run.
+    if link.password is not None and (password is None or not await check(link.password, password)):
         raise Unauthorised("this share link needs its password")
     expires = now + SHARE_TOKEN_TTL if link.expires is None else min(link.expires, now + SHARE_TOKEN_TTL)
     token = secrets.token_urlsafe(32)

@@ -6,6 +6,7 @@ stats requests. Wrong passwords count against the client like failed logins and 
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Annotated
 
 from litestar import Controller, delete, get, post
@@ -113,14 +114,25 @@ async def open_share_link(
     """
     key = client_key(request)
     now = unix(services.clock())
-    if services.share_throttle.is_blocked(key, now):
-        raise TooManyRequests
+    throttle = services.share_throttle
+    guess = data.password is not None  # asking whether a password is needed is no attempt
+    # Counted before the password is checked, as logins are (docs/security.md, "Logins").
+    if (guess and not throttle.reserve(key, now)) or (not guess and throttle.is_blocked(key, now)):
+        raise TooManyRequests(retry_after=throttle.retry_after(key, now))
+
+    async def check(stored: str, password: str) -> bool:  # in the same bounded argon2 lines as logins
+        return await services.passwords.verify(key, stored, password, recent_attempts=attempts)
+
+    attempts = functools.partial(throttle.count, key, now)
+    give_back = guess
     try:
-        opened = await sharing.open_link(services.meta, slug, data.password, now)
+        opened = await sharing.open_link(services.meta, slug, data.password, now, check=check)
     except Unauthorised:
-        if data.password is not None:  # asking whether a password is needed is no failed attempt
-            services.share_throttle.record_failure(key, now)
+        give_back = False  # a wrong password stays counted
         raise
+    finally:
+        if give_back:  # a right password, an unknown link, a busy server: no failed guess
+            throttle.release(key, now)
     return ShareAccess(token=opened.token, hostname=opened.hostname, dateExpires=opened.expires)
 
 

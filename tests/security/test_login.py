@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from medama_py.errors import ServerBusy
 from medama_py.password_gate import PasswordGate, slots_for_memory
 from medama_py.security import hash_password
-from tests.support.server import DEFAULT_PASSWORD, running_server
+from tests.support.server import DEFAULT_PASSWORD, logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -123,3 +124,22 @@ def test_slots_follow_available_memory() -> None:
     assert slots_for_memory(None) == 1
     assert slots_for_memory(512 * MiB) == 1
     assert slots_for_memory(24 * 1024 * MiB) == 2
+
+
+def test_simultaneous_share_link_guesses_cannot_pass_the_limit(server: Server) -> None:
+    with closing(logged_in_client(server)) as admin:
+        assert admin.post("/api/websites", json={"hostname": "shared-guess.example"}).status_code == 201
+        made = admin.post("/api/websites/shared-guess.example/shares", json={"password": "open sesame"})
+        assert made.status_code == 201, made.text
+    slug = made.json()["slug"]
+
+    async def guess(n: int) -> httpx.Response:
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.8.1")
+        async with httpx.AsyncClient(base_url=server.base_url, transport=transport, timeout=60) as client:
+            return await client.post(f"/api/share/{slug}", json={"password": f"guess {n}"})
+
+    async def together() -> list[httpx.Response]:
+        return await asyncio.gather(*(guess(n) for n in range(18)))
+
+    statuses = sorted(r.status_code for r in asyncio.run(together()))
+    assert statuses == [401] * 10 + [429] * 8
