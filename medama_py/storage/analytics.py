@@ -18,7 +18,6 @@ import anyio.to_thread
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
-from medama_py.storage import malloc
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.umami_tables import create_umami_tables
 
@@ -100,12 +99,6 @@ _READ_THREADS = 4
 # memory, so it also bounds that memory (~100 bytes of WAL and ~150 bytes of memory per view).
 AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
-# glibc's default is 8 arenas per core; DuckDB's threads, the writer and the read threads then each keep
-# freed memory in their own (storage/malloc.py).
-_MALLOC_ARENAS = 2
-# Below DuckDB's 256 kB blocks, so each buffer block is its own mapping, returned to the kernel when freed.
-_MMAP_THRESHOLD = 128 * 1024
-
 _OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
 
 
@@ -151,7 +144,6 @@ class AnalyticsStore:
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        malloc.configure(_MALLOC_ARENAS, _MMAP_THRESHOLD)
         self._conn = duckdb.connect(self.path, config=self._config())
         # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
         self._conn.execute("LOAD icu")

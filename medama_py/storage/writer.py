@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
-from medama_py.storage import malloc
 from medama_py.storage.analytics import VIEWS_COLUMNS
 from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
@@ -68,7 +67,8 @@ class CheckpointPolicy:
     Every commit waits while a checkpoint runs (DuckDB blocks commits for its duration, measured), so the
     policy trades stall length against stall frequency. Measured on this schema: a checkpoint costs
     ~5 ms plus ~3-4 us per view written since the last one, and once per 122,880 views (a DuckDB row
-    group) a few hundred ms more to compress the finished group, however often it runs.
+    group) a few hundred ms more to compress the finished group, however often it runs. In bench/soak.py
+    the RSS peaks (+40-70 MB for a moment, outside DuckDB's own accounting) recur at that same pace.
     """
 
     # Busy or not, checkpoint once the WAL is this large (~40k views, ~8 s at 5,000 hits/s): each stall stays
@@ -406,5 +406,3 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Bat
 
 def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("CHECKPOINT")
-    # The checkpoint just freed the rows it folded in and its compression buffers: give the pages back.
-    malloc.trim()
