@@ -157,23 +157,23 @@ def test_keys_survive_a_restart_and_never_reach_the_log(tmp_path: Path) -> None:
     assert key[4:].encode() not in stored
 
 
-def test_a_viewers_key_reads_only_its_granted_websites(umami_server: Server, cookie_client: httpx.Client) -> None:
+def test_a_key_acts_with_its_users_current_role(umami_server: Server, cookie_client: httpx.Client) -> None:
     base = umami_server.base_url
     for host in ("granted-k.example", "hidden-k.example"):
         register_website(cookie_client, host)
     created = cookie_client.post(
-        "/api/users",
-        json={
-            "username": "keyviewer",
-            "password": "viewer password",
-            "role": "viewer",
-            "websites": ["granted-k.example"],
-        },
+        "/api/users", json={"username": "keyholder", "password": "holder password", "role": "admin"}
     )
     assert created.status_code == 201, created.text
-    with httpx.Client(base_url=base) as viewer:
-        assert viewer.post("/api/auth/login", json={"username": "keyviewer", "password": "viewer password"}).is_success
-        key = viewer.post("/api/user/api-keys", json={"name": "viewer key"}).json()["key"]
+    with httpx.Client(base_url=base) as holder:
+        assert holder.post("/api/auth/login", json={"username": "keyholder", "password": "holder password"}).is_success
+        key = holder.post("/api/user/api-keys", json={"name": "holder key"}).json()["key"]
+        # Demoted to a viewer of one website: the key follows the role at once; a viewer makes no keys.
+        demoted = cookie_client.patch(
+            f"/api/users/{created.json()['id']}", json={"role": "viewer", "websites": ["granted-k.example"]}
+        )
+        assert demoted.status_code == 200, demoted.text
+        assert holder.post("/api/user/api-keys", json={"name": "another"}).status_code == 403
     headers = {"x-umami-api-key": key}
     listed = httpx.get(f"{base}/umami/api/websites", headers=headers).json()
     assert [w["domain"] for w in listed["data"]] == ["granted-k.example"]
