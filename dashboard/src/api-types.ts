@@ -1439,6 +1439,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -1457,7 +1466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (Retry-After: the seconds left in the client's window) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1468,6 +1477,15 @@ export interface operations {
             };
             /** @description Internal error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many password checks waiting: try again shortly (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1497,6 +1515,15 @@ export interface operations {
             };
             /** @description Bad request: malformed parameters or body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1831,7 +1858,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1894,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,7 +1999,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2064,7 +2091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2129,7 +2156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,7 +2225,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2293,7 +2320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2359,7 +2386,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2440,7 +2467,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2532,7 +2559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2592,7 +2619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2743,7 +2770,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2829,7 +2856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2889,7 +2916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2975,7 +3002,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3041,7 +3068,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3122,7 +3149,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3217,7 +3244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3289,7 +3316,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3384,7 +3411,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3492,7 +3519,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests */
+            /** @description Too many requests (Retry-After: the seconds left in the client's window) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3503,6 +3530,15 @@ export interface operations {
             };
             /** @description Internal error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many password checks waiting: try again shortly (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4770,7 +4806,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4839,7 +4875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4931,7 +4967,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5065,7 +5101,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5148,7 +5184,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5231,7 +5267,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5287,7 +5323,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5347,7 +5383,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5434,7 +5470,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5501,7 +5537,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5562,7 +5598,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5625,7 +5661,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5686,7 +5722,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5746,7 +5782,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5807,7 +5843,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5868,7 +5904,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5929,7 +5965,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5990,7 +6026,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6051,7 +6087,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6112,7 +6148,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6173,7 +6209,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6236,7 +6272,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6297,7 +6333,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6358,7 +6394,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6419,7 +6455,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6480,7 +6516,7 @@ export interface operations {
                     "application/json": components["schemas"]["UmamiError"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -40,13 +40,17 @@ _ERROR_SCHEMA: dict[str, Any] = {
 _STATUS_TEXT = {
     "400": "Bad request: malformed parameters or body",
     "401": "Unauthorised: missing or invalid session",
-    "403": "Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md)",
+    "403": (
+        "Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md),"
+        " or a cookie request another site made (docs/security.md)"
+    ),
     "404": "Not found",
     "409": "Conflict",
     "413": "Request body too large",
     "415": "Unsupported Content-Type",
-    "429": "Too many requests",
+    "429": "Too many requests (Retry-After: the seconds left in the client's window)",
     "500": "Internal error",
+    "503": "Too many password checks waiting: try again shortly (Retry-After)",
 }
 
 
@@ -68,11 +72,13 @@ def _errors_for(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     if operation.get("security") and not path.startswith("/api/website/"):
         statuses.append("403")  # a viewer's request beyond its own account and stats
     if path.startswith("/api/share/"):
-        statuses += ["401", "404", "429"]  # wrong password, unknown link, too many wrong passwords
+        statuses += ["401", "404", "429", "503"]  # wrong password, unknown link, too many wrong passwords
     if "{hostname}" in path or path.startswith(("/api/user", "/api/event/hit")):
         statuses.append("404")
     if path == "/api/auth/login":
-        statuses += ["401", "429"]
+        statuses += ["401", "403", "429", "503"]
+    if path == "/api/auth/logout":
+        statuses.append("403")  # made by another site (docs/security.md)
     return sorted(set(statuses))
 
 
