@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -44,6 +45,7 @@ from medama_py.services import Services
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.limits import limits_for_host
 from medama_py.storage.meta import MetaStore
+from medama_py.storage.retention import run_retention_daily
 from medama_py.storage.writer import HitWriter
 from medama_py.version import COMMIT
 
@@ -138,6 +140,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
                 settings=await meta.get_settings(),
             )
             await writer.start()
+            retention = asyncio.create_task(run_retention_daily(meta, analytics, clock))
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
@@ -145,6 +148,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
                 yield
             finally:
                 log.info("Shutting down server...")
+                retention.cancel()
                 # Commit every pending hit batch before the analytics file closes (SIGTERM flush).
                 await writer.stop()
         finally:

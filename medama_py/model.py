@@ -82,6 +82,8 @@ class TenantSettings(msgspec.Struct, frozen=True):
     block_abusive_ips: str = "true"
     block_tor_exit_nodes: str = "true"
     blocked_ips: str = ""
+    # medama_py's own: months of analytics kept ("0": forever; docs/data.md#retention). Medama ignores the key.
+    retention_months: str = "0"
 
 
 DEFAULT_TENANT_SETTINGS = TenantSettings()

@@ -1,4 +1,4 @@
-"""Own your data: GET /api/website/{hostname}/export and POST /api/backup, both streamed (docs/data.md)."""
+"""Own your data: export and backup (both streamed) and the retention setting (docs/data.md)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,25 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import anyio.to_thread
 import duckdb
-from litestar import get, post
-from litestar.params import Parameter
+import msgspec
+from litestar import get, patch, post
+from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
 from medama_py import version
 from medama_py.api.access import require_admin, require_website_read
-from medama_py.api.deps import COOKIE_SECURITY, SERVICES, AnyRequest, ServicesDep, require_session
+from medama_py.api.deps import (
+    COOKIE_SECURITY,
+    SERVICES,
+    AnyRequest,
+    ServicesDep,
+    forbid_demo,
+    require_json_body,
+    require_session,
+)
 from medama_py.api.websites import HostnamePath
-from medama_py.errors import BadRequest
+from medama_py.clock import unix
+from medama_py.errors import BadRequest, InternalError
 from medama_py.stats.params import parse_time
 from medama_py.storage.backup import ANALYTICS_FILE, META_FILE, copy_analytics, copy_meta, pack_archive
 from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
@@ -28,6 +38,7 @@ from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
+    from medama_py.model import TenantSettings
     from medama_py.services import Services
 
 __all__ = ["route_handlers"]
@@ -145,4 +156,46 @@ async def post_backup(services: ServicesDep) -> Stream:
     )
 
 
-route_handlers = [export_website, post_backup]
+class Retention(msgspec.Struct):
+    """How long analytics rows are kept; older ones are deleted once a day (docs/data.md#retention)."""
+
+    months: Annotated[int, msgspec.Meta(ge=0, le=1200)]  # 0 keeps everything (the default)
+
+
+@get(
+    "/api/data/retention",
+    operation_id="get-data-retention",
+    tags=["Data"],
+    guards=[require_session, require_admin],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES,
+)
+async def get_retention(services: ServicesDep) -> Retention:
+    """The retention setting: months of analytics kept, 0 for forever."""
+    return Retention(months=_stored_months(await services.meta.get_settings()))
+
+
+@patch(
+    "/api/data/retention",
+    operation_id="patch-data-retention",
+    tags=["Data"],
+    guards=[require_session, require_admin, require_json_body],
+    security=COOKIE_SECURITY,
+    dependencies=SERVICES,
+    status_code=200,
+)
+async def patch_retention(data: JSONBody[Retention], services: ServicesDep) -> Retention:
+    """Store the retention setting; the next daily pass (or one right after start-up) applies it."""
+    forbid_demo(services)
+    await services.meta.put_settings({"retention_months": str(data.months)}, unix(services.clock()))
+    return Retention(months=_stored_months(await services.meta.get_settings()))
+
+
+def _stored_months(settings: TenantSettings) -> int:
+    try:
+        return int(settings.retention_months)
+    except ValueError:
+        raise InternalError(f"stored retention_months is not a number: {settings.retention_months!r}") from None
+
+
+route_handlers = [export_website, post_backup, get_retention, patch_retention]

@@ -6,6 +6,7 @@ DuckDB's memory, which is what a small VM runs out of first.
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import anyio.to_thread
 import psutil
 
 from medama_py.api.schemas import UsageAmount, UsageAnalytics, UsageCPU, UsageProcess, UserUsageGet
+from medama_py.storage.retention import oldest_row
 
 if TYPE_CHECKING:
     from medama_py.services import Services
@@ -35,6 +37,11 @@ def _database_dir(appdb: str) -> str:
     return str(directory)
 
 
+def _oldest(services: Services) -> str | None:
+    oldest = oldest_row(services.analytics.cursor())
+    return oldest.astimezone(UTC).isoformat().replace("+00:00", "Z") if oldest is not None else None
+
+
 def _measure(services: Services) -> UserUsageGet:
     memory = psutil.virtual_memory()
     disk = psutil.disk_usage(_database_dir(services.config.appdb))
@@ -54,6 +61,7 @@ def _measure(services: Services) -> UserUsageGet:
             memoryUsed=_clamp(analytics.memory_bytes()),
             memoryLimit=_clamp(analytics.limits.memory_bytes),
             refusedHits=services.writer.stats.refused,
+            oldestPageView=_oldest(services),
         ),
     )
 

@@ -90,6 +90,8 @@ def test_export_streams_each_format_and_checks_its_parameters(tmp_path: Path) ->
         assert admin.get("/api/website/missing.example/export").status_code == 404
         assert httpx.get(f"{server.base_url}/api/website/{SITE}/export").status_code == 401
         assert not list((tmp_path / "data").glob(".medama-*")), "temporary export files are removed"
+        oldest = admin.get("/api/user/usage").json()["analytics"]["oldestPageView"]
+        assert oldest == min(row["date_created"] for row in rows).replace(" ", "T").replace("+00", "Z")
 
     # The same rows from the command line, against the stopped server's file.
     out = tmp_path / "cli.csv"
