@@ -17,7 +17,7 @@ __all__ = ["main", "run"]
 _USAGE = (
     "Usage: medama <command> [flags]\n\nCommands:\n  start    run the server\n  version  print the version\n"
     "  export   write a website's raw rows to a file\n  backup   download a backup from a running server\n"
-    "  restore  unpack a backup into new database files"
+    "  restore  unpack a backup into new database files\n  import   import exported or Umami rows (server stopped)"
 )
 
 
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     command, rest = args[0], args[1:]
     if command == "start":
         return _start(rest, env)
-    if command in ("export", "backup", "restore"):
+    if command in ("export", "backup", "restore", "import"):
         from medama_py.commands import run_command
 
         return run_command(command, rest)

@@ -1,8 +1,9 @@
-"""`medama export`, `medama backup` and `medama restore`: data commands beside `start` (docs/data.md).
+"""`medama export`, `backup`, `restore` and `import`: data commands beside `start` (docs/data.md).
 
 - export: rows of one website from a stopped server's analytics file (read-only), DuckDB's own writers.
 - backup: asks a running server for a consistent archive (POST /api/backup) with an API key.
 - restore: unpacks an archive into database paths that do not exist yet.
+- import: our own export files, or Umami's website_event + session CSV files, into a stopped server's file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import httpx
 
 from medama_py.config import DEFAULT_ANALYTICS_DB, DEFAULT_APP_DB
 from medama_py.errors import BadRequest
+from medama_py.importer import ImportError_, import_export_file, import_umami
 from medama_py.stats.params import parse_time
+from medama_py.storage.analytics import STORAGE_COMPATIBILITY, create_analytics_schema
 from medama_py.storage.backup import BackupError, restore_archive
 from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
 
@@ -119,7 +122,46 @@ def _restore(args: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"export": _export, "backup": _backup, "restore": _restore}
+def _import(args: Sequence[str]) -> int:
+    parser = _parser("import", "Import rows into a stopped server's analytics file (idempotent, all or nothing).")
+    parser.add_argument("file", help="a `medama export` file, or Umami's website_event CSV with -umami")
+    parser.add_argument("-analyticsdb", "--analyticsdb", default=DEFAULT_ANALYTICS_DB)
+    parser.add_argument("-table", "--table", choices=sorted(EXPORT_TABLES), default="views")
+    parser.add_argument("-umami", "--umami", action="store_true", help="the file is Umami's website_event CSV")
+    parser.add_argument("-sessions", "--sessions", help="with -umami: Umami's session CSV")
+    parser.add_argument("-hostname", "--hostname", help="with -umami: the website the rows belong to here")
+    parser.add_argument("-website", "--website", help="with -umami: keep only this Umami website_id")
+    ns = parser.parse_args(args)
+    if ns.umami and not (ns.sessions and ns.hostname):
+        parser.error("-umami needs -sessions and -hostname")
+    try:
+        # A new file gets the storage format the server writes, so Medama can still open it.
+        conn = duckdb.connect(ns.analyticsdb, config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+    except duckdb.IOException as exc:
+        print(
+            f"ERROR: cannot open {ns.analyticsdb}: {str(exc).splitlines()[0]} (stop the server first)", file=sys.stderr
+        )
+        return 1
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        create_analytics_schema(conn)
+        if ns.umami:
+            result = import_umami(conn, Path(ns.file), Path(ns.sessions), ns.hostname, ns.website)
+        else:
+            result = import_export_file(conn, Path(ns.file), ns.table)
+    except ImportError_ as exc:
+        print(f"ERROR: {exc}; nothing was imported", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    for name, line, why in result.rejected:
+        print(f"skipped {name} line {line}: {why}", file=sys.stderr)
+    added = ", ".join(f"{count} {table}" for table, count in result.inserted.items())
+    print(f"imported {added}; {result.skipped_existing} already present", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"export": _export, "backup": _backup, "restore": _restore, "import": _import}
 
 
 def run_command(name: str, args: Sequence[str]) -> int:
