@@ -6,7 +6,8 @@ the same time: 25 of them took RSS from ~100 MB to 1.25 GB. Here (docs/security.
 - each client waits in its own line, so a storm from a few addresses cannot push everyone else's
   login to the back of one long queue; the login throttle bounds how long each line can get;
 - when a slot frees, the waiting client with the fewest recent attempts goes first: someone logging
-  in once overtakes the clients that keep guessing;
+  in once overtakes the clients that keep guessing, and clients that keep guessing never hold the
+  last slot, so a real login starts at once;
 - with `max_clients` clients already in line, a new client is refused at once (ServerBusy, 503);
   a client already in line just waits its turn (the throttle allows it at most 10 attempts);
 - an unknown username is checked against a dummy hash made with the same parameters, so both
@@ -54,17 +55,31 @@ def available_memory() -> int | None:
     return None
 
 
+# A client with this many recent attempts is guessing rather than logging in.
+GUESSING = 3
+
+
 class _Slots:
-    """A semaphore that wakes the waiter with the lowest priority number first (ties: first come)."""
+    """A semaphore that wakes the waiter with the lowest priority number first (ties: first come).
+
+    Waiters whose priority (recent attempts) reaches GUESSING may hold all slots but one: the last is kept
+    for someone logging in, so a storm of guesses never makes a real login wait for a run to finish.
+    """
 
     def __init__(self, slots: int) -> None:
-        self._free = slots
+        self._slots = slots
+        self._busy = 0
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
 
+    def _fits(self, priority: int) -> bool:
+        limit = self._slots if priority < GUESSING else max(1, self._slots - 1)
+        return self._busy < limit
+
     async def acquire(self, priority: int) -> None:
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
+        # Straight in when a slot is free for it and nobody better waits (a waiter that could run would be).
+        if self._fits(priority) and (not self._waiters or priority < self._waiters[0][0]):
+            self._busy += 1
             return
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._arrivals), woken))
@@ -76,12 +91,21 @@ class _Slots:
             raise
 
     def release(self) -> None:
+        self._busy -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        # The best waiter first; when it may not take the free slot, nobody behind it (all guess more) may.
         while self._waiters:
-            _, _, woken = heapq.heappop(self._waiters)
-            if not woken.done():  # a cancelled waiter's future is done: skip it
-                woken.set_result(None)
+            priority, _, woken = self._waiters[0]
+            if woken.done():  # cancelled while waiting
+                heapq.heappop(self._waiters)
+                continue
+            if not self._fits(priority):
                 return
-        self._free += 1
+            heapq.heappop(self._waiters)
+            self._busy += 1
+            woken.set_result(None)
 
 
 class PasswordGate:

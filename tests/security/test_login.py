@@ -143,3 +143,19 @@ def test_simultaneous_share_link_guesses_cannot_pass_the_limit(server: Server) -
 
     statuses = sorted(r.status_code for r in asyncio.run(together()))
     assert statuses == [401] * 10 + [429] * 8
+
+
+async def test_guessing_clients_never_take_the_last_slot() -> None:
+    from medama_py.password_gate import GUESSING, _Slots
+
+    slots = _Slots(2)
+    await slots.acquire(GUESSING + 5)  # a guesser takes one slot...
+    second_guesser = asyncio.ensure_future(slots.acquire(GUESSING))
+    await asyncio.sleep(0)
+    assert not second_guesser.done()  # ...but not the last one
+    await asyncio.wait_for(slots.acquire(0), 1)  # a real login starts at once
+    slots.release()  # the login ends: the last slot is kept free again
+    await asyncio.sleep(0)
+    assert not second_guesser.done()
+    slots.release()  # the first guess ends: the next guesser goes
+    await asyncio.wait_for(second_guesser, 1)
