@@ -118,6 +118,11 @@ RULES: list[tuple[str, str, Expect]] = [
         Expect("admin", ok=404, params={"share_id": MISSING_SHARE}),
     ),
     ("POST", r"/api/share/\{slug\}", Expect("public", body={})),
+    # Raw data and whole-database copies are the admin's (docs/data.md); a viewer reads only statistics.
+    ("GET", r"/api/website/\{hostname\}/export", Expect("admin")),
+    ("POST", r"/api/backup", Expect("admin")),
+    ("GET", r"/api/data/retention", Expect("admin")),
+    ("PATCH", r"/api/data/retention", Expect("admin", body={"months": 0})),
     ("GET", r"/api/website/\{hostname\}/\w+", Expect("stats")),
     ("GET", r"/api/user/api-keys", Expect("user")),
     ("POST", r"/api/user/api-keys", Expect("user-read", ok=201, body={"name": "matrix"})),
