@@ -84,6 +84,7 @@ export type User = Schemas['UserGet'];
 export type Website = Schemas['WebsiteGet'];
 export type TenantSettings = Schemas['TenantSettingsGet'];
 export type Usage = Schemas['UserUsageGet'];
+export type Retention = Schemas['Retention'];
 export type Totals = Schemas['StatsSummaryMetrics'];
 export type Bucket = Schemas['StatsIntervalItem'];
 export type Summary = Schemas['StatsSummary'];

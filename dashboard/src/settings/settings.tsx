@@ -6,6 +6,7 @@ import { useRole } from '../role';
 import { Link } from '../router';
 import { AccountSettings } from './account';
 import { ApiKeySettings } from './apikeys';
+import { DataSettings } from './data';
 import { SpamSettings } from './spam';
 import { TrackerSettings } from './tracker';
 import { UsageSettings } from './usage';
@@ -20,6 +21,7 @@ export const SETTINGS_SECTIONS = [
   { key: 'tracker', label: 'Tracker', title: 'Tracker Settings | Medama' },
   { key: 'spam', label: 'Spam', title: 'Spam Settings | Medama' },
   { key: 'usage', label: 'Usage', title: 'Usage Settings | Medama' },
+  { key: 'data', label: 'Data', title: 'Data Settings | Medama' },
   { key: 'api-keys', label: 'API keys', title: 'API Keys | Medama' },
 ];
 
@@ -30,6 +32,7 @@ const PAGES: Record<string, () => JSX.Element> = {
   tracker: TrackerSettings,
   spam: SpamSettings,
   usage: UsageSettings,
+  data: DataSettings,
   'api-keys': ApiKeySettings,
 };
 

@@ -28,6 +28,13 @@ function Meter({ label, fraction }: { label: string; fraction: number }): JSX.El
   );
 }
 
+/** The oldest page view still stored (retention deletes older ones: Settings -> Data). */
+function oldest(iso: string | null | undefined): string {
+  if (!iso) return 'None yet';
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? iso : at.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
+}
+
 export function UsageSettings(): JSX.Element {
   const usage = useData('usage', (signal) => get<Usage>('/user/usage', { signal }));
   useEffect(() => {
@@ -86,6 +93,8 @@ export function UsageSettings(): JSX.Element {
           <dd>{formatBytes(analytics.wal)}</dd>
           <dt>Hits refused while busy</dt>
           <dd>{analytics.refusedHits}</dd>
+          <dt>Oldest page view kept</dt>
+          <dd>{oldest(analytics.oldestPageView)}</dd>
         </dl>
       </Card>
     </div>

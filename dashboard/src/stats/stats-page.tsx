@@ -6,10 +6,12 @@ import { ErrorPage, LinkGone } from '../components/layout';
 import { CopyCode, trackerSnippet } from '../components/ui';
 import { useData, useTitle } from '../data';
 import { PeriodError } from '../dates';
+import { useRole } from '../role';
 import { navigate, useLocation } from '../router';
 import { TimeChart } from './chart';
 import { ChartTypeToggle, DateRangePicker, IntervalPicker } from './controls';
 import { dataset } from './datasets';
+import { ExportControl } from './export';
 import { FilterBar } from './filter-bar';
 import { FullTable } from './full-table';
 import { StatBoxes } from './stat-boxes';
@@ -59,6 +61,7 @@ interface StatsProps {
 
 export function Stats({ view, datasetKey, shared }: StatsProps): JSX.Element {
   const url = summaryUrl(view);
+  const role = useRole();
   const summary = useData(url, (signal) => get<Summary>(url, { signal }));
   if (summary.error && shared && summary.error.status === 404) return <LinkGone />;
   if (summary.error) return <ErrorPage status={summary.error.status} message={summary.error.message} />;
@@ -73,6 +76,7 @@ export function Stats({ view, datasetKey, shared }: StatsProps): JSX.Element {
         {shared ? <p class="site-title">{view.hostname}</p> : <SiteSwitcher hostname={view.hostname} />}
         <div class="stats-controls">
           <DateRangePicker range={view.range} />
+          {!shared && role === 'admin' && <ExportControl view={view} />}
         </div>
       </div>
       <StatBoxes summary={data} selected={view.stat} period={view.range.period} />
