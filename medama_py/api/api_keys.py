@@ -12,7 +12,6 @@ import msgspec
 from litestar import delete, get, post
 from litestar.params import JSONBody, PathParameter
 
-from medama_py.api.access import require_admin
 from medama_py.api.deps import (
     COOKIE_SECURITY,
     SERVICES_AND_USER,
@@ -70,7 +69,7 @@ async def list_keys(services: ServicesDep, user_id: UserIdDep) -> list[ApiKeyGet
     "/api/user/api-keys",
     operation_id="post-user-api-keys",
     tags=["API keys"],
-    guards=[require_session, require_admin, require_json_body],
+    guards=[require_session, require_json_body],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
     status_code=201,
@@ -87,7 +86,7 @@ async def create_key(data: JSONBody[ApiKeyCreate], services: ServicesDep, user_i
     "/api/user/api-keys/{key_id:str}",
     operation_id="delete-user-api-keys-id",
     tags=["API keys"],
-    guards=[require_session, require_admin],
+    guards=[require_session],
     security=COOKIE_SECURITY,
     dependencies=SERVICES_AND_USER,
     opt=_NO_KEYS,

@@ -13,7 +13,6 @@ import msgspec
 from litestar import delete, get, post
 from litestar.params import JSONBody, PathParameter
 
-from medama_py.api.access import require_admin
 from medama_py.api.api_keys import ApiKeyCreate
 from medama_py.api.auth import open_session
 from medama_py.api.deps import (
@@ -163,7 +162,7 @@ async def umami_list_keys(services: ServicesDep, user_id: UserIdDep) -> UmamiApi
     "/me/api-keys",
     operation_id="umami-post-me-api-keys",
     tags=["Umami auth"],
-    guards=[require_session, require_admin],
+    guards=[require_session],
     security=UMAMI_BEARER_SECURITY,
     status_code=200,
     opt=_NO_KEYS,
@@ -181,7 +180,7 @@ async def umami_create_key(
     "/me/api-keys/{key_id:str}",
     operation_id="umami-delete-me-api-keys-id",
     tags=["Umami auth"],
-    guards=[require_session, require_admin],
+    guards=[require_session],
     security=UMAMI_BEARER_SECURITY,
     status_code=200,
     opt=_NO_KEYS,

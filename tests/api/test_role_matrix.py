@@ -125,8 +125,8 @@ RULES: list[tuple[str, str, Expect]] = [
     ("PATCH", r"/api/data/retention", Expect("admin", body={"months": 0})),
     ("GET", r"/api/website/\{hostname\}/\w+", Expect("stats")),
     ("GET", r"/api/user/api-keys", Expect("user")),
-    ("POST", r"/api/user/api-keys", Expect("user-read", ok=201, body={"name": "matrix"})),
-    ("DELETE", r"/api/user/api-keys/\{key_id\}", Expect("user-read", ok=404, params={"key_id": "nope"})),
+    ("POST", r"/api/user/api-keys", Expect("user", ok=201, body={"name": "matrix"})),
+    ("DELETE", r"/api/user/api-keys/\{key_id\}", Expect("user", ok=404, params={"key_id": "nope"})),
     (
         "POST",
         r"/umami/(api|v1)/auth/login",
@@ -137,8 +137,8 @@ RULES: list[tuple[str, str, Expect]] = [
     ("POST", r"/umami/(api|v1)/auth/logout", Expect("user", ok=400, fresh_session=True)),
     ("GET", r"/umami/(api|v1)/me", Expect("user")),
     ("GET", r"/umami/(api|v1)/me/api-keys", Expect("user")),
-    ("POST", r"/umami/(api|v1)/me/api-keys", Expect("user-read", body={"name": "matrix"})),
-    ("DELETE", r"/umami/(api|v1)/me/api-keys/\{key_id\}", Expect("user-read", ok=404, params={"key_id": "nope"})),
+    ("POST", r"/umami/(api|v1)/me/api-keys", Expect("user", body={"name": "matrix"})),
+    ("DELETE", r"/umami/(api|v1)/me/api-keys/\{key_id\}", Expect("user", ok=404, params={"key_id": "nope"})),
     ("GET", r"/umami/(api|v1)/websites", Expect("user")),
     (
         "GET",
