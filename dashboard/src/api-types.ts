@@ -2876,7 +2876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2936,7 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Forbidden: demo mode, or a viewer asking for more than reading its websites (docs/accounts.md) */
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
             403: {
                 headers: {
                     [name: string]: unknown;
