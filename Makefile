@@ -160,6 +160,10 @@ bench-login: dev ## Login storm: 200 bad logins from 20 clients (limit, memory, 
 bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
 	$(PY) bench/stats.py
 
+.PHONY: bench-data
+bench-data: dev system-deps ## Export (Parquet, CSV) and import of the bench-stats file, backup under a wrk hit load (ROWS=10000000)
+	$(PY) bench/data.py $(if $(ROWS),--rows $(ROWS)) $(ARGS)
+
 .PHONY: bench-dashboard
 bench-dashboard: dev ## The dashboard's first screen (6 requests at once) and other tabs at 10M rows (BASELINE=rev compares)
 	$(PY) bench/stats_dashboard.py $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
