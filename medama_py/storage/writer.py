@@ -87,7 +87,7 @@ class CheckpointPolicy:
 
 @dataclass(slots=True)
 class WriterStats:
-    """Counters for /api/user/usage and the soak benchmark."""
+    """What the writer has done since start (`refused` is shown by /api/user/usage)."""
 
     batches: int = 0
     checkpoints: int = 0
