@@ -67,8 +67,9 @@ class CheckpointPolicy:
     Every commit waits while a checkpoint runs (DuckDB blocks commits for its duration, measured), so the
     policy trades stall length against stall frequency. Measured on this schema: a checkpoint costs
     ~5 ms plus ~3-4 us per view written since the last one, and once per 122,880 views (a DuckDB row
-    group) a few hundred ms more to compress the finished group, however often it runs. In bench/soak.py
-    the RSS peaks (+40-70 MB for a moment, outside DuckDB's own accounting) recur at that same pace.
+    group) a few hundred ms more to compress the finished group, however often it runs. bench/soak.py
+    also sees short RSS peaks (+40-90 MB, outside DuckDB's own accounting) every minute or two; whether
+    they are those row-group checkpoints is not established.
     """
 
     # Busy or not, checkpoint once the WAL is this large (~40k views, ~8 s at 5,000 hits/s): each stall stays

@@ -169,7 +169,7 @@ def test_usage_shape(client: httpx.Client) -> None:
     # medama_py's additions: this process's resident memory, the analytics WAL and DuckDB's memory limit.
     assert list(body["process"]) == ["rss"]
     assert 10 * 2**20 < body["process"]["rss"] < body["memory"]["total"]
-    assert list(body["analytics"]) == ["wal", "memoryUsed", "memoryLimit", "refusedHits"]
+    assert list(body["analytics"]) == ["wal", "memoryUsed", "memoryLimit", "refusedHits", "oldestPageView"]
     assert 0 <= body["analytics"]["memoryUsed"] <= body["process"]["rss"]
     assert isinstance(body["analytics"]["wal"], int)
     assert body["analytics"]["wal"] >= 0
