@@ -34,7 +34,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 sys.path.insert(0, str(BENCH_DIR))
 
-from ingest import DRAIN_MS, run_wrk  # noqa: E402  (sibling modules: bench/ is not a package)
+from ingest import DRAIN_MS, peak_rss_mb, run_wrk  # noqa: E402  (sibling modules: bench/ is not a package)
 from ingest_wrk import SITES  # noqa: E402
 from stats_data import HOSTNAME, ensure  # noqa: E402
 
@@ -45,14 +45,6 @@ if TYPE_CHECKING:
 
 RSS_TARGET_MB = 300
 BACKUP_RATIO_TARGET = 0.7
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The kernel's high-water mark of the process's resident set (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 def count_rows(path: Path, file_format: str) -> int:
