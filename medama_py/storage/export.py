@@ -60,10 +60,9 @@ def export_rows(
         conditions.append("date_created <= $end")
         params["end"] = end
     # Table, columns and options come from the allow-lists above; every value is a bound parameter.
-    select = (
-        f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
-        " ORDER BY date_created"
-    )
+    # No ORDER BY: rows leave in storage order (the order they arrived in). Sorting held every row of the
+    # range in DuckDB's memory (4 GB at 10M rows in bench/data.py); without it the copy streams.
+    select = f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(conditions)}"  # noqa: S608
     # COPY cannot bind its target, so the path is quoted here; it is always a file name we chose.
     quoted = str(target).replace("'", "''")
     row = cur.execute(f"COPY ({select}) TO '{quoted}' ({options})", params).fetchone()
