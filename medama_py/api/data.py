@@ -14,7 +14,7 @@ import anyio.to_thread
 import duckdb
 import msgspec
 from litestar import get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 
 from medama_py import version
@@ -81,7 +81,7 @@ def _choice(params: dict[str, str], name: str, allowed: Mapping[str, object], de
 async def export_website(
     hostname: HostnamePath,
     services: ServicesDep,
-    file_format: Annotated[str, Parameter(query="format", description="csv, parquet or ndjson")] = "csv",
+    file_format: Annotated[str, QueryParameter(name="format", description="csv, parquet or ndjson")] = "csv",
     table: Annotated[str, Parameter(description="views (page views) or events (custom events)")] = "views",
     start: Annotated[str | None, Parameter(description="RFC 3339; rows created at or after")] = None,
     end: Annotated[str | None, Parameter(description="RFC 3339; rows created at or before")] = None,

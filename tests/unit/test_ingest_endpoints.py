@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 pytestmark = [
     pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
     pytest.mark.filterwarnings("ignore:Deprecated 'cookie' parameter:DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated 'query' parameter:DeprecationWarning"),
 ]
 
 NOW = datetime(2024, 5, 3, 15, 30, tzinfo=UTC)
