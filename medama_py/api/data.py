@@ -62,11 +62,9 @@ async def _stream_then_remove(path: Path, work: Path) -> AsyncIterator[bytes]:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(work, ignore_errors=True))
 
 
-def _choice(params: dict[str, str], name: str, allowed: Mapping[str, object], default: str) -> str:
-    value = params.get(name, default)
+def _require_choice(value: str, name: str, allowed: Mapping[str, object]) -> None:
     if value not in allowed:
         raise BadRequest(f"query parameter '{name}' must be one of {', '.join(sorted(allowed))}")
-    return value
 
 
 @get(
@@ -93,10 +91,10 @@ async def export_website(
     Streamed from a file DuckDB writes, so memory stays flat for any size; other parameter names are ignored.
     Columns: docs/data.md#export.
     """
-    params = {"format": file_format, "table": table} | {k: v for k, v in (("start", start), ("end", end)) if v}
-    file_format = _choice(params, "format", EXPORT_FORMATS, "csv")
-    table = _choice(params, "table", EXPORT_TABLES, "views")
-    start_at, end_at = parse_time(params, "start"), parse_time(params, "end")
+    _require_choice(file_format, "format", EXPORT_FORMATS)
+    _require_choice(table, "table", EXPORT_TABLES)
+    bounds = {name: value for name, value in (("start", start), ("end", end)) if value}
+    start_at, end_at = parse_time(bounds, "start"), parse_time(bounds, "end")
     if start_at is not None and end_at is not None and end_at < start_at:
         raise BadRequest("query parameter 'end' is before 'start'")
     await require_website_read(request, services, hostname)
