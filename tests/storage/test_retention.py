@@ -11,6 +11,7 @@ from medama_py.storage import retention
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.meta import MetaStore
 from medama_py.storage.retention import cutoff_for, oldest_row, retention_pass, run_retention_daily
+from tests.support.rows import Event, insert_events, insert_views, make_view
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -54,15 +55,12 @@ async def meta(tmp_path: Path) -> AsyncIterator[MetaStore]:
 
 
 def _seed(analytics: AnalyticsStore, moments: list[datetime]) -> None:
-    for i, at in enumerate(moments):
-        analytics.conn.execute(
-            "INSERT INTO views (bid, hostname, pathname, is_unique_user, is_unique_page, ua_browser, ua_os,"
-            " ua_device_type, date_created) VALUES (?, 'a.example', '/', true, true, 'Chrome', 'Linux', 'Desktop', ?)",
-            [f"b{i}", at],
-        )
-        analytics.conn.execute(
-            "INSERT INTO events VALUES (?, 'a.example', 'plan', 'pro', ?, ?)", [f"e{i}", at, f"b{i}"]
-        )
+    """One view and one event of it at each moment."""
+    views = [make_view(bid=f"b{i}", hostname="a.example", date_created=at) for i, at in enumerate(moments)]
+    insert_views(analytics.conn, views)
+    insert_events(
+        analytics.conn, [Event(f"e{i}", "a.example", "plan", "pro", at, f"b{i}") for i, at in enumerate(moments)]
+    )
 
 
 async def test_a_pass_deletes_rows_older_than_the_setting_in_batches(

@@ -9,6 +9,7 @@ import pytest
 
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
+from tests.support.rows import insert_views, make_view
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -19,12 +20,8 @@ if TYPE_CHECKING:
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def add_view(cur: duckdb.DuckDBPyConnection, hostname: str, *, unique: bool, at: datetime, bid: str = "b") -> None:
-    cur.execute(
-        "INSERT INTO views (bid, hostname, pathname, is_unique_user, is_unique_page, ua_browser, ua_os,"
-        " ua_device_type, date_created) VALUES (?, ?, '/', ?, true, 'Chrome', 'Windows', 'Desktop', ?)",
-        [bid, hostname, unique, at],
-    )
+def add_view(cur: duckdb.DuckDBPyConnection, hostname: str, *, unique: bool, at: datetime) -> None:
+    insert_views(cur, [make_view(hostname=hostname, is_unique_user=unique, date_created=at)])
 
 
 def add_event(cur: duckdb.DuckDBPyConnection, hostname: str) -> None:

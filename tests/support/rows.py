@@ -1,22 +1,25 @@
 """The one factory for stored rows: `make_view(**overrides)` and the `views` / `events` inserts.
 
 Every test that needs rows in an analytics file builds them here: the stats suite's hand-made cases and
-seeded dataset, and the API tests' seeded data directories. Hits that go through ingestion are built
-as request bodies instead (tests/unit/test_ingest_pipeline.py).
+seeded dataset, the API tests' seeded data directories, and the writer's tests (`make_view_row`: the same
+view as ingestion hands it to the writer). Hits that go through ingestion are built as request bodies
+instead (tests/unit/test_ingest_pipeline.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+from medama_py.model import ViewRow
 
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["Event", "View", "insert_events", "insert_views", "make_view"]
+__all__ = ["Event", "View", "insert_events", "insert_views", "make_view", "make_view_row"]
 
 
 @dataclass(slots=True)
@@ -83,6 +86,15 @@ def make_view(**overrides: object) -> View:
     )
     values = asdict(base) | overrides
     return View(**values)
+
+
+def make_view_row(**overrides: object) -> ViewRow:
+    """`make_view(**overrides)` as ingestion hands it to the writer: a `ViewRow`, which has no duration yet."""
+    if "duration_ms" in overrides:
+        raise TypeError("a ViewRow has no duration: the writer sets it from an unload")
+    view = make_view(**overrides)
+    values: dict[str, Any] = {f.name: getattr(view, f.name) for f in fields(ViewRow)}
+    return ViewRow(**values)
 
 
 def insert_views(conn: duckdb.DuckDBPyConnection, views: list[View]) -> None:

@@ -13,22 +13,16 @@ import duckdb
 import pytest
 
 from medama_py.errors import ServiceUnavailable
-from medama_py.model import EventRows, ViewRow
+from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.writer import CheckpointPolicy, HitWriter
+from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
-
-
-def make_view(bid: str, **overrides: object) -> ViewRow:
-    view = ViewRow(bid=bid, hostname="example.com", pathname="/", date_created=NOW)
-    for name, value in overrides.items():
-        setattr(view, name, value)
-    return view
 
 
 @pytest.fixture
@@ -48,17 +42,18 @@ async def writer(store: AnalyticsStore) -> AsyncIterator[HitWriter]:
 
 
 async def test_views_are_committed_in_batches(store: AnalyticsStore, writer: HitWriter) -> None:
-    await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(500)))
+    await asyncio.gather(*(writer.add_view(make_view_row(bid=f"b{i}")) for i in range(500)))
     assert 10 <= writer.stats.batches < 500
     count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
     assert count == (500,)
 
 
 async def test_every_column_is_stored(store: AnalyticsStore, writer: HitWriter) -> None:
-    view = make_view(
-        "bid-1",
+    view = make_view_row(
+        bid="bid-1",
         pathname="/x",
         is_unique_user=True,
+        is_unique_page=False,
         referrer_host="www.google.com",
         referrer_group="Google",
         country="Türkiye",
@@ -70,6 +65,7 @@ async def test_every_column_is_stored(store: AnalyticsStore, writer: HitWriter) 
         utm_source="ü",
         utm_medium="m",
         utm_campaign="c",
+        date_created=NOW,
     )
     await writer.add_view(view, EventRows("event_x", "example.com", "bid-1", (("k", "v"), ("n", "1")), NOW))
     rows = await store.read(lambda cur: cur.execute("SELECT * FROM views").fetchall())
@@ -85,8 +81,8 @@ async def test_every_column_is_stored(store: AnalyticsStore, writer: HitWriter) 
 
 
 async def test_duration_updates_every_view_with_the_bid_and_last_wins(store: AnalyticsStore, writer: HitWriter) -> None:
-    await writer.add_view(make_view("same"))
-    await writer.add_view(make_view("same"))
+    await writer.add_view(make_view_row(bid="same"))
+    await writer.add_view(make_view_row(bid="same"))
     await asyncio.gather(writer.set_duration("same", 10), writer.set_duration("same", 20))
     await writer.set_duration("unknown-bid", 5)  # a silent no-op
     rows = await store.read(lambda cur: cur.execute("SELECT duration_ms FROM views").fetchall())
@@ -94,7 +90,7 @@ async def test_duration_updates_every_view_with_the_bid_and_last_wins(store: Ana
 
 
 async def test_load_and_unload_in_one_batch_apply_in_order(store: AnalyticsStore, writer: HitWriter) -> None:
-    await asyncio.gather(writer.add_view(make_view("b")), writer.set_duration("b", 7))
+    await asyncio.gather(writer.add_view(make_view_row(bid="b")), writer.set_duration("b", 7))
     rows = await store.read(lambda cur: cur.execute("SELECT duration_ms FROM views").fetchall())
     assert rows == [(7,)]
 
@@ -106,9 +102,9 @@ async def test_custom_events(store: AnalyticsStore, writer: HitWriter) -> None:
 
 
 async def test_a_failing_item_fails_alone(store: AnalyticsStore, writer: HitWriter) -> None:
-    bad = make_view("bad", ua_browser=None)  # violates NOT NULL
+    bad = make_view_row(bid="bad", ua_browser=None)  # violates NOT NULL
     results = await asyncio.gather(
-        writer.add_view(make_view("good1")), writer.add_view(bad), writer.add_view(make_view("good2")),
+        writer.add_view(make_view_row(bid="good1")), writer.add_view(bad), writer.add_view(make_view_row(bid="good2")),
         return_exceptions=True,
     )  # fmt: skip
     assert results[0] is None
@@ -123,12 +119,12 @@ async def test_stop_flushes_pending_and_refuses_new_work(tmp_path: Path) -> None
     store.open()
     writer = HitWriter(store, max_batch=10_000, max_delay_ms=10_000)  # nothing closes a batch but stop()
     await writer.start()
-    pending = [asyncio.ensure_future(writer.add_view(make_view(f"b{i}"))) for i in range(100)]
+    pending = [asyncio.ensure_future(writer.add_view(make_view_row(bid=f"b{i}"))) for i in range(100)]
     await asyncio.sleep(0)
     await writer.stop()
     await asyncio.gather(*pending)
     with pytest.raises(RuntimeError):
-        await writer.add_view(make_view("late"))
+        await writer.add_view(make_view_row(bid="late"))
     store.close()
     with duckdb.connect(str(tmp_path / "a.db")) as conn:
         assert conn.execute("SELECT count(*) FROM views").fetchone() == (100,)
@@ -167,12 +163,12 @@ async def writer_with(store: AnalyticsStore, policy: CheckpointPolicy, batch: in
 
 async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) -> None:
     async with writer_with(store, replace(NEVER, quiet_seconds=0.05, quiet_bytes=1)) as writer:
-        await asyncio.gather(*(writer.add_view(make_view(f"q{i}")) for i in range(200)))
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"q{i}")) for i in range(200)))
         assert store.wal_bytes() > 0
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         assert store.wal_bytes() == 0
         # Hits after the checkpoint are committed as usual, and nothing was lost.
-        await writer.add_view(make_view("after"))
+        await writer.add_view(make_view_row(bid="after"))
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (201,)
 
@@ -180,7 +176,7 @@ async def test_a_quiet_spell_folds_the_wal_into_the_file(store: AnalyticsStore) 
 async def test_small_wal_and_recent_checkpoint_wait_for_a_quiet_spell(store: AnalyticsStore) -> None:
     # Below every threshold nothing is checkpointed, however long the pause.
     async with writer_with(store, replace(NEVER, quiet_seconds=0.01)) as writer:
-        await asyncio.gather(*(writer.add_view(make_view(f"b{i}")) for i in range(100)))
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"b{i}")) for i in range(100)))
         await asyncio.sleep(0.1)
         assert writer.stats.checkpoints == 0
         assert store.wal_bytes() > 0
@@ -191,7 +187,7 @@ async def test_continuous_traffic_is_checkpointed_by_wal_size(store: AnalyticsSt
     largest_wal = 0
     async with writer_with(store, replace(NEVER, wal_bytes=64 * 1024), batch=100) as writer:
         for round_ in range(40):
-            await asyncio.gather(*(writer.add_view(make_view(f"c{round_}-{i}")) for i in range(250)))
+            await asyncio.gather(*(writer.add_view(make_view_row(bid=f"c{round_}-{i}")) for i in range(250)))
             largest_wal = max(largest_wal, store.wal_bytes())
         assert writer.stats.checkpoints >= 3
         assert writer.stats.longest_checkpoint_ms > 0
@@ -203,7 +199,7 @@ async def test_continuous_traffic_is_checkpointed_by_wal_size(store: AnalyticsSt
 
 async def test_an_old_wal_is_checkpointed_by_age(store: AnalyticsStore) -> None:
     async with writer_with(store, replace(NEVER, interval_seconds=0.2)) as writer:
-        await writer.add_view(make_view("lonely"))
+        await writer.add_view(make_view_row(bid="lonely"))
         assert store.wal_bytes() > 0
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         assert store.wal_bytes() == 0
@@ -224,13 +220,13 @@ async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) ->
     # A real stall of the database: the writer thread is busy with something slow.
     stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))
     try:
-        first = writer.add_view(make_view("in-flight-1"))
-        second = writer.add_view(make_view("in-flight-2"))
+        first = writer.add_view(make_view_row(bid="in-flight-1"))
+        second = writer.add_view(make_view_row(bid="in-flight-2"))
         await asyncio.sleep(0.05)  # the flusher takes those two as a batch, stuck behind the stall
-        queued = [writer.add_view(make_view(f"queued-{i}")) for i in range(3)]
+        queued = [writer.add_view(make_view_row(bid=f"queued-{i}")) for i in range(3)]
         assert writer.pending == 3
         with pytest.raises(ServiceUnavailable) as refused:
-            writer.add_view(make_view("refused"))
+            writer.add_view(make_view_row(bid="refused"))
         assert refused.value.status_code == 503
         assert refused.value.retry_after is not None
         assert writer.stats.refused == 1
@@ -239,7 +235,7 @@ async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) ->
         await asyncio.gather(first, second, *queued)  # every accepted hit is committed
         rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
         assert [bid for (bid,) in rows] == ["in-flight-1", "in-flight-2", "queued-0", "queued-1", "queued-2"]
-        await writer.add_view(make_view("later"))  # accepted again once the queue drained
+        await writer.add_view(make_view_row(bid="later"))  # accepted again once the queue drained
     finally:
         release.set()
         await writer.stop()
@@ -254,12 +250,12 @@ async def test_a_refused_checkpoint_never_holds_up_hits(store: AnalyticsStore) -
     other.execute("UPDATE events SET value = 'w'")
     async with writer_with(store, replace(NEVER, wal_bytes=1)) as writer:
         for i in range(5):
-            await writer.add_view(make_view(f"r{i}"))  # each commit is followed by a (failing) attempt
+            await writer.add_view(make_view_row(bid=f"r{i}"))  # each commit is followed by a (failing) attempt
         assert writer.stats.checkpoints == 0
         assert store.wal_bytes() > 0
         other.rollback()
         await asyncio.sleep(1.1)  # past the retry pause
-        await writer.add_view(make_view("after"))
+        await writer.add_view(make_view_row(bid="after"))
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (6,)
