@@ -20,6 +20,8 @@ __all__ = [
     "PageURL",
     "Referrer",
     "URLError",
+    "drop_control_characters",
+    "holds_control_character",
     "is_spam_referrer",
     "normalise_path",
     "parse_page_url",
@@ -71,6 +73,28 @@ def _unescape(text: str) -> str:
     return decoded
 
 
+def _unescape_stored(text: str) -> str:
+    """`_unescape` for a part that is stored or matched (a page path, a host): no control character in it.
+
+    Raw control characters are refused before this (as Go's URL parser does); escaped ones (`%0A`, `%09`,
+    `%7F` …) are refused the same way, so none reaches a report or an export (docs/security.md).
+    """
+    decoded = _unescape(text)
+    if "%" in text and _CONTROL_RE.search(decoded):
+        raise URLError("invalid escaped control character in URL")
+    return decoded
+
+
+def holds_control_character(text: str) -> bool:
+    """Whether `text` holds a C0 control character or DEL, the ones a stored URL part may not hold."""
+    return _CONTROL_RE.search(text) is not None
+
+
+def drop_control_characters(text: str) -> str:
+    """`text` without C0 control characters and DEL: for decoded query values, which are stored as text."""
+    return _CONTROL_RE.sub("", text)
+
+
 def _split_scheme(raw: str) -> tuple[str, str]:
     """Return (scheme, rest); scheme is "" when the text has none."""
     colon = raw.find(":")
@@ -93,7 +117,7 @@ def _parse_host(authority: str) -> str:
         host, port = hostport[1:end], hostport[end + 1 :]
         if port and not ((port.startswith(":") and port[1:].isdigit()) or port == ":"):
             raise URLError("invalid port after host")
-        return _unescape(host)
+        return _unescape_stored(host)
     host, colon, port = hostport.rpartition(":")
     if not colon:
         host, port = hostport, ""
@@ -101,7 +125,7 @@ def _parse_host(authority: str) -> str:
         raise URLError(f"invalid port {':' + port!r} after host")
     if not _HOST_RE.fullmatch(host):
         raise URLError("invalid character in host name")
-    return _unescape(host)
+    return _unescape_stored(host)
 
 
 def _authority_and_path(rest: str) -> tuple[str, str]:
@@ -126,7 +150,7 @@ def _parse_page_url(raw: str) -> PageURL:
     if raw.startswith("/"):
         # A bare path never has an authority, even `//host/x` (request-URI form).
         path, _, query = raw.partition("?")
-        return PageURL("", _unescape(path), query)
+        return PageURL("", _unescape_stored(path), query)
     scheme, rest = _split_scheme(raw)
     if not scheme:
         raise URLError("invalid URI for request")
@@ -136,7 +160,7 @@ def _parse_page_url(raw: str) -> PageURL:
         return PageURL("", "", query)
     authority, path = _authority_and_path(rest)
     hostname = _parse_host(authority) if rest.startswith("//") else ""
-    return PageURL(hostname, _unescape(path), query)
+    return PageURL(hostname, _unescape_stored(path), query)
 
 
 _parse_page_url_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_page_url)
@@ -239,5 +263,5 @@ def utm_values(raw_query: str) -> tuple[str, str, str]:
         key, _, value = pair.partition("=")
         key = unquote_plus(key)
         if key in {"utm_source", "utm_medium", "utm_campaign"} and key not in found:
-            found[key] = unquote_plus(value, errors="replace").replace("\x00", "")  # never a NUL stored
+            found[key] = drop_control_characters(unquote_plus(value, errors="replace"))
     return found.get("utm_source", ""), found.get("utm_medium", ""), found.get("utm_campaign", "")

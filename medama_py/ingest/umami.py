@@ -21,7 +21,15 @@ from medama_py.errors import BadRequest, Forbidden
 from medama_py.ids import new_typeid
 from medama_py.ingest.hit import MAX_DURATION_MS
 from medama_py.ingest.locale import LanguageError, country_for_timezone, parse_accept_language
-from medama_py.ingest.referrer import URLError, is_spam_referrer, normalise_path, parse_referrer, utm_values
+from medama_py.ingest.referrer import (
+    URLError,
+    drop_control_characters,
+    holds_control_character,
+    is_spam_referrer,
+    normalise_path,
+    parse_referrer,
+    utm_values,
+)
 from medama_py.ingest.umami_payload import MAX_TEXT, flatten_event_data
 from medama_py.ingest.useragent import parse_user_agent
 from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, new_uuid, page_bit
@@ -205,10 +213,9 @@ def _split(raw_url: str, raw_referrer: str, reported_host: str, site_hostname: s
             medama_ref = (ref.host, ref.group)
         except URLError:
             medama_ref = ("", "")
-    decoded_path = unquote(url.path, errors="replace")
-    if "\x00" in decoded_path or "\x00" in raw_url:  # no NUL reaches the database (docs/security.md)
+    medama_path = normalise_path(unquote(url.path, errors="replace") + (f"#{url.fragment}" if url.fragment else ""))
+    if holds_control_character(medama_path) or "\x00" in raw_url:  # no NUL, no line break stored (docs/security.md)
         raise BadRequest("url is not a valid URL")
-    medama_path = normalise_path(decoded_path + (f"#{url.fragment}" if url.fragment else ""))
     query = url.query[:MAX_TEXT]
     utm = tuple(value[:MAX_TEXT] for value in (*utm_values(query), *_utm_extra(query)))
     return _Page(
@@ -235,7 +242,7 @@ def _utm_extra(query: str) -> tuple[str, str]:
         for pair in query.split("&"):
             key, _, value = pair.partition("=")
             if key in ("utm_content", "utm_term") and key not in found:
-                found[key] = unquote(value.replace("+", " "), errors="replace")[:MAX_TEXT]
+                found[key] = drop_control_characters(unquote(value.replace("+", " "), errors="replace"))[:MAX_TEXT]
     return found.get("utm_content", ""), found.get("utm_term", "")
 
 

@@ -97,6 +97,34 @@ def test_unparsable_referrer(raw: str) -> None:
         parse_referrer(raw, "example.com")
 
 
+ESCAPED_CONTROLS = ["%01", "%09", "%0A", "%0a", "%0D", "%1F", "%7F"]
+
+
+@pytest.mark.parametrize("escaped", ESCAPED_CONTROLS)
+def test_escaped_control_characters_in_a_page_url_are_refused_like_raw_ones(escaped: str) -> None:
+    for raw in (
+        f"https://ex.com/a{escaped}b",
+        f"/a{escaped}b",
+        f"https://ex.com/#/a{escaped}",
+        f"https://ex{escaped}.com/",
+    ):
+        with pytest.raises(URLError, match="invalid escaped control character in URL"):
+            parse_page_url(raw)
+
+
+@pytest.mark.parametrize("escaped", ESCAPED_CONTROLS)
+def test_escaped_control_characters_in_a_referrer_host_are_refused_but_not_in_its_path(escaped: str) -> None:
+    with pytest.raises(URLError, match="control character"):
+        parse_referrer(f"https://bad{escaped}.example/", "example.com")
+    # Only the referrer's host is stored: its path may hold anything Go's parser accepts.
+    assert parse_referrer(f"https://blog.example.org/a{escaped}b", "example.com") == Referrer("blog.example.org", "")
+
+
+def test_escaped_nul_keeps_its_own_message() -> None:
+    with pytest.raises(URLError, match="NUL"):
+        parse_page_url("https://ex.com/a%00%0Ab")
+
+
 def test_referrer_group_lookup_is_case_insensitive_and_strips_www() -> None:
     assert referrer_group(" WWW.BING.COM ") == "Bing"
     assert referrer_group("google.co.uk") == "Google"
@@ -119,6 +147,7 @@ UTMS = [
     ("UTM_SOURCE=upper&utm_term=x", ("", "", "")),
     ("x=1&utm_campaign=c#frag", ("", "", "c#frag")),
     ("utm_source", ("", "", "")),
+    ("utm_source=a%0Ab%09c&utm_medium=%0D%0A&utm_campaign=x%00%7Fy", ("abc", "", "xy")),  # no control stored
 ]
 
 
