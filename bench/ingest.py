@@ -23,7 +23,6 @@ Usage: .venv/bin/python bench/ingest.py [--rounds 3] [--seconds 12] [--connectio
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import signal
 import sqlite3
@@ -43,7 +42,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from ingest_umami_wrk import umami_lua_script  # noqa: E402
-from ingest_wrk import SITES, lua_script  # noqa: E402  (a sibling module: bench/ is not a package)
+from ingest_wrk import SITES, lua_script, read_result  # noqa: E402  (a sibling module: bench/ is not a package)
 
 from tests.support.server import Server, free_port, logged_in_client, register_website, start_server  # noqa: E402
 
@@ -89,9 +88,7 @@ def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Pat
     script = workdir / "mix.lua"
     script.write_text(lua_script(seconds * 1000, DRAIN_MS))
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    raw = json.loads(line.removeprefix("RESULT "))
+    raw = read_result(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     return WrkResult(
         load=raw["load"],
         unload=raw["unload"],
@@ -141,8 +138,7 @@ def run_umami_wrk(server_url: str, sites: dict[str, str], args: argparse.Namespa
         "-s",
         str(script),
     ]
-    out = subprocess.run([*command, server_url], capture_output=True, text=True, check=True).stdout
-    raw = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT ")).removeprefix("RESULT "))
+    raw = read_result(subprocess.run([*command, server_url], capture_output=True, text=True, check=True).stdout)
     return UmamiResult(
         views=raw["view"],
         events=raw["event"],

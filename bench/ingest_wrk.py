@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["LANGUAGES", "LUA_PRELUDE", "PATHS", "REFERRERS", "SITES", "USER_AGENTS", "lua_list", "lua_script"]
+__all__ = [
+    "LANGUAGES",
+    "LUA_PRELUDE",
+    "PATHS",
+    "REFERRERS",
+    "SITES",
+    "USER_AGENTS",
+    "lua_list",
+    "lua_script",
+    "read_result",
+]
 
 SITES = ("example.com", "blog.example.org", "shop.example.net", "docs.example.io", "news.example.co.uk")
 
@@ -67,7 +77,8 @@ LANGUAGES = (
 )  # fmt: skip
 
 # Shared by both wrk scripts (this one and ingest_umami_wrk.py): a millisecond clock, the run's data and
-# timing, and per-thread ids.
+# timing, per-thread ids, and `report`, which done() calls to print the one `RESULT {json}` line that
+# `read_result` parses.
 LUA_PRELUDE = r"""
 local ffi = require("ffi")
 ffi.cdef[[
@@ -89,6 +100,29 @@ function setup(thread)
   next_id = next_id + 1
   thread:set("id", next_id)
   table.insert(threads, thread)
+end
+
+-- Prints `RESULT {json}`: each counter summed over the threads (`counters` lists {key, thread variable}
+-- pairs, in output order), the real phase from the first thread's start to the last switch to draining,
+-- latency and socket errors. wrk builds one request on the first thread to check the script and never
+-- sends it: `unsent` names the counter that request always adds to (nil when it varies).
+local function report(counters, summary, latency, unsent)
+  local totals, started, switched = {}, nil, 0
+  for _, t in ipairs(threads) do
+    for _, c in ipairs(counters) do totals[c[1]] = (totals[c[1]] or 0) + t:get(c[2]) end
+    local s, w = t:get("started"), t:get("switched")
+    if started == nil or s < started then started = s end
+    if w > switched then switched = w end
+  end
+  if unsent then totals[unsent] = totals[unsent] - 1 end
+  local fields = {}
+  for _, c in ipairs(counters) do table.insert(fields, string.format('"%s":%d', c[1], totals[c[1]])) end
+  local e = summary.errors
+  table.insert(fields, string.format(
+    '"real_ms":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"requests":%d,"errors":%d', switched - started,
+    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
+    e.connect + e.read + e.write + e.timeout))
+  io.write("RESULT {" .. table.concat(fields, ",") .. "}\n")
 end
 """
 
@@ -170,32 +204,18 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local r = {load = 0, unload = 0, custom = 0, drain = 0, ok = 0, not_found = 0, other = 0,
-             started = nil, switched = 0}
-  for _, t in ipairs(threads) do
-    -- wrk calls request() once on the first thread to verify the script and never sends that request;
-    -- it is always a load (nothing to unload yet), so it is not counted.
-    if t:get("id") == 1 then r.load = r.load - 1 end
-    r.load = r.load + t:get("sent_load")
-    r.unload = r.unload + t:get("sent_unload")
-    r.custom = r.custom + t:get("sent_custom")
-    r.drain = r.drain + t:get("drain_sent")
-    r.ok = r.ok + t:get("ok")
-    r.not_found = r.not_found + t:get("not_found")
-    r.other = r.other + t:get("other")
-    local s, w = t:get("started"), t:get("switched")
-    if r.started == nil or s < r.started then r.started = s end
-    if w > r.switched then r.switched = w end
-  end
-  io.write(string.format(
-    'RESULT {"load":%d,"unload":%d,"custom":%d,"drain":%d,"ok":%d,"not_found":%d,"other":%d,' ..
-    '"real_ms":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"requests":%d,"errors":%d}\n',
-    r.load, r.unload, r.custom, r.drain, r.ok, r.not_found, r.other, r.switched - r.started,
-    latency:percentile(50), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  report({{"load", "sent_load"}, {"unload", "sent_unload"}, {"custom", "sent_custom"}, {"drain", "drain_sent"},
+          {"ok", "ok"}, {"not_found", "not_found"}, {"other", "other"}}, summary, latency, "load")
 end
 """
 )
+
+
+def read_result(wrk_stdout: str) -> dict[str, int]:
+    """The figures of the `RESULT {json}` line the scripts' done() prints (LUA_PRELUDE's `report`)."""
+    line = next(line for line in wrk_stdout.splitlines() if line.startswith("RESULT "))
+    result: dict[str, int] = json.loads(line.removeprefix("RESULT "))
+    return result
 
 
 def lua_list(values: tuple[str, ...]) -> str:

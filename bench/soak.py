@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import os
 import shutil
 import subprocess
@@ -38,7 +37,7 @@ import httpx
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from ingest_wrk import SITES, lua_script  # noqa: E402  (a sibling module: bench/ is not a package)
+from ingest_wrk import SITES, lua_script, read_result  # noqa: E402  (a sibling module: bench/ is not a package)
 
 from tests.support.server import BROWSER_UA, Server, logged_in_client, register_website, start_server  # noqa: E402
 
@@ -186,10 +185,7 @@ def run_wrk(args: argparse.Namespace, base_url: str, workdir: Path) -> dict[str,
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
         "--latency", "-s", str(script), base_url,
     ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    result: dict[str, int] = json.loads(line.removeprefix("RESULT "))
-    return result
+    return read_result(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
