@@ -704,144 +704,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListWebsites */
+        /** The websites the caller may read, paged */
         get: operations["umami-list-websites"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/active": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Active */
-        get: operations["umami-get-website-active"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/sessions/{session_id}/activity": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Activity */
-        get: operations["umami-get-website-session-activity"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/daterange": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Daterange */
-        get: operations["umami-get-website-daterange"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/event-data/{report}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** EventData */
-        get: operations["umami-get-website-event-data"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/events/series": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** EventSeries */
-        get: operations["umami-get-website-event-series"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/events/stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** EventStats */
-        get: operations["umami-get-website-event-stats"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Events */
-        get: operations["umami-get-website-events"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/metrics/expanded": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Expanded */
-        get: operations["umami-get-website-metrics-expanded"];
         put?: never;
         post?: never;
         delete?: never;
@@ -857,93 +721,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetWebsite */
+        /** One website */
         get: operations["umami-get-website"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Metrics */
-        get: operations["umami-get-website-metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/pageviews": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Pageviews */
-        get: operations["umami-get-website-pageviews"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/sessions/{session_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Session */
-        get: operations["umami-get-website-session"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/sessions/stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** SessionStats */
-        get: operations["umami-get-website-session-stats"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/umami/api/websites/{website_id}/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Sessions */
-        get: operations["umami-get-website-sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -959,8 +738,297 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stats */
+        /** Page views, visitors, visits, bounces, total time, and the previous range's as comparison */
         get: operations["umami-get-website-stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/pageviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Page views and sessions per unit bucket in the time zone (empty buckets omitted) */
+        get: operations["umami-get-website-pageviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dimension's values and visitors, y descending */
+        get: operations["umami-get-website-metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/metrics/expanded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dimension's values with page views, visitors, visits, bounces and total time */
+        get: operations["umami-get-website-metrics-expanded"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Page views and custom events, newest first, paged */
+        get: operations["umami-get-website-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/events/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom events, the visitors and visits that had them, distinct names */
+        get: operations["umami-get-website-event-stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/events/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom events per name and unit bucket */
+        get: operations["umami-get-website-event-series"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sessions, newest first, paged */
+        get: operations["umami-get-website-sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/sessions/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Page views, visitors, visits, countries and custom events, each as {value} */
+        get: operations["umami-get-website-session-stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One session */
+        get: operations["umami-get-website-session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/sessions/{session_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's page views and custom events, newest first */
+        get: operations["umami-get-website-session-activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/event-data/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event names with their properties and data types */
+        get: operations["umami-get-website-event-data-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/event-data/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Properties with their values */
+        get: operations["umami-get-website-event-data-fields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/event-data/properties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event names with their property names */
+        get: operations["umami-get-website-event-data-properties"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/event-data/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The values of one property of one event */
+        get: operations["umami-get-website-event-data-values"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/event-data/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events with data, distinct properties, data values */
+        get: operations["umami-get-website-event-data-stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unique visitors of the last five minutes */
+        get: operations["umami-get-website-active"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/umami/api/websites/{website_id}/daterange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The first and last stored hit */
+        get: operations["umami-get-website-daterange"];
         put?: never;
         post?: never;
         delete?: never;
@@ -976,7 +1044,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Realtime */
+        /** The last 30 minutes: countries, pages, referrers, latest events, per-minute series, totals */
         get: operations["umami-get-realtime"];
         put?: never;
         post?: never;
@@ -1202,6 +1270,21 @@ export interface components {
             blockTorExitNodes?: boolean | null;
             blockedIPs?: string[] | null;
         };
+        /** UmamiActive */
+        UmamiActive: {
+            visitors: number;
+        };
+        /** UmamiActivity */
+        UmamiActivity: {
+            createdAt: string;
+            urlPath: string | null;
+            urlQuery: string | null;
+            referrerDomain: string | null;
+            eventId: string;
+            eventType: number;
+            eventName: string | null;
+            visitId: string;
+        };
         /** UmamiApiKey */
         UmamiApiKey: {
             id: string;
@@ -1224,6 +1307,96 @@ export interface components {
             page: number;
             pageSize: number;
         };
+        /** UmamiDateRange */
+        UmamiDateRange: {
+            startDate: string | null;
+            endDate: string | null;
+        };
+        /** UmamiEvent */
+        UmamiEvent: {
+            id: string;
+            websiteId: string;
+            sessionId: string;
+            visitId: string;
+            createdAt: string;
+            hostname: string;
+            urlPath: string | null;
+            urlQuery: string | null;
+            referrerPath: string | null;
+            referrerQuery: string | null;
+            referrerDomain: string | null;
+            pageTitle: string | null;
+            eventType: number;
+            eventName: string | null;
+            country: string | null;
+            device: string | null;
+            os: string | null;
+            browser: string | null;
+            hasData: boolean;
+        };
+        /** UmamiEventDataEvent */
+        UmamiEventDataEvent: {
+            eventName: string;
+            propertyName: string;
+            dataType: number;
+            total: number;
+        };
+        /** UmamiEventDataField */
+        UmamiEventDataField: {
+            propertyName: string;
+            dataType: number;
+            value: string;
+            total: number;
+        };
+        /** UmamiEventDataProperty */
+        UmamiEventDataProperty: {
+            eventName: string;
+            propertyName: string;
+            total: number;
+        };
+        /** UmamiEventDataStats */
+        UmamiEventDataStats: {
+            events: number;
+            properties: number;
+            records: number;
+        };
+        /** UmamiEventDataValue */
+        UmamiEventDataValue: {
+            value: string;
+            total: number;
+        };
+        /** UmamiEventNumbers */
+        UmamiEventNumbers: {
+            events: number;
+            visitors: number;
+            visits: number;
+            uniqueEvents: number;
+        };
+        /** UmamiEventPage */
+        UmamiEventPage: {
+            count: number;
+            page: number;
+            pageSize: number;
+            data: components["schemas"]["UmamiEvent"][];
+        };
+        /** UmamiEventSeriesPoint */
+        UmamiEventSeriesPoint: {
+            x: string;
+            t: string;
+            y: number;
+        };
+        /** UmamiEventStats */
+        UmamiEventStats: {
+            events: number;
+            visitors: number;
+            visits: number;
+            uniqueEvents: number;
+            comparison: components["schemas"]["UmamiEventNumbers"];
+        };
+        /** UmamiEventStatsAnswer */
+        UmamiEventStatsAnswer: {
+            data: components["schemas"]["UmamiEventStats"];
+        };
         /** UmamiLogin */
         UmamiLogin: {
             username: string;
@@ -1234,6 +1407,120 @@ export interface components {
             token: string;
             user: components["schemas"]["UmamiUser"];
         };
+        /** UmamiMetric */
+        UmamiMetric: {
+            x: string | null;
+            y: number;
+        };
+        /** UmamiMetricExpanded */
+        UmamiMetricExpanded: {
+            name: string | null;
+            pageviews: number;
+            visitors: number;
+            visits: number;
+            bounces: number;
+            totaltime: number;
+        };
+        /** UmamiPageviews */
+        UmamiPageviews: {
+            pageviews: components["schemas"]["UmamiPoint"][];
+            sessions: components["schemas"]["UmamiPoint"][];
+        };
+        /** UmamiPoint */
+        UmamiPoint: {
+            x: string;
+            y: number;
+        };
+        /** UmamiRealtime */
+        UmamiRealtime: {
+            countries: {
+                [key: string]: number;
+            };
+            urls: {
+                [key: string]: number;
+            };
+            referrers: {
+                [key: string]: number;
+            };
+            events: components["schemas"]["UmamiRealtimeEvent"][];
+            series: components["schemas"]["UmamiRealtimeSeries"];
+            totals: components["schemas"]["UmamiRealtimeTotals"];
+        };
+        /** UmamiRealtimeEvent */
+        UmamiRealtimeEvent: {
+            createdAt: string | null;
+            urlPath: string | null;
+            eventType: number;
+            country: string | null;
+        };
+        /** UmamiRealtimeSeries */
+        UmamiRealtimeSeries: {
+            views: components["schemas"]["UmamiPoint"][];
+            visitors: components["schemas"]["UmamiPoint"][];
+        };
+        /** UmamiRealtimeTotals */
+        UmamiRealtimeTotals: {
+            views: number;
+            visitors: number;
+            events: number;
+            countries: number;
+        };
+        /** UmamiSession */
+        UmamiSession: {
+            id: string;
+            websiteId: string;
+            hostname: string;
+            browser: string;
+            os: string;
+            device: string;
+            screen: string | null;
+            language: string | null;
+            country: string | null;
+            region: string | null;
+            city: string | null;
+            subdivision1: string | null;
+            subdivision2: string | null;
+            firstAt: string;
+            lastAt: string;
+            visits: number;
+            views: number;
+            events: number;
+            totaltime: number;
+            createdAt: string;
+            visitId: string;
+        };
+        /** UmamiSessionPage */
+        UmamiSessionPage: {
+            count: number;
+            page: number;
+            pageSize: number;
+            data: components["schemas"]["UmamiSession"][];
+        };
+        /** UmamiSessionStats */
+        UmamiSessionStats: {
+            pageviews: components["schemas"]["UmamiValue"];
+            visitors: components["schemas"]["UmamiValue"];
+            visits: components["schemas"]["UmamiValue"];
+            countries: components["schemas"]["UmamiValue"];
+            events: components["schemas"]["UmamiValue"];
+        };
+        /** UmamiStats */
+        UmamiStats: {
+            pageviews: number;
+            visitors: number;
+            visits: number;
+            bounces: number;
+            totaltime: number;
+            comparison: components["schemas"]["UmamiStatsNumbers"];
+        };
+        /** UmamiStatsNumbers */
+        UmamiStatsNumbers: {
+            pageviews: number;
+            visitors: number;
+            visits: number;
+            bounces: number;
+            totaltime: number;
+        };
         /** UmamiUser */
         UmamiUser: {
             id: string;
@@ -1241,6 +1528,33 @@ export interface components {
             role: string;
             createdAt: string;
             isAdmin: boolean;
+        };
+        /** UmamiValue */
+        UmamiValue: {
+            value: number;
+        };
+        /** UmamiWebsite */
+        UmamiWebsite: {
+            id: string;
+            name: string;
+            domain: string;
+            shareId: string | null;
+            teamId: string | null;
+            userId: string | null;
+            createdBy: string | null;
+            createdAt: string | null;
+            updatedAt: string | null;
+            resetAt: string | null;
+            deletedAt: string | null;
+            recorderEnabled: boolean;
+            replayConfig: null;
+        };
+        /** UmamiWebsitePage */
+        UmamiWebsitePage: {
+            count: number;
+            page: number;
+            pageSize: number;
+            data: components["schemas"]["UmamiWebsite"][];
         };
         /** UsageAmount */
         UsageAmount: {
@@ -5667,7 +5981,14 @@ export interface operations {
     };
     "umami-list-websites": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page. */
+                pageSize?: number;
+                /** @description Keep websites whose domain contains this. */
+                search?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5680,498 +6001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-active": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: number;
-                    };
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-session-activity": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-                /** @description A session id from /sessions */
-                session_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-daterange": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: string | null;
-                    };
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-event-data": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-                report: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-event-series": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-event-stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Bad request: malformed parameters or body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Unauthorised: missing or invalid session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-            /** @description Internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UmamiError"];
-                };
-            };
-        };
-    };
-    "umami-get-website-metrics-expanded": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The website's UUID */
-                website_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["UmamiWebsitePage"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6230,9 +6060,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiWebsite"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6273,9 +6101,60 @@ export interface operations {
             };
         };
     };
-    "umami-get-website-metrics": {
+    "umami-get-website-stats": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+            };
             header?: never;
             path: {
                 /** @description The website's UUID */
@@ -6291,9 +6170,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["UmamiStats"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6336,7 +6213,62 @@ export interface operations {
     };
     "umami-get-website-pageviews": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description Bucket size; one too fine for the range is coerced as Umami does (<= 60 min minute, <= 30 days hour, ...). */
+                unit?: "day" | "hour" | "minute" | "month" | "year";
+                /** @description An IANA time zone for the buckets, e.g. Europe/London. */
+                timezone?: string;
+            };
             header?: never;
             path: {
                 /** @description The website's UUID */
@@ -6352,9 +6284,807 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiPageviews"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-metrics": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description The dimension (url = path, host = hostname). */
+                type: "browser" | "channel" | "city" | "country" | "device" | "entry" | "event" | "exit" | "host" | "hostname" | "language" | "os" | "path" | "query" | "referrer" | "region" | "screen" | "tag" | "title" | "url" | "utmCampaign" | "utmContent" | "utmMedium" | "utmSource" | "utmTerm";
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description At most this many values. */
+                limit?: number;
+                /** @description Skip this many values. */
+                offset?: number;
+                search?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiMetric"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-metrics-expanded": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description The dimension (url = path, host = hostname). */
+                type: "browser" | "channel" | "city" | "country" | "device" | "entry" | "event" | "exit" | "host" | "hostname" | "language" | "os" | "path" | "query" | "referrer" | "region" | "screen" | "tag" | "title" | "url" | "utmCampaign" | "utmContent" | "utmMedium" | "utmSource" | "utmTerm";
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description At most this many values. */
+                limit?: number;
+                /** @description Skip this many values. */
+                offset?: number;
+                search?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiMetricExpanded"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-events": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page. */
+                pageSize?: number;
+                /** @description Keep rows whose path or event name contains this. */
+                search?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventPage"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-event-stats": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventStatsAnswer"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-event-series": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description Bucket size; one too fine for the range is coerced as Umami does (<= 60 min minute, <= 30 days hour, ...). */
+                unit?: "day" | "hour" | "minute" | "month" | "year";
+                /** @description An IANA time zone for the buckets, e.g. Europe/London. */
+                timezone?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventSeriesPoint"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-sessions": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page. */
+                pageSize?: number;
+                /** @description Keep rows whose path or event name contains this. */
+                search?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiSessionPage"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-session-stats": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiSessionStats"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6415,9 +7145,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiSession"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6458,13 +7186,20 @@ export interface operations {
             };
         };
     };
-    "umami-get-website-session-stats": {
+    "umami-get-website-session-activity": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Range start, epoch milliseconds. */
+                startAt?: number;
+                /** @description Range end, epoch milliseconds. */
+                endAt?: number;
+            };
             header?: never;
             path: {
                 /** @description The website's UUID */
                 website_id: string;
+                /** @description A session id from /sessions */
+                session_id: string;
             };
             cookie?: never;
         };
@@ -6476,9 +7211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiActivity"][];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6519,9 +7252,61 @@ export interface operations {
             };
         };
     };
-    "umami-get-website-sessions": {
+    "umami-get-website-event-data-events": {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                propertyName?: string;
+            };
             header?: never;
             path: {
                 /** @description The website's UUID */
@@ -6537,9 +7322,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiEventDataEvent"][];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6580,7 +7363,452 @@ export interface operations {
             };
         };
     };
-    "umami-get-website-stats": {
+    "umami-get-website-event-data-fields": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                propertyName?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventDataField"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-event-data-properties": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                propertyName?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventDataProperty"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-event-data-values": {
+        parameters: {
+            query: {
+                /** @description The event's name (also a filter, `op.value`). */
+                event: string;
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description The property. */
+                propertyName: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventDataValue"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-event-data-stats": {
+        parameters: {
+            query: {
+                /** @description Range start, epoch milliseconds (inclusive). */
+                startAt: number;
+                /** @description Range end, epoch milliseconds (inclusive, >= startAt). */
+                endAt: number;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                path?: string;
+                /** @description Umami 2's name for `path`. */
+                url?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                referrer?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                title?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                query?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                hostname?: string;
+                /** @description Umami 2's name for `hostname`. */
+                host?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                event?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                tag?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                os?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                browser?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                device?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). Values are ISO 3166 alpha-2 codes. */
+                country?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                region?: string;
+                /** @description Umami 2's name for `region`. */
+                subdivision1?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                city?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                language?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmSource?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmMedium?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmCampaign?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmContent?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                utmTerm?: string;
+                /** @description Filter `op.value`, op one of eq, neq, c, dnc, s, ns (bare value: eq; eq/neq take a comma list). */
+                distinctId?: string;
+                propertyName?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiEventDataStats"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-active": {
         parameters: {
             query?: never;
             header?: never;
@@ -6598,9 +7826,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiActive"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Unauthorised: missing or invalid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Forbidden: demo mode, a viewer asking for more than reading its websites (docs/accounts.md), or a cookie request another site made (docs/security.md) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiError"];
+                };
+            };
+        };
+    };
+    "umami-get-website-daterange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The website's UUID */
+                website_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UmamiDateRange"];
                 };
             };
             /** @description Bad request: malformed parameters or body */
@@ -6659,9 +7944,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UmamiRealtime"];
                 };
             };
             /** @description Bad request: malformed parameters or body */

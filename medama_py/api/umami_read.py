@@ -1,41 +1,52 @@
 """The Umami-compatible read routes under /umami/api (and /umami/v1): thin handlers, no SQL (docs/umami.md).
 
-Each handler finds the website by its UUID (404 unless the caller owns it), decodes Umami's parameters
-(400 naming the culprit) and runs the report on a worker thread, so the event loop and ingestion never wait.
+One handler per entry of the route table (umami/routes.py). Each finds the website by its UUID (404 unless the
+caller may read it), decodes the route's query parameters (400 naming the culprit) and runs the route's
+function on a worker thread, so the event loop and ingestion never wait.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-from litestar import Controller, get
+from litestar import get
 from litestar.params import PathParameter
 
 from medama_py import sharing
 from medama_py.api.access import caller_of, may_read_website, readable_websites
-from medama_py.api.deps import AnyRequest, ServicesDep, UserIdDep, require_session
+from medama_py.api.deps import AnyRequest, ServicesDep, require_session
 from medama_py.api.umami_auth import UMAMI_BEARER_SECURITY, iso_time
 from medama_py.clock import unix
-from medama_py.errors import BadRequest, NotFound, WebsiteNotFound
-from medama_py.umami import eventdata, lists, metrics, reports
+from medama_py.errors import WebsiteNotFound
+from medama_py.umami.answers import UmamiWebsite, UmamiWebsitePage
 from medama_py.umami.params import parse_umami_params
+from medama_py.umami.queries import WebsiteListQuery
+from medama_py.umami.routes import ROUTES, ReadContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
-    import duckdb
+    from litestar.handlers import HTTPRouteHandler
+    from litestar.types import AnyCallable
 
     from medama_py.model import Website
     from medama_py.services import Services
-    from medama_py.umami.params import UmamiParams
+    from medama_py.umami.routes import UmamiRoute
 
-__all__ = ["UmamiWebsiteController", "route_handlers"]
+__all__ = ["route_handlers"]
 
-T = TypeVar("T")
 WebsiteId = Annotated[str, PathParameter(description="The website's UUID", max_length=64)]
 SessionId = Annotated[str, PathParameter(description="A session id from /sessions", max_length=200)]
+
+
+def _read_route(path: str, operation_id: str, summary: str) -> Callable[[AnyCallable], HTTPRouteHandler]:
+    """The decorator of a read route: tagged Umami, a session, key or token required."""
+    return get(
+        path, operation_id=operation_id, summary=summary, tags=["Umami"], guards=[require_session],
+        security=UMAMI_BEARER_SECURITY,
+    )  # fmt: skip
 
 
 async def find_website(connection: AnyRequest, services: Services, website_id: str) -> Website:
@@ -50,231 +61,72 @@ async def find_website(connection: AnyRequest, services: Services, website_id: s
     return website
 
 
-async def _website_item(services: Services, website: Website) -> dict[str, Any]:
+async def _website_item(services: Services, website: Website) -> UmamiWebsite:
     share = await sharing.share_id(services.meta, website.hostname, unix(services.clock()))
-    return {
-        "id": website.uuid,
-        "name": website.hostname,
-        "domain": website.hostname,
-        "shareId": share,
-        "teamId": None,
-        "userId": website.user_id,
-        "createdBy": website.user_id,
-        "createdAt": iso_time(website.date_created),
-        "updatedAt": iso_time(website.date_updated),
-        "resetAt": None,
-        "deletedAt": None,
+    return UmamiWebsite(
+        id=website.uuid,
+        name=website.hostname,
+        domain=website.hostname,
+        share_id=share,
+        team_id=None,
+        user_id=website.user_id,
+        created_by=website.user_id,
+        created_at=iso_time(website.date_created),
+        updated_at=iso_time(website.date_updated),
+        reset_at=None,
+        deleted_at=None,
         # Umami Cloud's session replay does not exist here.
-        "recorderEnabled": False,
-        "replayConfig": None,
-    }
-
-
-async def _read(
-    request: AnyRequest,
-    services: Services,
-    user_id: str,
-    website_id: str,
-    run: Callable[[duckdb.DuckDBPyConnection, UmamiParams, Website], T],
-    *,
-    range_required: bool = True,
-    metric: bool = False,
-) -> T:
-    website = await find_website(request, services, website_id)
-    q = parse_umami_params(
-        request.query_params.multi_items(), website.hostname, range_required=range_required, metric=metric
+        recorder_enabled=False,
+        replay_config=None,
     )
-    result: T = await services.analytics.read(lambda cur: run(cur, q, website))
-    return result
 
 
-@get(
-    "/websites",
-    operation_id="umami-list-websites",
-    tags=["Umami"],
-    guards=[require_session],
-    security=UMAMI_BEARER_SECURITY,
-)
-async def list_websites(request: AnyRequest, services: ServicesDep) -> dict[str, Any]:
+@_read_route("/websites", "umami-list-websites", "The websites the caller may read, paged")
+async def list_websites(request: AnyRequest, services: ServicesDep) -> UmamiWebsitePage:
     """The websites the caller may read (an admin: all; a viewer: its grants), paged: {data, count, page, pageSize}."""
-    q = parse_umami_params(request.query_params.multi_items(), "", range_required=False)
+    q = parse_umami_params(request.query_params.multi_items(), "", WebsiteListQuery)
     websites = await readable_websites(services, caller_of(request))
     if q.search:
         websites = [w for w in websites if q.search.lower() in w.hostname.lower()]
     first = (q.page - 1) * q.page_size
     page = websites[first : first + q.page_size]
-    return {
-        "data": [await _website_item(services, w) for w in page],
-        "count": len(websites),
-        "page": q.page,
-        "pageSize": q.page_size,
-    }
+    data = [await _website_item(services, w) for w in page]
+    return UmamiWebsitePage(data=data, count=len(websites), page=q.page, page_size=q.page_size)
 
 
-class UmamiWebsiteController(Controller):
-    """Every read route about one website, by its UUID."""
-
-    path = "/websites/{website_id:str}"
-    tags = ["Umami"]  # noqa: RUF012  (Litestar reads these class attributes)
-    guards = [require_session]  # noqa: RUF012
-    security = UMAMI_BEARER_SECURITY
-
-    @get("/", operation_id="umami-get-website")
-    async def get_website(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """One website (resetAt and deletedAt are always null here)."""
-        return await _website_item(services, await find_website(request, services, website_id))
-
-    @get("/stats", operation_id="umami-get-website-stats")
-    async def stats(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """pageviews, visitors, visits, bounces, totaltime, and the previous range's as `comparison`."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: reports.website_stats(c, q))
-
-    @get("/pageviews", operation_id="umami-get-website-pageviews")
-    async def pageviews(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """Page views and sessions per unit bucket in the time zone."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: reports.pageview_series(c, q))
-
-    @get("/metrics", operation_id="umami-get-website-metrics")
-    async def metrics(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> list[dict[str, Any]]:
-        """[{x, y}] for one dimension (`type`), y descending."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: metrics.metrics(c, q), metric=True)
-
-    @get("/metrics/expanded", operation_id="umami-get-website-metrics-expanded")
-    async def expanded(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> list[dict[str, Any]]:
-        """[{name, pageviews, visitors, visits, bounces, totaltime}] for one dimension."""
-        return await _read(
-            request, services, user_id, website_id, lambda c, q, _: metrics.expanded_metrics(c, q), metric=True
-        )
-
-    @get("/events", operation_id="umami-get-website-events")
-    async def events(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """Page views and custom events, newest first, paged."""
-        return await _read(request, services, user_id, website_id, lambda c, q, w: lists.event_list(c, q, w.uuid))
-
-    @get("/events/stats", operation_id="umami-get-website-event-stats")
-    async def event_stats(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """{data: {events, visitors, visits, uniqueEvents, comparison}}."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: reports.event_stats(c, q))
-
-    @get("/events/series", operation_id="umami-get-website-event-series")
-    async def event_series(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> list[dict[str, Any]]:
-        """[{x: event name, t: bucket, y}]."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: reports.event_series(c, q))
-
-    @get("/sessions", operation_id="umami-get-website-sessions")
-    async def sessions(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """Sessions, newest first, paged."""
-        return await _read(request, services, user_id, website_id, lambda c, q, w: lists.session_list(c, q, w.uuid))
-
-    @get("/sessions/stats", operation_id="umami-get-website-session-stats")
-    async def session_stats(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, Any]:
-        """{pageviews, visitors, visits, countries, events}, each {value}."""
-        return await _read(request, services, user_id, website_id, lambda c, q, _: reports.session_stats(c, q))
-
-    @get("/sessions/{session_id:str}", operation_id="umami-get-website-session")
-    async def session(
-        self,
-        website_id: WebsiteId,
-        session_id: SessionId,
-        request: AnyRequest,
-        services: ServicesDep,
-        user_id: UserIdDep,
-    ) -> dict[str, Any]:
-        """One session."""
-        website = await find_website(request, services, website_id)
-        found = await services.analytics.read(
-            lambda c: lists.session_detail(c, website.hostname, session_id, website.uuid)
-        )
-        if found is None:
-            raise NotFound("session not found")
-        return found
-
-    @get("/sessions/{session_id:str}/activity", operation_id="umami-get-website-session-activity")
-    async def activity(
-        self,
-        website_id: WebsiteId,
-        session_id: SessionId,
-        request: AnyRequest,
-        services: ServicesDep,
-        user_id: UserIdDep,
-    ) -> list[dict[str, Any]]:
-        """The session's page view and custom events."""
-        return await _read(
-            request,
-            services,
-            user_id,
-            website_id,
-            lambda c, q, w: lists.session_activity(c, w.hostname, session_id, q),
-            range_required=False,
-        )
-
-    @get("/event-data/{report:str}", operation_id="umami-get-website-event-data")
-    async def event_data(
-        self, website_id: WebsiteId, report: str, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> Any:
-        """events, fields, properties, values (needs event and propertyName) or stats, in Umami's shapes."""
-        if report not in ("events", "fields", "properties", "values", "stats"):
-            raise NotFound("unknown event-data report")
-        event = request.query_params.get("event", "")
-        prop = request.query_params.get("propertyName", "")
-        if report == "values" and not (event and prop):
-            raise BadRequest("query parameters 'event' and 'propertyName' are required")
-        return await _read(
-            request, services, user_id, website_id, lambda c, q, _: eventdata.event_data(c, q, report, event, prop)
-        )
-
-    @get("/active", operation_id="umami-get-website-active")
-    async def active(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, int]:
-        """{visitors}: unique visitors of the last five minutes."""
-        website = await find_website(request, services, website_id)
-        now: datetime = services.clock()
-        return await services.analytics.read(lambda c: reports.active_visitors(c, website.hostname, now))
-
-    @get("/daterange", operation_id="umami-get-website-daterange")
-    async def daterange(
-        self, website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-    ) -> dict[str, str | None]:
-        """{startDate, endDate} of the stored data."""
-        website = await find_website(request, services, website_id)
-        return await services.analytics.read(lambda c: reports.date_range(c, website.hostname))
+@_read_route("/websites/{website_id:str}", "umami-get-website", "One website")
+async def get_website(website_id: WebsiteId, request: AnyRequest, services: ServicesDep) -> UmamiWebsite:
+    """One website (resetAt and deletedAt are always null here)."""
+    return await _website_item(services, await find_website(request, services, website_id))
 
 
-@get(
-    "/realtime/{website_id:str}",
-    operation_id="umami-get-realtime",
-    tags=["Umami"],
-    guards=[require_session],
-    security=UMAMI_BEARER_SECURITY,
-)
-async def realtime(
-    website_id: WebsiteId, request: AnyRequest, services: ServicesDep, user_id: UserIdDep
-) -> dict[str, Any]:
-    """The last 30 minutes: countries, urls, referrers, latest events, per-minute series, totals."""
+async def _answer(route: UmamiRoute, request: AnyRequest, services: Services, website_id: str, session: str) -> Any:
     website = await find_website(request, services, website_id)
-    now: datetime = services.clock()
-    return await services.analytics.read(lambda c: eventdata.realtime(c, website.hostname, now))
+    q = parse_umami_params(request.query_params.multi_items(), website.hostname, route.query)
+    context = ReadContext(website.uuid, website.hostname, services.clock(), session)
+    return await services.analytics.read(lambda cur: route.read(cur, q, context))
 
 
-route_handlers = [list_websites, UmamiWebsiteController, realtime]
+def _handler(route: UmamiRoute) -> HTTPRouteHandler:
+    """GET <route.path>: the website (404), the parameters (400), then the route's function on a worker thread."""
+    if "{session_id}" in route.path:
+
+        async def handler(
+            website_id: WebsiteId, session_id: SessionId, request: AnyRequest, services: ServicesDep
+        ) -> Any:
+            return await _answer(route, request, services, website_id, session_id)
+
+    else:
+
+        async def handler(website_id: WebsiteId, request: AnyRequest, services: ServicesDep) -> Any:  # type: ignore[misc]
+            return await _answer(route, request, services, website_id, "")
+
+    # Litestar reads the response type (its schema and encoder) from the return annotation.
+    handler.__annotations__["return"] = route.answer
+    handler.__name__ = handler.__qualname__ = route.operation_id.replace("-", "_")
+    path = re.sub(r"\{(\w+)\}", r"{\1:str}", route.path)
+    decorated: HTTPRouteHandler = _read_route(path, route.operation_id, route.summary)(handler)
+    return decorated
+
+
+route_handlers = [list_websites, get_website, *(_handler(route) for route in ROUTES.values())]

@@ -13,20 +13,29 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, get_args
 
 from medama_py.errors import BadRequest
 from medama_py.stats.filters import Condition, Filters
 from medama_py.umami.countries import country_for_code
+from medama_py.umami.queries import (
+    MAX_EPOCH_MS,
+    MAX_LIMIT,
+    MAX_PAGE_SIZE,
+    MetricType,
+    Unit,
+    accepted_names,
+    required_names,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["MAX_PAGE_SIZE", "METRIC_TYPES", "UMAMI_COLUMNS", "UNITS", "UmamiParams", "parse_umami_params"]
+    from medama_py.umami.queries import NoQuery
 
-UNITS: Final = ("minute", "hour", "day", "month", "year")
-MAX_PAGE_SIZE: Final = 1000
-MAX_LIMIT: Final = 10_000
+__all__ = ["METRIC_TYPES", "UMAMI_COLUMNS", "UNITS", "UmamiParams", "parse_umami_params"]
+
+UNITS: Final = get_args(Unit)
 MAX_LIST_VALUES: Final = 200
 # Umami 2's names are accepted too: url = path, host = hostname, subdivision1 = region.
 _ALIASES: Final = {"url": "path", "host": "hostname", "subdivision1": "region"}
@@ -56,31 +65,7 @@ EVENT_NAME = "CASE WHEN e.name = 'event' THEN e.value ELSE e.name END"
 EVENT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"event": (EVENT_NAME,)}
 # The same name seen from an event-data row `e` joined to its batch's `event` row `n`.
 EVENT_DATA_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"event": ("coalesce(n.value, e.name)",)}
-METRIC_TYPES: Final = (
-    "path",
-    "entry",
-    "exit",
-    "referrer",
-    "title",
-    "query",
-    "event",
-    "tag",
-    "hostname",
-    "browser",
-    "os",
-    "device",
-    "screen",
-    "language",
-    "country",
-    "region",
-    "city",
-    "utmSource",
-    "utmMedium",
-    "utmCampaign",
-    "utmContent",
-    "utmTerm",
-    "channel",
-)
+METRIC_TYPES: Final = tuple(name for name in get_args(MetricType) if name not in _ALIASES)
 _OPERATORS: Final = {
     "eq": "eq",
     "neq": "neq",
@@ -90,7 +75,6 @@ _OPERATORS: Final = {
     "ns": "not_starts_with",
 }
 _INTEGER = re.compile(r"\d{1,16}", re.ASCII)
-_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +91,8 @@ class UmamiParams:
     offset: int = 0
     metric_type: str = ""
     search: str = ""
+    event: str = ""  # the raw `event` parameter: event data's values need the event's name
+    property_name: str = ""
 
     @property
     def start(self) -> datetime:
@@ -126,36 +112,45 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() | {"UTC"})
 
 
-def parse_umami_params(
-    items: Iterable[tuple[str, str]], hostname: str, *, range_required: bool = True, metric: bool = False
-) -> UmamiParams:
-    """Decode the query items of a request about the website `hostname`."""
+def parse_umami_params(items: Iterable[tuple[str, str]], hostname: str, query: type[NoQuery]) -> UmamiParams:
+    """Decode the query items of a request about the website `hostname` for a route taking `query`.
+
+    Names the route's query Struct lacks are ignored; the ones it requires are checked (400 naming them).
+    """
+    accepted = accepted_names(query)
     scalars: dict[str, str] = {}
     conditions: list[Condition] = []
     extra: list[Condition] = []
     for raw_key, value in items:
+        if raw_key not in accepted:
+            continue
         key = _ALIASES.get(raw_key, raw_key)
         if key in _MEDAMA_FIELDS or key in UMAMI_COLUMNS or key in EVENT_COLUMNS:
             condition = _condition(raw_key, key, value)
             (conditions if key in _MEDAMA_FIELDS else extra).append(condition)
+            if key == "event":
+                scalars[key] = value
         elif key in scalars:
             raise BadRequest(f"query parameter '{raw_key}' is given more than once")
         else:
             scalars[key] = value
-    start, end = _range(scalars, required=range_required)
-    page_size = _integer(scalars, "pageSize", 20, 1, MAX_PAGE_SIZE)
-    metric_type = _metric_type(scalars) if metric else ""
+    for name in required_names(query):
+        if not scalars.get(name):
+            raise BadRequest(f"query parameter '{name}' is required")
+    start, end = _range(scalars)
     return UmamiParams(
         filters=Filters(hostname=hostname, conditions=tuple(conditions), start=start, end=end),
         extra=tuple(extra),
         unit=_unit(scalars, start, end),
         timezone=_timezone(scalars),
         page=_integer(scalars, "page", 1, 1, 1_000_000),
-        page_size=page_size,
+        page_size=_integer(scalars, "pageSize", 20, 1, MAX_PAGE_SIZE),
         limit=_integer(scalars, "limit", 500, 1, MAX_LIMIT),
         offset=_integer(scalars, "offset", 0, 0, 10_000_000),
-        metric_type=metric_type,
+        metric_type=_metric_type(scalars) if "type" in accepted else "",
         search=scalars.get("search", "")[:200],
+        event=scalars.get("event", ""),
+        property_name=scalars.get("propertyName", "")[:500],
     )
 
 
@@ -182,17 +177,13 @@ def _epoch_ms(scalars: dict[str, str], name: str) -> datetime | None:
     raw = scalars.get(name)
     if raw is None or raw == "":
         return None
-    if not _INTEGER.fullmatch(raw) or int(raw) > _MAX_MS:
+    if not _INTEGER.fullmatch(raw) or int(raw) > MAX_EPOCH_MS:
         raise BadRequest(f"query parameter '{name}' must be a time in epoch milliseconds, e.g. 1717200000000")
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(raw))
 
 
-def _range(scalars: dict[str, str], *, required: bool) -> tuple[datetime | None, datetime | None]:
+def _range(scalars: dict[str, str]) -> tuple[datetime | None, datetime | None]:
     start, end = _epoch_ms(scalars, "startAt"), _epoch_ms(scalars, "endAt")
-    if required and start is None:
-        raise BadRequest("query parameter 'startAt' is required")
-    if required and end is None:
-        raise BadRequest("query parameter 'endAt' is required")
     if start is not None and end is not None and end < start:
         raise BadRequest("query parameter 'endAt' must not be before 'startAt'")
     return start, end
@@ -237,9 +228,7 @@ def _integer(scalars: dict[str, str], name: str, default: int, low: int, high: i
 
 
 def _metric_type(scalars: dict[str, str]) -> str:
-    raw = scalars.get("type")
-    if raw is None:
-        raise BadRequest("query parameter 'type' is required")
+    raw = scalars.get("type", "")
     metric = _ALIASES.get(raw, raw)
     if metric not in METRIC_TYPES:
         raise BadRequest(f"query parameter 'type' must be one of {', '.join(METRIC_TYPES)} (or url, host)")

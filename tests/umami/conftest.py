@@ -51,6 +51,14 @@ def api_key(cookie_client: httpx.Client) -> str:
 
 
 @pytest.fixture(scope="module")
+def umami(umami_server: Server, api_key: str) -> Iterator[httpx.Client]:
+    """The Umami API under /umami/api, with an API key."""
+    base = f"{umami_server.base_url}/umami/api"
+    with httpx.Client(base_url=base, headers={"x-umami-api-key": api_key}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
 def login_token(umami_server: Server) -> str:
     return umami_login(umami_server.base_url)
 

@@ -15,6 +15,7 @@ from medama_py.api.umami_collect import BATCH_PATH, SEND_PATH
 from medama_py.ingest.hit import Hit
 from medama_py.ingest.umami_payload import UmamiPayload
 from medama_py.stats import reports
+from medama_py.umami.routes import QUERIES
 
 __all__ = ["HOOKS"]
 
@@ -293,12 +294,47 @@ def document_umami_api(document: dict[str, Any]) -> None:
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/UmamiError"}}}
 
 
+def _query_parameters(query: type[msgspec.Struct]) -> list[dict[str, Any]]:
+    """One query parameter per field of a route's query Struct (umami/queries.py), in the Struct's order."""
+    (ref,), components = msgspec.json.schema_components([query], ref_template="#/components/schemas/{name}")
+    schema = components[ref["$ref"].rsplit("/", 1)[1]]
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field in schema.get("properties", {}).items():
+        description = field.pop("description", "")
+        # An optional parameter is simply absent: `anyOf [T, null]` says no more than `required: false`.
+        options = [part for part in field.pop("anyOf", []) if part.get("type") != "null"]
+        if len(options) == 1:
+            field.update(options[0])
+        field.pop("title", None)
+        if "enum" in field:
+            field.setdefault("type", "string")
+        if field.get("default", 0) is None:
+            del field["default"]
+        parameters.append(
+            {"name": name, "in": "query", "required": name in required, "description": description, "schema": field}
+        )
+    return sorted(parameters, key=lambda parameter: not parameter["required"])  # the required ones first
+
+
+def document_umami_read(document: dict[str, Any]) -> None:
+    """openapi.yaml hook: the query parameters of the Umami read routes, which the handlers decode themselves."""
+    paths = document.get("paths", {})
+    for path, query in QUERIES.items():
+        operation = paths.get(f"/umami/api{path}", {}).get("get")
+        if operation is None:
+            continue
+        kept = [p for p in operation.get("parameters", []) if p.get("in") != "query"]
+        operation["parameters"] = kept + _query_parameters(query)
+
+
 # In order: the Umami error envelope comes after the Umami collection hook has set the responses.
 HOOKS: list[Any] = [
     document_admin_api,
     document_event_hit,
     document_stats_parameters,
     document_umami_collect,
+    document_umami_read,
     document_umami_api,
     document_accounts,
 ]
