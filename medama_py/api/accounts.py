@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
-from medama_py.api.access import caller_of, require_admin
+from medama_py.api.access import caller_of
 from medama_py.api.deps import (
-    COOKIE_SECURITY,
     SERVICES_AND_USER,
+    AdminController,
     AnyRequest,
     ServicesDep,
     UserIdDep,
     forbid_demo,
     require_json_body,
-    require_session,
 )
-from medama_py.api.schemas import ID_PATTERN, AccountCreate, AccountGet, AccountPatch
+from medama_py.api.schemas import ID_PATTERN, AccountCreate, AccountGet, AccountPatch, from_record
 from medama_py.clock import unix
 from medama_py.ids import new_typeid
 from medama_py.model import Account, User
@@ -36,23 +35,12 @@ AccountIdPath = Annotated[
 
 
 def _account_get(account: Account) -> AccountGet:
-    return AccountGet(
-        id=account.id,
-        username=account.username,
-        role=account.role,
-        websites=list(account.websites),
-        dateCreated=account.date_created,
-        dateUpdated=account.date_updated,
-    )
+    return from_record(AccountGet, account, websites=list(account.websites))
 
 
-class UsersController(Controller):
-    """Admin-only: the guards run in order, so no credentials → 401 and a viewer → 403 before any body is read."""
-
+class UsersController(AdminController):
     path = "/api/users"
     tags = ["Users"]  # noqa: RUF012  (Litestar reads these class attributes)
-    guards = [require_session, require_admin]  # noqa: RUF012
-    security = COOKIE_SECURITY
     dependencies = SERVICES_AND_USER
     opt = {"no_api_keys": True}  # noqa: RUF012  (an API key cannot manage users: 403)
 

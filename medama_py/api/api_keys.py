@@ -21,6 +21,7 @@ from medama_py.api.deps import (
     require_json_body,
     require_session,
 )
+from medama_py.api.schemas import from_record
 from medama_py.apikeys import issue_api_key
 from medama_py.clock import unix
 from medama_py.errors import NotFound
@@ -48,7 +49,7 @@ class ApiKeyCreated(ApiKeyGet):
 
 
 def _key_get(key: ApiKey) -> ApiKeyGet:
-    return ApiKeyGet(id=key.id, name=key.name, dateCreated=key.date_created, dateLastUsed=key.date_last_used)
+    return from_record(ApiKeyGet, key)
 
 
 @get(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request
+from litestar import Controller, Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from medama_py import sharing
-from medama_py.api.access import Caller, CallerKind, set_caller
+from medama_py.api.access import Caller, CallerKind, require_admin, set_caller
 from medama_py.apikeys import principal_for_bearer
 from medama_py.clientip import IPAddress, client_ip, joined_header, peer_ip
 from medama_py.errors import BadRequest, DemoMode, Forbidden, ShareNotFound, Unauthorised, UnsupportedMediaType
@@ -30,6 +30,7 @@ __all__ = [
     "SERVICES_AND_USER",
     "SESSION_COOKIE",
     "SHARE_TOKEN_HEADER",
+    "AdminController",
     "AnyConnection",
     "AnyRequest",
     "ServicesDep",
@@ -196,6 +197,17 @@ UserIdDep = NamedDependency[str]
 SERVICES = {"services": Provide(provide_services, sync_to_thread=False)}
 SERVICES_AND_USER = {**SERVICES, "user_id": Provide(provide_user_id, sync_to_thread=False)}
 COOKIE_SECURITY: list[dict[str, list[str]]] = [{"CookieAuth": []}]
+
+
+class AdminController(Controller):
+    """Base of the admin-only controllers (users, share links).
+
+    The guards run in order, so a request without credentials answers 401 and a viewer's 403, both before any
+    body is read. Subclasses set `path`, `tags` and `dependencies`.
+    """
+
+    guards = [require_session, require_admin]  # noqa: RUF012  (Litestar reads these class attributes)
+    security = COOKIE_SECURITY
 
 
 def forbid_demo(services: Services) -> None:

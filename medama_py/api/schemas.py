@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -30,6 +31,7 @@ __all__ = [
     "WebsiteGet",
     "WebsitePatch",
     "WebsiteSummary",
+    "from_record",
 ]
 
 # Medama's "hostname" format: 1–253 characters of letters, digits, dots and hyphens. Nothing is lower-cased, so
@@ -182,3 +184,20 @@ class ShareAccess(msgspec.Struct):
     token: str
     hostname: str
     dateExpires: int  # noqa: N815
+
+
+_Body = TypeVar("_Body", bound=msgspec.Struct)
+_CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def from_record(body: type[_Body], record: object, **given: object) -> _Body:
+    """A response `body` filled from a stored `record`, so the field list is written once, in the Struct.
+
+    Each camelCase field comes from the snake_case attribute of the same name (`dateCreated` from
+    `date_created`), unless it is `given`.
+    """
+    values = {
+        name: given[name] if name in given else getattr(record, _CAMEL_HUMP.sub("_", name).lower())
+        for name in body.__struct_fields__
+    }
+    return body(**values)

@@ -13,18 +13,16 @@ from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from medama_py import sharing
-from medama_py.api.access import require_admin
 from medama_py.api.deps import (
-    COOKIE_SECURITY,
     SERVICES,
+    AdminController,
     AnyRequest,
     ServicesDep,
     client_key,
     forbid_demo,
     require_json_body,
-    require_session,
 )
-from medama_py.api.schemas import ID_PATTERN, ShareAccess, ShareLinkCreate, ShareLinkGet, ShareOpen
+from medama_py.api.schemas import ID_PATTERN, ShareAccess, ShareLinkCreate, ShareLinkGet, ShareOpen, from_record
 from medama_py.api.websites import HostnamePath
 from medama_py.clock import unix
 from medama_py.errors import TooManyRequests, Unauthorised
@@ -52,25 +50,14 @@ def share_path(slug: str) -> str:
 
 
 def _link_get(link: ShareLink) -> ShareLinkGet:
-    return ShareLinkGet(
-        id=link.id,
-        hostname=link.hostname,
-        slug=link.slug,
-        path=share_path(link.slug),
-        hasPassword=link.has_password,
-        dateCreated=link.date_created,
-        dateExpires=link.date_expires,
-        dateLastUsed=link.date_last_used,
-    )
+    return from_record(ShareLinkGet, link, path=share_path(link.slug))
 
 
-class ShareLinksController(Controller):
-    """Admin-only management of one website's links."""
+class ShareLinksController(AdminController):
+    """Management of one website's links."""
 
     path = "/api/websites/{hostname:str}/shares"
     tags = ["Share links"]  # noqa: RUF012  (Litestar reads these class attributes)
-    guards = [require_session, require_admin]  # noqa: RUF012
-    security = COOKIE_SECURITY
     dependencies = SERVICES
 
     @get("/", operation_id="get-websites-id-shares")
