@@ -1,6 +1,7 @@
-// Shared building blocks: modal dialog, toasts, loader, copyable code, password input.
-import type { ComponentChildren, JSX } from 'preact';
+// Shared building blocks: modal dialog, toasts, loader, copyable code, form fields, forms and their submit.
+import type { ComponentChildren, JSX, PartialInputHTMLAttributes } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ApiError } from '../api';
 import { CheckIcon, CloseIcon, CopyIcon, EyeIcon } from './icons';
 
 // ---------------------------------------------------------------- modal
@@ -73,6 +74,31 @@ export function Modal({ open, title, description, onClose, children, tone, wide 
         </div>
       )}
     </dialog>
+  );
+}
+
+interface ShownOnceProps {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}
+
+/** A secret the server never shows again (a new API key, a generated password): copy it now, then Done. */
+export function ShownOnce({ open, title, onClose, children }: ShownOnceProps): JSX.Element {
+  return (
+    <Modal open={open} title={title} description="Copy it now: it is shown only once." onClose={onClose} wide>
+      {open && (
+        <div class="stack">
+          {children}
+          <div class="form-actions">
+            <button type="button" class="button button-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </div>
+      )}
+    </Modal>
   );
 }
 
@@ -266,6 +292,34 @@ export function PasswordInput(props: PasswordProps): JSX.Element {
   );
 }
 
+type InputAttributes = 'name' | 'placeholder' | 'autocomplete' | 'autocapitalize' | 'spellcheck' | 'readOnly' | 'disabled' | 'required' | 'autofocus';
+
+type TextFieldProps = Pick<PartialInputHTMLAttributes<HTMLInputElement>, InputAttributes> & {
+  label: string;
+  hint?: string;
+  error?: string;
+  value: string;
+  onInput: (value: string) => void;
+};
+
+/** A labelled text input with its hint and error wired for screen readers; other props go to the <input>. */
+export function TextField({ label, hint, error, value, onInput, ...input }: TextFieldProps): JSX.Element {
+  return (
+    <Field label={label} hint={hint} error={error}>
+      {({ id, describedBy, invalid }) => (
+        <input
+          {...input}
+          id={id}
+          value={value}
+          onInput={(e) => onInput(e.currentTarget.value)}
+          aria-describedby={describedBy}
+          aria-invalid={invalid || undefined}
+        />
+      )}
+    </Field>
+  );
+}
+
 export function Card({
   title,
   description,
@@ -323,4 +377,41 @@ export function FormCard({
       </Card>
     </form>
   );
+}
+
+interface SubmitOptions {
+  /** A message to show instead of sending, when the input is not acceptable. */
+  validate?: () => string | undefined;
+  /** The message to show for an API error status, instead of the server's own. */
+  messages?: Record<number, string>;
+}
+
+/**
+ * A form's submit, its error and its busy state: validate, then `send` with the button disabled. An API
+ * error becomes the form's error, except 401, after which the app is already on the login page.
+ */
+export function useSubmit(
+  send: () => Promise<void>,
+  { validate, messages }: SubmitOptions = {},
+): { submit: (event: Event) => Promise<void>; error: string | undefined; busy: boolean } {
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const invalid = validate?.();
+    if (invalid) {
+      setError(invalid);
+      return;
+    }
+    setError(undefined);
+    setBusy(true);
+    try {
+      await send();
+    } catch (err) {
+      if (err instanceof ApiError && err.status !== 401) setError(messages?.[err.status] ?? err.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { submit, error, busy };
 }

@@ -12,7 +12,7 @@ import {
   useLoggedIn,
 } from '../auth';
 import { ErrorPage } from '../components/layout';
-import { Field, Loader, Modal, PasswordInput, toast } from '../components/ui';
+import { Field, Loader, Modal, PasswordInput, TextField, toast } from '../components/ui';
 import { useTitle } from '../data';
 import { Link, navigate, useLocation } from '../router';
 
@@ -82,22 +82,17 @@ export function LoginPage(): JSX.Element {
             {errors.form}
           </div>
         )}
-        <Field label="Username" error={errors.username}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              name="username"
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              placeholder="Your username"
-              autocomplete="username"
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-              autofocus
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username"
+          error={errors.username}
+          name="username"
+          value={username}
+          onInput={setUsername}
+          placeholder="Your username"
+          autocomplete="username"
+          required
+          autofocus
+        />
         <Field label="Password" error={errors.password}>
           {({ id, describedBy, invalid }) => (
             <PasswordInput

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call, get, type Website } from '../api';
 import { PlusIcon } from '../components/icons';
 import { ErrorPage, PageHead } from '../components/layout';
-import { CopyCode, Field, Loader, Modal, trackerSnippet } from '../components/ui';
+import { CopyCode, Loader, Modal, TextField, trackerSnippet } from '../components/ui';
 import { useData, useTitle } from '../data';
 import { useRole } from '../role';
 import { formatWhole } from '../format';
@@ -91,23 +91,19 @@ function AddWebsite({ existing, open, onClose }: { existing: string[]; open: boo
       onClose={reset}
     >
       <form onSubmit={submit} noValidate>
-        <Field label="Domain name" hint="The domain or subdomain of your website, e.g. blog.example.com." error={error}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              name="hostname"
-              value={value}
-              onInput={(e) => setValue(e.currentTarget.value)}
-              placeholder="yourwebsite.com"
-              autocomplete="off"
-              autocapitalize="none"
-              spellcheck={false}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-              required
-            />
-          )}
-        </Field>
+        <TextField
+          label="Domain name"
+          hint="The domain or subdomain of your website, e.g. blog.example.com."
+          error={error}
+          name="hostname"
+          value={value}
+          onInput={setValue}
+          placeholder="yourwebsite.com"
+          autocomplete="off"
+          autocapitalize="none"
+          spellcheck={false}
+          required
+        />
         <div class="form-actions">
           <button type="button" class="button" onClick={reset}>
             Cancel

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call, get, type User } from '../api';
 import { DEFAULT_PASSWORD, setUsesDefaultPassword, useDefaultPassword } from '../auth';
 import { ErrorPage } from '../components/layout';
-import { Card, Field, Loader, PasswordInput, toast } from '../components/ui';
+import { Card, Field, Loader, PasswordInput, TextField, toast } from '../components/ui';
 import { useData } from '../data';
 import { useRole } from '../role';
 
@@ -70,20 +70,16 @@ function AccountForm({ user }: { user: User }): JSX.Element {
             You are using the default password. Choose a new one below.
           </div>
         )}
-        <Field label="Username" hint={viewer ? 'Only an admin can change it.' : '3 to 36 characters.'} error={errors.username}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              name="username"
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              readOnly={viewer}
-              autocomplete="username"
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username"
+          hint={viewer ? 'Only an admin can change it.' : '3 to 36 characters.'}
+          error={errors.username}
+          name="username"
+          value={username}
+          onInput={setUsername}
+          readOnly={viewer}
+          autocomplete="username"
+        />
         <Field label="New password" hint="Leave empty to keep the current password." error={errors.password}>
           {({ id, describedBy, invalid }) => (
             <PasswordInput

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, FormCard, Loader, Modal, toast } from '../components/ui';
+import { Card, CopyCode, FormCard, Loader, ShownOnce, TextField, toast, useSubmit } from '../components/ui';
 import { useData } from '../data';
 
 interface ApiKey {
@@ -28,62 +28,31 @@ function curlExample(secret: string): string {
 
 function NewKey({ created, onClose }: { created: CreatedKey | null; onClose: () => void }): JSX.Element {
   return (
-    <Modal open={created !== null} title="Your new API key" description="Copy it now: it is shown only once." onClose={onClose} wide>
+    <ShownOnce open={created !== null} title="Your new API key" onClose={onClose}>
       {created && (
-        <div class="stack">
+        <>
           <CopyCode label="api-key" code={created.key} />
           <p class="muted">Read Umami-style (base URL {window.location.origin}/umami/api) or Medama's /api with it:</p>
           <CopyCode label="api-key-curl" code={curlExample(created.key)} />
-          <div class="form-actions">
-            <button type="button" class="button button-primary" onClick={onClose}>
-              Done
-            </button>
-          </div>
-        </div>
+        </>
       )}
-    </Modal>
+    </ShownOnce>
   );
 }
 
 function CreateKey({ onCreated }: { onCreated: (key: CreatedKey) => void }): JSX.Element {
   const [name, setName] = useState('');
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const trimmed = name.trim();
-    if (!trimmed || trimmed.length > 100) {
-      setError('Give the key a name of 1 to 100 characters.');
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    try {
-      onCreated(await call<CreatedKey>('POST', '/user/api-keys', { body: { name: trimmed } }));
+  const { submit, error, busy } = useSubmit(
+    async () => {
+      onCreated(await call<CreatedKey>('POST', '/user/api-keys', { body: { name: name.trim() } }));
       setName('');
-    } catch (err) {
-      if (err instanceof ApiError && err.status !== 401) setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { validate: () => (name.trim() && name.trim().length <= 100 ? undefined : 'Give the key a name of 1 to 100 characters.') },
+  );
 
   return (
     <FormCard title="Create an API key" description="Scripts, Umami clients and data connectors read your statistics with a key instead of logging in. A key cannot manage users, passwords or keys." submitLabel="Create key" busy={busy} onSubmit={submit}>
-      <Field label="Name" error={error}>
-        {({ id, describedBy, invalid }) => (
-          <input
-            id={id}
-            value={name}
-            placeholder="e.g. warehouse sync"
-            onInput={(e) => setName(e.currentTarget.value)}
-            autocomplete="off"
-            aria-describedby={describedBy}
-            aria-invalid={invalid || undefined}
-          />
-        )}
-      </Field>
+      <TextField label="Name" error={error} value={name} onInput={setName} placeholder="e.g. warehouse sync" autocomplete="off" />
     </FormCard>
   );
 }

@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type ShareLink } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, FormCard, Loader, PasswordInput, toast } from '../components/ui';
+import { Card, CopyCode, Field, FormCard, Loader, PasswordInput, toast, useSubmit } from '../components/ui';
 import { useData } from '../data';
 
 const EXPIRIES: { label: string; seconds: number | null }[] = [
@@ -22,32 +22,22 @@ function when(seconds: number | null | undefined, none: string): string {
 function CreateLink({ hostname, onCreated }: { hostname: string; onCreated: () => void }): JSX.Element {
   const [password, setPassword] = useState('');
   const [expiry, setExpiry] = useState(0);
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    if (password && (password.length < 5 || password.length > 128)) {
-      setError('Passwords have 5 to 128 characters (or leave it empty).');
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    const seconds = EXPIRIES[expiry].seconds;
-    const body: Record<string, unknown> = {};
-    if (password) body.password = password;
-    if (seconds !== null) body.expiresIn = seconds;
-    try {
+  const { submit, error, busy } = useSubmit(
+    async () => {
+      const seconds = EXPIRIES[expiry].seconds;
+      const body: Record<string, unknown> = {};
+      if (password) body.password = password;
+      if (seconds !== null) body.expiresIn = seconds;
       await call<ShareLink>('POST', `/websites/${encodeURIComponent(hostname)}/shares`, { body });
       toast('Link created', `Anyone with the new link can read ${hostname}'s statistics.`);
       setPassword('');
       onCreated();
-    } catch (err) {
-      if (err instanceof ApiError && err.status !== 401) setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    {
+      validate: () =>
+        password && (password.length < 5 || password.length > 128) ? 'Passwords have 5 to 128 characters (or leave it empty).' : undefined,
+    },
+  );
 
   return (
     <FormCard title="Share this website" description="A share link shows this website's statistics, read-only, to anyone who has it: no account, no settings, no other websites." submitLabel="Create share link" busy={busy} onSubmit={submit}>

@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { type Account, ApiError, call, get, type Role, type Website } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, FormCard, Loader, Modal, toast } from '../components/ui';
+import { Card, CopyCode, Field, FormCard, Loader, Modal, ShownOnce, TextField, toast, useSubmit } from '../components/ui';
 import { useData } from '../data';
 
 const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -25,24 +25,19 @@ interface Shown {
   password: string;
 }
 
-function ShownOnce({ shown, onClose }: { shown: Shown | null; onClose: () => void }): JSX.Element {
+function PasswordShown({ shown, onClose }: { shown: Shown | null; onClose: () => void }): JSX.Element {
   return (
-    <Modal open={shown !== null} title="Password for this user" description="Copy it now: it is shown only once." onClose={onClose} wide>
+    <ShownOnce open={shown !== null} title="Password for this user" onClose={onClose}>
       {shown && (
-        <div class="stack">
+        <>
           <p>
             Give <strong>{shown.username}</strong> this password and the address of this dashboard. They can change it
             in Settings → Account.
           </p>
           <CopyCode label="new-user-password" code={shown.password} />
-          <div class="form-actions">
-            <button type="button" class="button button-primary" onClick={onClose}>
-              Done
-            </button>
-          </div>
-        </div>
+        </>
       )}
-    </Modal>
+    </ShownOnce>
   );
 }
 
@@ -80,48 +75,25 @@ function InviteUser({ sites, onInvited }: { sites: string[]; onInvited: (shown: 
   const [username, setUsername] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [chosen, setChosen] = useState<string[]>([]);
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const name = username.trim();
-    if (name.length < 3 || name.length > 48) {
-      setError('Usernames have 3 to 48 characters.');
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    const password = generatePassword();
-    try {
+  const { submit, error, busy } = useSubmit(
+    async () => {
+      const name = username.trim();
+      const password = generatePassword();
       const websites = role === 'viewer' ? chosen : [];
       await call<Account>('POST', '/users', { body: { username: name, password, role, websites } });
       onInvited({ username: name, password });
       setUsername('');
       setChosen([]);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 409) setError('That username is taken.');
-      else if (err instanceof ApiError && err.status !== 401) setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    {
+      validate: () => (username.trim().length < 3 || username.trim().length > 48 ? 'Usernames have 3 to 48 characters.' : undefined),
+      messages: { 409: 'That username is taken.' },
+    },
+  );
 
   return (
     <FormCard title="Invite a user" description="A viewer reads the statistics of the websites you choose and can change only its own password. The password is generated and shown once." submitLabel="Invite user" busy={busy} onSubmit={submit}>
-      <Field label="Username" error={error}>
-        {({ id, describedBy, invalid }) => (
-          <input
-            id={id}
-            name="username"
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
-            autocomplete="off"
-            aria-describedby={describedBy}
-            aria-invalid={invalid || undefined}
-          />
-        )}
-      </Field>
+      <TextField label="Username" error={error} name="username" value={username} onInput={setUsername} autocomplete="off" />
       <Field label="Role">{({ id }) => <RoleChoice id={id} role={role} onChange={setRole} />}</Field>
       {role === 'viewer' && <WebsiteChoice sites={sites} chosen={chosen} onChange={setChosen} />}
     </FormCard>
@@ -270,7 +242,7 @@ export function UserSettings(): JSX.Element {
           users.reload();
         }}
       />
-      <ShownOnce shown={shown} onClose={() => setShown(null)} />
+      <PasswordShown shown={shown} onClose={() => setShown(null)} />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type Website, websiteUuid } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, Loader, Modal, toast, trackerSnippet, umamiSnippet } from '../components/ui';
+import { Card, CopyCode, Field, Loader, Modal, TextField, toast, trackerSnippet, umamiSnippet } from '../components/ui';
 import { useData } from '../data';
 import { ShareLinks } from './shares';
 import { validateHostname } from '../pages/websites';
@@ -62,19 +62,7 @@ function DeleteWebsite({ hostname, onDeleted }: { hostname: string; onDeleted: (
         onClose={close}
       >
         <form onSubmit={submit} noValidate>
-          <Field label={`Type ${hostname} to confirm`} error={error}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                value={typed}
-                onInput={(e) => setTyped(e.currentTarget.value)}
-                autocomplete="off"
-                spellcheck={false}
-                aria-describedby={describedBy}
-                aria-invalid={invalid || undefined}
-              />
-            )}
-          </Field>
+          <TextField label={`Type ${hostname} to confirm`} error={error} value={typed} onInput={setTyped} autocomplete="off" spellcheck={false} />
           <div class="form-actions">
             <button type="button" class="button" onClick={close}>
               Cancel
@@ -156,20 +144,7 @@ function RenameWebsite({ hostname, existing, onRenamed }: { hostname: string; ex
           </button>
         }
       >
-        <Field label="Domain name" error={error}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              value={value}
-              onInput={(e) => setValue(e.currentTarget.value)}
-              autocomplete="off"
-              spellcheck={false}
-              disabled={!hostname}
-              aria-describedby={describedBy}
-              aria-invalid={invalid || undefined}
-            />
-          )}
-        </Field>
+        <TextField label="Domain name" error={error} value={value} onInput={setValue} autocomplete="off" spellcheck={false} disabled={!hostname} />
       </Card>
     </form>
   );
