@@ -123,10 +123,17 @@ def backup_under_load(server: Server, client: httpx.Client, args: argparse.Names
     print(f"  ratio {ratio:.2f}x (target >= {BACKUP_RATIO_TARGET}x)  {ok}")
 
 
+def duckdb_memory_mb(client: httpx.Client) -> float:
+    """What DuckDB holds now (GET /api/user/usage): after a scan, mostly the file's blocks it keeps cached."""
+    return float(client.get("/api/user/usage").json()["analytics"]["memoryUsed"]) / 1e6
+
+
 def exports(server: Server, client: httpx.Client, rows: int, workdir: Path) -> dict[str, Path]:
     files = {}
     print(
-        f"\nexport through the server ({rows:,} rows), server peak RSS before: {peak_rss_mb(server.process.pid):.0f} MB"
+        f"\nexport through the server ({rows:,} rows),"
+        f" server peak RSS before: {peak_rss_mb(server.process.pid):.0f} MB,"
+        f" DuckDB memory {duckdb_memory_mb(client):.0f} MB"
     )
     for file_format in ("parquet", "csv"):
         out = workdir / f"views.{file_format}"
@@ -137,6 +144,7 @@ def exports(server: Server, client: httpx.Client, rows: int, workdir: Path) -> d
         print(
             f"  {file_format:<8} {took:6.1f} s  {written / took:>12,.0f} rows/s  {out.stat().st_size / 1e6:6.0f} MB"
             f"  rows {written:,}  server peak RSS {rss:.0f} MB (target <= {RSS_TARGET_MB})  {ok}"
+            f"  DuckDB memory after {duckdb_memory_mb(client):.0f} MB"
         )
         files[file_format] = out
     return files
@@ -167,6 +175,10 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=3, help="wrk runs without a backup")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
+        "--steps", default="export,backup,import", help="which steps to run (import needs export), comma-separated"
+    )
+    parser.add_argument("--memorylimit", default="", help="the server's -memorylimit (default: its own policy)")
+    parser.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("MEDAMA_BENCH_DIR", tempfile.gettempdir())) / "medama_bench"
     )
     args = parser.parse_args()
@@ -178,22 +190,27 @@ def main() -> int:
     took = ensure(cached, args.rows)
     print(f"{args.rows:,} rows in {cached}" + (f", generated in {took:.1f} s" if took else ", reused"))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; wrk drain {DRAIN_MS} ms per slice")
+    print(f"server -memorylimit: {args.memorylimit or 'its default (a share of RAM)'}")
     workdir = Path(tempfile.mkdtemp(prefix="medama-bench-data-"))
     try:
         (workdir / "data").mkdir()
         shutil.copyfile(cached, workdir / "data" / "me_analytics.db")
-        server = start_server(workdir / "data", "-level", "warn", timeout=120)
+        steps = set(args.steps.split(","))
+        limit = ("-memorylimit", args.memorylimit) if args.memorylimit else ()
+        server = start_server(workdir / "data", "-level", "warn", *limit, timeout=120)
         try:
             client = logged_in_client(server)
             for site in (HOSTNAME, *SITES):
                 register_website(client, site)
-            files = exports(server, client, args.rows, workdir)
-            backup_under_load(server, client, args, workdir)
+            files = exports(server, client, args.rows, workdir) if "export" in steps else {}
+            if "backup" in steps:
+                backup_under_load(server, client, args, workdir)
             print(f"server peak RSS over the whole run: {peak_rss_mb(server.process.pid):.0f} MB")
             client.close()
         finally:
             server.stop()
-        imports(files, args.rows, workdir)
+        if "import" in steps:
+            imports(files, args.rows, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

@@ -65,16 +65,33 @@ def _export(args: Sequence[str]) -> int:
         return 1
     try:
         conn.execute("SET TimeZone = 'UTC'")
-        if sys.stderr.isatty():  # DuckDB draws its own progress bar for long copies
+        progress = None
+        if sys.stderr.isatty():  # Parquet is one COPY, with DuckDB's own bar; CSV/NDJSON report each chunk
             conn.execute("SET enable_progress_bar = true")
             conn.execute("SET enable_progress_bar_print = true")
+            progress = _draw_progress
         rows = export_rows(
-            conn, Path(ns.out), table=ns.table, file_format=ns.format, hostname=ns.hostname, start=start, end=end
+            conn,
+            Path(ns.out),
+            table=ns.table,
+            file_format=ns.format,
+            hostname=ns.hostname,
+            start=start,
+            end=end,
+            progress=progress,
         )
     finally:
         conn.close()
+    if progress is not None:
+        print(file=sys.stderr)  # end the progress line
     print(f"wrote {rows} {ns.table} rows of {ns.hostname} to {ns.out}", file=sys.stderr)
     return 0
+
+
+def _draw_progress(written: int, total: int) -> None:
+    width = 40
+    filled = width * written // total if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {written:,}/{total:,} rows", end="", file=sys.stderr, flush=True)
 
 
 def _backup(args: Sequence[str]) -> int:
