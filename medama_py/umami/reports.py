@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.stats.summary import previous_period
+from medama_py.umami.identity import has_umami_hits, umami_hit_scope, umami_views_cte
 from medama_py.umami.series import bucket_key_sql, rebucket
 from medama_py.umami.sql import EVENT_NAME, event_where, has_named_events, iso, view_where
 
@@ -44,6 +45,8 @@ _STATS_COLUMNS = ("count(*)", "count_if(v.is_unique_user)", BOUNCES, TOTALTIME)
 
 
 def _stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
+    if has_umami_hits(cur, q):
+        return _mixed_stats(cur, q)
     params = Params()
     sql = f"SELECT {', '.join(_STATS_COLUMNS)} FROM views AS v WHERE {view_where(q, params)}"  # noqa: S608
     row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0)
@@ -57,6 +60,25 @@ def _stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
     }
 
 
+def _mixed_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
+    """Stats over page views grouped by Umami visit; Medama's page views (no Umami visit) form the NULL group.
+
+    A Medama page view is a visit of its own, a bounce by its duration; an Umami visit is a bounce when it
+    has one page view in the range, as Umami counts.
+    """
+    params = Params()
+    sql = (
+        f"WITH {umami_views_cte(q, params)}, per_visit AS (SELECT uv.visit_id AS visit, count(*) AS n,"  # noqa: S608
+        f" count_if(v.is_unique_user) AS unique_users, {BOUNCES} AS short, {TOTALTIME} AS seconds"
+        f" FROM views AS v LEFT JOIN uv ON uv.bid = v.bid WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
+        " SELECT sum(n), sum(unique_users), sum(CASE WHEN visit IS NULL THEN n ELSE 1 END),"
+        " sum(CASE WHEN visit IS NULL THEN short WHEN n = 1 THEN 1 ELSE 0 END), sum(seconds) FROM per_visit"
+    )
+    row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0, 0)
+    pageviews, visitors, visits, bounces, totaltime = (as_int(value or 0) for value in row)
+    return {"pageviews": pageviews, "visitors": visitors, "visits": visits, "bounces": bounces, "totaltime": totaltime}
+
+
 def _previous(q: UmamiParams) -> UmamiParams:
     before = previous_period(q.filters)
     return q if before is None else replace(q, filters=before)
@@ -68,26 +90,78 @@ def website_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, o
 
 
 def pageview_series(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, list[dict[str, object]]]:
-    """GET /websites/:id/pageviews: page views and sessions per `unit` bucket in `timezone`; empty buckets omitted."""
+    """GET /websites/:id/pageviews: page views and sessions per `unit` bucket in `timezone`; empty buckets omitted.
+
+    A Medama page view is a session of its own; Umami-collected page views count their distinct sessions.
+    """
+    views = _view_buckets(cur, q, medama_only=False)
+    if not has_umami_hits(cur, q):
+        sessions = views
+    else:
+        sessions = _view_buckets(cur, q, medama_only=True)
+        for label, count in _umami_session_buckets(cur, q).items():
+            sessions[label] = sessions.get(label, 0) + count
+    return {
+        "pageviews": [{"x": label, "y": count} for label, count in views.items()],
+        "sessions": [{"x": label, "y": count} for label, count in sorted(sessions.items())],
+    }
+
+
+def _view_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams, *, medama_only: bool) -> dict[str, int]:
+    """Page views per bucket label; `medama_only` leaves out the Umami-collected ones."""
     params = Params()
     bucket = bucket_key_sql(q.unit, q.timezone, "v.date_created")
-    sql = f"SELECT {bucket} AS x, count(*) FROM views AS v WHERE {view_where(q, params)} GROUP BY x"  # noqa: S608
+    where = view_where(q, params)
+    if medama_only:
+        uv = umami_views_cte(q, params)
+        where += " AND v.bid NOT IN (SELECT bid FROM uv)"
+        sql = f"WITH {uv} SELECT {bucket} AS x, count(*) FROM views AS v WHERE {where} GROUP BY x"  # noqa: S608
+    else:
+        sql = f"SELECT {bucket} AS x, count(*) FROM views AS v WHERE {where} GROUP BY x"  # noqa: S608
     sums = rebucket(cur.execute(sql, params.values).fetchall(), q.unit, q.timezone)
-    views: list[dict[str, object]] = [{"x": key[0], "y": count} for key, count in sums.items()]
-    # Each Medama page load is its own session.
-    return {"pageviews": views, "sessions": [dict(item) for item in views]}
+    return {str(key[0]): count for key, count in sums.items()}
+
+
+def _umami_session_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
+    """Distinct Umami sessions with a page view per local bucket.
+
+    Distinct counts cannot be summed over finer steps, so the bucket is computed per row here (only
+    Umami-collected rows take this path).
+    """
+    params = Params()
+    # q.unit is one of UNITS (allow-listed by params.py), never free text.
+    local = f"date_trunc('{q.unit}', timezone({params.bind(q.timezone)}, v.date_created))"
+    sql = (
+        f"WITH {umami_views_cte(q, params)} SELECT strftime({local}, '%Y-%m-%d %H:%M:%S') AS x,"  # noqa: S608
+        f" count(DISTINCT uv.session_id) FROM views AS v JOIN uv ON uv.bid = v.bid WHERE {view_where(q, params)}"
+        " GROUP BY x"
+    )
+    return {str(x): as_int(y) for x, y in cur.execute(sql, params.values).fetchall()}
 
 
 def _event_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
+    """Custom events, the visits and visitors that had them, distinct names.
+
+    A Medama event's visit is its page view (or its own batch without one) and its visitors are that page
+    view's unique-visitor flags; an Umami-collected event counts its own visit and its distinct session.
+    """
     params = Params()
+    host = params.bind(q.filters.hostname)
+    ids = "CAST(NULL AS VARCHAR) AS visit_id, CAST(NULL AS VARCHAR) AS session_id FROM ev"
+    if has_umami_hits(cur, q):
+        ids = (
+            "uh.visit_id, uh.session_id FROM ev LEFT JOIN umami_hits AS uh"
+            f" ON uh.batch_id = ev.batch_id AND uh.site = {host} AND uh.event_type = 2"
+        )
     sql = (
         f"WITH ev AS (SELECT e.bid, e.batch_id, {EVENT_NAME} AS name FROM events AS e"  # noqa: S608
-        f" WHERE {event_where(q, params)})"
-        " SELECT (SELECT count(*) FROM ev),"
-        " (SELECT count(DISTINCT CASE WHEN ev.bid <> '' THEN ev.bid ELSE ev.batch_id END) FROM ev),"
-        " (SELECT count(DISTINCT ev.name) FROM ev),"
-        " (SELECT count_if(v.is_unique_user) FROM views AS v"
-        f" WHERE v.hostname = {params.bind(q.filters.hostname)} AND v.bid IN (SELECT bid FROM ev WHERE bid <> ''))"
+        f" WHERE {event_where(q, params)}), ids AS (SELECT ev.*, {ids})"
+        " SELECT count(*),"
+        " count(DISTINCT coalesce(visit_id, CASE WHEN bid <> '' THEN bid ELSE batch_id END)),"
+        " count(DISTINCT name),"
+        " count(DISTINCT session_id) + (SELECT coalesce(count_if(v.is_unique_user), 0) FROM views AS v"
+        f" WHERE v.hostname = {host} AND v.bid IN (SELECT bid FROM ids WHERE bid <> '' AND session_id IS NULL))"
+        " FROM ids"
     )
     events, visits, unique, visitors = (as_int(v) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0))
     return {"events": events, "visitors": visitors, "visits": visits, "uniqueEvents": unique}
@@ -113,15 +187,36 @@ def session_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, d
         f" FROM views AS v WHERE {view_where(q, params)}"
     )
     pageviews, visitors, countries = (as_int(v) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
-    events = _event_count(cur, q)
+    visits = pageviews
+    if has_umami_hits(cur, q):
+        visits, event_visitors = _umami_visits(cur, q)
+        visitors += event_visitors
     numbers = {
         "pageviews": pageviews,
         "visitors": visitors,
-        "visits": pageviews,
+        "visits": visits,
         "countries": countries,
-        "events": events,
+        "events": _event_count(cur, q),
     }
     return {name: {"value": value} for name, value in numbers.items()}
+
+
+def _umami_visits(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tuple[int, int]:
+    """Visits, and the visitors that sessions holding only custom events add.
+
+    A Medama page view is a visit; Umami-collected hits count their distinct visit ids, custom events
+    included. A session's first hit carries the new-visitor flag, so an event-only session adds a visitor.
+    """
+    params = Params()
+    sql = (
+        f"WITH {umami_views_cte(q, params)}, hits AS (SELECT uh.visit_id, uh.event_type, uh.is_new_visitor"  # noqa: S608
+        f" FROM umami_hits AS uh WHERE {umami_hit_scope(q, params)})"
+        f" SELECT (SELECT count(*) FROM views AS v WHERE {view_where(q, params)}"
+        " AND v.bid NOT IN (SELECT bid FROM uv)),"
+        " (SELECT count(DISTINCT visit_id) FROM hits), (SELECT count_if(is_new_visitor AND event_type = 2) FROM hits)"
+    )
+    medama, umami, event_visitors = (as_int(v or 0) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
+    return medama + umami, event_visitors
 
 
 def active_visitors(cur: duckdb.DuckDBPyConnection, hostname: str, now: datetime) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from medama_py.errors import NotFound
-from medama_py.umami import answers, eventdata, lists, metrics, reports
+from medama_py.umami import answers, eventdata, lists, metrics, reports, sessions
 from medama_py.umami.queries import (
     ActivityQuery,
     EventDataQuery,
@@ -70,7 +70,7 @@ class UmamiRoute:
 
 
 def _session(cur: duckdb.DuckDBPyConnection, _: UmamiParams, x: ReadContext) -> object:
-    found = lists.session_detail(cur, x.hostname, x.session_id, x.website_id)
+    found = sessions.session_detail(cur, x.hostname, x.session_id, x.website_id)
     if found is None:
         raise NotFound("session not found")
     return found
@@ -102,7 +102,7 @@ _TABLE: Final = (
                "Custom events per name and unit bucket", SeriesQuery,
                lambda cur, q, _: reports.event_series(cur, q), list[answers.UmamiEventSeriesPoint]),
     UmamiRoute(f"{_SITE}/sessions", "umami-get-website-sessions", "Sessions, newest first, paged",
-               ListQuery, lambda cur, q, x: lists.session_list(cur, q, x.website_id), answers.UmamiSessionPage),
+               ListQuery, lambda cur, q, x: sessions.session_list(cur, q, x.website_id), answers.UmamiSessionPage),
     UmamiRoute(f"{_SITE}/sessions/stats", "umami-get-website-session-stats",
                "Page views, visitors, visits, countries and custom events, each as {value}",
                RangeQuery, lambda cur, q, _: reports.session_stats(cur, q), answers.UmamiSessionStats),
@@ -110,7 +110,8 @@ _TABLE: Final = (
                NoQuery, _session, answers.UmamiSession),
     UmamiRoute(f"{_SITE}/sessions/{{session_id}}/activity", "umami-get-website-session-activity",
                "The session's page views and custom events, newest first", ActivityQuery,
-               lambda cur, q, x: lists.session_activity(cur, x.hostname, x.session_id, q), list[answers.UmamiActivity]),
+               lambda cur, q, x: sessions.session_activity(cur, x.hostname, x.session_id, q),
+               list[answers.UmamiActivity]),
     UmamiRoute(f"{_SITE}/event-data/events", "umami-get-website-event-data-events",
                "Event names with their properties and data types", EventDataQuery, _event_data("events"),
                list[answers.UmamiEventDataEvent]),

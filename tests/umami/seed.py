@@ -9,7 +9,7 @@ import httpx
 
 from tests.support.server import BROWSER_UA
 
-__all__ = ["SeededSite", "seed_site"]
+__all__ = ["SeededSite", "medama_view", "seed_site"]
 
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 _bids = itertools.count()
@@ -50,6 +50,23 @@ def _hit(base_url: str, body: dict[str, object], ua: str) -> None:
         headers={"User-Agent": ua, "Content-Type": "text/plain", "Accept-Language": "en-GB,en;q=0.8"},
     )
     assert response.status_code in (200, 204), response.text
+
+
+def medama_view(base_url: str, hostname: str, path: str, *, unique: bool, duration_ms: int | None) -> None:
+    """One page load through Medama's tracker endpoint, with its unload beacon when `duration_ms` is given."""
+    bid = f"seed{next(_bids)}"
+    load = {
+        "b": bid,
+        "e": "load",
+        "u": f"https://{hostname}{path}",
+        "r": "",
+        "p": unique,
+        "q": unique,
+        "t": "Europe/London",
+    }
+    _hit(base_url, load, BROWSER_UA)
+    if duration_ms is not None:
+        _hit(base_url, {"b": bid, "e": "unload", "m": duration_ms}, BROWSER_UA)
 
 
 def seed_site(base_url: str, cookie_client: httpx.Client, hostname: str, rounds: int = 3) -> SeededSite:

@@ -1,0 +1,272 @@
+"""Umami-collected hits are grouped into the sessions and visits the collector gave them, Medama's page views
+keep theirs (a page load each): hits sent through /umami/api/send with tokens, distinct ids and timestamps,
+and by the real @umami/node, read back with the real @umami/api-client. Every expected number is worked out
+by hand in the comments (docs/umami.md, "Sessions and visits")."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_umami_node import CLIENT as NODE_CLIENT
+from tests.e2e.test_umami_node import _node as installed_node
+from tests.support.server import BROWSER_UA
+from tests.umami.seed import medama_view
+from tests.umami.test_api_client import installed_client, run_client
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.support.server import Server
+
+__all__ = ["installed_client"]  # a fixture, used by name
+
+
+def _website(cookie_client: httpx.Client, umami: httpx.Client, hostname: str) -> str:
+    assert cookie_client.post("/api/websites", json={"hostname": hostname}).status_code == 201
+    websites = umami.get("/websites", params={"pageSize": 1000}).json()["data"]
+    website: str = next(w["id"] for w in websites if w["domain"] == hostname)
+    return website
+
+
+def _first_second() -> int:
+    """A start, in unix seconds, such that the next 400 s lie in one UTC day and before now."""
+    now = int(time.time())
+    start = now - 500
+    if start // 86_400 != now // 86_400:
+        start = (now // 86_400) * 86_400 - 1_000  # the previous day, wholly
+    return start
+
+
+class Sender:
+    """POST /umami/api/send for one website, keeping each answer's ids."""
+
+    def __init__(self, base_url: str, website: str) -> None:
+        self.url = f"{base_url}/umami/api/send"
+        self.website = website
+
+    def send(self, at: int, cache: str | None = None, **payload: Any) -> dict[str, str]:
+        headers = {"User-Agent": BROWSER_UA, **({"x-umami-cache": cache} if cache else {})}
+        body = {"type": "event", "payload": {"website": self.website, "timestamp": at, **payload}}
+        response = httpx.post(self.url, json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        answer: dict[str, str] = response.json()
+        return answer
+
+
+@pytest.fixture(scope="module")
+def visits_site(umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client) -> dict[str, Any]:
+    """Four Umami sessions and two Medama page views; see each hit's comment."""
+    website = _website(cookie_client, umami, "visits.example")
+    t0 = _first_second()
+    s = Sender(umami_server.base_url, website)
+    a1 = s.send(t0, url="/home")  # new visit VA = session SA; a new visitor
+    a2 = s.send(t0 + 20, a1["cache"], url="/pricing")  # same visit; a1 lasted 20 s
+    a3 = s.send(t0 + 25, a2["cache"], url="/pricing", name="click")  # a custom event of VA
+    a4 = s.send(t0 + 65, a3["cache"], url="/signup")  # same visit; a2 lasted 45 s; a4's length unknown
+    b1 = s.send(t0 + 100, url="/home")  # visit VB = session SB, one page view: a bounce; a new visitor
+    c1 = s.send(t0 + 200, url="/docs", id="u-7")  # session D (the distinct id), visit VC1; a new visitor
+    c2 = s.send(t0 + 230, c1["cache"], url="/docs/api", id="u-7")  # same visit; c1 lasted 30 s
+    c3 = s.send(t0 + 300, url="/docs", id="u-7", name="search")  # no token: new visit VC2 of D, not a new visitor
+    d1 = s.send(t0 + 310, url="/hook", name="webhook")  # an event-only session SE = VE; a new visitor
+    medama_view(umami_server.base_url, "visits.example", "/home", unique=True, duration_ms=3_000)  # a bounce
+    medama_view(umami_server.base_url, "visits.example", "/pricing", unique=False, duration_ms=60_000)
+    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 3_600_000}
+    return {"website": website, "t0": t0, "window": window, "a": (a1, a2, a3, a4), "b": b1, "c": (c1, c2, c3), "d": d1}
+
+
+def _get(umami: httpx.Client, path: str, **params: Any) -> Any:
+    response = umami.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_tokens_and_distinct_ids_make_the_sessions_and_visits(visits_site: dict[str, Any]) -> None:
+    a1, a2, a3, a4 = visits_site["a"]
+    c1, c2, c3 = visits_site["c"]
+    assert a1["sessionId"] == a1["visitId"] == a2["visitId"] == a3["visitId"] == a4["visitId"]
+    assert c1["sessionId"] == c2["sessionId"] == c3["sessionId"] != c1["visitId"]
+    assert c1["visitId"] == c2["visitId"] != c3["visitId"]
+
+
+def test_stats_count_umami_visits_and_medama_page_loads(
+    umami: httpx.Client, cookie_client: httpx.Client, visits_site: dict[str, Any]
+) -> None:
+    base, window = f"/websites/{visits_site['website']}", visits_site["window"]
+    stats = _get(umami, f"{base}/stats", **window)
+    # 6 Umami page views (a1 a2 a4 b1 c1 c2) + 2 Medama; visitors: a1 b1 c1 + the first Medama view.
+    # Visits: VA VB VC1 (the ones with page views) + 2 Medama page loads. Bounces: VB (one page view) and the
+    # 3-second Medama view. Total time: 20 + 45 + 30 (Umami pages) + 3 + 60 (Medama) = 158 s.
+    assert {k: v for k, v in stats.items() if k != "comparison"} == {
+        "pageviews": 8,
+        "visitors": 4,
+        "visits": 5,
+        "bounces": 2,
+        "totaltime": 158,
+    }
+    start = datetime.fromtimestamp(window["startAt"] / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = datetime.fromtimestamp(window["endAt"] / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    summary = cookie_client.get("/api/website/visits.example/summary", params={"start": start, "end": end})
+    assert (summary.json()["current"]["pageviews"], summary.json()["current"]["visitors"]) == (8, 4)
+    sessions = _get(umami, f"{base}/sessions/stats", **window)
+    # Visitors: the 4 above + SE, whose only hit is a custom event. Visits: 2 Medama + VA VB VC1 VC2 VE.
+    assert {k: v["value"] for k, v in sessions.items()} == {
+        "pageviews": 8,
+        "visitors": 5,
+        "visits": 7,
+        "countries": 1,  # the Medama views' Europe/London; Umami hits sent no time zone
+        "events": 3,
+    }
+    events = _get(umami, f"{base}/events/stats", **window)["data"]
+    # click (VA, SA), search (VC2, D), webhook (VE, SE): three visits of three sessions.
+    assert {k: v for k, v in events.items() if k != "comparison"} == {
+        "events": 3,
+        "visitors": 3,
+        "visits": 3,
+        "uniqueEvents": 3,
+    }
+    year = {"startAt": window["endAt"] - 40 * 86_400_000, "endAt": window["endAt"]}
+    series = _get(umami, f"{base}/pageviews", unit="day", **year)
+    # Sessions with a page view: SA, SB, D (each within one day) + the 2 Medama page loads.
+    assert sum(p["y"] for p in series["pageviews"]) == 8
+    assert sum(p["y"] for p in series["sessions"]) == 5
+
+
+def _all_sessions(umami: httpx.Client, base: str, window: dict[str, int], size: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        body = _get(umami, f"{base}/sessions", page=page, pageSize=size, **window)
+        rows.extend(body["data"])
+        if page * size >= body["count"]:
+            assert len(rows) == body["count"] == 6
+            return rows
+        page += 1
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 4, 100])
+def test_sessions_list_pages_umami_sessions_and_medama_page_loads(
+    umami: httpx.Client, visits_site: dict[str, Any], page_size: int
+) -> None:
+    base, window = f"/websites/{visits_site['website']}", visits_site["window"]
+    a1, c1, c3, d1, b1 = (
+        visits_site["a"][0],
+        visits_site["c"][0],
+        visits_site["c"][2],
+        visits_site["d"],
+        visits_site["b"],
+    )
+    rows = _all_sessions(umami, base, window, page_size)
+    assert len({r["id"] for r in rows}) == 6
+    # Newest first by first hit: the two Medama page loads (sent last), then SE, D, SB, SA.
+    assert [r["id"] for r in rows[2:]] == [d1["sessionId"], c1["sessionId"], b1["sessionId"], a1["sessionId"]]
+    by_id = {r["id"]: r for r in rows}
+    numbers = {sid: (r["visits"], r["views"], r["events"], r["totaltime"]) for sid, r in by_id.items()}
+    assert numbers[a1["sessionId"]] == (1, 3, 1, 65)
+    assert numbers[b1["sessionId"]] == (1, 1, 0, 0)
+    assert numbers[c1["sessionId"]] == (2, 2, 1, 30)
+    assert numbers[d1["sessionId"]] == (1, 0, 1, 0)
+    medama = [
+        r for sid, r in by_id.items() if sid not in {a1["sessionId"], b1["sessionId"], c1["sessionId"], d1["sessionId"]}
+    ]
+    assert sorted((r["visits"], r["views"], r["totaltime"]) for r in medama) == [(1, 1, 3), (1, 1, 60)]
+    assert by_id[c1["sessionId"]]["visitId"] == c3["visitId"]  # its latest visit
+    t0 = visits_site["t0"]
+    assert by_id[a1["sessionId"]]["firstAt"] == datetime.fromtimestamp(t0, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert by_id[a1["sessionId"]]["lastAt"] == datetime.fromtimestamp(t0 + 65, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # Σ visits and Σ views over the list are the session stats' visits and page views.
+    assert sum(r["visits"] for r in rows) == 7
+    assert sum(r["views"] for r in rows) == 8
+
+
+def test_one_session_and_its_activity(umami: httpx.Client, visits_site: dict[str, Any]) -> None:
+    base = f"/websites/{visits_site['website']}"
+    a1 = visits_site["a"][0]
+    session = _get(umami, f"{base}/sessions/{a1['sessionId']}")
+    assert (session["visits"], session["views"], session["events"], session["totaltime"]) == (1, 3, 1, 65)
+    activity = _get(umami, f"{base}/sessions/{a1['sessionId']}/activity")
+    assert [(x["eventType"], x["urlPath"], x["eventName"]) for x in activity] == [
+        (1, "/signup", None),
+        (2, "/pricing", "click"),
+        (1, "/pricing", None),
+        (1, "/home", None),
+    ]
+    assert {x["visitId"] for x in activity} == {a1["visitId"]}
+
+
+def test_events_carry_their_session_and_visit(umami: httpx.Client, visits_site: dict[str, Any]) -> None:
+    base, window = f"/websites/{visits_site['website']}", visits_site["window"]
+    events = _get(umami, f"{base}/events", pageSize=100, **window)["data"]
+    assert len(events) == 11
+    custom = {e["eventName"]: (e["sessionId"], e["visitId"]) for e in events if e["eventType"] == 2}
+    a3, c3, d1 = visits_site["a"][2], visits_site["c"][2], visits_site["d"]
+    assert custom == {
+        "click": (a3["sessionId"], a3["visitId"]),
+        "search": (c3["sessionId"], c3["visitId"]),
+        "webhook": (d1["sessionId"], d1["visitId"]),
+    }
+    views = [e for e in events if e["eventType"] == 1 and e["sessionId"] == a3["sessionId"]]
+    assert sorted(e["urlPath"] for e in views) == ["/home", "/pricing", "/signup"]
+
+
+def test_the_api_client_reads_the_same_numbers(
+    installed_client: Path, umami_server: Server, api_key: str, visits_site: dict[str, Any]
+) -> None:
+    window = visits_site["window"]
+    read = run_client(
+        umami_server.base_url, api_key, "key", visits_site["website"], (window["startAt"], window["endAt"])
+    )
+    stats = read["getWebsiteStats"]
+    assert (stats["pageviews"], stats["visitors"], stats["visits"], stats["bounces"], stats["totaltime"]) == (
+        8,
+        4,
+        5,
+        2,
+        158,
+    )
+    assert read["getWebsiteSessionStats"]["visits"]["value"] == 7
+    assert read["getWebsiteSessions"]["count"] == 6
+    assert read["getWebsiteEventStats"]["data"]["visits"] == 3
+
+
+def test_umami_node_hits_read_back_through_the_api_client(
+    installed_client: Path, umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client, api_key: str
+) -> None:
+    website = _website(cookie_client, umami, "node-read.example")
+    subprocess.run(
+        [installed_node(), "drive.mjs", f"{umami_server.base_url}/umami", website],
+        cwd=NODE_CLIENT,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    now = int(time.time() * 1000)
+    read = run_client(umami_server.base_url, api_key, "key", website, (now - 3_600_000, now + 3_600_000))
+    # drive.mjs: 3 page views without an id (3 sessions and visits), 2 page views and an event of user-1 (one
+    # session, 3 visits: no cache token), 2 `signup` events without an id (2 event-only sessions), identify.
+    stats = read["getWebsiteStats"]
+    assert (stats["pageviews"], stats["visitors"], stats["visits"], stats["bounces"], stats["totaltime"]) == (
+        5,
+        4,
+        5,
+        5,
+        0,
+    )
+    numbers = {k: v["value"] for k, v in read["getWebsiteSessionStats"].items()}
+    assert numbers == {"pageviews": 5, "visitors": 6, "visits": 8, "countries": 0, "events": 3}
+    sessions = read["getWebsiteSessions"]
+    assert sessions["count"] == 6
+    assert sorted((s["visits"], s["views"], s["events"]) for s in sessions["data"]) == [
+        (1, 0, 1),
+        (1, 0, 1),
+        (1, 1, 0),
+        (1, 1, 0),
+        (1, 1, 0),
+        (3, 2, 1),
+    ]
+    assert read["getWebsiteEventStats"]["data"]["visitors"] == 3  # user-1 and the two signup sessions
