@@ -285,26 +285,27 @@ class _Draft:
     languages: tuple[str, str]
 
 
-def _umami_row(draft: _Draft, ids: tuple[str, str, str | None], kind: int, new_visitor: bool) -> tuple[object, ...]:
-    """The umami_hits row, in UMAMI_HIT_COLUMNS order; `ids` are the event id, the bid and the batch id.
+def _umami_row(draft: _Draft, bid: str, batch_id: str | None, kind: int) -> tuple[object, ...]:
+    """The umami_hits row, in UMAMI_HIT_COLUMNS order: only what `views` and `events` do not hold.
 
-    Absent values are NULL, as Umami stores them (and NULLs are the cheapest values for the writer).
+    Absent values are NULL, as Umami stores them (and NULLs are the cheapest values for the writer); so is the
+    reported hostname when it is the site's own.
     """
     p, page = draft.payload, draft.page
+    hostname = page.hostname[:MAX_TEXT]
     return (
-        *ids, draft.site.uuid, draft.site.hostname,
-        draft.visit.session, draft.visit.visit, kind, p.name,
-        page.hostname[:MAX_TEXT] or None, page.path or None, page.query or None, (p.title or "")[:MAX_TEXT] or None,
-        page.referrer_path or None, page.referrer_query or None, page.referrer_domain or None,
-        *(value or None for value in page.utm),
+        bid, batch_id, draft.site.hostname, draft.visit.session, draft.visit.visit, kind, p.name,
+        hostname if hostname and hostname != draft.site.hostname else None,
+        page.path or None, page.query or None, (p.title or "")[:MAX_TEXT] or None,
+        page.referrer_path or None, page.referrer_query or None,
+        page.utm[3] or None, page.utm[4] or None,
         p.screen or None, p.language or None, p.tag or None, p.id,
-        draft.browser, draft.os, draft.device, draft.country,
-        new_visitor, draft.at,
+        draft.at,
     )  # fmt: skip
 
 
 def _data_rows(draft: _Draft, event_id: str) -> tuple[tuple[object, ...], ...]:
-    """umami_event_data rows, in UMAMI_DATA_COLUMNS order."""
+    """umami_event_data rows, in UMAMI_DATA_COLUMNS order; `event_id` is a page view's bid, an event's batch id."""
     site, name = draft.site, draft.payload.name
     return tuple(
         (event_id, site.uuid, site.hostname, name, d.key, d.data_type, d.text, d.number, draft.at) for d in draft.data
@@ -341,7 +342,7 @@ def _page_view(draft: _Draft) -> UmamiHit:
         view=row,
         events=events,
         duration=_previous_view_duration(draft),
-        umami=UmamiRows(_umami_row(draft, (bid, bid, None), PAGE_VIEW, row.is_unique_user), _data_rows(draft, bid)),
+        umami=UmamiRows(_umami_row(draft, bid, None, PAGE_VIEW), _data_rows(draft, bid)),
     )
     return UmamiHit(item, visit.with_view(bid, draft.at_ms, bit))
 
@@ -357,17 +358,13 @@ def _previous_view_duration(draft: _Draft) -> tuple[str, int] | None:
 
 def _custom_event(draft: _Draft, name: str) -> UmamiHit:
     visit = draft.visit
-    event_id = new_uuid()
     # The page view it happened on, as Medama's tracker links a click to its page load.
     bid = visit.last_view if visit.last_view is not None and not draft.new_visit else ""
     batch_id = new_typeid("event", draft.at_ms)
     pairs = ((EVENT_NAME_KEY, name), *((d.key, d.text) for d in draft.data if d.key != EVENT_NAME_KEY))
     item = WriteItem(
         events=EventRows(batch_id, draft.site.hostname, bid, pairs, draft.at),
-        umami=UmamiRows(
-            _umami_row(draft, (event_id, bid, batch_id), CUSTOM_EVENT, draft.new_visitor),
-            _data_rows(draft, event_id),
-        ),
+        umami=UmamiRows(_umami_row(draft, bid, batch_id, CUSTOM_EVENT), _data_rows(draft, batch_id)),
     )
     return UmamiHit(item, visit)
 

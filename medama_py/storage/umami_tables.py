@@ -3,11 +3,13 @@
 Medama's `views` and `events` keep exactly their columns, so a file written by medama_py still opens in
 Medama; what only Umami's clients send (title, screen, query, tag, distinct id, session and visit ids,
 typed event data) lives in these extra tables, which Medama never reads. They link to Medama's rows by
-`bid` and `batch_id`: a Umami page view is a `views` row whose bid is the hit's `event_id`; a custom
-event is an `events` batch (`batch_id`) carrying the bid of the page view it happened on.
+`bid` and `batch_id`: a Umami page view is a `views` row and a `umami_hits` row with the same bid; a
+custom event is an `events` batch (`batch_id`) carrying the bid of the page view it happened on, and a
+`umami_hits` row with that batch id and bid. Event data rows name their hit by `event_id`: a page view's
+bid, a custom event's batch id.
 
 `site` is the registered hostname (`views.hostname`), moved on rename and deleted with the site like
-Medama's rows; `hostname` is what the page reported, as Umami stores it.
+Medama's rows; `hostname` is what the page reported (NULL when it is the site's), as Umami stores it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ __all__ = [
     "rename_umami_site",
 ]
 
+# One row per accepted page view or custom event, holding only what Umami's clients send and Medama's rows
+# do not hold (issue 15's benchmark: the 31-column first version cost the writer ~11 us of CPU and ~160 bytes
+# of WAL per hit more than this one). What a page view's `views` row holds (browser, OS, device, country,
+# Medama's path and referrer host, utm_source/medium/campaign, the new-visitor flag) is read from `views` by
+# `bid`; a custom event reads it from the page view it is linked to (its `bid`, '' when it has none).
 UMAMI_HIT_COLUMNS: tuple[str, ...] = (
-    "event_id",
     "bid",
     "batch_id",
-    "website_id",
     "site",
     "session_id",
     "visit_id",
@@ -43,30 +48,21 @@ UMAMI_HIT_COLUMNS: tuple[str, ...] = (
     "page_title",
     "referrer_path",
     "referrer_query",
-    "referrer_domain",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
     "utm_content",
     "utm_term",
     "screen",
     "language",
     "tag",
     "distinct_id",
-    "ua_browser",
-    "ua_os",
-    "ua_device_type",
-    "country",
-    "is_new_visitor",
     "date_created",
 )
 
+# bid: a page view's own views.bid; a custom event's page view ('' for none). batch_id: a custom event's
+# `events` batch (its id; NULL for page views). hostname: as reported, NULL when it is the site's hostname.
 _CREATE_HITS = """
 CREATE TABLE IF NOT EXISTS umami_hits (
-    event_id TEXT NOT NULL,
     bid TEXT NOT NULL,
     batch_id TEXT,
-    website_id TEXT NOT NULL,
     site TEXT NOT NULL,
     session_id TEXT NOT NULL,
     visit_id TEXT NOT NULL,
@@ -78,21 +74,12 @@ CREATE TABLE IF NOT EXISTS umami_hits (
     page_title TEXT,
     referrer_path TEXT,
     referrer_query TEXT,
-    referrer_domain TEXT,
-    utm_source TEXT,
-    utm_medium TEXT,
-    utm_campaign TEXT,
     utm_content TEXT,
     utm_term TEXT,
     screen TEXT,
     language TEXT,
     tag TEXT,
     distinct_id TEXT,
-    ua_browser TEXT,
-    ua_os TEXT,
-    ua_device_type TEXT,
-    country TEXT,
-    is_new_visitor BOOLEAN NOT NULL,
     date_created TIMESTAMPTZ NOT NULL
 )"""
 
@@ -151,9 +138,53 @@ _TABLES = ("umami_hits", "umami_event_data", "umami_session_data")
 
 
 def create_umami_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the Umami-only tables when missing (files from Medama or older medama_py lack them)."""
+    """Create the Umami-only tables when missing (files from Medama or older medama_py lack them).
+
+    A file written with the first, 31-column `umami_hits` is moved to the current shape first.
+    """
+    if _has_first_hits_shape(conn):
+        _migrate_first_hits_shape(conn)
     for ddl in (_CREATE_HITS, _CREATE_DATA, _CREATE_SESSION_DATA):
         conn.execute(ddl)
+
+
+def _has_first_hits_shape(conn: duckdb.DuckDBPyConnection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'umami_hits' AND column_name = 'website_id'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# The first shape's columns that the current one keeps, in UMAMI_HIT_COLUMNS order; the hostname is NULL where
+# it is the site's. The dropped ones are in `views` (page views) or were derivable (website_id from the site,
+# a page view's event_id = bid). A custom event's event_id becomes its batch_id in umami_event_data.
+_COPY_FIRST_SHAPE = """
+INSERT INTO umami_hits
+SELECT bid, batch_id, site, session_id, visit_id, event_type, event_name, nullif(hostname, site), url_path,
+    url_query, page_title, referrer_path, referrer_query, utm_content, utm_term, screen, language, tag,
+    distinct_id, date_created
+FROM umami_hits_first"""
+
+_REKEY_EVENT_DATA = """
+UPDATE umami_event_data SET event_id = h.batch_id
+FROM umami_hits_first AS h
+WHERE h.event_type = 2 AND h.batch_id IS NOT NULL AND umami_event_data.event_id = h.event_id"""
+
+
+def _migrate_first_hits_shape(conn: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite a first-shape `umami_hits` (31 columns) into the current one, in one transaction."""
+    conn.begin()
+    try:
+        conn.execute("ALTER TABLE umami_hits RENAME TO umami_hits_first")
+        conn.execute(_CREATE_HITS)
+        conn.execute(_COPY_FIRST_SHAPE)
+        conn.execute(_CREATE_DATA)  # a file may hold the hits table alone
+        conn.execute(_REKEY_EVENT_DATA)
+        conn.execute("DROP TABLE umami_hits_first")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 def rename_umami_site(cur: duckdb.DuckDBPyConnection, old: str, new: str) -> None:

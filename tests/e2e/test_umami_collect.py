@@ -274,26 +274,25 @@ def test_stored_rows_and_medama_tables_unchanged(tmp_path: Path) -> None:
     )
     assert views[0] == ("/a#top", "www.news.example", "", "Germany", "German", "Chrome", "Desktop", True)
     assert views[1][:3] == ("/b", "", "")  # same-origin referrer is not a referrer
+    # umami_hits keeps what `views` does not: the rest comes from the page view it names (docs/umami.md).
     hits = stored(
         server,
-        "SELECT event_type, event_name, hostname, url_path, url_query, page_title, referrer_domain, referrer_path,"
-        " referrer_query, screen, tag, is_new_visitor FROM umami_hits ORDER BY date_created",
+        "SELECT h.event_type, h.event_name, h.hostname, h.site, h.url_path, h.url_query, h.page_title,"
+        " v.referrer_host, h.referrer_path, h.referrer_query, h.screen, h.language, h.tag, v.is_unique_user,"
+        " v.ua_browser FROM umami_hits AS h LEFT JOIN views AS v ON v.bid = h.bid ORDER BY h.date_created",
     )
+    # The reported hostname is the site's own without "www.", so it is not repeated.
     assert hits[0] == (
-        1,
-        None,
-        "rows.example",
-        "/a#top",
-        "x=1",
-        "A",
-        "news.example",
-        "/story",
-        "id=7",
-        "390x844",
-        "v2",
-        True,
+        *(1, None, None, "rows.example", "/a#top", "x=1", "A", "www.news.example", "/story", "id=7"),
+        *("390x844", "de-DE", "v2", True, "Chrome"),
     )
+    # The custom event sent with the first page's token is linked to that page view and its events batch.
     assert hits[2][:2] == (2, "buy")
+    assert hits[2][-1] == "Chrome"
+    links = stored(server, "SELECT bid, batch_id FROM umami_hits ORDER BY date_created")
+    batches = stored(server, "SELECT DISTINCT batch_id, bid FROM events WHERE name = 'event' AND value = 'buy'")
+    assert batches == [(links[2][1], links[0][0])]
+    assert {row[0] for row in stored(server, "SELECT event_id FROM umami_event_data")} == {links[2][1]}
     data = stored(
         server, "SELECT data_key, data_type, string_value, number_value FROM umami_event_data ORDER BY data_key"
     )
