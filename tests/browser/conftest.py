@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.server import logged_in_client
+from tests.support.server import logged_in_client, register_website
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
-__all__ = ["CHROMIUM_ARGS", "CHROMIUM_PATH", "StaticSite", "context_options"]
+__all__ = ["CHROMIUM_ARGS", "CHROMIUM_PATH", "SITE_HOST", "StaticSite", "context_options"]
 
 CHROMIUM_PATH = Path("/usr/bin/chromium")
+# The fixture site is served on http://localhost:<port>, so its page views belong to `localhost`.
+SITE_HOST = "localhost"
 # No sandbox (CI containers run as root), no GPU, and nothing that talks to Google on its own,
 # so the only requests a test sees are the ones its pages make.
 CHROMIUM_ARGS = (
@@ -131,10 +133,31 @@ def admin_client(server: Server) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def admin_page(context: BrowserContext, server: Server, admin_client: httpx.Client) -> Page:
-    """A tab in a fresh context that holds `admin_client`'s session cookie: the dashboard, logged in."""
-    context.add_cookies([{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()])
-    return context.new_page()
+def admin_password(admin_client: httpx.Client) -> str:
+    """The admin's password, changed from the default so that logging in shows no first-run prompt."""
+    password = "browser-admin-password"
+    response = admin_client.patch("/api/user", json={"password": password})
+    assert response.status_code == 200, response.text
+    return password
+
+
+@pytest.fixture
+def registered_site(admin_client: httpx.Client) -> str:
+    """`localhost`, the host `static_site` is served on, registered on the server: its page views count."""
+    register_website(admin_client, SITE_HOST)
+    return SITE_HOST
+
+
+@pytest.fixture
+def admin_page(context: BrowserContext, page: Page, server: Server, admin_client: httpx.Client) -> Page:
+    """`page`, with `admin_client`'s session in its context: the dashboard, logged in as the admin.
+
+    The dashboard's own `_me_logged_in` marker cookie goes in too, as its login would set it.
+    """
+    session = [{"name": n, "value": v, "url": server.base_url} for n, v in admin_client.cookies.items()]
+    marker = {"name": "_me_logged_in", "value": "true", "url": server.base_url}
+    context.add_cookies([*session, marker])  # type: ignore[list-item]
+    return page
 
 
 @dataclass

@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
-from tests.browser.conftest import context_options
+from tests.browser.conftest import SITE_HOST, context_options
 
 if TYPE_CHECKING:
     import httpx
@@ -24,6 +24,7 @@ __all__ = [
     "Visits",
     "api_json",
     "generate_visits",
+    "log_in",
     "query_of",
     "screenshot",
     "wait_for_pageviews",
@@ -32,8 +33,16 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 NEW_PASSWORD = "a-better-secret-42"
-# The fixture site is served on http://localhost:<port>, so its page views belong to `localhost`.
-SITE = "localhost"
+SITE = SITE_HOST  # the dashboard tests' website: the fixture site's host
+
+
+def log_in(page: Page, base_url: str, username: str, password: str, then: str = "/") -> None:
+    """Log in through the dashboard's login form and wait until it has gone on to `then`."""
+    page.goto(f"{base_url}/login?redirect={quote(then, safe='')}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}{then}")
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -31,7 +31,7 @@ from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 if TYPE_CHECKING:
     import httpx
-    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
+    from playwright.sync_api import Browser, Locator, Page, Response
 
     from tests.browser.conftest import StaticSite
     from tests.support.server import Server
@@ -296,9 +296,8 @@ def test_dashboard_journey(
 
 @pytest.mark.parametrize("period", ["bogus", "custom"])
 def test_bad_period_in_url_shows_the_400_page(
-    server: Server, admin_client: httpx.Client, admin_page: Page, period: str
+    server: Server, registered_site: str, admin_page: Page, period: str
 ) -> None:
-    admin_client.post("/api/websites", json={"hostname": SITE})
     page = admin_page
     page.goto(f"{server.base_url}/{SITE}?period={period}")
     expect(page.get_by_role("heading", name="Your request is invalid.")).to_be_visible()
@@ -308,8 +307,7 @@ def test_bad_period_in_url_shows_the_400_page(
     expect(page.get_by_role("heading", name="You have found a secret place.")).to_be_visible()
 
 
-def test_custom_range_from_the_dialog(server: Server, admin_client: httpx.Client, admin_page: Page) -> None:
-    admin_client.post("/api/websites", json={"hostname": SITE})
+def test_custom_range_from_the_dialog(server: Server, registered_site: str, admin_page: Page) -> None:
     page = admin_page
     page.goto(f"{server.base_url}/{SITE}")
     expect(page.locator('[data-stat="visitors"]')).to_have_attribute("data-value", "0")
@@ -346,22 +344,12 @@ def test_first_load_is_within_the_150_kb_gzip_budget(server: Server, admin_clien
     (ARTIFACTS / "bundle-size.txt").write_text(f"first load JS + CSS: {total} bytes gzip\n")
 
 
-def logged_in_page(
-    browser: Browser, user_agent: str, server: Server, admin: httpx.Client
-) -> tuple[BrowserContext, Page]:
-    """A tab holding the admin client's session cookie (and the dashboard's own marker cookie)."""
-    context = browser.new_context(**context_options(user_agent))  # type: ignore[arg-type]
-    cookies = [{"name": n, "value": v, "url": server.base_url} for n, v in admin.cookies.items()]
-    context.add_cookies([*cookies, {"name": "_me_logged_in", "value": "true", "url": server.base_url}])  # type: ignore[list-item]
-    return context, context.new_page()
-
-
 def test_website_settings_rename_delete_and_account(
-    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
+    server: Server, admin_client: httpx.Client, admin_page: Page
 ) -> None:
     for host in ("old.example.com", "other.example.com"):
         assert admin_client.post("/api/websites", json={"hostname": host}).status_code == 201
-    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+    page = admin_page
     page.goto(f"{server.base_url}/settings/websites?website=old.example.com")
     expect(page).to_have_title("Website Settings | Medama")
 
@@ -390,14 +378,10 @@ def test_website_settings_rename_delete_and_account(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="account details are updated")).to_be_visible()
     assert admin_client.get("/api/user").json()["username"] == "owner"
-    context.close()
 
 
-def test_keyboard_only_stat_choice_and_tabs(
-    server: Server, browser: Browser, browser_user_agent: str, admin_client: httpx.Client
-) -> None:
-    admin_client.post("/api/websites", json={"hostname": SITE})
-    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+def test_keyboard_only_stat_choice_and_tabs(server: Server, registered_site: str, admin_page: Page) -> None:
+    page = admin_page
     page.goto(f"{server.base_url}/{SITE}")
     # The skip link comes first, then the page can be driven from the keyboard.
     page.keyboard.press("Tab")
@@ -420,4 +404,3 @@ def test_keyboard_only_stat_choice_and_tabs(
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("button", name="Add filter")).to_be_focused()
-    context.close()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.api.helpers import SeedUser, seed_data_dir
 from tests.browser.conftest import context_options
-from tests.browser.dashboard_fixtures import screenshot
+from tests.browser.dashboard_fixtures import log_in, screenshot
 from tests.support.rows import make_view
 from tests.support.server import running_server
 
@@ -43,14 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def log_in(page: Page, server: Server, username: str, password: str, then: str = "/") -> None:
-    page.goto(f"{server.base_url}/login?redirect={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.base_url}{then}")
-
-
 def totals(page: Page) -> dict[str, str]:
     """The stat boxes' exact values (data-value), once loaded."""
     boxes = page.locator(".stat-box")
@@ -70,7 +62,7 @@ def test_viewer_and_share_link_from_the_dashboard(
     server: Server, browser: Browser, browser_user_agent: str, page: Page, page_errors: list[str]
 ) -> None:
     base = server.base_url
-    log_in(page, server, "admin", ADMIN_PASSWORD, "/settings/users")
+    log_in(page, base, "admin", ADMIN_PASSWORD, "/settings/users")
 
     # Invite a viewer for one website: the generated password is shown once.
     page.get_by_label("Username").fill("client-one")
@@ -103,7 +95,7 @@ def test_viewer_and_share_link_from_the_dashboard(
     # The viewer sees only its website, and the other one is a 404 like a missing one.
     viewer_context = new_context(browser, browser_user_agent)
     viewer = viewer_context.new_page()
-    log_in(viewer, server, "client-one", password)
+    log_in(viewer, base, "client-one", password)
     cards = viewer.get_by_role("list", name="Websites").get_by_role("link")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text(CLIENT_SITE)

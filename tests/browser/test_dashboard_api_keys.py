@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.dashboard_fixtures import screenshot
+from tests.browser.dashboard_fixtures import log_in, screenshot
 from tests.support.server import DEFAULT_USERNAME, register_website
 
 if TYPE_CHECKING:
@@ -16,20 +16,13 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
-PASSWORD = "browser-keys-password"
-
 
 def test_create_use_and_revoke_an_api_key(
-    server: Server, admin_client: httpx.Client, page: Page, page_errors: list[str]
+    server: Server, admin_client: httpx.Client, admin_password: str, page: Page, page_errors: list[str]
 ) -> None:
-    assert admin_client.patch("/api/user", json={"password": PASSWORD}).status_code == 200
     register_website(admin_client, "keys.example")
     base = server.base_url
-    page.goto(f"{base}/login?redirect=%2Fsettings%2Fapi-keys")
-    page.get_by_label("Username").fill(DEFAULT_USERNAME)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/settings/api-keys")
+    log_in(page, base, DEFAULT_USERNAME, admin_password, "/settings/api-keys")
     expect(page.get_by_text("No API keys yet.")).to_be_visible()
 
     page.get_by_label("Name").fill("warehouse sync")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.dashboard_fixtures import query_of, screenshot
+from tests.browser.dashboard_fixtures import log_in, query_of, screenshot
 from tests.support.server import BROWSER_UA, DEFAULT_USERNAME, register_website
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from tests.support.server import Server
 
-PASSWORD = "browser-data-password"
 SITE = "data.example"
 HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Content-Type": "text/plain"}
 
@@ -28,24 +27,15 @@ def _hit(server: Server, bid: str, path: str) -> None:
     assert httpx.post(f"{server.base_url}/api/event/hit", content=body, headers=HEADERS, timeout=10).status_code == 204
 
 
-def _log_in(page: Page, base: str, target: str) -> None:
-    page.goto(f"{base}/login?redirect={target.replace('/', '%2F')}")
-    page.get_by_label("Username").fill(DEFAULT_USERNAME)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}{target}")
-
-
 def test_retention_persists_and_export_downloads_the_period_on_screen(
-    server: Server, admin_client: httpx.Client, page: Page, page_errors: list[str]
+    server: Server, admin_client: httpx.Client, admin_password: str, page: Page, page_errors: list[str]
 ) -> None:
-    assert admin_client.patch("/api/user", json={"password": PASSWORD}).status_code == 200
     register_website(admin_client, SITE)
     for i in range(7):
         _hit(server, f"visitor{i}", f"/page-{i % 3}")
     base = server.base_url
 
-    _log_in(page, base, "/settings/data")
+    log_in(page, base, DEFAULT_USERNAME, admin_password, "/settings/data")
     card = page.locator("form")
     expect(page.get_by_role("radio", name="Keep forever")).to_be_checked()
     expect(page.get_by_text("deletes rows older than the limit")).to_be_visible()

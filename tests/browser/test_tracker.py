@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, context_options
-from tests.support.server import free_port, register_website
+from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, SITE_HOST, context_options
+from tests.support.server import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from tests.browser.conftest import StaticSite
     from tests.support.server import Server
 
-SITE_HOST = "localhost"
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "medama_py" / "static" / "scripts"
 
@@ -84,6 +83,28 @@ def wait_for_server(page: Page, beacons: Beacons) -> None:
     wait_until(page, lambda: not beacons.pending, "the server to answer every beacon")
 
 
+def wait_for_load(page: Page, beacons: Beacons, count: int, what: str) -> None:
+    """Wait until the `count`-th load is sent and the server has answered every beacon so far.
+
+    Before the next navigation: the server stamps a page view's time when it handles the hit, so only once the
+    previous load is answered is the next one sure to be stored after it, however slow the machine.
+    """
+    wait_until(page, lambda: len(beacons.loads) == count and not beacons.pending, what)
+
+
+def wait_for_duration(admin: httpx.Client, path: str, timeout: float = 10) -> None:
+    """Wait until the server has stored a duration for `path`'s page views.
+
+    For the unload a page sends as it goes away (a closed tab, a navigation), which Playwright never sees: the
+    full pages report shows a path's duration as 0 until one is stored.
+    """
+    deadline = time.monotonic() + timeout
+    while not any(row["path"] == path and row["duration"] > 0 for row in stats(admin, "pages", summary="false")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no duration stored for {path} within {timeout} s")
+        time.sleep(0.05)
+
+
 def wait_until(page: Page, condition: Callable[[], object], what: str, timeout: float = 10) -> None:
     """Let the browser run (Playwright delivers events only then) until `condition()` holds."""
     deadline = time.monotonic() + timeout
@@ -99,10 +120,6 @@ def script_tag(server: Server, path: str = "/script.js", attributes: str = "") -
 
 def html(title: str, tag: str, body: str = "") -> str:
     return f"<!doctype html><html><head><title>{title}</title>{tag}</head><body>{body}</body></html>"
-
-
-def register_site(admin: httpx.Client) -> None:
-    register_website(admin, SITE_HOST)
 
 
 @dataclass(frozen=True)
@@ -147,9 +164,8 @@ def stats(admin: httpx.Client, report: str, **params: str) -> Any:
 
 
 @pytest.fixture
-def site(static_site: StaticSite, server: Server, admin_client: httpx.Client) -> StaticSite:
+def site(registered_site: str, static_site: StaticSite, server: Server) -> StaticSite:
     """Two linked pages carrying the default snippet; `localhost` registered on the server."""
-    register_site(admin_client)
     tag = script_tag(server)
     static_site.pages["/"] = html("Home", tag, '<a id="about" href="/about">About</a>')
     static_site.pages["/about"] = html("About", tag, '<a id="home" href="/">Home</a>')
@@ -188,16 +204,16 @@ def test_same_day_views_new_page_and_durations(
 ) -> None:
     beacons = record_beacons(context)
     page.goto(site.url("/"))
-    wait_until(page, lambda: len(beacons.loads) == 1, "the first load")
+    wait_for_load(page, beacons, 1, "the first load")
     page.wait_for_timeout(300)  # a measurable time on page
     page.reload()
-    wait_until(page, lambda: len(beacons.loads) == 2, "the load after reload")
+    wait_for_load(page, beacons, 2, "the load after reload")
     page.click("#about")
-    wait_until(page, lambda: len(beacons.loads) == 3, "the load of /about")
+    wait_for_load(page, beacons, 3, "the load of /about")
     page.click("#home")
-    wait_until(page, lambda: len(beacons.loads) == 4, "the load back on /")
+    wait_for_load(page, beacons, 4, "the load back on /")
     page.go_back()
-    wait_until(page, lambda: len(beacons.loads) == 5, "the load after the back button")
+    wait_for_load(page, beacons, 5, "the load after the back button")
 
     flags = [(load["u"].removeprefix(site.origin), load["p"], load["q"]) for load in beacons.loads]
     assert flags == [
@@ -230,12 +246,16 @@ def test_same_day_views_new_page_and_durations(
 
 
 def test_readme_snippet_counts_a_visit(
-    static_site: StaticSite, context: BrowserContext, page: Page, server: Server, admin_client: httpx.Client
+    registered_site: str,
+    static_site: StaticSite,
+    context: BrowserContext,
+    page: Page,
+    server: Server,
+    admin_client: httpx.Client,
 ) -> None:
     readme = (ROOT / "README.md").read_text()
     snippet = re.search(r'<script[^>]*src="https://stats\.example\.com/script\.js"[^>]*></script>', readme)
     assert snippet, "the README's tracker snippet"
-    register_site(admin_client)
     static_site.pages["/pricing"] = html("Pricing", snippet[0].replace("https://stats.example.com", server.base_url))
 
     beacons = record_beacons(context)
@@ -250,10 +270,14 @@ def test_readme_snippet_counts_a_visit(
 
 
 def test_data_api_sends_to_another_host(
-    static_site: StaticSite, context: BrowserContext, page: Page, server: Server, admin_client: httpx.Client
+    registered_site: str,
+    static_site: StaticSite,
+    context: BrowserContext,
+    page: Page,
+    server: Server,
+    admin_client: httpx.Client,
 ) -> None:
     """The site serves its own copy of the script; data-api points the beacons at the server."""
-    register_site(admin_client)
     static_site.pages["/js/analytics.js"] = (SCRIPTS / "default.js").read_bytes()
     api = f"127.0.0.1:{server.port}/api"
     tag = f'<script defer src="/js/analytics.js" data-api="{api}"></script>'
@@ -313,12 +337,12 @@ def test_page_restored_from_back_forward_cache_is_a_page_view(
     beacons = record_beacons(context)
     page = context.new_page()
     page.goto(site.url("/"))
-    wait_until(page, lambda: len(beacons.loads) == 1, "the first load")
+    wait_for_load(page, beacons, 1, "the first load")
     page.evaluate("window.notReloaded = true")
     page.click("#about")
-    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /about")
+    wait_for_load(page, beacons, 2, "the load of /about")
     page.evaluate("history.back()")  # go_back() would wait for a load event that never comes
-    wait_until(page, lambda: len(beacons.loads) == 3, "the load of the restored page")
+    wait_for_load(page, beacons, 3, "the load of the restored page")
 
     if page.evaluate("window.notReloaded") is not True:  # e.g. evicted under memory pressure
         pytest.skip("Chromium reloaded the page instead of restoring it from the back/forward cache")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tests.browser.conftest import SITE_HOST
 from tests.browser.test_tracker import (
-    SITE_HOST,
     html,
     record_beacons,
-    register_site,
     script_tag,
     stats,
     stored_events,
@@ -39,6 +38,7 @@ CLICK_TAGS = """
 
 
 def test_load_properties_travel_with_the_page_view(
+    registered_site: str,
     static_site: StaticSite,
     server: Server,
     admin_client: httpx.Client,
@@ -46,7 +46,6 @@ def test_load_properties_travel_with_the_page_view(
     page: Page,
     page_errors: list[str],
 ) -> None:
-    register_site(admin_client)
     static_site.pages["/post"] = html("Post", script_tag(server, "/scripts/page-events.js"), LOAD_TAGS)
     static_site.pages["/plain"] = html("Plain", script_tag(server, "/scripts/page-events.js"))
     beacons = record_beacons(context)
@@ -72,6 +71,7 @@ def test_load_properties_travel_with_the_page_view(
 
 
 def test_click_events_count_children_late_elements_and_middle_clicks(
+    registered_site: str,
     static_site: StaticSite,
     server: Server,
     admin_client: httpx.Client,
@@ -79,7 +79,6 @@ def test_click_events_count_children_late_elements_and_middle_clicks(
     page: Page,
     page_errors: list[str],
 ) -> None:
-    register_site(admin_client)
     # The dashboard's tracker setting picks the combined build for /script.js.
     response = admin_client.patch(
         "/api/tenant/settings", json={"script_type": ["default", "click-events", "page-events"]}
@@ -127,6 +126,7 @@ def test_click_events_count_children_late_elements_and_middle_clicks(
 
 
 def test_click_on_a_link_that_leaves_the_page_is_kept(
+    registered_site: str,
     static_site: StaticSite,
     server: Server,
     admin_client: httpx.Client,
@@ -134,7 +134,6 @@ def test_click_on_a_link_that_leaves_the_page_is_kept(
     page: Page,
 ) -> None:
     """Clicks go out by sendBeacon, which outlives the page (Medama's fetch could be cancelled)."""
-    register_site(admin_client)
     tag = script_tag(server, "/scripts/click-events.js")
     static_site.pages["/"] = html("Home", tag, '<a id="out" href="/next" data-m:click="cta=next">Next</a>')
     static_site.pages["/next"] = html("Next", tag)

@@ -9,10 +9,11 @@ import pytest
 from tests.browser.test_tracker import (
     html,
     record_beacons,
-    register_site,
     script_tag,
     stats,
     stored_views,
+    wait_for_duration,
+    wait_for_load,
     wait_for_server,
     wait_until,
 )
@@ -26,9 +27,8 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def spa(static_site: StaticSite, server: Server, admin_client: httpx.Client) -> StaticSite:
+def spa(registered_site: str, static_site: StaticSite, server: Server) -> StaticSite:
     """An app shell served for every path, with the default snippet."""
-    register_site(admin_client)
     static_site.pages["/app"] = html("App", script_tag(server), '<a id="anchor" href="#section">Jump</a>')
     static_site.fallback = "/app"
     return static_site
@@ -44,12 +44,12 @@ def test_push_state_back_button_and_replace_state(
 ) -> None:
     beacons = record_beacons(context)
     page.goto(spa.url("/app"))
-    wait_until(page, lambda: len(beacons.loads) == 1, "the first load")
-    page.wait_for_timeout(200)
+    wait_for_load(page, beacons, 1, "the first load")
+    page.wait_for_timeout(200)  # a measurable time on the page
 
     # A new path: the old view ends (unload), then a page ping and a load with a new beacon id.
     page.evaluate("history.pushState({}, '', '/app/settings')")
-    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /app/settings")
+    wait_for_load(page, beacons, 2, "the load of /app/settings")
     first, settings = beacons.loads
     (unload,) = beacons.hits("unload")
     assert unload["b"] == first["b"]
@@ -59,23 +59,24 @@ def test_push_state_back_button_and_replace_state(
     assert settings["r"] == spa.url("/app")  # the previous page, as a multi-page site would send
     assert beacons.pings[-1] == f"/api/event/ping?u=localhost%3A{spa.port}%2Fapp%2Fsettings"
 
-    # Same path with another query or fragment, or an in-page anchor: still the same page view.
+    # Same path with another query or fragment, or an in-page anchor: still the same page view. A page view for
+    # them would have sent its load before the back button's (its ping goes out first), so the loads in order
+    # show there was none.
     page.evaluate("history.pushState({}, '', '/app/settings?tab=2')")
     page.evaluate("history.replaceState({}, '', '/app/settings?tab=2#top')")
-    page.wait_for_timeout(200)
-    assert len(beacons.loads) == 2
 
     # The back button (popstate) to the first page: a page view, not a new page for this visitor.
     page.go_back()
     page.go_back()
-    wait_until(page, lambda: len(beacons.loads) == 3, "the load after the back button")
+    wait_for_load(page, beacons, 3, "the load after the back button")
+    assert [load["u"] for load in beacons.loads] == [spa.url("/app"), spa.url("/app/settings"), spa.url("/app")]
     back = beacons.loads[2]
     assert (back["u"], back["p"], back["q"]) == (spa.url("/app"), False, False)
     assert [unload["b"] for unload in beacons.hits("unload")] == [first["b"], settings["b"]]
 
     page.click("#anchor")  # popstate for a fragment: no new page view in history mode
     page.evaluate("history.replaceState({}, '', '/app/profile')")  # replaceState to a new path: one
-    wait_until(page, lambda: len(beacons.loads) == 4, "the load of /app/profile")
+    wait_for_load(page, beacons, 4, "the load of /app/profile")
     assert (beacons.loads[3]["u"], beacons.loads[3]["q"]) == (spa.url("/app/profile"), True)
     # Only the first page view asks the visitor ping.
     assert beacons.pings.count("/api/event/ping") == 1
@@ -87,7 +88,8 @@ def test_push_state_back_button_and_replace_state(
     summary = stats(admin_client, "summary")["current"]
     assert (summary["visitors"], summary["pageviews"]) == (1, 4)
 
-    context.close()
+    context.close()  # the last page view's unload goes out as the page goes away
+    wait_for_duration(admin_client, "/app/profile")
     views = stored_views(server)
     assert [view.pathname for view in views] == ["/app", "/app/settings", "/app", "/app/profile"]
     assert all(view.duration_ms for view in views), views
@@ -106,6 +108,7 @@ def test_history_mode_leaves_fragments_out(
 
 
 def test_hash_mode_counts_hash_routes_as_pages(
+    registered_site: str,
     static_site: StaticSite,
     server: Server,
     admin_client: httpx.Client,
@@ -113,20 +116,20 @@ def test_hash_mode_counts_hash_routes_as_pages(
     page: Page,
     page_errors: list[str],
 ) -> None:
-    register_site(admin_client)
     # A bare data-hash is enough (Medama needed a non-empty value).
     static_site.pages["/"] = html("Hash app", script_tag(server, attributes="data-hash"))
     beacons = record_beacons(context)
     page.goto(static_site.url("/"))
-    wait_until(page, lambda: len(beacons.loads) == 1, "the first load")
+    wait_for_load(page, beacons, 1, "the first load")
 
     page.evaluate("location.hash = '#/about'")
-    wait_until(page, lambda: len(beacons.loads) == 2, "the load of #/about")
+    wait_for_load(page, beacons, 2, "the load of #/about")
     page.evaluate("location.hash = '#/contact'")
-    wait_until(page, lambda: len(beacons.loads) == 3, "the load of #/contact")
+    wait_for_load(page, beacons, 3, "the load of #/contact")
     page.go_back()
-    wait_until(page, lambda: len(beacons.loads) == 4, "the load after the back button")
-    page.wait_for_timeout(200)
+    # Each route change sends the old view's unload before its own ping and load, so with the fourth load
+    # answered every unload before it has been seen too.
+    wait_for_load(page, beacons, 4, "the load after the back button")
 
     loads = beacons.loads
     assert [(load["u"].removeprefix(static_site.origin), load["p"], load["q"]) for load in loads] == [
@@ -155,15 +158,15 @@ def test_hidden_tab_ends_the_page_view_once(
     """
     beacons = record_beacons(context)
     page.goto(spa.url("/app"))
-    wait_until(page, lambda: beacons.loads, "the load")
-    page.wait_for_timeout(250)
+    wait_for_load(page, beacons, 1, "the load")
+    page.wait_for_timeout(250)  # a measurable time on the page
     hide = "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
     page.evaluate(hide + "document.dispatchEvent(new Event('visibilitychange', {bubbles: true}))")
     wait_until(page, lambda: beacons.hits("unload"), "the unload")
     page.evaluate("document.dispatchEvent(new Event('visibilitychange', {bubbles: true}))")
     page.evaluate("history.pushState({}, '', '/app/next')")
-    wait_until(page, lambda: len(beacons.loads) == 2, "the load of /app/next")
-    page.wait_for_timeout(200)
+    # A second unload would go out before the new view's ping and load: with that load answered, it would be here.
+    wait_for_load(page, beacons, 2, "the load of /app/next")
 
     (unload,) = beacons.hits("unload")
     assert unload["b"] == beacons.loads[0]["b"]

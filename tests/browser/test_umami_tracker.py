@@ -18,9 +18,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import context_options
-from tests.browser.test_dashboard import logged_in_page
 from tests.browser.test_tracker import html, stats, wait_until
-from tests.support.server import free_port, register_website
+from tests.support.server import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request, Response
@@ -70,9 +69,8 @@ def website_uuid(server: Server, hostname: str = "localhost") -> str:
 
 
 @pytest.fixture
-def uuid(server: Server, admin_client: httpx.Client) -> str:
-    register_website(admin_client, "localhost")
-    return website_uuid(server)
+def uuid(server: Server, registered_site: str) -> str:
+    return website_uuid(server, registered_site)
 
 
 def snippet(server: Server, uuid: str, attributes: str = "") -> str:
@@ -279,18 +277,19 @@ def test_website_settings_show_both_snippets_and_the_umami_one_counts(
     browser: Browser,
     browser_user_agent: str,
     admin_client: httpx.Client,
+    admin_page: Page,
     static_site: StaticSite,
     uuid: str,
 ) -> None:
     """Settings → Websites shows Medama's and the Umami-style snippet; pasted into a page, the latter counts."""
-    context, page = logged_in_page(browser, browser_user_agent, server, admin_client)
+    page = admin_page
     page.goto(f"{server.base_url}/settings/websites?website=localhost")
     snippets = page.get_by_role("region", name="Tracking snippets")
     expect(snippets).to_contain_text(f'<script defer src="{server.base_url}/script.js"></script>')
     umami = f'<script defer src="{server.base_url}/umami/script.js" data-website-id="{uuid}"></script>'
     expect(snippets).to_contain_text(umami)
     expect(snippets).to_contain_text(uuid)
-    context.close()
+    page.close()
 
     static_site.pages["/"] = html("Pasted", umami)
     visitor = browser.new_context(**context_options(browser_user_agent))  # type: ignore[arg-type]
