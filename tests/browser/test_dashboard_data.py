@@ -4,13 +4,13 @@ page view kept in Settings -> Usage, and download an export of the period on scr
 from __future__ import annotations
 
 import csv
-import json
 from typing import TYPE_CHECKING
 
 import httpx
 from playwright.sync_api import expect
 
 from tests.browser.dashboard_fixtures import log_in, query_of, screenshot
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, DEFAULT_USERNAME, register_website
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Conte
 
 
 def _hit(server: Server, bid: str, path: str) -> None:
-    body = json.dumps({"b": bid, "e": "load", "u": f"https://{SITE}{path}", "r": "", "p": True, "q": True})
+    body = make_hit(b=bid, u=f"https://{SITE}{path}", r="", p=True, q=True, t=...)
     assert httpx.post(f"{server.base_url}/api/event/hit", content=body, headers=HEADERS, timeout=10).status_code == 204
 
 

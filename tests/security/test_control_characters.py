@@ -7,7 +7,6 @@ stored), and the analytics file ends up with no control character anywhere (docs
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import assert_error
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB", "Content-Type":
 ESCAPED = ("%0A", "%0D", "%09", "%01", "%1F", "%7F")
 
 
-def _load(bid: str, url: str, referrer: str = "") -> str:
-    return json.dumps({"b": bid, "e": "load", "u": url, "r": referrer, "p": True, "q": True, "t": "Europe/London"})
+def _load(bid: str, url: str, referrer: str = "") -> bytes:
+    return make_hit(b=bid, u=url, r=referrer, p=True, q=True)
 
 
 def _refused(response: httpx.Response, reason: str) -> None:

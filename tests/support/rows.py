@@ -3,7 +3,7 @@
 Every test that needs rows in an analytics file builds them here: the stats suite's hand-made cases and
 seeded dataset, the API tests' seeded data directories, and the writer's tests (`make_view_row`: the same
 view as ingestion hands it to the writer). Hits that go through ingestion are built as request bodies
-instead (tests/unit/test_ingest_pipeline.py).
+instead (tests/support/hits.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import pytest
 
 from medama_py.errors import BadRequest, InvalidCustomProperty, WebsiteNotFound
@@ -24,24 +23,11 @@ from medama_py.ingest.pipeline import (
     ViewRow,
     process,
 )
+from tests.support.hits import make_hit
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-
-
-def make_hit(**overrides: Any) -> bytes:
-    payload: dict[str, Any] = {
-        "b": "bid1",
-        "e": "load",
-        "u": "https://example.com/blog/?utm_source=news&utm_medium=mail&utm_campaign=spring",
-        "r": "https://www.google.com/",
-        "p": True,
-        "q": False,
-        "t": "Europe/London",
-    }
-    payload.update(overrides)
-    return msgspec.json.encode({k: v for k, v in payload.items() if v is not ...})
 
 
 def make_ctx(**overrides: Any) -> HitContext:
