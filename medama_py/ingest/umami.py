@@ -285,8 +285,10 @@ class _Draft:
     languages: tuple[str, str]
 
 
-def _umami_row(draft: _Draft, bid: str, batch_id: str | None, kind: int) -> tuple[object, ...]:
-    """The umami_hits row, in UMAMI_HIT_COLUMNS order: only what `views` and `events` do not hold.
+def _umami_row(draft: _Draft, ids: tuple[str, str | None], kind: int, new_visitor: bool) -> tuple[object, ...]:
+    """The umami_hits row, in UMAMI_HIT_COLUMNS order: mostly what `views` and `events` do not hold.
+
+    `ids` are the bid (the page view's, or the one a custom event happened on) and a custom event's batch id.
 
     Absent values are NULL, as Umami stores them (and NULLs are the cheapest values for the writer); so is the
     reported hostname when it is the site's own.
@@ -294,13 +296,13 @@ def _umami_row(draft: _Draft, bid: str, batch_id: str | None, kind: int) -> tupl
     p, page = draft.payload, draft.page
     hostname = page.hostname[:MAX_TEXT]
     return (
-        bid, batch_id, draft.site.hostname, draft.visit.session, draft.visit.visit, kind, p.name,
+        *ids, draft.site.hostname, draft.visit.session, draft.visit.visit, kind, p.name,
         hostname if hostname and hostname != draft.site.hostname else None,
         page.path or None, page.query or None, (p.title or "")[:MAX_TEXT] or None,
-        page.referrer_path or None, page.referrer_query or None,
+        page.referrer_path or None, page.referrer_query or None, page.referrer_domain or None,
         page.utm[3] or None, page.utm[4] or None,
         p.screen or None, p.language or None, p.tag or None, p.id,
-        draft.at,
+        new_visitor, draft.at,
     )  # fmt: skip
 
 
@@ -342,7 +344,7 @@ def _page_view(draft: _Draft) -> UmamiHit:
         view=row,
         events=events,
         duration=_previous_view_duration(draft),
-        umami=UmamiRows(_umami_row(draft, bid, None, PAGE_VIEW), _data_rows(draft, bid)),
+        umami=UmamiRows(_umami_row(draft, (bid, None), PAGE_VIEW, row.is_unique_user), _data_rows(draft, bid)),
     )
     return UmamiHit(item, visit.with_view(bid, draft.at_ms, bit))
 
@@ -364,7 +366,9 @@ def _custom_event(draft: _Draft, name: str) -> UmamiHit:
     pairs = ((EVENT_NAME_KEY, name), *((d.key, d.text) for d in draft.data if d.key != EVENT_NAME_KEY))
     item = WriteItem(
         events=EventRows(batch_id, draft.site.hostname, bid, pairs, draft.at),
-        umami=UmamiRows(_umami_row(draft, bid, batch_id, CUSTOM_EVENT), _data_rows(draft, batch_id)),
+        umami=UmamiRows(
+            _umami_row(draft, (bid, batch_id), CUSTOM_EVENT, draft.new_visitor), _data_rows(draft, batch_id)
+        ),
     )
     return UmamiHit(item, visit)
 

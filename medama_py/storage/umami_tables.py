@@ -32,8 +32,9 @@ __all__ = [
 # One row per accepted page view or custom event, holding only what Umami's clients send and Medama's rows
 # do not hold (issue 15's benchmark: the 31-column first version cost the writer ~11 us of CPU and ~160 bytes
 # of WAL per hit more than this one). What a page view's `views` row holds (browser, OS, device, country,
-# Medama's path and referrer host, utm_source/medium/campaign, the new-visitor flag) is read from `views` by
-# `bid`; a custom event reads it from the page view it is linked to (its `bid`, '' when it has none).
+# utm_source/medium/campaign) is read from `views` by `bid`; a custom event reads it from the page view it
+# is linked to (its `bid`, '' when it has none). The referrer domain (Umami's form) and the new-visitor flag
+# stay: a custom event has them of its own, and the read side counts event-only sessions by the flag.
 UMAMI_HIT_COLUMNS: tuple[str, ...] = (
     "bid",
     "batch_id",
@@ -48,12 +49,14 @@ UMAMI_HIT_COLUMNS: tuple[str, ...] = (
     "page_title",
     "referrer_path",
     "referrer_query",
+    "referrer_domain",
     "utm_content",
     "utm_term",
     "screen",
     "language",
     "tag",
     "distinct_id",
+    "is_new_visitor",
     "date_created",
 )
 
@@ -74,12 +77,14 @@ CREATE TABLE IF NOT EXISTS umami_hits (
     page_title TEXT,
     referrer_path TEXT,
     referrer_query TEXT,
+    referrer_domain TEXT,
     utm_content TEXT,
     utm_term TEXT,
     screen TEXT,
     language TEXT,
     tag TEXT,
     distinct_id TEXT,
+    is_new_visitor BOOLEAN NOT NULL,
     date_created TIMESTAMPTZ NOT NULL
 )"""
 
@@ -156,13 +161,13 @@ def _has_first_hits_shape(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 # The first shape's columns that the current one keeps, in UMAMI_HIT_COLUMNS order; the hostname is NULL where
-# it is the site's. The dropped ones are in `views` (page views) or were derivable (website_id from the site,
-# a page view's event_id = bid). A custom event's event_id becomes its batch_id in umami_event_data.
+# it is the site's. The dropped ones are in `views` (page views) or derivable (website_id from the site, a page
+# view's event_id = bid). A custom event's event_id becomes its batch_id in umami_event_data.
 _COPY_FIRST_SHAPE = """
 INSERT INTO umami_hits
 SELECT bid, batch_id, site, session_id, visit_id, event_type, event_name, nullif(hostname, site), url_path,
-    url_query, page_title, referrer_path, referrer_query, utm_content, utm_term, screen, language, tag,
-    distinct_id, date_created
+    url_query, page_title, referrer_path, referrer_query, referrer_domain, utm_content, utm_term, screen,
+    language, tag, distinct_id, is_new_visitor, date_created
 FROM umami_hits_first"""
 
 _REKEY_EVENT_DATA = """

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAGE_VIEW",
+    "UMAMI_HIT_ID",
     "has_umami_hits",
     "umami_hit_scope",
     "umami_range",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 PAGE_VIEW, CUSTOM_EVENT = 1, 2
+# A Umami-collected hit's id over `umami_hits AS uh`: a page view's bid, a custom event's events batch id.
+UMAMI_HIT_ID = f"CASE WHEN uh.event_type = {PAGE_VIEW} THEN uh.bid ELSE uh.batch_id END"
 
 
 def has_umami_hits(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.identity import has_umami_hits
+from medama_py.umami.identity import UMAMI_HIT_ID, has_umami_hits
 from medama_py.umami.sql import EVENT_NAME, event_where, has_named_events, iso, view_where
 
 if TYPE_CHECKING:
@@ -85,10 +85,10 @@ def _umami_event_fields(
     if not times:
         return {}
     found = cur.execute(
-        "SELECT uh.event_type, CASE WHEN uh.event_type = 1 THEN uh.bid ELSE uh.batch_id END AS k, uh.event_id,"
+        f"SELECT uh.event_type, {UMAMI_HIT_ID} AS k, k,"  # noqa: S608 (fixed text)
         " uh.session_id, uh.visit_id, uh.hostname, uh.url_path, uh.url_query, uh.referrer_path, uh.referrer_query,"
         " uh.referrer_domain, uh.page_title,"
-        " uh.event_type = 2 AND uh.event_id IN (SELECT d.event_id FROM umami_event_data AS d WHERE d.site = $h)"
+        " uh.event_type = 2 AND uh.batch_id IN (SELECT d.event_id FROM umami_event_data AS d WHERE d.site = $h)"
         " FROM umami_hits AS uh WHERE uh.site = $h AND uh.date_created >= $first AND uh.date_created <= $last"
         " AND k IN (SELECT unnest($keys::VARCHAR[]))",
         {"h": hostname, "first": min(times), "last": max(times), "keys": [str(row[1]) for row in rows]},

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.identity import has_umami_hits, umami_hit_scope, umami_views_cte
+from medama_py.umami.identity import UMAMI_HIT_ID, has_umami_hits, umami_hit_scope, umami_views_cte
 from medama_py.umami.lists import count_of, cutoff_time, paged, searched_view_where
 from medama_py.umami.sql import EVENT_NAME, is_event_row, iso
 
@@ -166,13 +166,15 @@ def session_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str
     return _medama_session_list(cur, q, website_id)
 
 
+# A session's client is its first hit's: browser, OS, device and country come from the page view a hit is (or,
+# for a custom event, happened on) through `bid` (umami_hits keeps only what `views` does not, docs/umami.md).
 _UMAMI_SESSION_COLUMNS = (
-    "uh.session_id, arg_min(uh.hostname, uh.date_created), arg_min(uh.ua_browser, uh.date_created),"
-    " arg_min(uh.ua_os, uh.date_created), arg_min(uh.ua_device_type, uh.date_created),"
+    "uh.session_id, arg_min(coalesce(uh.hostname, uh.site), uh.date_created), arg_min(v.ua_browser, uh.date_created),"
+    " arg_min(v.ua_os, uh.date_created), arg_min(v.ua_device_type, uh.date_created),"
     " arg_min(uh.screen, uh.date_created), arg_min(uh.language, uh.date_created),"
-    " arg_min(uh.country, uh.date_created), min(uh.date_created), max(uh.date_created),"
+    " arg_min(v.country, uh.date_created), min(uh.date_created), max(uh.date_created),"
     " count(DISTINCT uh.visit_id), count_if(uh.event_type = 1), count_if(uh.event_type = 2),"
-    " coalesce(sum(v.duration_ms // 1000), 0), arg_max(uh.visit_id, uh.date_created)"
+    " coalesce(sum(v.duration_ms // 1000) FILTER (WHERE uh.event_type = 1), 0), arg_max(uh.visit_id, uh.date_created)"
 )
 
 
@@ -180,7 +182,7 @@ def _umami_session_rows(cur: duckdb.DuckDBPyConnection, where: str, params: Para
     """Umami sessions over the hits `where` keeps (a body over `umami_hits AS uh`), one row each."""
     sql = (
         f"SELECT {_UMAMI_SESSION_COLUMNS} FROM umami_hits AS uh LEFT JOIN views AS v"  # noqa: S608
-        f" ON uh.event_type = 1 AND v.bid = uh.bid AND v.hostname = uh.site WHERE {where} GROUP BY uh.session_id"
+        f" ON uh.bid <> '' AND v.bid = uh.bid AND v.hostname = uh.site WHERE {where} GROUP BY uh.session_id"
     )
     return cur.execute(sql, params.values).fetchall()
 
@@ -270,10 +272,10 @@ def _umami_activity(
 ) -> list[dict[str, object]]:
     params = Params()
     sql = (
-        "SELECT uh.date_created, uh.url_path, uh.url_query, uh.referrer_domain, uh.event_id, uh.event_type,"  # noqa: S608
+        f"SELECT uh.date_created, uh.url_path, uh.url_query, uh.referrer_domain, {UMAMI_HIT_ID}, uh.event_type,"  # noqa: S608
         f" uh.event_name, uh.visit_id FROM umami_hits AS uh WHERE uh.site = {params.bind(hostname)}"
         f" AND uh.session_id = {params.bind(session_id)}{_bounds(q, params, 'uh.date_created')}"
-        " ORDER BY uh.date_created DESC, uh.event_type DESC, uh.event_id DESC"
+        f" ORDER BY uh.date_created DESC, uh.event_type DESC, {UMAMI_HIT_ID} DESC"
     )
     names = ("createdAt", "urlPath", "urlQuery", "referrerDomain", "eventId", "eventType", "eventName", "visitId")
     rows = cur.execute(sql, params.values).fetchall()

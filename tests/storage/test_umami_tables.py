@@ -81,9 +81,9 @@ def test_first_shape_is_rewritten_keeping_what_views_does_not_hold(tmp_path: Pat
     assert tuple(name for (name,) in columns) == UMAMI_HIT_COLUMNS
     assert hits == [
         (VIEW_BID, None, "shop.example", SESSION, SESSION, 1, None, None, "/a#x", "q=1", "A", "/s", "id=7",
-         "c", "t", "390x844", "de-DE", "v2", "u1", AT),
+         "news.example", "c", "t", "390x844", "de-DE", "v2", "u1", True, AT),
         (VIEW_BID, BATCH, "shop.example", SESSION, SESSION, 2, "buy", "m.shop.example", "/a", None, None, None,
-         None, None, None, None, None, None, None, AT),
+         None, None, None, None, None, None, None, None, False, AT),
     ]  # fmt: skip
     # A custom event's data now names its events batch; a page view's keeps the bid.
     assert data == [(VIEW_BID, "plan"), (BATCH, "total")]
