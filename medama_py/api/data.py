@@ -32,7 +32,14 @@ from medama_py.api.websites import HostnamePath
 from medama_py.clock import unix
 from medama_py.errors import BadRequest, InternalError
 from medama_py.stats.params import parse_time
-from medama_py.storage.backup import ANALYTICS_FILE, META_FILE, copy_analytics, copy_meta, pack_archive
+from medama_py.storage.backup import (
+    ANALYTICS_FILE,
+    META_FILE,
+    at_lowest_priority,
+    copy_analytics,
+    copy_meta,
+    pack_archive,
+)
 from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
 
 if TYPE_CHECKING:
@@ -133,14 +140,15 @@ async def post_backup(services: ServicesDep) -> Stream:
     now = services.clock()
     try:
         meta_rows = await copy_meta(services.meta, work / META_FILE)
-        analytics_rows = await anyio.to_thread.run_sync(
-            lambda: copy_analytics(services.analytics.cursor(), work / ANALYTICS_FILE)
-        )
         archive = work / f"medama-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar.gz"
         versions = {"medama_py": version.VERSION, "duckdb": duckdb.__version__, "sqlite": sqlite3.sqlite_version}
-        await anyio.to_thread.run_sync(
-            lambda: pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
-        )
+
+        def copy_and_pack() -> None:
+            analytics_rows = copy_analytics(services.analytics.cursor(), work / ANALYTICS_FILE)
+            pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
+
+        # Below the hit path's priority: ingestion keeps its cores while the backup takes longer.
+        await anyio.to_thread.run_sync(lambda: at_lowest_priority(copy_and_pack))
         for name in (META_FILE, ANALYTICS_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (work / name).unlink()  # packed: free the space before streaming

@@ -4,23 +4,32 @@
 - DuckDB: `COPY FROM DATABASE` into a new file on a reader cursor: one statement is one transaction, so
   the copy holds exactly the rows committed before it began (every hit acknowledged by then) and never
   blocks the hit writer. No second process ever opens the live files (docs/data.md#backup).
+
+The copy re-encodes every row group (~20 CPU-seconds at 10M views) and the archive is compressed, while
+the hit path needs the same cores. So the work runs on a thread of its own at the lowest CPU priority
+(`at_lowest_priority`), DuckDB runs the copy on that thread alone (`threads` is 1 meanwhile, so none of
+its work lands on DuckDB's shared worker at normal priority), and gzip uses its fastest level.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import hashlib
 import json
 import os
 import secrets
 import sqlite3
 import tarfile
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from medama_py.storage.analytics import STORAGE_COMPATIBILITY
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable, Iterator
 
     import duckdb
 
@@ -30,6 +39,7 @@ __all__ = [
     "ANALYTICS_FILE",
     "META_FILE",
     "BackupError",
+    "at_lowest_priority",
     "copy_analytics",
     "copy_meta",
     "pack_archive",
@@ -42,14 +52,68 @@ MANIFEST_FILE = "manifest.json"
 ARCHIVE_KIND = "medama_py-backup"
 ARCHIVE_VERSION = 1
 _CHUNK = 1024 * 1024
+# gzip's fastest level: at 10M views it packed the 201 MB copy into 124 MB with 3.6 CPU-seconds, against
+# 121 MB and 9.2 s at level 6 (DuckDB's blocks are compressed already).
+_GZIP_LEVEL = 1
+_LOWEST_PRIORITY = 19  # Linux nice value
+
+T = TypeVar("T")
+
+# One analytics copy at a time: each lowers DuckDB's thread count and must find its own value to restore.
+_COPY_LOCK = threading.Lock()
 
 
 class BackupError(Exception):
     """A backup archive that cannot be restored, or a restore that would overwrite data; one line."""
 
 
+def at_lowest_priority(fn: Callable[[], T]) -> T:
+    """Run `fn` on a new thread at the lowest CPU priority and wait for its result (or its exception).
+
+    On Linux a thread's nice value is its own, so only this thread yields the cores to the hit path; it is a
+    new thread because an unprivileged process cannot raise a lowered priority again for a pooled thread.
+    """
+    outcome: list[tuple[bool, Any]] = []
+
+    def body() -> None:
+        with contextlib.suppress(AttributeError, OSError):  # no per-thread priority here: run at the usual one
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOWEST_PRIORITY)
+        try:
+            outcome.append((True, fn()))
+        except BaseException as exc:  # handed to the waiting caller as is
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=body, name="medama-backup")
+    thread.start()
+    thread.join()
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def _duckdb_on_this_thread_only(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's `threads` at 1 for the block (the calling thread does the work), then its value before."""
+    row = cur.execute("SELECT current_setting('threads')").fetchone()
+    previous = int(row[0]) if row else 1
+    cur.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        cur.execute(f"SET threads = {previous}")
+
+
 def copy_analytics(cur: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
-    """Copy every analytics table into a new DuckDB file at `target`; return its row counts per table."""
+    """Copy every analytics table into a new DuckDB file at `target`; return its row counts per table.
+
+    Meanwhile DuckDB runs on the calling thread alone, and other backups wait (see the module's docstring).
+    """
+    with _COPY_LOCK, _duckdb_on_this_thread_only(cur):
+        return _copy_database(cur, target)
+
+
+def _copy_database(cur: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
     alias = f"backup_{secrets.token_hex(6)}"
     quoted = str(target).replace("'", "''")
     source = cur.execute("SELECT current_database()").fetchone()
@@ -114,7 +178,11 @@ def pack_archive(
         "rows": rows,
     }
     (work / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
+    # Large copy buffers: few calls into zlib, which compresses without holding the GIL.
+    with (
+        gzip.GzipFile(archive, "wb", compresslevel=_GZIP_LEVEL) as packed,
+        tarfile.TarFile(fileobj=packed, mode="w", copybufsize=_CHUNK) as tar,
+    ):
         for name in (MANIFEST_FILE, META_FILE, ANALYTICS_FILE):
             tar.add(work / name, arcname=name)
     return manifest
