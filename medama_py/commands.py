@@ -3,7 +3,7 @@
 - export: rows of one website from a stopped server's analytics file (read-only), DuckDB's own writers.
 - backup: asks a running server for a consistent archive (POST /api/backup) with an API key.
 - restore: unpacks an archive into database paths that do not exist yet.
-- import: our own export files, or Umami's website_event + session CSV files, into a stopped server's file.
+- import: our own export files, or Umami's website_event + session (+ event_data) CSVs, into a stopped server's file.
 """
 
 from __future__ import annotations
@@ -146,11 +146,14 @@ def _import(args: Sequence[str]) -> int:
     parser.add_argument("-table", "--table", choices=sorted(EXPORT_TABLES), default="views")
     parser.add_argument("-umami", "--umami", action="store_true", help="the file is Umami's website_event CSV")
     parser.add_argument("-sessions", "--sessions", help="with -umami: Umami's session CSV")
+    parser.add_argument("-eventdata", "--eventdata", help="with -umami: Umami's event_data CSV (optional)")
     parser.add_argument("-hostname", "--hostname", help="with -umami: the website the rows belong to here")
     parser.add_argument("-website", "--website", help="with -umami: keep only this Umami website_id")
     ns = parser.parse_args(args)
     if ns.umami and not (ns.sessions and ns.hostname):
         parser.error("-umami needs -sessions and -hostname")
+    if ns.eventdata and not ns.umami:
+        parser.error("-eventdata goes with -umami")
     try:
         # A new file gets the storage format the server writes, so Medama can still open it.
         conn = duckdb.connect(ns.analyticsdb, config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
@@ -163,7 +166,8 @@ def _import(args: Sequence[str]) -> int:
         conn.execute("SET TimeZone = 'UTC'")
         create_analytics_schema(conn)
         if ns.umami:
-            result = import_umami(conn, Path(ns.file), Path(ns.sessions), ns.hostname, ns.website)
+            data = Path(ns.eventdata) if ns.eventdata else None
+            result = import_umami(conn, Path(ns.file), Path(ns.sessions), ns.hostname, ns.website, data)
         else:
             result = import_export_file(conn, Path(ns.file), ns.table)
     except ImportError_ as exc:

@@ -1,4 +1,4 @@
-"""`medama import`: our own export files back in, and Umami's raw `website_event` + `session` CSV files.
+"""`medama import`: our own export files back in, and Umami's raw `website_event` + `session` (+ `event_data`) CSVs.
 
 Each import is one DuckDB transaction (a crash leaves nothing half-imported) and skips rows already
 present (importing the same file twice adds nothing). Rows DuckDB cannot parse are reported with
@@ -7,6 +7,7 @@ their line numbers and skipped. The Umami mapping is written down in docs/data.m
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,13 @@ _DEVICES = {"desktop": "Desktop", "laptop": "Desktop", "mobile": "Mobile", "tabl
 UNKNOWN = "Unknown"
 _EVENT_REQUIRED = ("event_id", "website_id", "session_id", "created_at", "url_path", "event_type")
 _SESSION_REQUIRED = ("session_id", "browser", "os", "device", "language", "country")
+# Umami's event_data columns but created_at: a value takes its event's time, as the event's other rows do.
+_DATA_REQUIRED = (
+    "event_data_id", "website_id", "website_event_id", "data_key", "string_value", "number_value", "date_value",
+    "data_type",
+)  # fmt: skip
+# The Medama property that holds a custom event's name (as /umami/api/send stores it): no data key may take it.
+_EVENT_NAME_KEY = "event"
 MAX_LINE_BYTES = 64 * 1024
 _REPORTED_REJECTS = 50
 
@@ -195,26 +203,132 @@ LEFT JOIN map_language AS l ON l.k = s.language
 WHERE NOT EXISTS (SELECT 1 FROM views AS v WHERE v.bid = e.event_id AND v.hostname = $hostname)
 """
 
+# A named custom event, tied (bid) to the page view it happened on: its visit's latest page view at or before
+# it, as Medama's tracker ties an event to its page load (and Medama's property report counts only those).
 _UMAMI_EVENTS = """
+CREATE OR REPLACE TEMP TABLE umami_named AS
+SELECT e.event_id, e.event_name, e.created, v.event_id AS bid
+FROM (SELECT *, coalesce(visit_id, session_id) AS visit FROM umami_rows
+      WHERE event_type = '2' AND coalesce(event_name, '') <> '') AS e
+ASOF LEFT JOIN (SELECT event_id, created, coalesce(visit_id, session_id) AS visit FROM umami_rows
+                WHERE event_type = '1') AS v
+    ON v.visit = e.visit AND e.created >= v.created;
 INSERT INTO events (batch_id, group_name, name, value, date_created, bid)
-SELECT e.event_id, $hostname, 'event', e.event_name, e.created, NULL
-FROM umami_rows AS e
-WHERE e.event_type = '2' AND coalesce(e.event_name, '') <> ''
-  AND NOT EXISTS (SELECT 1 FROM events AS x WHERE x.batch_id = e.event_id AND x.group_name = $hostname)
+SELECT e.event_id, $hostname, $event_key, e.event_name, e.created, e.bid
+FROM umami_named AS e
+WHERE NOT EXISTS (SELECT 1 FROM events AS x WHERE x.batch_id = e.event_id AND x.group_name = $hostname)
 """
 
 
+# One row per event_data row of the website, with Medama's text of its value and why it cannot be used, if so.
+# Umami writes every value's text to string_value; a file without it still has the typed column to fall back on
+# (a number's NUMERIC(19,4) text loses its trailing zeros: 42.5000 -> 42.5). Types: 1 string, 2 number,
+# 3 boolean, 4 date, 5 array (JSON text).
+_UMAMI_DATA = """
+CREATE OR REPLACE TEMP TABLE umami_data AS
+WITH typed AS (
+    SELECT d.event_data_id, d.website_event_id, d.data_key, d.data_type,
+        coalesce(nullif(d.string_value, ''), CASE
+            WHEN d.data_type = '2' AND contains(d.number_value, '.')
+                THEN rtrim(rtrim(d.number_value, '0'), '.')
+            WHEN d.data_type = '2' THEN nullif(d.number_value, '')
+            WHEN d.data_type = '4' THEN nullif(d.date_value, '')
+        END) AS value,
+        count(*) OVER (PARTITION BY d.website_event_id, d.data_key) AS same_key
+    FROM umami_data_raw AS d
+    WHERE $website IS NULL OR d.website_id = $website
+)
+SELECT t.*, e.event_type, e.created, e.bid,
+    CASE
+        WHEN coalesce(t.data_key, '') = '' THEN 'no data_key'
+        WHEN t.data_type NOT IN ('1', '2', '3', '4', '5') OR t.data_type IS NULL THEN 'data_type is not 1 to 5'
+        WHEN t.value IS NULL THEN 'no value for its data_type'
+        WHEN t.same_key > 1 THEN 'its event has this data_key more than once'
+        WHEN e.event_id IS NULL THEN 'its website_event_id is not a page view or named event of the import'
+        WHEN e.event_type = '2' AND t.data_key = $event_key THEN 'data_key ''event'' holds the event name in Medama'
+    END AS problem
+FROM typed AS t
+LEFT JOIN (
+    SELECT event_id, '1' AS event_type, min(created) AS created, any_value(event_id) AS bid FROM umami_rows
+    WHERE event_type = '1' GROUP BY event_id
+    UNION ALL
+    SELECT event_id, '2', min(created), any_value(bid) FROM umami_named GROUP BY event_id
+) AS e ON e.event_id = t.website_event_id
+"""
+
+# A custom event's values join its `event` row (batch_id = event_id, the same page view); a page view's form a
+# batch of their own tied to the view, as /umami/api/send stores them. Present = the same batch, site and key.
+_UMAMI_EVENT_DATA = """
+INSERT INTO events (batch_id, group_name, name, value, date_created, bid)
+SELECT d.website_event_id, $hostname, d.data_key, d.value, d.created, d.bid
+FROM umami_data AS d
+WHERE d.problem IS NULL AND NOT EXISTS (
+    SELECT 1 FROM events AS x WHERE x.batch_id = d.website_event_id AND x.group_name = $hostname AND x.name = d.data_key
+)
+"""
+
+
+def _import_event_data(
+    cur: duckdb.DuckDBPyConnection, path: Path, hostname: str, website_id: str | None, result: ImportResult
+) -> None:
+    """Add Umami's event_data values as properties of the events and page views being imported."""
+    _stage(cur, "umami_data_raw", path, _DATA_REQUIRED)
+    cur.execute(_UMAMI_DATA, {"website": website_id, "event_key": _EVENT_NAME_KEY})
+    problems = dict(cur.execute("SELECT event_data_id, problem FROM umami_data WHERE problem IS NOT NULL").fetchall())
+    bad = _rejects(cur, path) + _located(path, "event_data_id", problems)
+    result.rejected += sorted(bad, key=lambda row: row[1])[:_REPORTED_REJECTS]
+    row = cur.execute(_UMAMI_EVENT_DATA, {"hostname": hostname}).fetchone()
+    result.inserted["event data"] = int(row[0]) if row else 0
+
+
+def _located(path: Path, column: str, problems: dict[str, str]) -> list[tuple[str, int, str]]:
+    """Rows DuckDB read but the import cannot use, by their id, as (file, line, why) in line order."""
+    lines = _lines_of(path, column, set(problems))
+    located = sorted(((path.name, lines.get(key, 0), why) for key, why in problems.items()), key=lambda bad: bad[1])
+    return located[:_REPORTED_REJECTS]
+
+
+def _lines_of(path: Path, column: str, wanted: set[str]) -> dict[str, int]:
+    """The line of each record with `column` in `wanted`, counted as DuckDB counts the lines it rejects.
+
+    The header is line 1 and each record one line: the file's own line numbers unless a quoted value spans lines.
+
+    Only runs when some rows are bad, on a file DuckDB has already read as UTF-8 with bounded lines.
+    """
+    found: dict[str, int] = {}
+    if not wanted:
+        return found
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        if column not in header:
+            return found
+        index = header.index(column)
+        for line, record in enumerate(reader, start=2):
+            if index < len(record) and record[index] in wanted:
+                found[record[index]] = line
+    return found
+
+
 def import_umami(
-    cur: duckdb.DuckDBPyConnection, events_csv: Path, sessions_csv: Path, hostname: str, website_id: str | None
+    cur: duckdb.DuckDBPyConnection,
+    events_csv: Path,
+    sessions_csv: Path,
+    hostname: str,
+    website_id: str | None,
+    event_data_csv: Path | None = None,
 ) -> ImportResult:
-    """Import Umami's page views (event_type 1) and named custom events (2) of one website as `hostname`'s."""
+    """Import Umami's page views (event_type 1) and named custom events (2) of one website as `hostname`'s.
+
+    With `event_data_csv`, their event_data values become the events' (and page views') properties.
+    """
     result = ImportResult()
     cur.begin()
     try:
         _stage(cur, "umami_events_raw", events_csv, _EVENT_REQUIRED)
         event_rejects = _rejects(cur, events_csv)
         _stage(cur, "sessions", sessions_csv, _SESSION_REQUIRED)
-        result.rejected = event_rejects + _rejects(cur, sessions_csv)
+        session_rejects = _rejects(cur, sessions_csv)
         columns = {row[0] for row in cur.execute("DESCRIBE umami_events_raw").fetchall()}
         optional = ["visit_id", "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "event_name"]
         extra = ", ".join(c if c in columns else f"NULL AS {c}" for c in optional)
@@ -224,15 +338,19 @@ def import_umami(
             " WHERE ($website IS NULL OR website_id = $website)",
             {"website": website_id},
         )
-        bad = cur.execute("SELECT count(*) FROM umami_rows WHERE created IS NULL OR url_path IS NULL").fetchone()
-        if bad and bad[0]:
-            result.rejected.append((events_csv.name, 0, f"{bad[0]} rows without a valid created_at or url_path"))
+        bad = cur.execute("SELECT event_id FROM umami_rows WHERE created IS NULL OR url_path IS NULL").fetchall()
+        if bad:
+            why = "no valid created_at or url_path"
+            event_rejects += _located(events_csv, "event_id", {str(row[0]): why for row in bad})
             cur.execute("DELETE FROM umami_rows WHERE created IS NULL OR url_path IS NULL")
+        result.rejected = sorted(event_rejects, key=lambda row: row[1])[:_REPORTED_REJECTS] + session_rejects
         _mapping_tables(cur)
         params = {"hostname": hostname, "unknown": UNKNOWN}
         views = cur.execute(_UMAMI_VIEWS, params).fetchone()
-        events = cur.execute(_UMAMI_EVENTS, {"hostname": hostname}).fetchone()
+        events = cur.execute(_UMAMI_EVENTS, {"hostname": hostname, "event_key": _EVENT_NAME_KEY}).fetchone()
         result.inserted = {"views": int(views[0]) if views else 0, "events": int(events[0]) if events else 0}
+        if event_data_csv is not None:
+            _import_event_data(cur, event_data_csv, hostname, website_id, result)
         cur.commit()
     except BaseException:
         cur.rollback()

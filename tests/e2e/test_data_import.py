@@ -77,7 +77,7 @@ def test_umami_csv_files_map_onto_medama_columns(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "imported 6 views, 1 events" in result.stderr
     assert "skipped website_event.csv line 11:" in result.stderr  # the two-field row
-    assert "1 rows without a valid created_at or url_path" in result.stderr
+    assert "skipped website_event.csv line 9: no valid created_at or url_path" in result.stderr
     again = _medama(*args)
     assert "imported 0 views, 0 events" in again.stderr
 
@@ -106,6 +106,69 @@ def test_umami_csv_files_map_onto_medama_columns(tmp_path: Path) -> None:
         assert (summary["pageviews"], summary["visitors"]) == (6, 3)
         browsers = admin.get(f"/api/website/{SITE}/browsers", params=MAY).json()
         assert {b["browser"]: b["visitors"] for b in browsers} == {"Chrome": 1, "Safari": 1, "Unknown": 1}
+
+
+def test_umami_event_data_becomes_the_events_properties(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running_server(data) as server, closing(logged_in_client(server)) as admin:
+        register_website(admin, SITE)
+    args = ["import", "-analyticsdb", str(data / "me_analytics.db"), "-umami", "-sessions", str(UMAMI / "session.csv"),
+            "-eventdata", str(UMAMI / "event_data.csv"), "-hostname", SITE, "-website", "site-a",
+            str(UMAMI / "website_event.csv")]  # fmt: skip
+    result = _medama(*args)
+    assert result.returncode == 0, result.stderr
+    assert "imported 6 views, 1 events, 8 event data; 0 already present" in result.stderr
+    # Lines as DuckDB counts them: the header is line 1, the quoted two-line value of ed-08 one line.
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped event_data.csv")]
+    assert skipped == [
+        "skipped event_data.csv line 10: data_type is not 1 to 5",
+        "skipped event_data.csv line 11: its website_event_id is not a page view or named event of the import",
+        "skipped event_data.csv line 12: no data_key",
+        "skipped event_data.csv line 14: data_key 'event' holds the event name in Medama",
+        "skipped event_data.csv line 15: no value for its data_type",
+        "skipped event_data.csv line 16: Expected Number of Columns: 9 Found: 2",
+    ]  # line 13 is site-b's, left out by -website
+    assert "imported 0 views, 0 events, 0 event data" in _medama(*args).stderr
+
+    with duckdb.connect(str(data / "me_analytics.db"), read_only=True) as conn:
+        rows = conn.execute("SELECT batch_id, bid, name, value FROM events ORDER BY batch_id, name").fetchall()
+    signup = ("0b9d7c3e-0003", "0b9d7c3e-0002")  # tied to the visit's page view just before it
+    assert rows == [
+        ("0b9d7c3e-0001", "0b9d7c3e-0001", "section", "=cmd|' /C calc'!A0"),  # a page view's value; plain text
+        (*signup, "event", "signup"),
+        (*signup, "note", "two\nlines"),
+        (*signup, "plan", "pro"),
+        (*signup, "price", "42.5"),  # number_value 42.5000 without string_value
+        (*signup, "renews", "2024-06-01 00:00:00+00"),  # date_value without string_value
+        (*signup, "seats", "5"),
+        (*signup, "tags", '["a","b"]'),
+        (*signup, "trial", "true"),
+    ]
+
+    with running_server(data) as server, closing(logged_in_client(server)) as admin:
+        properties = admin.get(f"/api/website/{SITE}/properties", params=MAY).json()
+        assert {row["name"]: row["events"] for row in properties} == {
+            "event": 1, "note": 1, "plan": 1, "price": 1, "renews": 1, "seats": 1, "tags": 1, "trial": 1, "section": 1,
+        }  # fmt: skip
+        plans = admin.get(f"/api/website/{SITE}/properties", params={**MAY, "prop_name[eq]": "plan"}).json()
+        assert [(row.get("value"), row["events"]) for row in plans] == [("pro", 1)]
+
+
+def test_a_hostile_event_data_file_stores_nothing_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "a.db"
+    for content, needle in (
+        ("event_data_id,website_event_id,data_key\ned-1,x,k\n", "missing column(s) website_id, string_value"),
+        (b"event_data_id,website_id\n\xff\xfe\x00\xc3\x28\n", "event_data.csv"),
+    ):
+        path = tmp_path / "event_data.csv"
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        result = _medama("import", "-analyticsdb", str(target), "-umami", "-sessions", str(UMAMI / "session.csv"),
+                         "-eventdata", str(path), "-hostname", SITE, str(UMAMI / "website_event.csv"))  # fmt: skip
+        assert result.returncode == 1
+        assert result.stderr.startswith("ERROR: ") and needle in result.stderr, result.stderr
+        with duckdb.connect(str(target), read_only=True) as conn:  # not even the page views: one transaction
+            stored = conn.execute("SELECT (SELECT count(*) FROM views) + (SELECT count(*) FROM events)").fetchone()
+        assert stored == (0,)
 
 
 @pytest.mark.parametrize(
