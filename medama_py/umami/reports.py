@@ -45,38 +45,34 @@ _STATS_COLUMNS = ("count(*)", "count_if(v.is_unique_user)", BOUNCES, TOTALTIME)
 
 
 def _stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
-    if has_umami_hits(cur, q):
-        return _mixed_stats(cur, q)
     params = Params()
     sql = f"SELECT {', '.join(_STATS_COLUMNS)} FROM views AS v WHERE {view_where(q, params)}"  # noqa: S608
     row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0)
     pageviews, visitors, bounces, totaltime = (as_int(value) for value in row)
-    return {
-        "pageviews": pageviews,
-        "visitors": visitors,
-        "visits": pageviews,
-        "bounces": bounces,
-        "totaltime": totaltime,
-    }
+    visits = pageviews
+    if has_umami_hits(cur, q):
+        umami_views, umami_short, umami_visits, umami_bounces = _umami_visit_numbers(cur, q)
+        visits += umami_visits - umami_views
+        bounces += umami_bounces - umami_short
+    return {"pageviews": pageviews, "visitors": visitors, "visits": visits, "bounces": bounces, "totaltime": totaltime}
 
 
-def _mixed_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
-    """Stats over page views grouped by Umami visit; Medama's page views (no Umami visit) form the NULL group.
+def _umami_visit_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tuple[int, int, int, int]:
+    """Umami-collected page views: their number, Medama's bounces among them, their visits, Umami's bounces.
 
-    A Medama page view is a visit of its own, a bounce by its duration; an Umami visit is a bounce when it
-    has one page view in the range, as Umami counts.
+    The totals over every page view count each as a visit and a bounce by its duration; these numbers
+    replace that, for the Umami-collected ones, by Umami's visits. The Umami hits are the hash side of the
+    join, so its cost follows their number, not the site's.
     """
     params = Params()
     sql = (
-        f"WITH {umami_views_cte(q, params)}, per_visit AS (SELECT uv.visit_id AS visit, count(*) AS n,"  # noqa: S608
-        f" count_if(v.is_unique_user) AS unique_users, {BOUNCES} AS short, {TOTALTIME} AS seconds"
-        f" FROM views AS v LEFT JOIN uv ON uv.bid = v.bid WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
-        " SELECT sum(n), sum(unique_users), sum(CASE WHEN visit IS NULL THEN n ELSE 1 END),"
-        " sum(CASE WHEN visit IS NULL THEN short WHEN n = 1 THEN 1 ELSE 0 END), sum(seconds) FROM per_visit"
+        f"WITH {umami_views_cte(q, params)}, per_visit AS (SELECT uv.visit_id, count(*) AS n, {BOUNCES} AS short"  # noqa: S608
+        f" FROM uv JOIN views AS v ON v.bid = uv.bid WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
+        " SELECT sum(n), sum(short), count(*), count_if(n = 1) FROM per_visit"
     )
-    row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0, 0)
-    pageviews, visitors, visits, bounces, totaltime = (as_int(value or 0) for value in row)
-    return {"pageviews": pageviews, "visitors": visitors, "visits": visits, "bounces": bounces, "totaltime": totaltime}
+    row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0)
+    views, short, visits, bounces = (as_int(value or 0) for value in row)
+    return views, short, visits, bounces
 
 
 def _previous(q: UmamiParams) -> UmamiParams:
@@ -94,49 +90,35 @@ def pageview_series(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str,
 
     A Medama page view is a session of its own; Umami-collected page views count their distinct sessions.
     """
-    views = _view_buckets(cur, q, medama_only=False)
-    if not has_umami_hits(cur, q):
-        sessions = views
-    else:
-        sessions = _view_buckets(cur, q, medama_only=True)
-        for label, count in _umami_session_buckets(cur, q).items():
-            sessions[label] = sessions.get(label, 0) + count
+    params = Params()
+    bucket = bucket_key_sql(q.unit, q.timezone, "v.date_created")
+    sql = f"SELECT {bucket} AS x, count(*) FROM views AS v WHERE {view_where(q, params)} GROUP BY x"  # noqa: S608
+    sums = rebucket(cur.execute(sql, params.values).fetchall(), q.unit, q.timezone)
+    views = {str(key[0]): count for key, count in sums.items()}
+    sessions = dict(views)
+    if has_umami_hits(cur, q):
+        for label, (umami_views, umami_sessions) in _umami_buckets(cur, q).items():
+            sessions[label] = sessions.get(label, 0) - umami_views + umami_sessions
     return {
         "pageviews": [{"x": label, "y": count} for label, count in views.items()],
-        "sessions": [{"x": label, "y": count} for label, count in sorted(sessions.items())],
+        "sessions": [{"x": label, "y": count} for label, count in sorted(sessions.items()) if count],
     }
 
 
-def _view_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams, *, medama_only: bool) -> dict[str, int]:
-    """Page views per bucket label; `medama_only` leaves out the Umami-collected ones."""
-    params = Params()
-    bucket = bucket_key_sql(q.unit, q.timezone, "v.date_created")
-    where = view_where(q, params)
-    if medama_only:
-        uv = umami_views_cte(q, params)
-        where += " AND v.bid NOT IN (SELECT bid FROM uv)"
-        sql = f"WITH {uv} SELECT {bucket} AS x, count(*) FROM views AS v WHERE {where} GROUP BY x"  # noqa: S608
-    else:
-        sql = f"SELECT {bucket} AS x, count(*) FROM views AS v WHERE {where} GROUP BY x"  # noqa: S608
-    sums = rebucket(cur.execute(sql, params.values).fetchall(), q.unit, q.timezone)
-    return {str(key[0]): count for key, count in sums.items()}
-
-
-def _umami_session_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
-    """Distinct Umami sessions with a page view per local bucket.
+def _umami_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, tuple[int, int]]:
+    """Umami-collected page views and their distinct sessions per local bucket.
 
     Distinct counts cannot be summed over finer steps, so the bucket is computed per row here (only
     Umami-collected rows take this path).
     """
     params = Params()
     # q.unit is one of UNITS (allow-listed by params.py), never free text.
-    local = f"date_trunc('{q.unit}', timezone({params.bind(q.timezone)}, v.date_created))"
+    local = f"date_trunc('{q.unit}', timezone({params.bind(q.timezone)}, uh.date_created))"
     sql = (
-        f"WITH {umami_views_cte(q, params)} SELECT strftime({local}, '%Y-%m-%d %H:%M:%S') AS x,"  # noqa: S608
-        f" count(DISTINCT uv.session_id) FROM views AS v JOIN uv ON uv.bid = v.bid WHERE {view_where(q, params)}"
-        " GROUP BY x"
+        f"SELECT strftime({local}, '%Y-%m-%d %H:%M:%S') AS x, count(*), count(DISTINCT uh.session_id)"  # noqa: S608
+        f" FROM umami_hits AS uh WHERE {umami_hit_scope(q, params)} AND uh.event_type = 1 GROUP BY x"
     )
-    return {str(x): as_int(y) for x, y in cur.execute(sql, params.values).fetchall()}
+    return {str(x): (as_int(n), as_int(d)) for x, n, d in cur.execute(sql, params.values).fetchall()}
 
 
 def _event_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, int]:
@@ -189,7 +171,7 @@ def session_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, d
     pageviews, visitors, countries = (as_int(v) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
     visits = pageviews
     if has_umami_hits(cur, q):
-        visits, event_visitors = _umami_visits(cur, q)
+        visits, event_visitors = _umami_visits(cur, q, pageviews)
         visitors += event_visitors
     numbers = {
         "pageviews": pageviews,
@@ -201,22 +183,20 @@ def session_stats(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, d
     return {name: {"value": value} for name, value in numbers.items()}
 
 
-def _umami_visits(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tuple[int, int]:
+def _umami_visits(cur: duckdb.DuckDBPyConnection, q: UmamiParams, pageviews: int) -> tuple[int, int]:
     """Visits, and the visitors that sessions holding only custom events add.
 
-    A Medama page view is a visit; Umami-collected hits count their distinct visit ids, custom events
-    included. A session's first hit carries the new-visitor flag, so an event-only session adds a visitor.
+    A Medama page view is a visit: the page views less the Umami-collected ones. Umami-collected hits count
+    their distinct visit ids, custom events included. A session's first hit carries the new-visitor flag,
+    so an event-only session adds a visitor.
     """
     params = Params()
     sql = (
-        f"WITH {umami_views_cte(q, params)}, hits AS (SELECT uh.visit_id, uh.event_type, uh.is_new_visitor"  # noqa: S608
-        f" FROM umami_hits AS uh WHERE {umami_hit_scope(q, params)})"
-        f" SELECT (SELECT count(*) FROM views AS v WHERE {view_where(q, params)}"
-        " AND v.bid NOT IN (SELECT bid FROM uv)),"
-        " (SELECT count(DISTINCT visit_id) FROM hits), (SELECT count_if(is_new_visitor AND event_type = 2) FROM hits)"
+        "SELECT count(DISTINCT uh.visit_id), coalesce(count_if(uh.is_new_visitor AND uh.event_type = 2), 0),"  # noqa: S608
+        f" coalesce(count_if(uh.event_type = 1), 0) FROM umami_hits AS uh WHERE {umami_hit_scope(q, params)}"
     )
-    medama, umami, event_visitors = (as_int(v or 0) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
-    return medama + umami, event_visitors
+    visits, event_visitors, umami_views = (as_int(v) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
+    return pageviews - umami_views + visits, event_visitors
 
 
 def active_visitors(cur: duckdb.DuckDBPyConnection, hostname: str, now: datetime) -> dict[str, int]:

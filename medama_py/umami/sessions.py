@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.identity import UMAMI_HIT_ID, has_umami_hits, umami_hit_scope, umami_views_cte
+from medama_py.umami.identity import UMAMI_HIT_ID, has_umami_hits, umami_hit_scope, umami_range
 from medama_py.umami.lists import count_of, cutoff_time, paged, searched_view_where
 from medama_py.umami.sql import EVENT_NAME, is_event_row, iso
 
@@ -73,8 +73,13 @@ def _with_event_counts(page_sql: str, host: str) -> str:
     )
 
 
-def _medama_sessions(cur: duckdb.DuckDBPyConnection, hostname: str, bids: list[str]) -> dict[str, dict[str, object]]:
-    """The Medama sessions (page views) with these ids, by id (`website_id` is filled in by the caller)."""
+def _medama_sessions(
+    cur: duckdb.DuckDBPyConnection, hostname: str, bids: list[str], since: object = None
+) -> dict[str, dict[str, object]]:
+    """The Medama sessions (page views, none older than `since`) with these ids, by id.
+
+    `website_id` is filled in by the caller.
+    """
     if not bids:
         return {}
     params = Params()
@@ -83,6 +88,8 @@ def _medama_sessions(cur: duckdb.DuckDBPyConnection, hostname: str, bids: list[s
         f"SELECT {_SESSION_COLUMNS} FROM views AS v WHERE v.hostname = {host}"  # noqa: S608
         f" AND v.bid IN (SELECT unnest({params.bind(bids)}::VARCHAR[]))"
     )
+    if since is not None:
+        page_sql += f" AND v.date_created >= {params.bind(since)}"
     rows = cur.execute(_with_event_counts(page_sql, host), params.values).fetchall()
     return {str(row[0]): _session_item("", row) for row in rows}
 
@@ -122,15 +129,45 @@ def _umami_scope(q: UmamiParams, params: Params) -> str:
     )
 
 
+def _medama_cutoff(cur: duckdb.DuckDBPyConnection, q: UmamiParams, wanted: int) -> object:
+    """A time at or before the `wanted`-th newest Medama page view (None when there is no page view at all).
+
+    The k-th newest page view of any kind, k growing until at least `wanted` of the page views at or after
+    it are Medama's: ranking times only, and counting the Umami page views after it, never matching 10M
+    page views against the Umami ones by id.
+    """
+    k = wanted
+    while True:
+        params = Params()
+        top = params.bind(k)
+        ranked = f"SELECT v.date_created AS ts FROM views AS v WHERE {searched_view_where(q, params)}"  # noqa: S608
+        sql = f"SELECT min(ts), count(*) FROM ({ranked} ORDER BY ts DESC LIMIT {top})"  # noqa: S608
+        cutoff, seen = cur.execute(sql, params.values).fetchone() or (None, 0)
+        if cutoff is None or as_int(seen) < k:
+            return cutoff  # every page view is at or after it
+        counting = Params()
+        umami = count_of(
+            cur,
+            f"SELECT count(*) FROM umami_hits AS uh WHERE {umami_range(q, counting)} AND uh.event_type = 1"  # noqa: S608
+            f" AND uh.date_created >= {counting.bind(cutoff)}",
+            counting,
+        )
+        if k - umami >= wanted:
+            return cutoff
+        k *= 4
+
+
 def _mixed_sides(q: UmamiParams, params: Params, cutoff: object) -> str:
     """`starts(id, first, umami)`: Medama page views from the cutoff on, and every Umami session's first hit."""
-    medama = f"{searched_view_where(q, params)} AND v.bid NOT IN (SELECT bid FROM uv)"  # noqa: S608
+    medama = searched_view_where(q, params)
     if cutoff is None:
         medama += " AND false"
     else:
-        medama += f" AND v.date_created >= {params.bind(cutoff)}"
+        since = params.bind(cutoff)
+        umami_views = f"SELECT uh.bid FROM umami_hits AS uh WHERE {umami_range(q, params)} AND uh.event_type = 1"  # noqa: S608
+        medama += f" AND v.date_created >= {since} AND v.bid NOT IN ({umami_views} AND uh.date_created >= {since})"
     return (
-        f"WITH {umami_views_cte(q, params)}, starts AS (SELECT v.bid AS id, v.date_created AS first, false AS umami"  # noqa: S608
+        "WITH starts AS (SELECT v.bid AS id, v.date_created AS first, false AS umami"  # noqa: S608
         f" FROM views AS v WHERE {medama} UNION ALL SELECT uh.session_id, min(uh.date_created), true"
         f" FROM umami_hits AS uh WHERE {_umami_scope(q, params)} GROUP BY uh.session_id)"
     )
@@ -138,23 +175,21 @@ def _mixed_sides(q: UmamiParams, params: Params, cutoff: object) -> str:
 
 def _mixed_session_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str) -> dict[str, object]:
     """Paged sessions of a site with Umami-collected hits: Medama's page views and Umami's sessions, merged."""
-    ranked = Params()
-    medama = f"{searched_view_where(q, ranked)} AND v.bid NOT IN (SELECT bid FROM uv)"  # noqa: S608
     # Only the n newest Medama sessions can be on pages 1..page, so the n-th newest bounds Medama's side.
-    side = f"(WITH {umami_views_cte(q, ranked)} SELECT v.date_created AS ts FROM views AS v WHERE {medama})"  # noqa: S608
-    cutoff = cutoff_time(cur, [side], ranked, q.page * q.page_size)
+    cutoff = _medama_cutoff(cur, q, q.page * q.page_size)
     params = Params()
     order = f"ORDER BY first DESC, id DESC {paged(q, params)}"
     sql = f"{_mixed_sides(q, params, cutoff)} SELECT id, umami FROM starts {order}"  # noqa: S608
     page = [(str(sid), bool(umami)) for sid, umami in cur.execute(sql, params.values).fetchall()]
-    found = _medama_sessions(cur, q.filters.hostname, [sid for sid, umami in page if not umami])
+    found = _medama_sessions(cur, q.filters.hostname, [sid for sid, umami in page if not umami], cutoff)
     found |= _umami_sessions(cur, q, [sid for sid, umami in page if umami])
     data = [{**found[sid], "websiteId": website_id} for sid, _ in page if sid in found]
     counting = Params()
+    scope = _umami_scope(q, counting)
     count_sql = (
-        f"WITH {umami_views_cte(q, counting)} SELECT (SELECT count(*) FROM views AS v"  # noqa: S608
-        f" WHERE {searched_view_where(q, counting)} AND v.bid NOT IN (SELECT bid FROM uv))"
-        f" + (SELECT count(DISTINCT uh.session_id) FROM umami_hits AS uh WHERE {_umami_scope(q, counting)})"
+        f"SELECT (SELECT count(*) FROM views AS v WHERE {searched_view_where(q, counting)})"  # noqa: S608
+        f" - (SELECT count(*) FROM umami_hits AS uh WHERE {scope} AND uh.event_type = 1)"
+        f" + (SELECT count(DISTINCT uh.session_id) FROM umami_hits AS uh WHERE {scope})"
     )
     return {"data": data, "count": count_of(cur, count_sql, counting), "page": q.page, "pageSize": q.page_size}
 
@@ -169,43 +204,56 @@ def session_list(cur: duckdb.DuckDBPyConnection, q: UmamiParams, website_id: str
 # A session's client is its first hit's: browser, OS, device and country come from the page view a hit is (or,
 # for a custom event, happened on) through `bid` (umami_hits keeps only what `views` does not, docs/umami.md).
 _UMAMI_SESSION_COLUMNS = (
-    "uh.session_id, arg_min(coalesce(uh.hostname, uh.site), uh.date_created), arg_min(v.ua_browser, uh.date_created),"
-    " arg_min(v.ua_os, uh.date_created), arg_min(v.ua_device_type, uh.date_created),"
+    "uh.session_id, arg_min(coalesce(uh.hostname, uh.site), uh.date_created),"
     " arg_min(uh.screen, uh.date_created), arg_min(uh.language, uh.date_created),"
-    " arg_min(v.country, uh.date_created), min(uh.date_created), max(uh.date_created),"
+    " min(uh.date_created), max(uh.date_created),"
     " count(DISTINCT uh.visit_id), count_if(uh.event_type = 1), count_if(uh.event_type = 2),"
-    " coalesce(sum(v.duration_ms // 1000) FILTER (WHERE uh.event_type = 1), 0), arg_max(uh.visit_id, uh.date_created)"
+    " arg_max(uh.visit_id, uh.date_created)"
 )
+# How far before a session's first hit its page views are looked for: a custom event's page view is older.
+_PAGE_LOOKBACK = timedelta(days=1)
 
 
-def _umami_session_rows(cur: duckdb.DuckDBPyConnection, where: str, params: Params) -> list[tuple[object, ...]]:
-    """Umami sessions over the hits `where` keeps (a body over `umami_hits AS uh`), one row each."""
-    sql = (
-        f"SELECT {_UMAMI_SESSION_COLUMNS} FROM umami_hits AS uh LEFT JOIN views AS v"  # noqa: S608
-        f" ON uh.bid <> '' AND v.bid = uh.bid AND v.hostname = uh.site WHERE {where} GROUP BY uh.session_id"
-    )
-    return cur.execute(sql, params.values).fetchall()
+def _umami_session_rows(
+    cur: duckdb.DuckDBPyConnection, hostname: str, where: str, params: Params
+) -> list[tuple[object, ...]]:
+    """Umami sessions over the hits `where` keeps (a body over `umami_hits AS uh`), one row each.
+
+    umami_hits keeps only what `views` does not: the client (browser, OS, device, country) of a session's
+    first hit comes from the page view it is, or happened on, and the time from its page views' durations.
+    Those are read in a second query over the page views between the sessions' first and last hits, a
+    range the file's zone maps cut down, matched by id against these sessions' hits only.
+    """
+    sql = f"SELECT {_UMAMI_SESSION_COLUMNS} FROM umami_hits AS uh WHERE {where} GROUP BY uh.session_id"  # noqa: S608
+    rows = cur.execute(sql, params.values).fetchall()
+    if not rows:
+        return rows
+    firsts = [row[4] for row in rows if isinstance(row[4], datetime)]
+    lasts = [row[5] for row in rows if isinstance(row[5], datetime)]
+    params.values["first"] = min(firsts) - _PAGE_LOOKBACK
+    params.values["last"] = max(lasts)
+    params.values["host"] = hostname
+    pages = cur.execute(
+        "SELECT uh.session_id, uh.event_type, v.ua_browser, v.ua_os, v.ua_device_type, v.country,"  # noqa: S608
+        " v.duration_ms FROM umami_hits AS uh JOIN views AS v ON v.bid = uh.bid"
+        f" WHERE {where} AND uh.bid <> '' AND v.hostname = $host"
+        " AND v.date_created >= $first AND v.date_created <= $last ORDER BY uh.date_created",
+        params.values,
+    ).fetchall()
+    client: dict[str, tuple[object, ...]] = {}
+    spent: dict[str, int] = {}
+    for sid, kind, *agent, duration in pages:
+        client.setdefault(str(sid), tuple(agent))  # the earliest hit's
+        if kind == 1:
+            spent[str(sid)] = spent.get(str(sid), 0) + as_int(duration or 0) // 1000
+    unknown = (None, None, None, None)
+    return [(*row, *client.get(str(row[0]), unknown), spent.get(str(row[0]), 0)) for row in rows]
 
 
 def _umami_session_item(site_hostname: str, row: tuple[object, ...]) -> dict[str, object]:
     """An Umami session: its first hit's client, its hits' span, visits, page views, custom events, time."""
-    (
-        sid,
-        hostname,
-        browser,
-        os,
-        device,
-        screen,
-        language,
-        country,
-        first,
-        last,
-        visits,
-        views,
-        events,
-        seconds,
-        visit,
-    ) = row
+    sid, hostname, screen, language, first, last, *counts, visit, browser, os, device, country, seconds = row
+    visits, views, events = (as_int(n) for n in counts)
     return {
         "id": str(sid),
         "websiteId": "",
@@ -222,7 +270,7 @@ def _umami_session_item(site_hostname: str, row: tuple[object, ...]) -> dict[str
         "visits": visits,
         "views": views,
         "events": events,
-        "totaltime": seconds,
+        "totaltime": as_int(seconds),
         "createdAt": iso(first),
         "visitId": str(visit),
     }
@@ -234,7 +282,7 @@ def _umami_sessions(cur: duckdb.DuckDBPyConnection, q: UmamiParams, ids: list[st
         return {}
     params = Params()
     where = f"{_umami_scope(q, params)} AND uh.session_id IN (SELECT unnest({params.bind(ids)}::VARCHAR[]))"
-    rows = _umami_session_rows(cur, where, params)
+    rows = _umami_session_rows(cur, q.filters.hostname, where, params)
     return {str(row[0]): _umami_session_item(q.filters.hostname, row) for row in rows}
 
 
@@ -244,7 +292,7 @@ def session_detail(
     """One session by id (an Umami session over all its hits, else a Medama page view), or None."""
     params = Params()
     where = f"uh.site = {params.bind(hostname)} AND uh.session_id = {params.bind(session_id)}"
-    rows = _umami_session_rows(cur, where, params)
+    rows = _umami_session_rows(cur, hostname, where, params)
     found = (
         _umami_session_item(hostname, rows[0])
         if rows

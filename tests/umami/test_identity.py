@@ -80,8 +80,8 @@ def visits_site(umami_server: Server, cookie_client: httpx.Client, umami: httpx.
     return {"website": website, "t0": t0, "window": window, "a": (a1, a2, a3, a4), "b": b1, "c": (c1, c2, c3), "d": d1}
 
 
-def _get(umami: httpx.Client, path: str, **params: Any) -> Any:
-    response = umami.get(path, params=params)
+def _get(umami: httpx.Client, route: str, **params: Any) -> Any:
+    response = umami.get(route, params=params)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -270,3 +270,24 @@ def test_umami_node_hits_read_back_through_the_api_client(
         (3, 2, 1),
     ]
     assert read["getWebsiteEventStats"]["data"]["visitors"] == 3  # user-1 and the two signup sessions
+
+
+def test_filters_keep_the_hits_every_route_keeps(umami: httpx.Client, visits_site: dict[str, Any]) -> None:
+    base, window = f"/websites/{visits_site['website']}", {**visits_site["window"], "path": "eq./pricing"}
+    a2, a3 = visits_site["a"][1], visits_site["a"][2]
+    # /pricing: a2 (its click a3 happened on it) and the second Medama view (60 s).
+    stats = _get(umami, f"{base}/stats", **window)
+    # Visits: VA (one /pricing view, so a bounce by Umami's rule) + the Medama view; time 45 + 60 s.
+    assert {k: v for k, v in stats.items() if k != "comparison"} == {
+        "pageviews": 2,
+        "visitors": 0,
+        "visits": 2,
+        "bounces": 1,
+        "totaltime": 105,
+    }
+    assert _get(umami, f"{base}/sessions/stats", **window)["visits"]["value"] == 2
+    sessions = _get(umami, f"{base}/sessions", **window)
+    assert sessions["count"] == 2
+    umami_session = next(s for s in sessions["data"] if s["id"] == a2["sessionId"])
+    assert (umami_session["visits"], umami_session["views"], umami_session["events"]) == (1, 1, 1)
+    assert umami_session["visitId"] == a3["visitId"]
