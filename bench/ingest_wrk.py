@@ -147,7 +147,7 @@ function init(args)
   started = now_ms()
   stop_at = started + RUN_MS - DRAIN_MS
   switched = 0
-  recent, recent_n = {}, 0
+  recent, recent_at, recent_n = {}, {}, 0
   sent_load, sent_unload, sent_custom, drain_sent = 0, 0, 0, 0
   ok, not_found, other = 0, 0, 0
   seq = 0
@@ -166,6 +166,7 @@ local function load_body(site)
   local bid = base36(now_ms()) .. "t" .. id .. "s" .. seq
   recent_n = recent_n + 1
   recent[((recent_n - 1) % 512) + 1] = bid
+  recent_at[((recent_n - 1) % 512) + 1] = now_ms()
   local props = ""
   if seq % 10 == 0 then props = ',"d":{"plan":"pro","variant":"b"}' end
   return '{"b":"' .. bid .. '","e":"load","u":"https://' .. site .. pick(DATA.paths) .. '","r":"' ..
@@ -184,8 +185,10 @@ function request()
   local body
   if roll <= 35 and recent_n > 0 then
     sent_unload = sent_unload + 1
-    local bid = recent[math.random(math.min(recent_n, 512))]
-    body = '{"b":"' .. bid .. '","e":"unload","m":' .. math.random(200, 600000) .. '}'
+    local i = math.random(math.min(recent_n, 512))
+    -- As a tracker reports it: the time since its page view was loaded (sent here moments ago).
+    local m = math.max(1, now_ms() - recent_at[i])
+    body = '{"b":"' .. recent[i] .. '","e":"unload","m":' .. m .. '}'
   elseif roll <= 40 and recent_n > 0 then
     sent_custom = sent_custom + 1
     local bid = recent[math.random(math.min(recent_n, 512))]

@@ -41,7 +41,7 @@ def record_hit(body: bytes, ctx: HitContext, deps: IngestDeps, writer: HitWriter
     if isinstance(outcome, NewView):
         return writer.add_view(outcome.view, outcome.events)
     if isinstance(outcome, NewDuration):
-        return writer.set_duration(outcome.bid, outcome.duration_ms)
+        return writer.set_duration(outcome.bid, outcome.duration_ms, at=ctx.now)
     if isinstance(outcome, NewEvents):
         return writer.add_events(outcome.events)
     return None

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -15,7 +15,7 @@ import pytest
 from medama_py.errors import ServiceUnavailable
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.writer import CheckpointPolicy, HitWriter
+from medama_py.storage.writer import DURATION_SLACK, CheckpointPolicy, HitWriter
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -87,6 +87,34 @@ async def test_duration_updates_every_view_with_the_bid_and_last_wins(store: Ana
     await writer.set_duration("unknown-bid", 5)  # a silent no-op
     rows = await store.read(lambda cur: cur.execute("SELECT duration_ms FROM views").fetchall())
     assert rows == [(20,), (20,)]
+
+
+async def test_a_timed_duration_searches_only_views_stored_within_it_and_the_slack(
+    store: AnalyticsStore, writer: HitWriter
+) -> None:
+    # An unload at NOW for a page open 30 s: its view was stored at most 30 s + DURATION_SLACK before.
+    inside = NOW - timedelta(seconds=30) - DURATION_SLACK
+    await writer.add_view(make_view_row(bid="b", pathname="/old", date_created=inside - timedelta(seconds=1)))
+    await writer.add_view(make_view_row(bid="b", pathname="/edge", date_created=inside))
+    await writer.add_view(make_view_row(bid="b", pathname="/new", date_created=NOW - timedelta(seconds=30)))
+    await writer.add_view(make_view_row(bid="other", pathname="/other", date_created=NOW))
+    await asyncio.gather(writer.set_duration("b", 30_000, at=NOW), writer.set_duration("unknown", 5, at=NOW))
+    rows = await store.read(lambda cur: cur.execute("SELECT pathname, duration_ms FROM views ORDER BY 1").fetchall())
+    assert rows == [("/edge", 30_000), ("/new", 30_000), ("/old", None), ("/other", None)]
+    # Without a time (an older caller), the bid is still looked up in every view.
+    await writer.set_duration("b", 40_000)
+    durations = await store.read(
+        lambda cur: cur.execute("SELECT DISTINCT duration_ms FROM views WHERE bid = 'b'").fetchall()
+    )
+    assert durations == [(40_000,)]
+
+
+async def test_timed_and_untimed_durations_of_one_batch_each_apply(store: AnalyticsStore, writer: HitWriter) -> None:
+    await writer.add_view(make_view_row(bid="timed", date_created=NOW))
+    await writer.add_view(make_view_row(bid="untimed", date_created=NOW - timedelta(days=400)))
+    await asyncio.gather(writer.set_duration("timed", 1_000, at=NOW), writer.set_duration("untimed", 2_000))
+    rows = await store.read(lambda cur: cur.execute("SELECT bid, duration_ms FROM views ORDER BY 1").fetchall())
+    assert rows == [("timed", 1_000), ("untimed", 2_000)]
 
 
 async def test_load_and_unload_in_one_batch_apply_in_order(store: AnalyticsStore, writer: HitWriter) -> None:
