@@ -352,6 +352,7 @@ export function FormCard({
   description,
   submitLabel,
   busy,
+  disabled,
   onSubmit,
   children,
 }: {
@@ -359,6 +360,8 @@ export function FormCard({
   description?: ComponentChildren;
   submitLabel: string;
   busy: boolean;
+  /** Another reason the button is off (nothing to save yet). */
+  disabled?: boolean;
   onSubmit: (event: Event) => void;
   children: ComponentChildren;
 }): JSX.Element {
@@ -368,7 +371,7 @@ export function FormCard({
         title={title}
         description={description}
         footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
+          <button type="submit" class="button button-primary" disabled={busy || disabled}>
             {submitLabel}
           </button>
         }

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call, get, type User } from '../api';
 import { DEFAULT_PASSWORD, setUsesDefaultPassword, useDefaultPassword } from '../auth';
 import { ErrorPage } from '../components/layout';
-import { Card, Field, Loader, PasswordInput, TextField, toast } from '../components/ui';
+import { FormCard, Field, Loader, PasswordInput, TextField, toast } from '../components/ui';
 import { useData } from '../data';
 import { useRole } from '../role';
 
@@ -55,45 +55,41 @@ function AccountForm({ user }: { user: User }): JSX.Element {
   };
 
   return (
-    <form onSubmit={submit} noValidate>
-      <Card
-        title="Account details"
-        description="Change the name and password you log in with."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Save
-          </button>
-        }
-      >
-        {usesDefault && (
-          <div class="alert alert-warning" role="note">
-            You are using the default password. Choose a new one below.
-          </div>
+    <FormCard
+      title="Account details"
+      description="Change the name and password you log in with."
+      submitLabel="Save"
+      busy={busy}
+      onSubmit={submit}
+    >
+      {usesDefault && (
+        <div class="alert alert-warning" role="note">
+          You are using the default password. Choose a new one below.
+        </div>
+      )}
+      <TextField
+        label="Username"
+        hint={viewer ? 'Only an admin can change it.' : '3 to 36 characters.'}
+        error={errors.username}
+        name="username"
+        value={username}
+        onInput={setUsername}
+        readOnly={viewer}
+        autocomplete="username"
+      />
+      <Field label="New password" hint="Leave empty to keep the current password." error={errors.password}>
+        {({ id, describedBy, invalid }) => (
+          <PasswordInput
+            id={id}
+            value={password}
+            onInput={setPassword}
+            placeholder="New password"
+            autocomplete="new-password"
+            describedBy={describedBy}
+            invalid={invalid}
+          />
         )}
-        <TextField
-          label="Username"
-          hint={viewer ? 'Only an admin can change it.' : '3 to 36 characters.'}
-          error={errors.username}
-          name="username"
-          value={username}
-          onInput={setUsername}
-          readOnly={viewer}
-          autocomplete="username"
-        />
-        <Field label="New password" hint="Leave empty to keep the current password." error={errors.password}>
-          {({ id, describedBy, invalid }) => (
-            <PasswordInput
-              id={id}
-              value={password}
-              onInput={setPassword}
-              placeholder="New password"
-              autocomplete="new-password"
-              describedBy={describedBy}
-              invalid={invalid}
-            />
-          )}
-        </Field>
-      </Card>
-    </form>
+      </Field>
+    </FormCard>
   );
 }

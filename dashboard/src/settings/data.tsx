@@ -2,9 +2,9 @@
 // daily pass on the server; 0 months means keep everything.
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError, call, get, type Retention } from '../api';
+import { call, get, type Retention } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, Field, Loader, toast } from '../components/ui';
+import { FormCard, Field, Loader, toast, useSubmit } from '../components/ui';
 import { useData } from '../data';
 
 const MAX_MONTHS = 1200;
@@ -25,81 +25,69 @@ function RetentionForm({ initial }: { initial: number }): JSX.Element {
   const [saved, setSaved] = useState(initial);
   const [forever, setForever] = useState(initial === 0);
   const [months, setMonths] = useState(String(initial === 0 ? 24 : initial));
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    const value = forever ? 0 : Number(months);
-    if (!forever && !(Number.isInteger(value) && value >= 1 && value <= MAX_MONTHS)) {
-      setError(`Enter a whole number of months from 1 to ${MAX_MONTHS}.`);
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    try {
-      const result = await call<Retention>('PATCH', '/data/retention', { body: { months: value } });
+  const { submit, error, busy } = useSubmit(
+    async () => {
+      const result = await call<Retention>('PATCH', '/data/retention', { body: { months: forever ? 0 : Number(months) } });
       setSaved(result.months);
       toast('Saved', describe(result.months));
-    } catch (err) {
-      if (err instanceof ApiError && err.status !== 401) setError(err.message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    {
+      validate: () => {
+        const value = Number(months);
+        const valid = forever || (Number.isInteger(value) && value >= 1 && value <= MAX_MONTHS);
+        return valid ? undefined : `Enter a whole number of months from 1 to ${MAX_MONTHS}.`;
+      },
+    },
+  );
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
-      <Card
-        title="Data retention"
-        description="Choose how long page views and events are kept. Once a day the server permanently deletes rows older than the limit; they cannot be recovered, so export or back up first if you need them."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Save
-          </button>
-        }
-      >
-        <fieldset class="checks">
-          <legend class="visually-hidden">Keep data</legend>
-          <label class="check">
-            <input type="radio" name="retention" checked={forever} onChange={() => setForever(true)} />
-            <span>
-              <strong>Keep forever</strong>
-            </span>
-          </label>
-          <label class="check">
-            <input type="radio" name="retention" checked={!forever} onChange={() => setForever(false)} />
-            <span>
-              <strong>Keep for a number of months</strong>
-            </span>
-          </label>
-        </fieldset>
-        {!forever && (
-          <Field label="Months to keep" hint="Counted in calendar months back from today." error={error}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                type="number"
-                min={1}
-                max={MAX_MONTHS}
-                step={1}
-                value={months}
-                aria-describedby={describedBy}
-                aria-invalid={invalid}
-                onInput={(e) => setMonths(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-        )}
-        {forever && error && (
-          <div class="field-error" role="alert">
-            {error}
-          </div>
-        )}
-        <p class="field-hint" data-testid="retention-current">
-          Now: {describe(saved)}
-        </p>
-      </Card>
-    </form>
+    <FormCard
+      title="Data retention"
+      description="Choose how long page views and events are kept. Once a day the server permanently deletes rows older than the limit; they cannot be recovered, so export or back up first if you need them."
+      submitLabel="Save"
+      busy={busy}
+      onSubmit={submit}
+    >
+      <fieldset class="checks">
+        <legend class="visually-hidden">Keep data</legend>
+        <label class="check">
+          <input type="radio" name="retention" checked={forever} onChange={() => setForever(true)} />
+          <span>
+            <strong>Keep forever</strong>
+          </span>
+        </label>
+        <label class="check">
+          <input type="radio" name="retention" checked={!forever} onChange={() => setForever(false)} />
+          <span>
+            <strong>Keep for a number of months</strong>
+          </span>
+        </label>
+      </fieldset>
+      {!forever && (
+        <Field label="Months to keep" hint="Counted in calendar months back from today." error={error}>
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              type="number"
+              min={1}
+              max={MAX_MONTHS}
+              step={1}
+              value={months}
+              aria-describedby={describedBy}
+              aria-invalid={invalid}
+              onInput={(e) => setMonths(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+      )}
+      {forever && error && (
+        <div class="field-error" role="alert">
+          {error}
+        </div>
+      )}
+      <p class="field-hint" data-testid="retention-current">
+        Now: {describe(saved)}
+      </p>
+    </FormCard>
   );
 }

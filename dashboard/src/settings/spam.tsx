@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, Field, Loader, toast } from '../components/ui';
+import { Card, FormCard, Field, Loader, toast } from '../components/ui';
 import { useData } from '../data';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -64,52 +64,46 @@ function SpamForm({ initial }: { initial: TenantSettings }): JSX.Element {
 
   return (
     <div class="stack">
-      <form
+      <FormCard
+        title="Blocklists"
+        description="Drop visits from addresses on well-known lists. Local and private networks are never blocked."
+        submitLabel="Save"
+        busy={busy}
         onSubmit={(e) => {
           e.preventDefault();
           void save({}, 'Spam protection settings are updated.');
         }}
       >
-        <Card
-          title="Blocklists"
-          description="Drop visits from addresses on well-known lists. Local and private networks are never blocked."
-          footer={
-            <button type="submit" class="button button-primary" disabled={busy}>
-              Save
-            </button>
-          }
-        >
-          <fieldset class="checks">
-            <legend class="visually-hidden">Blocklists</legend>
-            <label class="check">
-              <input type="checkbox" name="abusive" checked={abusive} onChange={(e) => setAbusive(e.currentTarget.checked)} />
-              <span>
-                <strong>Abusive IP addresses</strong>
-                <span class="field-hint">
-                  Addresses known for attacks, malware and spam, from the{' '}
-                  <a href="https://iplists.firehol.org/?ipset=firehol_level1" target="_blank" rel="noopener noreferrer">
-                    FireHOL level 1
-                  </a>{' '}
-                  list.
-                </span>
+        <fieldset class="checks">
+          <legend class="visually-hidden">Blocklists</legend>
+          <label class="check">
+            <input type="checkbox" name="abusive" checked={abusive} onChange={(e) => setAbusive(e.currentTarget.checked)} />
+            <span>
+              <strong>Abusive IP addresses</strong>
+              <span class="field-hint">
+                Addresses known for attacks, malware and spam, from the{' '}
+                <a href="https://iplists.firehol.org/?ipset=firehol_level1" target="_blank" rel="noopener noreferrer">
+                  FireHOL level 1
+                </a>{' '}
+                list.
               </span>
-            </label>
-            <label class="check">
-              <input type="checkbox" name="tor" checked={tor} onChange={(e) => setTor(e.currentTarget.checked)} />
-              <span>
-                <strong>Tor exit nodes</strong>
-                <span class="field-hint">
-                  Traffic leaving the Tor network, from the{' '}
-                  <a href="https://check.torproject.org/torbulkexitlist" target="_blank" rel="noopener noreferrer">
-                    Tor Project's list
-                  </a>
-                  .
-                </span>
+            </span>
+          </label>
+          <label class="check">
+            <input type="checkbox" name="tor" checked={tor} onChange={(e) => setTor(e.currentTarget.checked)} />
+            <span>
+              <strong>Tor exit nodes</strong>
+              <span class="field-hint">
+                Traffic leaving the Tor network, from the{' '}
+                <a href="https://check.torproject.org/torbulkexitlist" target="_blank" rel="noopener noreferrer">
+                  Tor Project's list
+                </a>
+                .
               </span>
-            </label>
-          </fieldset>
-        </Card>
-      </form>
+            </span>
+          </label>
+        </fieldset>
+      </FormCard>
       <Card title="Blocked IP addresses" description="Visits from these addresses are ignored. Changes are saved at once.">
         <form class="inline-form" onSubmit={addIp} noValidate>
           <Field label="Add an IP address" error={ipError}>

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
+import { Card, FormCard, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
 import { useData } from '../data';
 
 const FEATURES = [
@@ -55,47 +55,43 @@ function TrackerForm({ initial }: { initial: TenantSettings }): JSX.Element {
 
   return (
     <div class="stack">
-      <form onSubmit={save}>
-        <Card
-          title="Tracker features"
-          description="Choose what the tracker script records. Page views are always counted."
-          footer={
-            <button type="submit" class="button button-primary" disabled={busy}>
-              Save
-            </button>
-          }
-        >
-          <fieldset class="checks">
-            <legend class="visually-hidden">Tracker features</legend>
-            <label class="check">
-              <input type="checkbox" checked disabled aria-describedby="feature-default" />
+      <FormCard
+        title="Tracker features"
+        description="Choose what the tracker script records. Page views are always counted."
+        submitLabel="Save"
+        busy={busy}
+        onSubmit={save}
+      >
+        <fieldset class="checks">
+          <legend class="visually-hidden">Tracker features</legend>
+          <label class="check">
+            <input type="checkbox" checked disabled aria-describedby="feature-default" />
+            <span>
+              <strong>Page views</strong>
+              <span id="feature-default" class="field-hint">
+                Counts visitors, page views, time on page, referrers and UTM tags. Always on.
+              </span>
+            </span>
+          </label>
+          {FEATURES.map((f) => (
+            <label class="check" key={f.key}>
+              <input
+                type="checkbox"
+                name={f.key}
+                checked={enabled.includes(f.key)}
+                onChange={(e) => toggle(f.key, e.currentTarget.checked)}
+                aria-describedby={`feature-${f.key}`}
+              />
               <span>
-                <strong>Page views</strong>
-                <span id="feature-default" class="field-hint">
-                  Counts visitors, page views, time on page, referrers and UTM tags. Always on.
+                <strong>{f.label}</strong>
+                <span id={`feature-${f.key}`} class="field-hint">
+                  {f.help}
                 </span>
               </span>
             </label>
-            {FEATURES.map((f) => (
-              <label class="check" key={f.key}>
-                <input
-                  type="checkbox"
-                  name={f.key}
-                  checked={enabled.includes(f.key)}
-                  onChange={(e) => toggle(f.key, e.currentTarget.checked)}
-                  aria-describedby={`feature-${f.key}`}
-                />
-                <span>
-                  <strong>{f.label}</strong>
-                  <span id={`feature-${f.key}`} class="field-hint">
-                    {f.help}
-                  </span>
-                </span>
-              </label>
-            ))}
-          </fieldset>
-        </Card>
-      </form>
+          ))}
+        </fieldset>
+      </FormCard>
       <Card
         title="Tracker code"
         description={

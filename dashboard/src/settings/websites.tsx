@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type Website, websiteUuid } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, CopyCode, Field, Loader, Modal, TextField, toast, trackerSnippet, umamiSnippet } from '../components/ui';
+import { Card, FormCard, CopyCode, Field, Loader, Modal, TextField, toast, trackerSnippet, umamiSnippet } from '../components/ui';
 import { useData } from '../data';
 import { ShareLinks } from './shares';
 import { validateHostname } from '../pages/websites';
@@ -134,19 +134,16 @@ function RenameWebsite({ hostname, existing, onRenamed }: { hostname: string; ex
   if (failure) return <ErrorPage status={failure.status} message={failure.message} />;
 
   return (
-    <form onSubmit={submit} noValidate>
-      <Card
-        title="Rename website"
-        description="Use this when the site moves to a new domain. Its analytics move with it."
-        footer={
-          <button type="submit" class="button button-primary" disabled={busy || !hostname || value.trim() === hostname}>
-            Save
-          </button>
-        }
-      >
-        <TextField label="Domain name" error={error} value={value} onInput={setValue} autocomplete="off" spellcheck={false} disabled={!hostname} />
-      </Card>
-    </form>
+    <FormCard
+      title="Rename website"
+      description="Use this when the site moves to a new domain. Its analytics move with it."
+      submitLabel="Save"
+      busy={busy}
+      disabled={!hostname || value.trim() === hostname}
+      onSubmit={submit}
+    >
+      <TextField label="Domain name" error={error} value={value} onInput={setValue} autocomplete="off" spellcheck={false} disabled={!hostname} />
+    </FormCard>
   );
 }
 
