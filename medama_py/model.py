@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import msgspec
 
@@ -123,8 +123,7 @@ class EventRows:
     date_created: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class UmamiRows:
+class UmamiRows(NamedTuple):
     """The Umami-only rows of one hit (storage/umami_tables.py), each a tuple in its table's column order."""
 
     hit: tuple[object, ...] | None = None

@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from medama_py.errors import BadRequest, Forbidden
@@ -32,7 +32,7 @@ from medama_py.ingest.referrer import (
 )
 from medama_py.ingest.umami_payload import MAX_TEXT, flatten_event_data
 from medama_py.ingest.useragent import parse_user_agent
-from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, new_uuid, page_bit
+from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, new_time_uuid, new_uuid, page_bit
 from medama_py.model import UNKNOWN, EventRows, UmamiRows, ViewRow
 from medama_py.storage.writer import WriteItem
 
@@ -78,8 +78,7 @@ class UmamiSite:
     hostname: str
 
 
-@dataclass(frozen=True, slots=True)
-class UmamiRequest:
+class UmamiRequest(NamedTuple):
     """What the handler gathers from the request besides the body. The IP serves the block list only."""
 
     ip: IPAddress | None
@@ -89,8 +88,7 @@ class UmamiRequest:
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class UmamiHit:
+class UmamiHit(NamedTuple):
     """An accepted hit: what to write, the visit the answer's token carries, and the answer's ids."""
 
     item: WriteItem
@@ -164,10 +162,20 @@ def open_visit(site: UmamiSite, token: Visit | None, at_ms: int, distinct: str |
 
 
 def _host_of(url: str) -> str:
+    if len(url) > _MAX_CACHED_LEN:
+        return _referrer_host(url)
+    return _referrer_host_cached(url) if url else ""
+
+
+def _referrer_host(url: str) -> str:
     try:
-        return (urlsplit(url).hostname or "") if url else ""
+        return urlsplit(url).hostname or ""
     except ValueError:
         return ""
+
+
+# The same few thousand referrers come back over and over (checked for spam before the page is split).
+_referrer_host_cached = functools.lru_cache(maxsize=4096)(_referrer_host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +273,7 @@ def _languages(payload: UmamiPayload, req: UmamiRequest) -> tuple[str, str]:
     return names.base, names.dialect
 
 
-@dataclass(frozen=True, slots=True)
-class _Draft:
+class _Draft(NamedTuple):
     """Everything a page view and a custom event share."""
 
     payload: UmamiPayload
@@ -316,7 +323,7 @@ def _data_rows(draft: _Draft, event_id: str) -> tuple[tuple[object, ...], ...]:
 
 def _page_view(draft: _Draft) -> UmamiHit:
     p, page, visit = draft.payload, draft.page, draft.visit
-    bid = new_uuid()
+    bid = new_time_uuid(draft.at_ms)
     bit = page.path_bit
     source, medium, campaign = page.utm[:3]
     row = ViewRow(
@@ -340,11 +347,14 @@ def _page_view(draft: _Draft) -> UmamiHit:
     row.language_base, row.language_dialect = draft.languages
     pairs = tuple((d.key, d.text) for d in draft.data)
     events = EventRows(new_typeid("event", draft.at_ms), draft.site.hostname, bid, pairs, draft.at) if pairs else None
+    duration = _previous_view_duration(draft)
     item = WriteItem(
         view=row,
         events=events,
-        duration=_previous_view_duration(draft),
+        duration=duration,
         umami=UmamiRows(_umami_row(draft, (bid, None), PAGE_VIEW, row.is_unique_user), _data_rows(draft, bid)),
+        # The previous view was stored `duration` before this hit: only views since then are searched.
+        duration_at=draft.at if duration is not None else None,
     )
     return UmamiHit(item, visit.with_view(bid, draft.at_ms, bit))
 

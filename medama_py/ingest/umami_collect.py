@@ -52,10 +52,15 @@ class SiteDirectory:
         self._hostnames = hostnames
         self._known: dict[str, UmamiSite] = {}
 
+    def known(self, website: str) -> UmamiSite | None:
+        """The cached site, without a lookup (None when it is not cached or its hostname went away)."""
+        site = self._known.get(website) or self._known.get(website.lower())
+        return site if site is not None and site.hostname in self._hostnames else None
+
     async def find(self, website: str) -> UmamiSite | None:
         key = website.lower()
-        site = self._known.get(key)
-        if site is not None and site.hostname in self._hostnames:
+        site = self.known(key)
+        if site is not None:
             return site
         hostname = await self._lookup(key)
         if hostname is None:
@@ -153,7 +158,8 @@ class UmamiCollector:
         if payload is None:
             return {}
         at = hit_time(payload, req.now)
-        site = await self.sites.find(payload.website)
+        # Nearly every hit names a cached site: no coroutine for it on the hot path.
+        site = self.sites.known(payload.website) or await self.sites.find(payload.website)
         if site is None:
             raise BadRequest("Website not found.")
         if not check_sender(payload, req, self.ip_filter, self.spam_hosts):

@@ -22,7 +22,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
@@ -101,8 +101,7 @@ class WriterStats:
     refused: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class WriteItem:
+class WriteItem(NamedTuple):
     """One request's writes: a view (with its load properties), custom events, a duration, Umami-only rows.
 
     A Umami hit may fill several at once (its view, the previous view's duration, its Umami rows): they

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from medama_py.errors import BadRequest
 from medama_py.ingest.umami import UmamiSite, is_bot_user_agent, open_visit
 from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING, decode_send, flatten_event_data
-from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, page_bit
+from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, new_time_uuid, page_bit
 
 TOKENS = VisitTokens(b"k" * 32)
 SITE = UmamiSite(str(uuid.uuid4()), "shop.example")
@@ -28,6 +28,18 @@ def test_a_token_round_trips_and_any_change_is_refused() -> None:
     for i in range(len(token)):
         changed = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
         assert TOKENS.read(changed) is None
+
+
+def test_page_view_ids_are_version_7_uuids_in_time_order() -> None:
+    ids = [new_time_uuid(NOW_MS + step) for step in (0, 1, 1, 1000, 86_400_000)]
+    parsed = [uuid.UUID(text) for text in ids]
+    assert [u.version for u in parsed] == [7] * 5
+    assert all(u.variant == uuid.RFC_4122 and str(u) == text for u, text in zip(parsed, ids, strict=True))
+    assert [int.from_bytes(u.bytes[:6], "big") for u in parsed] == [NOW_MS + s for s in (0, 1, 1, 1000, 86_400_000)]
+    assert ids[0] < ids[1] and ids[2] < ids[3] < ids[4]  # later milliseconds sort later, as text too
+    # A token carries one as the visit's latest page view.
+    visit = Visit(SITE.uuid, str(uuid.uuid4()), str(uuid.uuid4()), NOW_MS).with_view(ids[0], NOW_MS, page_bit("/"))
+    assert TOKENS.read(TOKENS.sign(visit)) == visit
 
 
 @given(st.text(max_size=300))
