@@ -88,6 +88,14 @@ class _Server(uvicorn.Server):
             bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
             write_port_file(self.port_file, int(bound))
 
+    @property
+    def app_failed_to_start(self) -> bool:
+        """Whether the application's own start-up (the lifespan: databases, migrations) failed, not the bind.
+
+        uvicorn exits with the same code for both.
+        """
+        return bool(getattr(getattr(self, "lifespan", None), "startup_failed", False))
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
         if self.port_file is not None:
@@ -163,8 +171,11 @@ def serve(config: Config) -> int:
     server = _Server(_uvicorn_config(app, config.host, config.port), config.portfile)
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
-        print(f"ERROR: could not start the server on port {config.port} (exit {exc.code})", file=sys.stderr)
+    except SystemExit as exc:  # uvicorn exits this way when the application's start-up or the bind fails
+        if server.app_failed_to_start:
+            print("ERROR: the application could not start; the error is logged above", file=sys.stderr)
+        else:
+            print(f"ERROR: could not start the server on port {config.port} (exit {exc.code})", file=sys.stderr)
         return 1
     except Exception as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -59,10 +59,16 @@ class MetaStore:
     async def open(self) -> list[int]:
         """Open (or create) the file, enforce foreign keys as Medama does, and run migrations."""
         self._conn = await aiosqlite.connect(self.path)
-        await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA busy_timeout = 5000")
-        applied = await run_meta_migrations(self._conn)
-        await self.ensure_website_uuids()
+        try:
+            await self._conn.execute("PRAGMA foreign_keys = ON")
+            await self._conn.execute("PRAGMA busy_timeout = 5000")
+            applied = await run_meta_migrations(self._conn)
+            await self.ensure_website_uuids()
+        except BaseException:
+            # aiosqlite's connection thread keeps the process alive until closed: a file that is not a
+            # database must end start-up, not leave it hanging.
+            await self.close()
+            raise
         return applied
 
     async def close(self) -> None:

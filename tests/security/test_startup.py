@@ -56,6 +56,32 @@ def test_a_second_instance_on_the_same_file_says_why_in_one_line(tmp_path: Path)
     assert "Traceback" not in second.stderr + second.stdout
 
 
+def test_a_meta_file_that_is_not_a_database_ends_start_up_with_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "me_meta.db").write_bytes(b"not a database\n" * 512)
+    started = subprocess.run(
+        [
+            *medama_command(),
+            "start",
+            "-port",
+            str(free_port()),
+            "-appdb",
+            str(data / "me_meta.db"),
+            "-analyticsdb",
+            str(data / "me_analytics.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,  # it used to hang here: the meta store's connection thread was never closed
+        check=False,
+    )
+    assert started.returncode == 1, started.stderr
+    errors = [line for line in started.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors == ["ERROR: the application could not start; the error is logged above"], started.stderr
+    assert "file is not a database" in started.stderr  # the logged error says what is wrong
+
+
 def test_new_files_are_private_and_missing_directories_are_made(tmp_path: Path) -> None:
     data = tmp_path / "new" / "nested"
     paths = ("-appdb", str(data / "meta" / "m.db"), "-analyticsdb", str(data / "a" / "a.db"))
