@@ -3,8 +3,9 @@
     .venv/bin/python bench/stats.py [--rows 10000000] [--runs 7] [--big 100000000]
 
 1. Generate (or reuse) an analytics file of --rows page views for one site over 2024 (bench/stats_data.py).
-2. Raw: record the SQL each report runs for a full-year query, then time those statements on a plain DuckDB
-   connection (p50 of --runs).
+2. Raw: record the SQL each report runs for a full-year query without the hourly rollups, then time those
+   statements on a plain DuckDB connection (p50 of --runs). The server reads the rollups (once built), so
+   the ratio of /summary shows what they save.
 3. HTTP: start `medama start` on the file, log in, register the site, time GET of every endpoint (p50).
 4. Print both with the ratio and the targets: p50 ≤ 300 ms and ≤ 1.5× raw. The machine is shared, so read
    the medians and ratios of one run, not single samples.
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from stats_dashboard import wait_for_rollups  # noqa: E402
 from stats_data import HOSTNAME, ensure  # noqa: E402
 
 from medama_py.stats.params import parse_params  # noqa: E402
@@ -114,6 +116,7 @@ def time_both(
     client = logged_in_client(server)
     try:
         register_website(client, HOSTNAME)
+        wait_for_rollups(server.log_path)
         raw, http, cpu_ms = {}, {}, {}
         for endpoint in endpoints:
             url = f"/api/website/{HOSTNAME}/{endpoint}?{QUERIES[endpoint]}"

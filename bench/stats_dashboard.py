@@ -63,6 +63,7 @@ class Instance:
 
     def __init__(self, name: str, source: Path, data_file: Path) -> None:
         self.name = name
+        self.source = source
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"medama-dash-{name}-"))
         shutil.copyfile(data_file, self.data_dir / "me_analytics.db")
         port = free_port()
@@ -86,6 +87,8 @@ class Instance:
         login = self.client.post("/api/auth/login", json={"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD})
         login.raise_for_status()
         self.client.post("/api/websites", json={"hostname": HOSTNAME}).raise_for_status()
+        if (self.source / "medama_py" / "storage" / "rollup_job.py").exists():
+            wait_for_rollups(self.data_dir / "server.log")
 
     def get(self, request: str) -> bytes:
         response = self.client.get(f"/api/website/{HOSTNAME}/{request}")
@@ -98,6 +101,16 @@ class Instance:
         self.process.wait(30)
         self.log.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def wait_for_rollups(log: Path, timeout: float = 1800) -> None:
+    """Wait until the server's rollup job says every closed hour is built (a tree without rollups skips this)."""
+    began = time.monotonic()
+    while "rollups up to date" not in log.read_text(errors="replace"):
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"the rollups were not built within {timeout:.0f} s")
+        time.sleep(1)
+    print(f"rollups built in {time.monotonic() - began:.0f} s after the site was registered")
 
 
 def first_screen(instance: Instance, pool: ThreadPoolExecutor) -> tuple[float, list[bytes]]:

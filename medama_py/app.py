@@ -46,6 +46,7 @@ from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.limits import limits_for_host
 from medama_py.storage.meta import MetaStore
 from medama_py.storage.retention import run_retention_daily
+from medama_py.storage.rollup_job import RollupJob
 from medama_py.storage.writer import HitWriter
 from medama_py.version import COMMIT
 
@@ -141,6 +142,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
             )
             await writer.start()
             retention = asyncio.create_task(run_retention_daily(meta, analytics, clock))
+            rollups = asyncio.create_task(RollupJob(analytics, hostnames, clock).run())
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
@@ -149,6 +151,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
             finally:
                 log.info("Shutting down server...")
                 retention.cancel()
+                rollups.cancel()
                 # Commit every pending hit batch before the analytics file closes (SIGTERM flush).
                 await writer.stop()
         finally:

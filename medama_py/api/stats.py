@@ -32,7 +32,7 @@ def _handler(report: Report) -> HTTPRouteHandler:
     async def handler(hostname: HostnamePath, request: AnyRequest, services: ServicesDep) -> Any:
         params = parse_params(request.query_params.multi_items(), hostname, accepts=report.accepts)
         await require_website_read(request, services, hostname)
-        return await services.analytics.read(lambda cur: report.run(cur, params))
+        return await services.analytics.read(lambda cur: report.run(cur, params, services.analytics.rollups))
 
     # Litestar reads the response type (its schema and encoder) from the return annotation.
     handler.__annotations__["return"] = list[report.result] if report.many else report.result  # type: ignore[name-defined]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from medama_py.stats.query import Params
 
-__all__ = ["INTERVALS", "bucket_count", "bucket_index_sql", "bucket_starts", "format_date"]
+__all__ = ["INTERVALS", "bucket_count", "bucket_index_sql", "bucket_starts", "format_date", "whole_hours"]
 
 _STEPS: Final = {
     "minute": timedelta(minutes=1),
@@ -50,18 +50,31 @@ def bucket_starts(interval: str, start: datetime, end: datetime) -> list[datetim
     return [utc + step * k for k in range(count)]
 
 
-def bucket_index_sql(interval: str, start: datetime, params: Params) -> str:
-    """SQL giving each row's bucket number, counted from 0 in the order of `bucket_starts`."""
+def bucket_index_sql(interval: str, start: datetime, params: Params, epoch_us: str = "epoch_us(v.date_created)") -> str:
+    """SQL giving each row's bucket number, counted from 0 in the order of `bucket_starts`.
+
+    `epoch_us` is the SQL of the row's instant in microseconds since 1970 (a rollup hour's start, for one).
+    """
     if interval == "month":
         # Calendar months in UTC. The row's instant becomes a plain TIMESTAMP through its epoch:
         # year()/month() of a TIMESTAMPTZ would go through ICU time zones, over ten times slower.
         first = params.bind(_month_number(start))
-        utc = "make_timestamp(epoch_us(v.date_created))"
+        utc = f"make_timestamp({epoch_us})"
         return f"(year({utc}) * 12 + month({utc}) - 1 - {first})"
     origin = params.bind((start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // _MICROSECOND)
     step = params.bind(_STEPS[interval] // _MICROSECOND)
     # Rows are already bounded by start, so the difference is never negative and // is a floor.
-    return f"((epoch_us(v.date_created) - {origin}) // {step})"
+    return f"(({epoch_us} - {origin}) // {step})"
+
+
+def whole_hours(interval: str, start: datetime) -> bool:
+    """Whether every UTC hour after `start` falls in one bucket (so hourly rollups can be bucketed)."""
+    if interval == "month":
+        return True
+    step = _STEPS[interval]
+    return step % timedelta(hours=1) == timedelta(0) and (
+        start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    ) % timedelta(hours=1) == timedelta(0)
 
 
 def format_date(moment: datetime) -> str:

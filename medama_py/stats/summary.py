@@ -7,18 +7,24 @@ from typing import TYPE_CHECKING, cast
 
 from msgspec import UNSET
 
-from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date
+from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date, whole_hours
 from medama_py.stats.medians import BIN_SQL, exact_medians
-from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, TIMINGS, VISITORS, Query, bounce
+from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, TIMINGS, VISITORS, Params, Query, bounce
 from medama_py.stats.results import StatsIntervalItem, StatsSummary, StatsSummaryMetrics, as_int, as_ratio
+from medama_py.stats.rolled import ROLLUP_EPOCH_US, split_period
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     import duckdb
 
     from medama_py.stats.filters import Filters
     from medama_py.stats.params import StatsParams
+    from medama_py.storage.rollups import Rollups
+
+    # The bucket number SQL of a row, given the SQL of its instant in microseconds since 1970.
+    Bucket = Callable[[str], str]
 
 __all__ = ["get_summary", "previous_period"]
 
@@ -30,17 +36,21 @@ _BINNED_MAX_BUCKETS = 64
 _TOTALS = ("sum(c.visitors)", "sum(c.pageviews)", bounce("sum(c.timings)"), "list([c.bin, c.durations])")
 
 
-def get_summary(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> StatsSummary:
-    """Totals of the period, plus the previous period and the bucket series when asked for."""
+def get_summary(cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None) -> StatsSummary:
+    """Totals of the period, plus the previous period and the bucket series when asked for.
+
+    With `rollups`, whole hours come from the hourly rollups where they are current (stats/rolled.py); the
+    numbers are the same either way.
+    """
     filters, previous, interval = params.filters, params.previous, params.interval
     if interval is not None:
-        current, series = _metrics_and_series(cur, filters, interval)
+        current, series = _metrics_and_series(cur, filters, interval, rollups)
     else:
-        current, series = _metrics(cur, filters), None
+        current, series = _metrics(cur, filters, rollups), None
     before = previous_period(filters) if previous else None
     return StatsSummary(
         current=current,
-        previous=_metrics(cur, before) if before is not None else UNSET,
+        previous=_metrics(cur, before, rollups) if before is not None else UNSET,
         interval=series if series is not None else UNSET,
     )
 
@@ -53,19 +63,39 @@ def previous_period(filters: Filters) -> Filters | None:
     return replace(filters, start=filters.start - (filters.end - filters.start), end=filters.start)
 
 
-def _cells(query: Query, filters: Filters, bucket: str | None = None) -> Query:
+def _raw_cells(params: Params, where: str, bucket: Bucket | None) -> str:
     """Counts per duration bin (and bucket): every metric of the summary sums up from these (TIMINGS packs exactly)."""
-    cells = Query(params=query.params)
+    cells = Query(params=params)
     if bucket is not None:
-        cells.select(f"{bucket} AS bucket").group_by("bucket")
+        cells.select(f"{bucket('epoch_us(v.date_created)')} AS bucket").group_by("bucket")
     cells.select(f"{BIN_SQL} AS bin", "count(v.duration_ms) AS durations")
     cells.select(f"{VISITORS} AS visitors", f"{PAGEVIEWS} AS pageviews", f"{TIMINGS} AS timings")
-    return cells.from_("views AS v").where(filters.where(query.params)).group_by("bin")
+    return cells.from_("views AS v").where(where).group_by("bin").sql()
 
 
-def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters) -> StatsSummaryMetrics:
+def _cells(
+    cur: duckdb.DuckDBPyConnection, query: Query, filters: Filters, rollups: Rollups | None, bucket: Bucket | None
+) -> str:
+    """The cells of the period: raw, or the rollups' current whole hours plus the raw rest (same sums)."""
+    split = split_period(cur, rollups, filters)
+    if split is None:
+        return _raw_cells(query.params, filters.where(query.params), bucket)
+    rolled = Query(params=query.params)
+    if bucket is not None:
+        rolled.select(f"{bucket(ROLLUP_EPOCH_US)} AS bucket").group_by("bucket")
+    rolled.select("r.bin AS bin", "sum(r.durations) AS durations", "sum(r.visitors) AS visitors")
+    rolled.select("sum(r.pageviews) AS pageviews", "sum(r.timings) AS timings")
+    rolled.from_("rollup_hours AS r").where(split.hours_where(query.params)).group_by("r.bin")
+    raw_where = split.raw_where(query.params)
+    if raw_where is None:
+        return rolled.sql()
+    # The bins of the two parts may repeat: the totals add them up (TIMINGS sums add exactly).
+    return f"{rolled.sql()}\nUNION ALL\n{_raw_cells(query.params, raw_where, bucket)}"
+
+
+def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters, rollups: Rollups | None) -> StatsSummaryMetrics:
     query = Query()
-    query.with_("cells", _cells(query, filters).sql()).select(*_TOTALS).from_("cells AS c")
+    query.with_("cells", _cells(cur, query, filters, rollups, None)).select(*_TOTALS).from_("cells AS c")
     visitors, pageviews, bounce_rate, histogram = query.fetch(cur)[0]
     median = exact_medians(cur, filters, {None: _histogram(histogram)})[None]
     return StatsSummaryMetrics(as_int(visitors), as_int(pageviews), as_ratio(bounce_rate), median)
@@ -78,17 +108,22 @@ def _histogram(cells: object) -> list[list[int]]:
 
 
 def _metrics_and_series(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str
+    cur: duckdb.DuckDBPyConnection, filters: Filters, interval: str, rollups: Rollups | None
 ) -> tuple[StatsSummaryMetrics, list[StatsIntervalItem]]:
     if filters.start is None or filters.end is None:
         raise ValueError("an interval series needs both start and end")
     start = filters.start
     starts = bucket_starts(interval, start, filters.end)
     if len(starts) > _BINNED_MAX_BUCKETS:
-        return _metrics(cur, filters), _series_by_quantile(cur, filters, interval, start, starts)
+        return _metrics(cur, filters, rollups), _series_by_quantile(cur, filters, interval, start, starts)
     query = Query()
-    cells = _cells(query, filters, bucket_index_sql(interval, start, query.params))
-    query.with_("cells", cells.sql()).select("grouping(c.bucket) = 1 AS whole", "c.bucket", *_TOTALS)
+
+    def bucket_of(epoch_us: str) -> str:
+        return bucket_index_sql(interval, start, query.params, epoch_us)
+
+    # Buckets that split an hour (minutes, or a start off the hour) cannot be summed from hourly rollups.
+    cells = _cells(cur, query, filters, rollups if whole_hours(interval, start) else None, bucket_of)
+    query.with_("cells", cells).select("grouping(c.bucket) = 1 AS whole", "c.bucket", *_TOTALS)
     # ROLLUP adds the period's row (whole) to the buckets' rows; over no rows at all it is the only one.
     query.from_("cells AS c").group_by("ROLLUP (c.bucket)")
     rows = query.fetch(cur)

@@ -19,6 +19,7 @@ import duckdb
 
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
+from medama_py.storage.rollups import Rollups, create_rollup_tables
 from medama_py.storage.umami_tables import create_umami_tables
 
 if TYPE_CHECKING:
@@ -135,6 +136,8 @@ class AnalyticsStore:
         self._write_cursor: duckdb.DuckDBPyConnection | None = None
         self._read_limiter = anyio.CapacityLimiter(_READ_THREADS)
         self._local = threading.local()
+        # What the writes since each rollup build made stale (storage/rollups.py); `write` keeps it told.
+        self.rollups = Rollups()
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -150,6 +153,7 @@ class AnalyticsStore:
         self._conn.execute("SET TimeZone = 'UTC'")
         configure_database(self._conn)
         create_analytics_schema(self._conn)
+        create_rollup_tables(self._conn)
         self._write_cursor = self._conn.cursor()
         self._write_cursor.execute("SET TimeZone = 'UTC'")
 
@@ -203,17 +207,23 @@ class AnalyticsStore:
         finally:
             cur.rollback()  # read-only: nothing to keep
 
-    def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
-        return self._writer.submit(self._run_write, fn).result()
+        return self._writer.submit(self._run_write, fn, noted).result()
 
-    async def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `fn(write_cursor)` on the single writer thread; every analytics write goes through here."""
-        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn))
+    async def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
+        """Run `fn(write_cursor)` on the single writer thread; every analytics write goes through here.
 
-    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        Unless `noted` (fn tells `rollups` itself what it changes, or changes no views), every rollup built so
+        far is taken as stale before fn runs: renames, deletions and retention are rare, and exactness is not.
+        """
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted))
+
+    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool) -> T:
         if self._write_cursor is None:
             raise RuntimeError("analytics store is not open")
+        if not noted:
+            self.rollups.note_everything()
         return fn(self._write_cursor)
 
     def wal_bytes(self) -> int:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from medama_py.model import EventRows, UmamiRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
+    from medama_py.storage.rollups import Rollups
 
 __all__ = [
     "DEFAULT_MAX_BATCH",
@@ -151,7 +152,7 @@ class HitWriter:
         """Start the flusher task on the running loop."""
         if self._task is None:
             self._stopping = False
-            self._appenders = await self._store.write(Appenders)
+            self._appenders = await self._store.write(Appenders, noted=True)
             self._last_checkpoint = self._clock()
             self._task = asyncio.create_task(self._run(), name="hit-writer")
 
@@ -251,7 +252,7 @@ class HitWriter:
     async def _checkpoint(self) -> None:
         started = self._clock()
         try:
-            await self._store.write(_checkpoint)
+            await self._store.write(_checkpoint, noted=True)
         except Exception:  # DuckDB refused (e.g. out of memory): commits go on, the next try comes later
             log.warning("checkpoint failed; retrying in %.0f s", _CHECKPOINT_RETRY_S, exc_info=True)
             self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
@@ -266,7 +267,9 @@ class HitWriter:
         appenders = self._appenders
         if appenders is None:
             raise RuntimeError("hit writer is not running")
-        await self._store.write(functools.partial(apply_batch, appenders=appenders, batch=batch))
+        await self._store.write(
+            functools.partial(apply_batch, appenders=appenders, batch=batch, rollups=self._store.rollups), noted=True
+        )
 
     async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
         try:
@@ -401,8 +404,13 @@ class Appenders:
             appender.clear()
 
 
-def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch) -> None:
-    """Write a batch in one transaction: insert views, insert events, then apply durations."""
+def apply_batch(
+    cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch, rollups: Rollups | None = None
+) -> None:
+    """Write a batch in one transaction: insert views, insert events, then apply durations.
+
+    `rollups` is told first which hours the batch may change (storage/rollups.py), before anyone can see it.
+    """
     targets = (
         (appenders.views, batch.views),
         (appenders.events, batch.events),
@@ -414,6 +422,8 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Bat
     work = [(appender, rows) for appender, rows in targets if rows]
     if not work and not batch.recent_durations:
         return
+    if rollups is not None:
+        rollups.note_batch(batch.views, batch.durations)
     cur.begin()
     try:
         for appender, rows in work:

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 
 import medama_py
 from medama_py.migrations import MIGRATIONS
+from medama_py.storage.rollups import ROLLUP_TABLES
 from tests.support.server import logged_in_client, running_server
 
 SCRIPTS = Path(medama_py.__file__).parent / "static" / "scripts"
@@ -144,8 +145,8 @@ def build_medama_dir(data: Path) -> None:
 
 # Medama's own tables; medama_py's additions live in tables of their own, created by migrations above id 1000.
 MEDAMA_TABLES = ("migrations", "users", "websites", "tenant_settings")
-# medama_py's own DuckDB tables (Umami collection), beside Medama's, which must stay as they were.
-OUR_ANALYTICS_TABLES = ("umami_hits", "umami_event_data", "umami_session_data")
+# medama_py's own DuckDB tables (Umami collection, the stats rollups), beside Medama's, which must stay as they were.
+OUR_ANALYTICS_TABLES = ("umami_hits", "umami_event_data", "umami_session_data", *ROLLUP_TABLES)
 
 
 def sqlite_snapshot(path: Path) -> dict[str, object]:

@@ -1,0 +1,112 @@
+"""The background job that keeps the hourly rollups built (storage/rollups.py, docs/stats.md#rollups).
+
+It builds every closed hour of every registered website, oldest first, a span of hours per write on the
+writer thread so hits wait at most one short build, and rebuilds the hours that writes have marked since.
+Nothing depends on it for correctness: an hour it has not built (yet) is read raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Final
+
+from medama_py.storage.rollups import hour_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+    from datetime import datetime
+
+    import duckdb
+
+    from medama_py.storage.analytics import AnalyticsStore
+
+__all__ = ["RollupJob"]
+
+log = logging.getLogger("medama_py")
+
+# An hour is built once it has been over this long: hits still arriving for it would only mark it again.
+_GRACE: Final = timedelta(minutes=2)
+# Each build holds the writer thread; the span of hours adapts so one build takes about this long.
+_TARGET_SECONDS: Final = 0.1
+_MAX_SPAN: Final = 24 * 31
+_IDLE_SECONDS: Final = 5.0
+
+
+@dataclass(slots=True)
+class RollupJob:
+    """Builds stale hours while there are any, then checks again every few seconds."""
+
+    analytics: AnalyticsStore
+    hostnames: Collection[str]
+    clock: Callable[[], datetime]
+    span: int = 24
+    _builds: int = 0  # since the rollups were last up to date
+    _first: dict[str, int] = field(default_factory=dict)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                busy = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed build leaves its hours unbuilt, so read raw: try again later
+                log.exception("rollup build failed")
+                busy = False
+            if busy:
+                self._builds += 1
+            elif self._builds:
+                # bench/stats.py and bench/stats_dashboard.py wait for this line before timing.
+                log.info("rollups up to date after %d builds", self._builds)
+                self._builds = 0
+            await asyncio.sleep(0 if busy else _IDLE_SECONDS)
+
+    async def step(self) -> bool:
+        """Build one span of stale hours; False when every closed hour is current."""
+        rollups = self.analytics.rollups
+        if rollups.has_pending:
+            await self.analytics.read(rollups.resolve)
+        stop = hour_of(self.clock() - _GRACE)
+        for hostname in sorted(self.hostnames):
+            first = await self._first_hour(hostname)
+            if first is None:
+                continue
+            stale = rollups.stale_hours(hostname, first, stop)
+            if not stale:
+                continue
+            last = stale[0]
+            for hour in stale[1 : self.span]:  # the first run of consecutive stale hours, at most `span` long
+                if hour != last + 1:
+                    break
+                last = hour
+            began = time.perf_counter()
+            await self.analytics.write(partial(rollups.build, hostname=hostname, first=stale[0], last=last), noted=True)
+            self._adapt(time.perf_counter() - began)
+            return True
+        return False
+
+    def _adapt(self, seconds: float) -> None:
+        if seconds > 2 * _TARGET_SECONDS:
+            self.span = max(1, self.span // 2)
+        elif seconds < _TARGET_SECONDS / 2:
+            self.span = min(_MAX_SPAN, self.span * 2)
+
+    async def _first_hour(self, hostname: str) -> int | None:
+        """The hour of the site's oldest view (remembered; a write that could change it clears `rollups.built`)."""
+        if hostname in self._first and hostname in self.analytics.rollups.built:
+            return self._first[hostname]
+        first = await self.analytics.read(partial(_oldest_hour, hostname=hostname))
+        if first is not None:
+            self._first[hostname] = first
+        return first
+
+
+def _oldest_hour(cur: duckdb.DuckDBPyConnection, hostname: str) -> int | None:
+    row = cur.execute(
+        "SELECT min(date_created) FROM views WHERE hostname = $hostname", {"hostname": hostname}
+    ).fetchone()
+    return hour_of(row[0]) if row and row[0] is not None else None

@@ -1,0 +1,242 @@
+"""Hourly rollups of the views table, and exactly which of their hours the writes since have made stale.
+
+The summary report reads whole UTC hours of a period from `rollup_hours` (page views, unique visitors, the
+bounce counts and the duration histogram per 1024 ms bin) instead of grouping millions of raw rows; the
+period's partial hours at either end, and every hour that is not built or not current, are read raw
+(docs/stats.md#rollups). An hour's rollup is current when it was built after the last write that touched the
+hour. Writes are seen on the single writer thread, before they commit:
+
+- a hit batch's views mark their own (hostname, hour) when that hour may already be built;
+- a hit batch's durations update every view with a given bid, wherever it is: the bids wait in `pending`
+  until a reader or the maintenance job looks them up in `rollup_keys` (a 32-bit hash of each built view's
+  bid, so a lookup never reads the bid strings) and marks the hours they are in;
+- any other write (renaming or deleting a site, retention) marks everything.
+
+A mark holds the build version current when the write ran; builds run on the writer thread too, so a build
+with a higher version saw the write. Readers compare the versions in their own snapshot (`rollup_built`)
+with the marks, so a reader never uses a build that misses a row it can see. The tables are dropped and
+rebuilt whenever the file is opened: another program (Medama, an import, a restore) may have changed it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    import duckdb
+
+__all__ = [
+    "HOUR",
+    "HOUR_US",
+    "ROLLUP_TABLES",
+    "Rollups",
+    "create_rollup_tables",
+    "hour_of",
+    "hour_start",
+]
+
+HOUR: Final = timedelta(hours=1)
+HOUR_US: Final = 3_600_000_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+ROLLUP_TABLES: Final = ("rollup_hours", "rollup_built", "rollup_keys", "rollup_state")
+
+_CREATE = (
+    # One row per (hostname, hour, duration bin); bin is NULL for the views without a duration.
+    """CREATE TABLE rollup_hours (hostname TEXT NOT NULL, hour INTEGER NOT NULL, bin INTEGER,
+       durations BIGINT NOT NULL, visitors BIGINT NOT NULL, pageviews BIGINT NOT NULL, timings HUGEINT NOT NULL)""",
+    # Every built hour, empty ones included, with the version of the build that wrote it.
+    "CREATE TABLE rollup_built (hostname TEXT NOT NULL, hour INTEGER NOT NULL, version BIGINT NOT NULL)",
+    "CREATE TABLE rollup_keys (hostname TEXT NOT NULL, hour INTEGER NOT NULL, key UINTEGER NOT NULL)",
+    # The highest build version committed: a reader's snapshot holds every build up to it.
+    "CREATE TABLE rollup_state (version BIGINT NOT NULL)",
+)
+
+# The same metrics as stats/query.py (VISITORS, PAGEVIEWS, TIMINGS) and the same 1024 ms bins as
+# stats/medians.py; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
+_BUILD_HOURS = """
+INSERT INTO rollup_hours
+SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, (v.duration_ms >> 10) AS bin,
+       count(v.duration_ms), count_if(v.is_unique_user), count(*),
+       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
+           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)
+FROM views AS v
+WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
+GROUP BY v.hostname, hour, bin
+"""
+_BUILD_KEYS = """
+INSERT INTO rollup_keys
+SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER, (hash(v.bid) >> 32)::UINTEGER
+FROM views AS v
+WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop AND v.bid IS NOT NULL
+"""
+_BUILT = "INSERT INTO rollup_built SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
+_FIND_BIDS = """
+SELECT DISTINCT k.hostname, k.hour FROM rollup_keys AS k
+WHERE k.key IN (SELECT (hash(b) >> 32)::UINTEGER FROM unnest($bids::TEXT[]) AS t(b))
+"""
+
+
+def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Drop whatever rollups the file holds and create them empty (their validity died with the last process)."""
+    for table in ROLLUP_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    for statement in _CREATE:
+        conn.execute(statement)
+    conn.execute("INSERT INTO rollup_state VALUES (0)")
+
+
+def hour_of(moment: datetime) -> int:
+    """The UTC hour number (hours since 1970) holding `moment`."""
+    return (moment - _EPOCH) // HOUR
+
+
+def hour_start(hour: int) -> datetime:
+    return _EPOCH + hour * HOUR
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Duration bids of one batch, with the version current when the batch ran."""
+
+    version: int
+    bids: list[str]
+
+
+@dataclass(slots=True)
+class Rollups:
+    """The in-memory side of the rollups: build versions, marks and pending duration bids (thread-safe)."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Build versions are handed out on the writer thread only.
+    version: int = 0
+    # Hours at or after this one are never built (yet): views written there mark nothing.
+    built_until: datetime = _EPOCH
+    _everything: int = -1
+    _marks: dict[tuple[str, int], int] = field(default_factory=dict)
+    _pending: list[_Pending] = field(default_factory=list)
+    # hostname -> hour -> version of the build in the file (the maintenance job's plan, not readers').
+    built: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    # --- writes (writer thread, before the write commits) ---------------------------------------------
+
+    def note_batch(self, views: Sequence[Sequence[object]], durations: Sequence[Sequence[object]]) -> None:
+        """A hit batch is about to commit: `views` rows end with (…, date_created), hostname second."""
+        if views:
+            until = self.built_until
+            early = [(str(r[1]), r[-1]) for r in views if r[-1] < until]  # type: ignore[operator]
+            if early:
+                with self._lock:
+                    for hostname, moment in early:
+                        self._mark((hostname, hour_of(moment)), self.version)  # type: ignore[arg-type]
+        if durations:
+            bids = [str(row[0]) for row in durations]
+            with self._lock:
+                self._pending.append(_Pending(self.version, bids))
+
+    def note_everything(self) -> None:
+        """Some other write is about to commit: no build made so far may be used."""
+        with self._lock:
+            self._everything = self.version
+            self._pending.clear()
+            self.built.clear()
+
+    def _mark(self, key: tuple[str, int], version: int) -> None:
+        self._marks[key] = max(self._marks.get(key, -1), version)
+
+    # --- readers -----------------------------------------------------------------------------------------
+
+    def usable_hours(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> list[int]:
+        """The hours in [first, last] whose build, as `cur`'s snapshot sees it, no write has made stale."""
+        if first > last:
+            return []
+        self.resolve(cur)
+        rows = cur.execute(
+            "SELECT hour, version FROM rollup_built WHERE hostname = $hostname AND hour BETWEEN $first AND $last",
+            {"hostname": hostname, "first": first, "last": last},
+        ).fetchall()
+        with self._lock:
+            everything, marks = self._everything, self._marks
+            return sorted(
+                int(hour)
+                for hour, version in rows
+                if version > everything and version > marks.get((hostname, int(hour)), -1)
+            )
+
+    def resolve(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Mark the built hours holding a pending duration bid, looked up in `cur`'s snapshot of the keys.
+
+        Entries are dropped only when the snapshot holds every build up to their version; the rest are
+        looked up again later (by a reader or the job), as a newer build may hold their views.
+        """
+        with self._lock:
+            pending = list(self._pending)
+        if not pending:
+            return
+        row = cur.execute("SELECT max(version) FROM rollup_state").fetchone()
+        seen = int(row[0]) if row and row[0] is not None else 0
+        bids = sorted({bid for entry in pending for bid in entry.bids})
+        found = cur.execute(_FIND_BIDS, {"bids": bids}).fetchall()
+        newest = max(entry.version for entry in pending)
+        with self._lock:
+            for hostname, hour in found:
+                self._mark((str(hostname), int(hour)), newest)
+            done = {id(entry) for entry in pending if entry.version <= seen}
+            self._pending = [entry for entry in self._pending if id(entry) not in done]
+
+    @property
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
+
+    # --- the maintenance job -------------------------------------------------------------------------------
+
+    def stale_hours(self, hostname: str, first: int, stop: int) -> list[int]:
+        """Hours in [first, stop) to (re)build for `hostname`: never built, or marked since their build."""
+        with self._lock:
+            built = self.built.get(hostname, {})
+            everything, marks = self._everything, self._marks
+            return [
+                hour
+                for hour in range(max(first, 0), stop)
+                if built.get(hour, -1) <= max(everything, marks.get((hostname, hour), -1))
+            ]
+
+    def build(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
+        """Rebuild hours [first, last] of `hostname` from the views, in one transaction (on the writer thread)."""
+        version = self.version + 1
+        values = {"hostname": hostname, "start": hour_start(first), "stop": hour_start(last + 1)}
+        span = {"hostname": hostname, "first": first, "last": last}
+        cur.begin()
+        try:
+            for table in ("rollup_hours", "rollup_built", "rollup_keys"):
+                cur.execute(f"DELETE FROM {table} WHERE hostname = $hostname AND hour BETWEEN $first AND $last", span)  # noqa: S608 (table names are code)
+            cur.execute(_BUILD_HOURS, values)
+            cur.execute(_BUILD_KEYS, values)
+            cur.execute(_BUILT, {**span, "version": version})
+            cur.execute("UPDATE rollup_state SET version = $version", {"version": version})
+            cur.commit()
+        except BaseException:
+            cur.rollback()
+            raise
+        with self._lock:
+            self.version = version
+            self.built_until = max(self.built_until, hour_start(last + 1))
+            hours = self.built.setdefault(hostname, {})
+            for hour in range(first, last + 1):
+                hours[hour] = version
+
+
+def runs(hours: Iterable[int]) -> list[tuple[int, int]]:
+    """Ascending hours merged into (first, last) runs of consecutive numbers."""
+    merged: list[tuple[int, int]] = []
+    for hour in hours:
+        if merged and merged[-1][1] + 1 == hour:
+            merged[-1] = (merged[-1][0], hour)
+        else:
+            merged.append((hour, hour))
+    return merged

@@ -1,0 +1,229 @@
+"""The hourly rollups give exactly the raw numbers: built, partly built, and after writes made hours stale.
+
+The writes here follow the writer's protocol (storage/writer.apply_batch): tell `Rollups` first, then write.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from medama_py.stats.reports import REPORTS
+from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.rollups import Rollups, create_rollup_tables, hour_of
+from tests.stats.harness import params
+from tests.stats.test_snapshots import EXTRA, cases
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+DAY0 = datetime(2024, 3, 30, tzinfo=UTC)  # three days over a month's end
+HOSTS = ("a.example", "b.example")
+
+
+def summary(cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
+    result = REPORTS["summary"].run(cur, params("summary", query, hostname), rollups)
+    return msgspec.json.decode(msgspec.json.encode(result))
+
+
+def build_all(cur: duckdb.DuckDBPyConnection, rollups: Rollups, hostname: str, span: int = 24) -> None:
+    row = cur.execute(
+        "SELECT min(date_created), max(date_created) FROM views WHERE hostname = ?", [hostname]
+    ).fetchone()
+    if row is None or row[0] is None:
+        return
+    first, last = hour_of(row[0]), hour_of(row[1])
+    for start in range(first, last + 1, span):
+        rollups.build(cur, hostname, start, min(start + span - 1, last))
+
+
+@pytest.fixture(scope="module")
+def rolled(fixture_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Rollups]]:
+    """The seeded fixture with every hour of every site built (spans of 23 hours, so runs meet off midnight)."""
+    path = tmp_path_factory.mktemp("rollups") / "me_analytics.db"
+    shutil.copyfile(fixture_file, path)
+    conn = duckdb.connect(str(path))
+    conn.execute("LOAD icu")
+    conn.execute("SET TimeZone = 'UTC'")
+    create_rollup_tables(conn)
+    rollups = Rollups()
+    for (hostname,) in conn.execute("SELECT DISTINCT hostname FROM views").fetchall():
+        build_all(conn, rollups, hostname, span=23)
+    yield conn, rollups
+    conn.close()
+
+
+SUMMARY_CASES = [query for endpoint, _, query in cases() + EXTRA if endpoint == "summary"] + [
+    "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z&interval=month&previous=true",
+    "start=2024-03-01T00:00:00Z&end=2024-03-08T00:00:00Z&interval=day&previous=true",
+    "start=2024-03-01T00:00:00%2B02:00&end=2024-03-07T23:59:59%2B02:00&interval=day",
+    "start=2024-03-01T10:00:00Z&end=2024-03-03T10:00:00Z&interval=hour",
+    "start=2024-02-10T00:00:00Z&end=2024-05-10T00:00:00Z&interval=week",
+    "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z&interval=day",
+]
+
+
+@pytest.mark.parametrize("query", SUMMARY_CASES)
+def test_every_summary_case_is_the_same_from_the_rollups(rolled: tuple[Any, Rollups], query: str) -> None:
+    conn, rollups = rolled
+    for hostname in ("example.com", "docs.example.com"):
+        assert summary(conn, query, hostname, rollups) == summary(conn, query, hostname, None)
+
+
+def test_the_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
+    conn, rollups = rolled
+    assert rollups.usable_hours(conn, "example.com", 0, 10**6)
+    # Not a tautology: a wrong rollup row changes the answer, so the path above does read them.
+    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+    honest = summary(conn, query, "example.com", rollups)
+    conn.execute("BEGIN")
+    conn.execute("UPDATE rollup_hours SET pageviews = pageviews + 1 WHERE hostname = 'example.com'")
+    assert summary(conn, query, "example.com", rollups) != honest
+    conn.execute("ROLLBACK")
+
+
+# --- random views, random builds, random writes after them ------------------------------------------------
+
+DURATIONS = st.one_of(st.none(), st.integers(0, 6000), st.sampled_from([0, 99, 100, 5000, 5001, 1023, 1024]))
+VIEW = st.tuples(
+    st.sampled_from(HOSTS),
+    st.integers(0, 3 * 24 * 3600 - 1),  # seconds after DAY0
+    st.booleans(),
+    DURATIONS,
+    st.sampled_from(["b1", "b2", "b3", "b4", "b5", "b6"]),
+)
+# Starts on the hour half the time, so hour, day and week series read the rollups too.
+PERIOD = st.tuples(
+    st.one_of(st.integers(-3600, 3 * 24 * 3600 + 3600), st.integers(-1, 73).map(lambda hour: hour * 3600)),
+    st.one_of(st.integers(0, 3 * 24 * 3600), st.integers(0, 72).map(lambda hours: hours * 3600 - 1)),
+)
+SHAPES = st.sampled_from(["", "&interval=hour", "&interval=day", "&interval=month", "&previous=true", "&interval=week"])
+
+
+def _view_row(view: tuple[str, int, bool, int | None, str]) -> tuple[object, ...]:
+    hostname, second, unique, duration, bid = view
+    values: dict[str, object] = dict.fromkeys(VIEWS_COLUMNS, "")
+    values.update(
+        bid=bid,
+        hostname=hostname,
+        pathname="/",
+        is_unique_user=unique,
+        is_unique_page=unique,
+        duration_ms=duration,
+        date_created=DAY0 + timedelta(seconds=second),
+    )
+    return tuple(values[name] for name in VIEWS_COLUMNS)
+
+
+def _insert(
+    conn: duckdb.DuckDBPyConnection, rollups: Rollups, views: list[tuple[str, int, bool, int | None, str]]
+) -> None:
+    rows = [_view_row(view) for view in views]
+    if not rows:
+        return
+    # The writer's rows carry no duration and end with date_created, hostname second.
+    rollups.note_batch([(*r[:16], r[17]) for r in rows], [])
+    placeholders = ", ".join("?" * len(VIEWS_COLUMNS))
+    conn.executemany(f"INSERT INTO views VALUES ({placeholders})", rows)  # noqa: S608 (placeholders only)
+
+
+def _period(start: int, length: int, shape: str) -> str:
+    begin = DAY0 + timedelta(seconds=start)
+    end = begin + timedelta(seconds=length)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return f"start={begin.strftime(stamp)}&end={end.strftime(stamp)}{shape}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    views=st.lists(VIEW, max_size=60),
+    spans=st.lists(st.tuples(st.integers(0, 71), st.integers(1, 30)), max_size=4),
+    later=st.lists(VIEW, max_size=6),
+    durations=st.lists(st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 6000)), max_size=3),
+    periods=st.lists(st.tuples(PERIOD, SHAPES), min_size=1, max_size=4),
+    resolve_first=st.booleans(),
+)
+def test_random_rollups_equal_raw(
+    db: duckdb.DuckDBPyConnection,
+    views: list[tuple[str, int, bool, int | None, str]],
+    spans: list[tuple[int, int]],
+    later: list[tuple[str, int, bool, int | None, str]],
+    durations: list[tuple[str, int]],
+    periods: list[tuple[tuple[int, int], str]],
+    resolve_first: bool,
+) -> None:
+    db.execute("DELETE FROM views")
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, views)
+    base = hour_of(DAY0)
+    for hostname in HOSTS:
+        for offset, length in spans:
+            rollups.build(db, hostname, base + offset, base + min(offset + length, 72) - 1)
+    # Writes after the builds: views into built hours, and durations of bids wherever their views are.
+    _insert(db, rollups, later)
+    if durations:
+        rollups.note_batch([], durations)
+        for bid, duration in durations:
+            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ?", [duration, bid])
+    if resolve_first:
+        rollups.resolve(db)
+    for (start, length), shape in periods:
+        query = _period(start, length, shape)
+        for hostname in HOSTS:
+            assert summary(db, query, hostname, rollups) == summary(db, query, hostname, None), query
+
+
+def test_a_late_view_makes_its_hour_stale(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, [("a.example", 10, True, 2000, "b1")])
+    hour = hour_of(DAY0)
+    rollups.build(db, "a.example", hour, hour + 1)
+    assert rollups.usable_hours(db, "a.example", hour, hour + 1) == [hour, hour + 1]
+    _insert(db, rollups, [("a.example", 3700, True, 10, "b2")])
+    assert rollups.usable_hours(db, "a.example", hour, hour + 1) == [hour]
+    assert rollups.stale_hours("a.example", hour, hour + 2) == [hour + 1]
+
+
+def test_a_duration_makes_the_hour_of_its_view_stale(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, [("a.example", 10, True, None, "b1"), ("a.example", 7300, True, None, "b2")])
+    hour = hour_of(DAY0)
+    rollups.build(db, "a.example", hour, hour + 2)
+    rollups.note_batch([], [("b2", 3000)])
+    db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b2'")
+    assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
+    assert not rollups.has_pending
+
+
+def test_any_other_write_makes_everything_stale(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, [("a.example", 10, True, None, "b1")])
+    hour = hour_of(DAY0)
+    rollups.build(db, "a.example", hour, hour)
+    rollups.note_everything()
+    assert rollups.usable_hours(db, "a.example", hour, hour) == []
+    rollups.build(db, "a.example", hour, hour)
+    assert rollups.usable_hours(db, "a.example", hour, hour) == [hour]
+
+
+def test_a_file_reopened_starts_without_rollups(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with duckdb.connect(str(path)) as conn:
+        create_analytics_schema(conn)
+        create_rollup_tables(conn)
+        Rollups().build(conn, "a.example", 0, 3)
+    with duckdb.connect(str(path)) as conn:
+        create_rollup_tables(conn)
+        assert conn.execute("SELECT count(*) FROM rollup_built").fetchone() == (0,)
