@@ -127,7 +127,7 @@ _TABLE: Final = (
                LANGUAGES),
     Report("properties", "get-website-id-properties", "Get Property Stats",
            "Custom property names, or the values of one property when prop_name has a value.",
-           PROPERTIES, StatsPropertiesItem, runner=properties.get_properties),
+           PROPERTIES, StatsPropertiesItem, rollup_runner=properties.get_properties),
 )  # fmt: skip
 
 # Keyed by the last path segment of /api/website/{hostname}/<name>, in the contract's order.

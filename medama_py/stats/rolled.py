@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from medama_py.stats.query import Params
     from medama_py.storage.rollups import Rollups
 
-__all__ = ["ROLLUP_EPOCH_US", "Split", "split_period"]
+__all__ = ["ROLLUP_EPOCH_US", "PropSplit", "Split", "split_period", "split_properties"]
 
 _MICROSECOND: Final = timedelta(microseconds=1)
 # A rollup row's instant for bucketing: its hour's start, in microseconds since 1970.
@@ -41,14 +41,14 @@ class Split:
         spans = " OR ".join(f"r.hour BETWEEN {params.bind(a)} AND {params.bind(b)}" for a, b in self.hours)
         return f"r.hostname = {params.bind(self.hostname)} AND ({spans})"
 
-    def raw_where(self, params: Params) -> str | None:
-        """WHERE body over `views AS v` for the raw ranges; None when the rollups cover the whole period."""
+    def raw_where(self, params: Params, period_column: str = "v.date_created") -> str | None:
+        """WHERE body over `views AS v` for the raw ranges of `period_column`; None when the rollups cover all."""
         if not self.raw:
             return None
         ranges = []
         for start, stop in self.raw:
             upper = "<=" if stop == self.end else "<"
-            ranges.append(f"(v.date_created >= {params.bind(start)} AND v.date_created {upper} {params.bind(stop)})")
+            ranges.append(f"({period_column} >= {params.bind(start)} AND {period_column} {upper} {params.bind(stop)})")
         return f"v.hostname = {params.bind(self.hostname)} AND ({' OR '.join(ranges)})"
 
 
@@ -63,6 +63,80 @@ def split_period(cur: duckdb.DuckDBPyConnection, rollups: Rollups | None, filter
     usable = rollups.usable_hours(cur, filters.hostname, first, last)
     if not usable:
         return None
+    return _split(filters, usable, start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class PropSplit:
+    """/properties over the rollups: event hours from `rollup_props`, the other events joined raw.
+
+    The raw events are joined only with the views that can share their bid (stats/properties.py).
+    """
+
+    events: Split  # event hours read from the rollups, and the raw ranges of the events
+    views: list[tuple[datetime | None, datetime | None]]  # view ranges [start, stop) the raw events may match
+
+    def views_where(self, params: Params) -> str:
+        """WHERE body over `views AS v` limiting the raw join to views that may share a raw event's bid."""
+        if not self.views:
+            return "true"
+        ranges = []
+        for start, stop in self.views:
+            parts = []
+            if start is not None:
+                parts.append(f"v.date_created >= {params.bind(start)}")
+            if stop is not None:
+                parts.append(f"v.date_created < {params.bind(stop)}")
+            ranges.append("(" + " AND ".join(parts or ["true"]) + ")")
+        return "(" + " OR ".join(ranges) + ")"
+
+
+_FIND_VIEW_HOURS: Final = """
+SELECT DISTINCT k.hour FROM rollup_keys AS k
+WHERE k.hostname = $hostname AND k.key IN (
+    SELECT (hash(e.bid) >> 32)::UINTEGER FROM events AS e WHERE e.bid <> '' AND ({events}))
+"""
+
+
+def split_properties(cur: duckdb.DuckDBPyConnection, rollups: Rollups | None, filters: Filters) -> PropSplit | None:
+    """The split of /properties' period (over the events' time), or None when it must be read raw.
+
+    The raw events' views are found without reading every view's bid: the view hours whose rollup keys are
+    current (`Rollups.usable_hours`) hold a matching view only where a raw event's bid hash is among their keys;
+    every other view hour (recent, stale, never built) is read whole.
+    """
+    start, end = filters.start, filters.end
+    if rollups is None or filters.view_conditions or start is None or end is None or start > end:
+        return None
+    first = hour_of(start) if hour_start(hour_of(start)) == start else hour_of(start) + 1
+    last = hour_of(end + _MICROSECOND) - 1
+    usable = rollups.props.usable_hours(cur, first, last)
+    if not usable:
+        return None
+    events = _split(filters, usable, start, end)
+    if not events.raw:
+        return PropSplit(events, [])
+    keyed = set(rollups.usable_hours(cur, filters.hostname, 0, 2**31 - 1))
+    if keyed:
+        params: dict[str, object] = {"hostname": filters.hostname}
+        ranges = []
+        for n, (a, b) in enumerate(events.raw):
+            params[f"a{n}"], params[f"b{n}"] = a, b
+            upper = "<=" if b == end else "<"
+            ranges.append(f"(e.date_created >= $a{n} AND e.date_created {upper} $b{n})")
+        found = cur.execute(_FIND_VIEW_HOURS.format(events=" OR ".join(ranges)), params).fetchall()
+        keyed -= {int(row[0]) for row in found}
+    views: list[tuple[datetime | None, datetime | None]] = []
+    after: datetime | None = None
+    for low, high in runs(sorted(keyed)):
+        views.append((after, hour_start(low)))
+        after = hour_start(high) + HOUR
+    if keyed:
+        views.append((after, None))
+    return PropSplit(events, views)
+
+
+def _split(filters: Filters, usable: list[int], start: datetime, end: datetime) -> Split:
     hours = runs(usable)
     raw: list[tuple[datetime, datetime]] = []
     cursor = start

@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollups import hour_of
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ _GRACE: Final = timedelta(minutes=2)
 _TARGET_SECONDS: Final = 0.1
 _MAX_SPAN: Final = 24 * 31
 _IDLE_SECONDS: Final = 5.0
+# The properties join reads every view's bid whatever the span, so one build takes every stale hour up to this.
+_PROPS_SPAN: Final = 24 * 366
 
 
 @dataclass(slots=True)
@@ -47,6 +50,7 @@ class RollupJob:
     span: int = 24
     _builds: int = 0  # since the rollups were last up to date
     _first: dict[str, int] = field(default_factory=dict)
+    _first_event: int | None = None
 
     async def run(self) -> None:
         while True:
@@ -87,7 +91,33 @@ class RollupJob:
             await self.analytics.write(partial(rollups.build, hostname=hostname, first=stale[0], last=last), noted=True)
             self._adapt(time.perf_counter() - began)
             return True
-        return False
+        return await self._props_step(stop)
+
+    async def _props_step(self, stop: int) -> bool:
+        """Build the properties join of one run of stale event hours: computed on a reader, installed on the writer."""
+        props = self.analytics.rollups.props
+        if props.has_pending:
+            await self.analytics.read(props.resolve)
+        if self._first_event is None or not props.built:
+            self._first_event = await self.analytics.read(_oldest_event_hour)
+        if self._first_event is None:
+            return False
+        stale = props.stale_hours(self._first_event, stop)
+        if not stale:
+            return False
+        first = last = stale[0]
+        for hour in stale[1:_PROPS_SPAN]:
+            if hour != last + 1:
+                break
+            last = hour
+        seen = await self.analytics.write(lambda _: props.begin_build(last), noted=True)
+        try:
+            rows = await self.analytics.read(partial(PropRollups.compute, first=first, last=last))
+        except BaseException:
+            props.abandon_build()
+            raise
+        await self.analytics.write(partial(props.install, first=first, last=last, seen=seen, rows=rows), noted=True)
+        return True
 
     def _adapt(self, seconds: float) -> None:
         if seconds > 2 * _TARGET_SECONDS:
@@ -109,4 +139,9 @@ def _oldest_hour(cur: duckdb.DuckDBPyConnection, hostname: str) -> int | None:
     row = cur.execute(
         "SELECT min(date_created) FROM views WHERE hostname = $hostname", {"hostname": hostname}
     ).fetchone()
+    return hour_of(row[0]) if row and row[0] is not None else None
+
+
+def _oldest_event_hour(cur: duckdb.DuckDBPyConnection) -> int | None:
+    row = cur.execute("SELECT min(date_created) FROM events").fetchone()
     return hour_of(row[0]) if row and row[0] is not None else None

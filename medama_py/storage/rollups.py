@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -43,7 +45,7 @@ __all__ = [
 HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-ROLLUP_TABLES: Final = ("rollup_hours", "rollup_built", "rollup_keys", "rollup_state")
+ROLLUP_TABLES: Final = ("rollup_hours", "rollup_built", "rollup_keys", "rollup_state", *PROP_TABLES)
 
 _CREATE = (
     # One row per (hostname, hour, duration bin); bin is NULL for the views without a duration.
@@ -88,6 +90,7 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for statement in _CREATE:
         conn.execute(statement)
     conn.execute("INSERT INTO rollup_state VALUES (0)")
+    create_prop_tables(conn)
 
 
 def hour_of(moment: datetime) -> int:
@@ -121,11 +124,18 @@ class Rollups:
     _pending: list[_Pending] = field(default_factory=list)
     # hostname -> hour -> version of the build in the file (the maintenance job's plan, not readers').
     built: dict[str, dict[int, int]] = field(default_factory=dict)
+    props: PropRollups = field(default_factory=PropRollups)  # the properties join's rollups
 
     # --- writes (writer thread, before the write commits) ---------------------------------------------
 
-    def note_batch(self, views: Sequence[Sequence[object]], durations: Sequence[Sequence[object]]) -> None:
-        """A hit batch is about to commit: `views` rows end with (…, date_created), hostname second."""
+    def note_batch(
+        self,
+        views: Sequence[Sequence[object]],
+        durations: Sequence[Sequence[object]],
+        events: Sequence[Sequence[object]] = (),
+    ) -> None:
+        """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created), `durations` (bid, ms)."""
+        self.props.note(views, events)
         if views:
             until = self.built_until
             early = [(str(r[1]), r[-1]) for r in views if r[-1] < until]  # type: ignore[operator]
@@ -140,6 +150,7 @@ class Rollups:
 
     def note_everything(self) -> None:
         """Some other write is about to commit: no build made so far may be used."""
+        self.props.note_everything()
         with self._lock:
             self._everything = self.version
             self._pending.clear()

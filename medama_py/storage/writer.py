@@ -423,7 +423,7 @@ def apply_batch(
     if not work and not batch.recent_durations:
         return
     if rollups is not None:
-        rollups.note_batch(batch.views, batch.durations)
+        rollups.note_batch(batch.views, batch.durations, batch.events)
     cur.begin()
     try:
         for appender, rows in work:

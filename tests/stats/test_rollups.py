@@ -227,3 +227,115 @@ def test_a_file_reopened_starts_without_rollups(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as conn:
         create_rollup_tables(conn)
         assert conn.execute("SELECT count(*) FROM rollup_built").fetchone() == (0,)
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+
+def properties(cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
+    result = REPORTS["properties"].run(cur, params("properties", query, hostname), rollups)
+    return msgspec.json.decode(msgspec.json.encode(result))
+
+
+def build_props(cur: duckdb.DuckDBPyConnection, rollups: Rollups, first: int, last: int) -> None:
+    """The job's three steps: the number seen (writer thread), the join (a snapshot), the install (writer thread)."""
+    seen = rollups.props.begin_build(last)
+    rows = rollups.props.compute(cur, first, last)
+    rollups.props.install(cur, first, last, seen, rows)
+
+
+@pytest.fixture(scope="module")
+def rolled_props(rolled: tuple[Any, Rollups]) -> tuple[Any, Rollups]:
+    conn, rollups = rolled
+    row = conn.execute("SELECT min(date_created), max(date_created) FROM events").fetchone()
+    assert row is not None
+    first, last = hour_of(row[0]), hour_of(row[1])
+    for start in range(first, last + 1, 500):
+        build_props(conn, rollups, start, min(start + 499, last))
+    return conn, rollups
+
+
+PROPERTY_CASES = [query for endpoint, _, query in cases() + EXTRA if endpoint == "properties"] + [
+    "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z",
+    "start=2024-03-01T00:00:00Z&end=2024-03-31T23:59:59Z&prop_name[eq]=plan",
+    "start=2024-03-01T10:30:00Z&end=2024-06-30T12:00:00Z&prop_value[neq]=free",
+    "start=2024-02-01T00:00:00%2B02:00&end=2024-02-29T23:59:59%2B02:00&prop_name[in]=plan,click",
+]
+
+
+@pytest.mark.parametrize("query", PROPERTY_CASES)
+def test_every_properties_case_is_the_same_from_the_rollups(rolled_props: tuple[Any, Rollups], query: str) -> None:
+    conn, rollups = rolled_props
+    for hostname in ("example.com", "docs.example.com"):
+        assert properties(conn, query, hostname, rollups) == properties(conn, query, hostname, None)
+
+
+def test_the_property_rollups_are_read(rolled_props: tuple[Any, Rollups]) -> None:
+    conn, rollups = rolled_props
+    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+    honest = properties(conn, query, "example.com", rollups)
+    conn.execute("BEGIN")
+    conn.execute("UPDATE rollup_props SET events = events + 1 WHERE hostname = 'example.com'")
+    assert properties(conn, query, "example.com", rollups) != honest
+    conn.execute("ROLLBACK")
+
+
+BIDS = st.sampled_from(["b1", "b2", "b3", "b4", "b5", "b6", "", "x1"])
+EVENT = st.tuples(
+    BIDS, st.integers(0, 3 * 24 * 3600 - 1), st.sampled_from(["plan", "click"]), st.sampled_from(["free", "pro", ""])
+)
+VIEW_WITH_BID = st.tuples(st.sampled_from(HOSTS), st.integers(0, 3 * 24 * 3600 - 1), st.booleans(), DURATIONS, BIDS)
+PROPERTY_FILTERS = st.sampled_from(["", "&prop_name[eq]=plan", "&prop_value[eq]=pro", "&prop_name[eq]=click"])
+
+
+def _insert_events(conn: duckdb.DuckDBPyConnection, rollups: Rollups, events: list[tuple[str, int, str, str]]) -> None:
+    rows = [("batch", "a.example", name, value, DAY0 + timedelta(seconds=s), bid) for bid, s, name, value in events]
+    if not rows:
+        return
+    rollups.note_batch([], [], rows)
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    views=st.lists(VIEW_WITH_BID, max_size=30),
+    events=st.lists(EVENT, max_size=30),
+    view_spans=st.lists(st.tuples(st.integers(0, 71), st.integers(1, 72)), max_size=3),
+    prop_spans=st.lists(st.tuples(st.integers(0, 71), st.integers(1, 72)), max_size=3),
+    later_views=st.lists(VIEW_WITH_BID, max_size=4),
+    later_events=st.lists(EVENT, max_size=4),
+    periods=st.lists(st.tuples(PERIOD, PROPERTY_FILTERS), min_size=1, max_size=4),
+    resolve_first=st.booleans(),
+)
+def test_random_property_rollups_equal_raw(
+    db: duckdb.DuckDBPyConnection,
+    views: list[tuple[str, int, bool, int | None, str]],
+    events: list[tuple[str, int, str, str]],
+    view_spans: list[tuple[int, int]],
+    prop_spans: list[tuple[int, int]],
+    later_views: list[tuple[str, int, bool, int | None, str]],
+    later_events: list[tuple[str, int, str, str]],
+    periods: list[tuple[tuple[int, int], str]],
+    resolve_first: bool,
+) -> None:
+    db.execute("DELETE FROM views")
+    db.execute("DELETE FROM events")
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, views)
+    _insert_events(db, rollups, events)
+    base = hour_of(DAY0)
+    for offset, length in view_spans:
+        for hostname in HOSTS:
+            rollups.build(db, hostname, base + offset, base + min(offset + length, 72) - 1)
+    for offset, length in prop_spans:
+        build_props(db, rollups, base + offset, base + min(offset + length, 72) - 1)
+    # Writes after the builds: views whose bids old events carry, events in built hours.
+    _insert(db, rollups, later_views)
+    _insert_events(db, rollups, later_events)
+    if resolve_first:
+        rollups.props.resolve(db)
+    for (start, length), shape in periods:
+        query = _period(start, length, shape)
+        for hostname in HOSTS:
+            assert properties(db, query, hostname, rollups) == properties(db, query, hostname, None), query
