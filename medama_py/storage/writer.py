@@ -423,7 +423,8 @@ def apply_batch(
     if not work and not batch.recent_durations:
         return
     if rollups is not None:
-        rollups.note_batch(batch.views, batch.durations, batch.events)
+        # Recent durations are bids too: their views are looked up like any other's (storage/rollups.py).
+        rollups.note_batch(batch.views, [*batch.durations, *batch.recent_durations], batch.events)
     cur.begin()
     try:
         for appender, rows in work:
