@@ -1,0 +1,82 @@
+"""The hit writer tells the rollups what each batch changes before it commits (storage/rollups.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+import pytest
+
+from medama_py.model import EventRows
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.rollups import hour_of
+from medama_py.storage.writer import HitWriter
+from tests.support.rows import make_view_row
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+HOUR0 = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
+H = hour_of(HOUR0)
+
+
+@pytest.fixture
+async def built(tmp_path: Path) -> AsyncIterator[tuple[AnalyticsStore, HitWriter]]:
+    """Two views in hours H and H+1 (bids b0, b1; an event on b0) with both hours built, the writer running."""
+    store = AnalyticsStore(str(tmp_path / "analytics.db"))
+    store.open()
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1)
+    await writer.start()
+    for n in range(2):
+        await writer.add_view(make_view_row(bid=f"b{n}", date_created=HOUR0 + timedelta(hours=n, minutes=5)))
+    await writer.add_events(EventRows("e0", "example.com", "b0", (("plan", "pro"),), HOUR0 + timedelta(minutes=6)))
+    rollups = store.rollups
+    await store.write(partial(rollups.build, hostname="example.com", first=H, last=H + 1), noted=True)
+    seen = await store.write(lambda _: rollups.props.begin_build(H + 1), noted=True)
+    rows = await store.read(partial(rollups.props.compute, first=H, last=H + 1))
+    await store.write(partial(rollups.props.install, first=H, last=H + 1, seen=seen, rows=rows), noted=True)
+    yield store, writer
+    await writer.stop()
+    store.close()
+
+
+async def usable(store: AnalyticsStore) -> tuple[list[int], list[int]]:
+    views = await store.read(lambda cur: store.rollups.usable_hours(cur, "example.com", H, H + 1))
+    events = await store.read(lambda cur: store.rollups.props.usable_hours(cur, H, H + 1))
+    return views, events
+
+
+async def test_everything_is_current_after_the_builds(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    assert await usable(built[0]) == ([H, H + 1], [H, H + 1])
+
+
+async def test_a_duration_marks_the_hour_of_its_view(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, writer = built
+    await writer.set_duration("b1", 3000)
+    assert (await usable(store))[0] == [H]
+
+
+async def test_a_recent_duration_marks_it_too(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, writer = built
+    await writer.set_duration("b0", 3000, at=HOUR0 + timedelta(minutes=7))
+    assert (await usable(store))[0] == [H + 1]
+
+
+async def test_a_late_view_marks_its_hour_and_the_events_of_its_bid(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, writer = built
+    await writer.add_view(make_view_row(bid="b0", date_created=HOUR0 + timedelta(hours=1, minutes=30)))
+    assert await usable(store) == ([H], [H + 1])
+
+
+async def test_a_late_event_marks_its_hour(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, writer = built
+    await writer.add_events(EventRows("e1", "example.com", "b1", (("plan", "x"),), HOUR0 + timedelta(hours=1)))
+    assert (await usable(store))[1] == [H]
+
+
+async def test_any_other_write_marks_everything(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, _ = built
+    await store.write(lambda cur: cur.execute("DELETE FROM views WHERE bid = 'nothing'"))
+    assert await usable(store) == ([], [])
