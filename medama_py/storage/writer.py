@@ -68,12 +68,12 @@ _BUSY = "too many hits are waiting for the database, try again shortly"
 class CheckpointPolicy:
     """When the writer folds the WAL into the database file, between two batches.
 
-    Every commit waits while a checkpoint runs (DuckDB blocks commits for its duration, measured), so the
-    policy trades stall length against stall frequency. Measured on this schema: a checkpoint costs
-    ~5 ms plus ~3-4 us per view written since the last one, and once per 122,880 views (a DuckDB row
-    group) a few hundred ms more to compress the finished group, however often it runs. bench/soak.py
-    also sees short RSS peaks (+40-90 MB, outside DuckDB's own accounting) every minute or two; whether
-    they are those row-group checkpoints is not established.
+    Every commit waits while a checkpoint runs, so the policy trades stall length against stall frequency.
+    Running the CHECKPOINT on a cursor of its own, on another thread, does not help: with DuckDB 2.0.1 the
+    commits that overlapped it waited for all of it (up to ~1 s), appends and updates alike. Measured on this
+    schema (writer-only, CPU time): a checkpoint costs ~5 ms plus ~3 us per view written since the last one
+    (~30 ms at 10k views), and the one that finds a finished 122,880-view row group 230-620 ms more to
+    compress it, however often checkpoints run: that one is the longest stall left on the hit path.
     """
 
     # Busy or not, checkpoint once the WAL is this large (~10k views, ~2 s at 5,000 hits/s). Smaller and more
