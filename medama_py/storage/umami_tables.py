@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 # One row per accepted page view or custom event, holding only what Umami's clients send and Medama's rows
-# do not hold (issue 15's benchmark: the 31-column first version cost the writer ~11 us of CPU and ~160 bytes
-# of WAL per hit more than this one). What a page view's `views` row holds (browser, OS, device, country,
+# do not hold (measured, docs/umami.md: the 31-column first version cost the writer ~11 us of CPU and ~160
+# bytes of WAL per hit more than this one). What a page view's `views` row holds (browser, OS, device, country,
 # utm_source/medium/campaign) is read from `views` by `bid`; a custom event reads it from the page view it
 # is linked to (its `bid`, '' when it has none). The referrer domain (Umami's form) and the new-visitor flag
 # stay: a custom event has them of its own, and the read side counts event-only sessions by the flag.

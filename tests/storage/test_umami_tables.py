@@ -63,22 +63,29 @@ def write_first_shape(path: Path) -> None:
         )
 
 
-def test_first_shape_is_rewritten_keeping_what_views_does_not_hold(tmp_path: Path) -> None:
-    path = tmp_path / "me_analytics.db"
-    write_first_shape(path)
+def open_as_the_server_does(path: Path) -> None:
     store = AnalyticsStore(str(path))
     store.open()
     store.close()
+
+
+def hit_columns(conn: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    sql = "SELECT column_name FROM duckdb_columns() WHERE table_name = 'umami_hits' ORDER BY column_index"
+    return tuple(name for (name,) in conn.execute(sql).fetchall())
+
+
+def test_first_shape_is_rewritten_keeping_what_views_does_not_hold(tmp_path: Path) -> None:
+    path = tmp_path / "me_analytics.db"
+    write_first_shape(path)
+    open_as_the_server_does(path)
     with closing(duckdb.connect(str(path), read_only=True)) as conn:
-        columns = conn.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'umami_hits' ORDER BY column_index"
-        ).fetchall()
+        columns = hit_columns(conn)
         hits = conn.execute("SELECT * FROM umami_hits ORDER BY event_type").fetchall()
         data = conn.execute("SELECT event_id, data_key FROM umami_event_data ORDER BY data_key").fetchall()
         leftovers = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'umami_hits_first'"
         ).fetchone()
-    assert tuple(name for (name,) in columns) == UMAMI_HIT_COLUMNS
+    assert columns == UMAMI_HIT_COLUMNS
     assert hits == [
         (VIEW_BID, None, "shop.example", SESSION, SESSION, 1, None, None, "/a#x", "q=1", "A", "/s", "id=7",
          "news.example", "c", "t", "390x844", "de-DE", "v2", "u1", True, AT),
@@ -92,12 +99,7 @@ def test_first_shape_is_rewritten_keeping_what_views_does_not_hold(tmp_path: Pat
 
 def test_current_shape_opens_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "me_analytics.db"
-    for _ in range(2):
-        store = AnalyticsStore(str(path))
-        store.open()
-        store.close()
+    open_as_the_server_does(path)
+    open_as_the_server_does(path)
     with closing(duckdb.connect(str(path), read_only=True)) as conn:
-        columns = conn.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'umami_hits' ORDER BY column_index"
-        ).fetchall()
-    assert tuple(name for (name,) in columns) == UMAMI_HIT_COLUMNS
+        assert hit_columns(conn) == UMAMI_HIT_COLUMNS
