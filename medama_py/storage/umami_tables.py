@@ -151,6 +151,9 @@ def create_umami_tables(conn: duckdb.DuckDBPyConnection) -> None:
         _migrate_first_hits_shape(conn)
     for ddl in (_CREATE_HITS, _CREATE_DATA, _CREATE_SESSION_DATA):
         conn.execute(ddl)
+    # A file made by the 20-column shape that briefly preceded this one lacks these two (its rows: NULL, false).
+    conn.execute("ALTER TABLE umami_hits ADD COLUMN IF NOT EXISTS referrer_domain TEXT")
+    conn.execute("ALTER TABLE umami_hits ADD COLUMN IF NOT EXISTS is_new_visitor BOOLEAN DEFAULT false")
 
 
 def _has_first_hits_shape(conn: duckdb.DuckDBPyConnection) -> bool:

@@ -103,3 +103,13 @@ def test_current_shape_opens_unchanged(tmp_path: Path) -> None:
     open_as_the_server_does(path)
     with closing(duckdb.connect(str(path), read_only=True)) as conn:
         assert hit_columns(conn) == UMAMI_HIT_COLUMNS
+
+
+def test_the_brief_twenty_column_shape_gains_its_two_missing_columns(tmp_path: Path) -> None:
+    path = tmp_path / "me_analytics.db"
+    twenty = [name for name in UMAMI_HIT_COLUMNS if name not in ("referrer_domain", "is_new_visitor")]
+    with closing(duckdb.connect(str(path))) as conn:
+        conn.execute(f"CREATE TABLE umami_hits ({', '.join(f'{name} TEXT' for name in twenty)})")
+    open_as_the_server_does(path)
+    with closing(duckdb.connect(str(path), read_only=True)) as conn:
+        assert set(hit_columns(conn)) == set(UMAMI_HIT_COLUMNS)
