@@ -152,6 +152,12 @@ RULES: list[tuple[str, str, Expect]] = [
     ),
     (
         "GET",
+        r"/umami/(api|v1)/websites/\{website_id\}/event-data/values",
+        # One property of one event: both are required (400 without them).
+        Expect("umami-site", query={**UMAMI_RANGE, "event": "signup", "propertyName": "plan"}),
+    ),
+    (
+        "GET",
         r"/umami/(api|v1)/websites/\{website_id\}/event-data/\{report\}",
         Expect("umami-site", query=UMAMI_RANGE, params={"report": "events"}),
     ),
