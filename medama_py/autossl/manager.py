@@ -1,7 +1,7 @@
 """Keeps a valid certificate in place: the stored one or a new order at start-up, renewal in the background.
 
 The TLS context handed to the server never changes; its SNI callback switches every new handshake to the
-context of the newest certificate, so a renewal takes effect without a restart (docs/autossl.md#renewal).
+context of the newest certificate, so a renewal takes effect without a restart (docs/autossl.md#obtaining-and-renewing).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - SQLite: the online backup API, page by page, while other connections keep working.
 - DuckDB: `COPY FROM DATABASE` into a new file on a reader cursor: one statement is one transaction, so
   the copy holds exactly the rows committed before it began (every hit acknowledged by then) and never
-  blocks the hit writer. No second process ever opens the live files (docs/data.md#backup).
+  blocks the hit writer. No second process ever opens the live files (docs/data.md#backup-while-running).
 
 The copy re-encodes every row group (~20 CPU-seconds at 10M views) and the archive is compressed, while
 the hit path needs the same cores. So the work runs on a thread of its own at the lowest CPU priority

@@ -22,7 +22,7 @@ OURS_PATH = ROOT / "openapi.yaml"
 
 
 def reference_path() -> Path:
-    """Where Medama's published contract is: beside the repository (../shared/reference/), not in it.
+    """Where Medama's published contract is: a `shared/reference/` folder beside the repository, not in it.
 
     A git worktree looks beside its main checkout too. MEDAMA_REFERENCE_OPENAPI overrides both.
     """
