@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.hits import make_hit, make_unload
 from tests.support.server import BROWSER_UA, Server, logged_in_client, register_website, start_server
 
 pytestmark = [
@@ -47,13 +48,10 @@ def _version_commit() -> str:
 def _send_visits(server: Server) -> None:
     for visitor in range(3):
         bid = f"smoke{visitor}"
-        load = (
-            f'{{"b":"{bid}","e":"load","u":"https://{HOST}/pricing","r":"https://www.google.com/",'
-            '"p":true,"q":true,"t":"Europe/London"}'
-        )
+        load = make_hit(b=bid, u=f"https://{HOST}/pricing", q=True)
         response = httpx.post(f"{server.base_url}/api/event/hit", content=load, headers=HEADERS, timeout=10)
         assert response.status_code == 204, response.text
-        unload = f'{{"b":"{bid}","e":"unload","m":{1500 + visitor}}}'
+        unload = make_unload(bid, 1500 + visitor)
         response = httpx.post(f"{server.base_url}/api/event/hit", content=unload, headers=HEADERS, timeout=10)
         assert response.status_code == 204, response.text
 

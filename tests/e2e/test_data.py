@@ -15,6 +15,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.support.hits import make_custom, make_hit
 from tests.support.server import (
     BROWSER_UA,
     Server,
@@ -34,9 +35,7 @@ SITE = "shop.example"
 
 
 def _load(server: Server, bid: str, path: str, site: str = SITE) -> httpx.Response:
-    body = json.dumps(
-        {"b": bid, "e": "load", "u": f"https://{site}{path}", "r": "", "p": True, "q": True, "t": "Europe/Paris"}
-    )
+    body = make_hit(b=bid, u=f"https://{site}{path}", r="", q=True, t="Europe/Paris")
     return httpx.post(f"{server.base_url}/api/event/hit", content=body, headers=HEADERS, timeout=10)
 
 
@@ -51,7 +50,7 @@ def test_export_streams_each_format_and_checks_its_parameters(tmp_path: Path) ->
         for i in range(30):
             assert _load(server, f"b{i}", f"/p{i % 4}").status_code == 204
         assert _load(server, "x1", "/", "other.example").status_code == 204
-        custom = json.dumps({"b": "b1", "e": "custom", "g": SITE, "d": {"plan": "pro"}})
+        custom = make_custom(SITE, {"plan": "pro"}, bid="b1")
         assert httpx.post(f"{server.base_url}/api/event/hit", content=custom, headers=HEADERS).status_code == 204
 
         csv_answer = admin.get(f"/api/website/{SITE}/export")

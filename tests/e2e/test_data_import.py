@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from contextlib import closing
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from medama_py.stats.reports import REPORTS
+from tests.support.hits import make_custom, make_hit, make_unload
 from tests.support.server import BROWSER_UA, logged_in_client, medama_command, register_website, running_server
 
 pytestmark = pytest.mark.e2e
@@ -36,18 +36,15 @@ def test_export_then_import_gives_identical_stats_for_every_endpoint(tmp_path: P
     with running_server(live) as server, closing(logged_in_client(server)) as admin:
         register_website(admin, SITE)
         for i in range(40):
-            load = {"b": f"b{i}", "e": "load", "u": f"https://{SITE}/p{i % 5}?utm_source=s{i % 3}", "r": "",
-                    "p": i % 4 == 0, "q": i % 2 == 0, "t": "Europe/Paris"}  # fmt: skip
-            assert (
-                httpx.post(f"{server.base_url}/api/event/hit", content=json.dumps(load), headers=HEADERS).status_code
-                == 204
-            )
+            url = f"https://{SITE}/p{i % 5}?utm_source=s{i % 3}"
+            load = make_hit(b=f"b{i}", u=url, r="", p=i % 4 == 0, q=i % 2 == 0, t="Europe/Paris")
+            assert httpx.post(f"{server.base_url}/api/event/hit", content=load, headers=HEADERS).status_code == 204
             if i % 3:
-                unload = {"b": f"b{i}", "e": "unload", "m": 1000 + 37 * i}
-                httpx.post(f"{server.base_url}/api/event/hit", content=json.dumps(unload), headers=HEADERS)
+                unload = make_unload(f"b{i}", 1000 + 37 * i)
+                httpx.post(f"{server.base_url}/api/event/hit", content=unload, headers=HEADERS)
             if i % 4 == 1:
-                custom = {"b": f"b{i}", "e": "custom", "g": SITE, "d": {"plan": f"p{i % 2}"}}
-                httpx.post(f"{server.base_url}/api/event/hit", content=json.dumps(custom), headers=HEADERS)
+                custom = make_custom(SITE, {"plan": f"p{i % 2}"}, bid=f"b{i}")
+                httpx.post(f"{server.base_url}/api/event/hit", content=custom, headers=HEADERS)
         before = _every_report(admin)
 
     copy = tmp_path / "copy"

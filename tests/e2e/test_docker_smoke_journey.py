@@ -8,7 +8,6 @@ a local server, so a broken smoke script is found on machines without docker too
 from __future__ import annotations
 
 import importlib.util
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.hits import make_hit
 from tests.support.server import running_server
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ def test_the_smoke_journey_fails_loudly_on_a_wrong_count_or_step(tmp_path: Path)
         smoke.record_a_visit(client)
         with pytest.raises(smoke.SmokeFailure, match="expected 201"):
             smoke.record_a_visit(client)  # the site is registered already: the failing step says so
-        second = {"b": "smoke2", "e": "load", "u": f"https://{smoke.HOST}/", "p": True, "q": True}
-        client.expect(204, "POST", "/api/event/hit", raw=json.dumps(second).encode())
+        second = make_hit(b="smoke2", u=f"https://{smoke.HOST}/", r=..., q=True, t=...)
+        client.expect(204, "POST", "/api/event/hit", raw=second)
         with pytest.raises(smoke.SmokeFailure, match="should count 1 visitor"):
             smoke.check_the_visit_is_counted(client)
 

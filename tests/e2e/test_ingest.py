@@ -9,6 +9,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.support.hits import make_custom, make_hit, make_unload
 from tests.support.server import BROWSER_UA, logged_in_client, register_website
 
 if TYPE_CHECKING:
@@ -36,14 +37,16 @@ def hit(server: Server, body: str | bytes, headers: dict[str, str] | None = None
 def test_load_unload_custom_are_stored_column_by_column(server: Server, admin: httpx.Client) -> None:
     register_website(admin, "example.com")
     before = datetime.now(UTC)
-    load = (
-        '{"b":"k3x9q1","e":"load","u":"https://example.com/blog/post/?utm_source=news&utm_medium=email'
-        '&utm_campaign=spring#top","r":"https://www.google.com/search?q=medama","p":true,"q":false,'
-        '"t":"Europe/Istanbul","d":{"plan":"pro","seats":3,"trial":false}}'
+    load = make_hit(
+        b="k3x9q1",
+        u="https://example.com/blog/post/?utm_source=news&utm_medium=email&utm_campaign=spring#top",
+        r="https://www.google.com/search?q=medama",
+        t="Europe/Istanbul",
+        d={"plan": "pro", "seats": 3, "trial": False},
     )
     assert hit(server, load).status_code == 204
-    assert hit(server, '{"b":"k3x9q1","e":"unload","m":4321}').status_code == 204
-    custom = '{"b":"k3x9q1","e":"custom","g":"example.com","d":{"clicked":"signup","n":1}}'
+    assert hit(server, make_unload("k3x9q1", 4321)).status_code == 204
+    custom = make_custom("example.com", {"clicked": "signup", "n": 1}, bid="k3x9q1")
     json_headers = {**HEADERS, "Content-Type": "application/json"}
     assert hit(server, custom, json_headers).status_code == 204
     after = datetime.now(UTC)
@@ -106,7 +109,7 @@ def test_ping_protocol(server: Server) -> None:
 
 def test_statuses(server: Server, admin: httpx.Client) -> None:
     register_website(admin, "example.com")
-    load = '{"b":"b1","e":"load","u":"https://unknown.example/","p":true,"q":true,"t":"Europe/London"}'
+    load = make_hit(b="b1", u="https://unknown.example/", r=..., q=True)
     not_found = hit(server, load)
     assert not_found.status_code == 404
     assert not_found.json() == {"error": {"code": 404, "message": "website not found"}}
@@ -126,7 +129,7 @@ def test_statuses(server: Server, admin: httpx.Client) -> None:
     assert wrong_method.headers["allow"] == "POST"
     # Non-browser clients are dropped silently, as Medama does.
     curl = {"User-Agent": "curl/8.5.0", "Content-Type": "text/plain"}
-    assert hit(server, load.replace("unknown.example", "example.com"), curl).status_code == 204
+    assert hit(server, make_hit(b="b1", u="https://example.com/", r=..., q=True), curl).status_code == 204
 
 
 def test_cors_for_a_tracker_on_another_origin(server: Server) -> None:
@@ -137,7 +140,7 @@ def test_cors_for_a_tracker_on_another_origin(server: Server) -> None:
     )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
-    response = hit(server, '{"b":"x","e":"unload","m":5}', {**HEADERS, **origin})
+    response = hit(server, make_unload("x", 5), {**HEADERS, **origin})
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.content == b""
@@ -145,7 +148,7 @@ def test_cors_for_a_tracker_on_another_origin(server: Server) -> None:
     assert ping.headers["access-control-allow-origin"] == "*"
 
 
-def hit_from(server: Server, source: str, body: str) -> httpx.Response:
+def hit_from(server: Server, source: str, body: bytes) -> httpx.Response:
     """A hit sent from another loopback address (127.0.0.0/8 all work on Linux): a client of its own."""
     with httpx.Client(transport=httpx.HTTPTransport(local_address=source), headers=HEADERS, timeout=10) as client:
         return client.post(f"{server.base_url}/api/event/hit", content=body)
@@ -153,13 +156,16 @@ def hit_from(server: Server, source: str, body: str) -> httpx.Response:
 
 def test_blocked_ips_apply_at_once_and_clearing_unblocks(server: Server, admin: httpx.Client) -> None:
     register_website(admin, "example.com")
-    body = '{"b":"%s","e":"load","u":"https://example.com/","p":true,"q":true,"t":"Europe/London"}'
+
+    def body(bid: str) -> bytes:
+        return make_hit(b=bid, u="https://example.com/", r=..., q=True)
+
     settings = admin.patch("/api/tenant/settings", json={"blockedIPs": ["127.0.0.9"]})
     assert settings.status_code == 200
-    assert hit_from(server, "127.0.0.9", body % "blocked").status_code == 204
-    assert hit(server, body % "local", HEADERS).status_code == 204  # loopback is never blocked by presets
+    assert hit_from(server, "127.0.0.9", body("blocked")).status_code == 204
+    assert hit(server, body("local"), HEADERS).status_code == 204  # loopback is never blocked by presets
     assert admin.patch("/api/tenant/settings", json={"blockedIPs": []}).status_code == 200
-    assert hit_from(server, "127.0.0.9", body % "unblocked").status_code == 204
+    assert hit_from(server, "127.0.0.9", body("unblocked")).status_code == 204
     assert server.stop() == 0
     with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
         bids = sorted(row[0] for row in conn.execute("SELECT bid FROM views").fetchall())
@@ -170,7 +176,7 @@ def test_sigterm_flushes_and_a_fresh_user_sees_rows(server: Server, admin: httpx
     register_website(admin, "shop.example")
     with httpx.Client(base_url=server.base_url, headers=HEADERS) as client:
         for i in range(50):
-            body = f'{{"b":"s{i}","e":"load","u":"https://shop.example/p/{i}","p":true,"q":true,"t":"Europe/Paris"}}'
+            body = make_hit(b=f"s{i}", u=f"https://shop.example/p/{i}", r=..., q=True, t="Europe/Paris")
             assert client.post("/api/event/hit", content=body).status_code == 204
     summary = admin.get("/api/websites", params={"summary": "true"})
     assert summary.status_code == 200

@@ -12,6 +12,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, start_server
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ async def _stream(server: Server, acknowledged: set[str], sent: set[str], stop: 
         async def worker() -> None:
             while not stop.is_set():
                 bid = f"d{next(counter)}"
-                body = f'{{"b":"{bid}","e":"load","u":"https://crash.example/p","p":true,"q":true,"t":"Asia/Tokyo"}}'
+                body = make_hit(b=bid, u="https://crash.example/p", r=..., q=True, t="Asia/Tokyo")
                 sent.add(bid)
                 try:
                     response = await client.post("/api/event/hit", content=body)

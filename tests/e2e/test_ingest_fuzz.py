@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         register_website(admin, SITE)
         admin.close()
         for i in range(BASELINE):
-            body = f'{{"b":"base{i}","e":"load","u":"https://{SITE}/p{i}","p":true,"q":true,"t":"Europe/Paris"}}'
+            body = make_hit(b=f"base{i}", u=f"https://{SITE}/p{i}", r=..., q=True, t="Europe/Paris")
             response = httpx.post(
                 f"{server.base_url}/api/event/hit",
                 content=body,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import assert_error
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def test_heavy_queries_under_a_tiny_limit_answer_or_503_and_the_server_keeps_ser
         assert admin.get(f"/api/website/{SITE}/summary", params={"start": "2024-12-31T00:00:00Z"}).status_code == 200
         hit = httpx.post(
             f"{server.base_url}/api/event/hit",
-            content=f'{{"b":"after","e":"load","u":"https://{SITE}/after","p":true,"q":true}}',
+            content=make_hit(b="after", u=f"https://{SITE}/after", r=..., q=True, t=...),
             headers={"content-type": "text/plain", "user-agent": BROWSER_UA},
         )
         assert hit.status_code == 204

@@ -19,6 +19,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, start_server
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ async def _medama_worker(
 ) -> None:
     while not stop.is_set():
         bid = f"m{next(counter)}"
-        body = f'{{"b":"{bid}","e":"load","u":"https://{SITE}/m","p":true,"q":true,"t":"Asia/Tokyo"}}'
+        body = make_hit(b=bid, u=f"https://{SITE}/m", r=..., q=True, t="Asia/Tokyo")
         tally.sent["medama"].add(bid)
         try:
             response = await client.post("/api/event/hit", content=body, headers=MEDAMA_HEADERS)

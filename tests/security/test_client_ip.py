@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import assert_error
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -23,8 +24,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e  # servers started with proxy and blocking flags
 
 HIT_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB", "Content-Type": "text/plain"}
-LOAD = '{"b":"%s","e":"load","u":"https://ip.example/","p":true,"q":true,"t":"Europe/London"}'
 BAD_LOGIN = {"username": "admin", "password": "not-the-password"}
+
+
+def _load(bid: str) -> bytes:
+    return make_hit(b=bid, u="https://ip.example/", r=..., q=True)
 
 
 def client_at(server: Server, source: str, headers: dict[str, str] | None = None) -> httpx.Client:
@@ -54,10 +58,10 @@ def test_a_blocked_client_cannot_hide_behind_forwarding_headers(tmp_path: Path) 
         register_website(admin, "ip.example")
         assert admin.patch("/api/tenant/settings", json={"blockedIPs": ["127.0.0.3"]}).status_code == 200
         with client_at(server, "127.0.0.3", {**HIT_HEADERS, **spoofing_headers("8.8.8.8")}) as blocked:
-            assert blocked.post("/api/event/hit", content=LOAD % "spoofed").status_code == 204
+            assert blocked.post("/api/event/hit", content=_load("spoofed")).status_code == 204
         # ...and nobody can get another client blocked by naming it.
         with client_at(server, "127.0.0.4", {**HIT_HEADERS, **spoofing_headers("127.0.0.3")}) as framing:
-            assert framing.post("/api/event/hit", content=LOAD % "framing").status_code == 204
+            assert framing.post("/api/event/hit", content=_load("framing")).status_code == 204
         assert stored_bids(server) == ["framing"]
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import assert_error
+from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e  # the real server and its files
 
 HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB", "Content-Type": "text/plain"}
-LOAD = '{"b":"%s","e":"load","u":"%s","p":true,"q":true,"t":"Europe/London"}'
 
 
 def test_escaped_nul_is_refused_and_never_stored(tmp_path: Path) -> None:
@@ -30,11 +30,11 @@ def test_escaped_nul_is_refused_and_never_stored(tmp_path: Path) -> None:
             row = meta.execute("SELECT uuid FROM website_uuids WHERE hostname = 'nul.example'").fetchone()
         with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as tracker:
             for url in ("https://nul.example/a%00b", "/a%00b", "https://nul.example/a%2500%00"):
-                refused = tracker.post("/api/event/hit", content=LOAD % ("n", url))
+                refused = tracker.post("/api/event/hit", content=make_hit(b="n", u=url, r=..., q=True))
                 assert_error(refused, 400)
                 assert "NUL" in refused.json()["error"]["message"]
             utm = "https://nul.example/ok?utm_source=a%00b&utm_medium=c%00"
-            assert tracker.post("/api/event/hit", content=LOAD % ("u", utm)).status_code == 204
+            assert tracker.post("/api/event/hit", content=make_hit(b="u", u=utm, r=..., q=True)).status_code == 204
         for url in ("https://nul.example/x%00y", "https://nul.example/x\x00y"):
             payload = {"website": row[0], "url": url, "hostname": "nul.example"}
             umami = httpx.post(

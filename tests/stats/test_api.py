@@ -11,6 +11,7 @@ import pytest
 
 from medama_py.stats.reports import REPORTS
 from tests.stats.harness import ENDPOINTS, params
+from tests.support.hits import make_hit, make_unload
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:
@@ -82,10 +83,8 @@ HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Conte
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 
 
-def _load(bid: str, path: str, *, user: bool, page: bool, referrer: str = "", extra: str = "") -> str:
-    flags = f'"p":{str(user).lower()},"q":{str(page).lower()}'
-    url = f"https://new.example{path}"
-    return f'{{"b":"{bid}","e":"load","u":"{url}","r":"{referrer}",{flags},"t":"Europe/London"{extra}}}'
+def _load(bid: str, path: str, *, user: bool, referrer: str = "", **more: object) -> bytes:
+    return make_hit(b=bid, u=f"https://new.example{path}", r=referrer, p=user, q=True, **more)
 
 
 def test_a_new_user_reads_what_was_ingested(tmp_path: Path) -> None:
@@ -93,11 +92,11 @@ def test_a_new_user_reads_what_was_ingested(tmp_path: Path) -> None:
         client = logged_in_client(server)
         register_website(client, "new.example")
         hits = [
-            (_load("a1", "/?utm_source=news", user=True, page=True, referrer="https://www.google.com/"), HEADERS),
-            ('{"b":"a1","e":"unload","m":3000}', HEADERS),
-            (_load("a2", "/about/", user=False, page=True, extra=',"d":{"plan":"pro"}'), HEADERS),
-            ('{"b":"a2","e":"unload","m":200000}', HEADERS),
-            (_load("b1", "/", user=True, page=True), {**HEADERS, "User-Agent": FIREFOX}),
+            (_load("a1", "/?utm_source=news", user=True, referrer="https://www.google.com/"), HEADERS),
+            (make_unload("a1", 3000), HEADERS),
+            (_load("a2", "/about/", user=False, d={"plan": "pro"}), HEADERS),
+            (make_unload("a2", 200000), HEADERS),
+            (_load("b1", "/", user=True), {**HEADERS, "User-Agent": FIREFOX}),
         ]
         for body, headers in hits:
             assert httpx.post(f"{server.base_url}/api/event/hit", content=body, headers=headers).status_code == 204

@@ -17,6 +17,7 @@ from medama_py.clock import fixed_clock
 from medama_py.config import Config
 from medama_py.events_fast_path import EventsFastPath
 from medama_py.storage.writer import HitWriter
+from tests.support.hits import make_hit
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -114,7 +115,7 @@ async def test_ping_answers(tmp_path: Path) -> None:
 
 
 def _load(bid: str) -> bytes:
-    return f'{{"b":"{bid}","e":"load","u":"https://example.com/","p":true,"q":true,"t":"UTC"}}'.encode()
+    return make_hit(b=bid, u="https://example.com/", r=..., q=True, t="UTC")
 
 
 def _waiting(writer: HitWriter, count: int, request: asyncio.Future[httpx.Response]) -> bool:
