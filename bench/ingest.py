@@ -34,6 +34,7 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -57,12 +58,10 @@ _TEXT = {"content-type": "text/plain"}
 
 
 @dataclass
-class WrkResult:
-    load: int
-    unload: int
-    custom: int
+class WrkPhase:
+    """What every wrk mix reports of its real phase: answers by kind, its length and the latencies."""
+
     ok: int
-    not_found: int
     other: int
     errors: int
     real_ms: int
@@ -70,13 +69,21 @@ class WrkResult:
     p99_ms: float
 
     @property
-    def real(self) -> int:
-        return self.load + self.unload + self.custom
+    def hits_per_s(self) -> float:
+        """Acknowledged hits per second of the real phase (Medama: 204; Umami: 200 with a visit token)."""
+        return self.ok / (self.real_ms / 1000)
+
+
+@dataclass
+class WrkResult(WrkPhase):
+    load: int
+    unload: int
+    custom: int
+    not_found: int
 
     @property
-    def hits_per_s(self) -> float:
-        """Acknowledged (204) real hits per second of the real phase."""
-        return self.ok / (self.real_ms / 1000)
+    def real(self) -> int:
+        return self.load + self.unload + self.custom
 
     @property
     def sent_per_s(self) -> float:
@@ -84,41 +91,11 @@ class WrkResult:
         return self.real / (self.real_ms / 1000)
 
 
-def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Path) -> WrkResult:
-    script = workdir / "mix.lua"
-    script.write_text(lua_script(seconds * 1000, DRAIN_MS))
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-    raw = read_result(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-    return WrkResult(
-        load=raw["load"],
-        unload=raw["unload"],
-        custom=raw["custom"],
-        ok=raw["ok"],
-        not_found=raw["not_found"],
-        other=raw["other"],
-        errors=raw["errors"],
-        real_ms=raw["real_ms"],
-        p50_ms=raw["p50_us"] / 1000,
-        p99_ms=raw["p99_us"] / 1000,
-    )
-
-
 @dataclass
-class UmamiResult:
+class UmamiResult(WrkPhase):
     views: int
     events: int
-    ok: int
-    other: int
-    errors: int
-    real_ms: int
-    p50_ms: float
-    p99_ms: float
     rows: int = 0
-
-    @property
-    def hits_per_s(self) -> float:
-        """Acknowledged hits (200 with a visit token) per second of the real phase."""
-        return self.ok / (self.real_ms / 1000)
 
     @property
     def exact(self) -> bool:
@@ -126,29 +103,32 @@ class UmamiResult:
         return self.other == 0 and self.errors == 0 and self.rows == self.ok
 
 
+def run_mix(script: Path, url: str, seconds: int, connections: int, threads: int) -> dict[str, Any]:
+    """Drive `url` with wrk and a Lua mix: the mix's counters, and its p50/p99 in milliseconds."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    raw = read_result(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    return {**raw, "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000}
+
+
+def _phase(raw: dict[str, Any]) -> dict[str, Any]:
+    return {name: raw[name] for name in ("ok", "other", "errors", "real_ms", "p50_ms", "p99_ms")}
+
+
+def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Path) -> WrkResult:
+    """The tracker's mix of loads, unloads and custom events against /api/event/hit."""
+    script = workdir / "mix.lua"
+    script.write_text(lua_script(seconds * 1000, DRAIN_MS))
+    raw = run_mix(script, url, seconds, connections, threads)
+    kinds = {name: raw[name] for name in ("load", "unload", "custom", "not_found")}
+    return WrkResult(**_phase(raw), **kinds)
+
+
 def run_umami_wrk(server_url: str, sites: dict[str, str], args: argparse.Namespace, workdir: Path) -> UmamiResult:
+    """Umami's page views and events against /umami/api/send, for the websites' UUIDs in `sites`."""
     script = workdir / "umami.lua"
     script.write_text(umami_lua_script(args.seconds * 1000, DRAIN_MS, sites))
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{args.seconds}s",
-        "--latency",
-        "-s",
-        str(script),
-    ]
-    raw = read_result(subprocess.run([*command, server_url], capture_output=True, text=True, check=True).stdout)
-    return UmamiResult(
-        views=raw["view"],
-        events=raw["event"],
-        ok=raw["ok"],
-        other=raw["other"],
-        errors=raw["errors"],
-        real_ms=raw["real_ms"],
-        p50_ms=raw["p50_us"] / 1000,
-        p99_ms=raw["p99_us"] / 1000,
-    )
+    raw = run_mix(script, server_url, args.seconds, args.connections, args.threads)
+    return UmamiResult(**_phase(raw), views=raw["view"], events=raw["event"])
 
 
 def website_uuids(server: Server) -> dict[str, str]:
