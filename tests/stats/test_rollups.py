@@ -29,9 +29,29 @@ DAY0 = datetime(2024, 3, 30, tzinfo=UTC)  # three days over a month's end
 HOSTS = ("a.example", "b.example")
 
 
-def summary(cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
-    result = REPORTS["summary"].run(cur, params("summary", query, hostname), rollups)
+def answer(report: str, cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
+    """The report's answer as JSON values: through the rollups, or raw when `rollups` is None."""
+    result = REPORTS[report].run(cur, params(report, query, hostname), rollups)
     return msgspec.json.decode(msgspec.json.encode(result))
+
+
+def summary(cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
+    return answer("summary", cur, query, hostname, rollups)
+
+
+def assert_rolled_is_raw(report: str, conn: duckdb.DuckDBPyConnection, query: str, rollups: Rollups) -> None:
+    for hostname in ("example.com", "docs.example.com"):
+        assert answer(report, conn, query, hostname, rollups) == answer(report, conn, query, hostname, None)
+
+
+def assert_rollups_are_read(report: str, conn: duckdb.DuckDBPyConnection, rollups: Rollups, wrong: str) -> None:
+    """Not a tautology: a wrong rollup row (the UPDATE `wrong`) changes the answer, so the rollups are read."""
+    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+    honest = answer(report, conn, query, "example.com", rollups)
+    conn.execute("BEGIN")
+    conn.execute(wrong)
+    assert answer(report, conn, query, "example.com", rollups) != honest
+    conn.execute("ROLLBACK")
 
 
 def build_all(cur: duckdb.DuckDBPyConnection, rollups: Rollups, hostname: str, span: int = 24) -> None:
@@ -73,21 +93,14 @@ SUMMARY_CASES = [query for endpoint, _, query in cases() + EXTRA if endpoint == 
 
 @pytest.mark.parametrize("query", SUMMARY_CASES)
 def test_every_summary_case_is_the_same_from_the_rollups(rolled: tuple[Any, Rollups], query: str) -> None:
-    conn, rollups = rolled
-    for hostname in ("example.com", "docs.example.com"):
-        assert summary(conn, query, hostname, rollups) == summary(conn, query, hostname, None)
+    assert_rolled_is_raw("summary", rolled[0], query, rolled[1])
 
 
 def test_the_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
     conn, rollups = rolled
     assert rollups.usable_hours(conn, "example.com", 0, 10**6)
-    # Not a tautology: a wrong rollup row changes the answer, so the path above does read them.
-    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
-    honest = summary(conn, query, "example.com", rollups)
-    conn.execute("BEGIN")
-    conn.execute("UPDATE rollup_hours SET pageviews = pageviews + 1 WHERE hostname = 'example.com'")
-    assert summary(conn, query, "example.com", rollups) != honest
-    conn.execute("ROLLBACK")
+    wrong = "UPDATE rollup_hours SET pageviews = pageviews + 1 WHERE hostname = 'example.com'"
+    assert_rollups_are_read("summary", conn, rollups, wrong)
 
 
 # --- random views, random builds, random writes after them ------------------------------------------------
@@ -233,8 +246,7 @@ def test_a_file_reopened_starts_without_rollups(tmp_path: Path) -> None:
 
 
 def properties(cur: duckdb.DuckDBPyConnection, query: str, hostname: str, rollups: Rollups | None) -> Any:
-    result = REPORTS["properties"].run(cur, params("properties", query, hostname), rollups)
-    return msgspec.json.decode(msgspec.json.encode(result))
+    return answer("properties", cur, query, hostname, rollups)
 
 
 def build_props(cur: duckdb.DuckDBPyConnection, rollups: Rollups, first: int, last: int) -> None:
@@ -265,19 +277,12 @@ PROPERTY_CASES = [query for endpoint, _, query in cases() + EXTRA if endpoint ==
 
 @pytest.mark.parametrize("query", PROPERTY_CASES)
 def test_every_properties_case_is_the_same_from_the_rollups(rolled_props: tuple[Any, Rollups], query: str) -> None:
-    conn, rollups = rolled_props
-    for hostname in ("example.com", "docs.example.com"):
-        assert properties(conn, query, hostname, rollups) == properties(conn, query, hostname, None)
+    assert_rolled_is_raw("properties", rolled_props[0], query, rolled_props[1])
 
 
 def test_the_property_rollups_are_read(rolled_props: tuple[Any, Rollups]) -> None:
-    conn, rollups = rolled_props
-    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
-    honest = properties(conn, query, "example.com", rollups)
-    conn.execute("BEGIN")
-    conn.execute("UPDATE rollup_props SET events = events + 1 WHERE hostname = 'example.com'")
-    assert properties(conn, query, "example.com", rollups) != honest
-    conn.execute("ROLLBACK")
+    wrong = "UPDATE rollup_props SET events = events + 1 WHERE hostname = 'example.com'"
+    assert_rollups_are_read("properties", *rolled_props, wrong)
 
 
 BIDS = st.sampled_from(["b1", "b2", "b3", "b4", "b5", "b6", "", "x1"])

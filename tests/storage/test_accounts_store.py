@@ -13,7 +13,6 @@ from medama_py.storage import accounts, shares
 from medama_py.storage.meta import MetaStore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
 NOW = 1_717_000_000
@@ -25,16 +24,12 @@ def user(user_id: str, username: str) -> User:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MetaStore]:
-    meta = MetaStore(str(tmp_path / "me_meta.db"))
-    await meta.open()
+async def store(meta: MetaStore) -> MetaStore:
+    """An admin and two websites of theirs."""
     await meta.create_user(user("user_admin", "admin"))
     await meta.create_website(Website("a.example", "user_admin", NOW, NOW))
     await meta.create_website(Website("b.example", "user_admin", NOW, NOW))
-    try:
-        yield meta
-    finally:
-        await meta.close()
+    return meta
 
 
 async def test_users_without_a_role_row_are_admins(store: MetaStore) -> None:

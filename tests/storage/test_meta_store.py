@@ -13,7 +13,6 @@ from medama_py.model import TenantSettings, User, Website
 from medama_py.storage.meta import MetaStore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
 NOW = 1_717_000_000
@@ -24,13 +23,8 @@ def make_user(user_id: str = "user_01h455vb4pex5vsknk084sn02q", username: str = 
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MetaStore]:
-    meta = MetaStore(str(tmp_path / "me_meta.db"))
-    await meta.open()
-    try:
-        yield meta
-    finally:
-        await meta.close()
+def store(meta: MetaStore) -> MetaStore:
+    return meta
 
 
 async def test_users_round_trip(store: MetaStore) -> None:

@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from medama_py.storage import retention
-from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.meta import MetaStore
 from medama_py.storage.retention import cutoff_for, oldest_row, retention_pass, run_retention_daily
 from tests.support.rows import Event, insert_events, insert_views, make_view
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
-    from pathlib import Path
+    from medama_py.storage.analytics import AnalyticsStore
+    from medama_py.storage.meta import MetaStore
 
 NOW = datetime(2024, 6, 1, 0, 30, tzinfo=UTC)  # just after a month boundary
 
@@ -32,26 +30,6 @@ NOW = datetime(2024, 6, 1, 0, 30, tzinfo=UTC)  # just after a month boundary
 )
 def test_cutoff_is_the_same_instant_n_calendar_months_earlier(now: datetime, months: int, cutoff: datetime) -> None:
     assert cutoff_for(now, months) == cutoff
-
-
-@pytest.fixture
-def analytics(tmp_path: Path) -> Iterator[AnalyticsStore]:
-    store = AnalyticsStore(str(tmp_path / "me_analytics.db"))
-    store.open()
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-@pytest.fixture
-async def meta(tmp_path: Path) -> AsyncIterator[MetaStore]:
-    store = MetaStore(str(tmp_path / "me_meta.db"))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def _seed(analytics: AnalyticsStore, moments: list[datetime]) -> None:

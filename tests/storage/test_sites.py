@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
-
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
 from tests.support.rows import insert_views, make_view
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     import duckdb
@@ -26,16 +23,6 @@ def add_view(cur: duckdb.DuckDBPyConnection, hostname: str, *, unique: bool, at:
 
 def add_event(cur: duckdb.DuckDBPyConnection, hostname: str) -> None:
     cur.execute("INSERT INTO events VALUES ('event_x', ?, 'plan', 'pro', ?, 'b')", [hostname, NOW])
-
-
-@pytest.fixture
-def analytics(tmp_path: Path) -> Iterator[AnalyticsStore]:
-    store = AnalyticsStore(str(tmp_path / "me_analytics.db"))
-    store.open()
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def test_recent_visitors_count_unique_users_in_the_last_24_hours(analytics: AnalyticsStore) -> None:
