@@ -15,8 +15,10 @@ from medama_py.ingest.datafiles import read_data_text
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
+from medama_py.umami.identity import has_umami_hits
 from medama_py.umami.reports import BOUNCES, TOTALTIME
 from medama_py.umami.sql import EVENT_NAME, event_where, view_where
+from medama_py.umami.visit_metrics import by_label_sql, by_visit_end_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -92,31 +94,60 @@ def _x(q: UmamiParams, value: object) -> str | None:
     return code_for_country(text) if q.metric_type == "country" else text
 
 
+def _page_view_parts(q: UmamiParams, params: Params) -> tuple[str, str, str]:
+    """The label, the visitors flag and the extra condition of a page-view dimension (all code-built SQL)."""
+    label = _label(q, params)
+    flag = "v.is_unique_page" if q.metric_type == "path" else "v.is_unique_user"
+    where = f" AND {_EXCLUDED[q.metric_type]}" if q.metric_type in _EXCLUDED else ""
+    return label, flag, where
+
+
+def _visit_grouped_sql(q: UmamiParams, params: Params) -> str:
+    """Per-value numbers with Umami-collected page views grouped into their visits (visit_metrics.py), paged."""
+    label, flag, where = _page_view_parts(q, params)
+    if q.metric_type in ("entry", "exit"):
+        grouped = by_visit_end_sql(q, params, label, last=q.metric_type == "exit")
+    else:
+        grouped = by_label_sql(q, params, label, flag, where)
+    return (
+        f"SELECT * FROM ({grouped}) WHERE true{_search(q, params, 'x')}"  # noqa: S608
+        f" ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
+    )
+
+
+def _page_order(params: Params, q: UmamiParams) -> str:
+    return f" GROUP BY x ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
+
+
 def metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[str, object]]:
-    """[{x, y}], y descending then x ascending, `limit` and `offset` applied."""
+    """[{x, y}], y descending then x ascending, `limit` and `offset` applied.
+
+    Only entry and exit depend on visits; every other value's y is a flag count, the same for both kinds of rows.
+    """
     if q.metric_type in EMPTY_TYPES:
         return []
     params = Params()
+    if q.metric_type in ("entry", "exit") and has_umami_hits(cur, q):
+        sql = _visit_grouped_sql(q, params)
+        return [{"x": _x(q, row[0]), "y": as_int(row[1])} for row in cur.execute(sql, params.values).fetchall()]
     if q.metric_type == "event":
         label, count = EVENT_NAME, "count(*)"
         source, where = "events AS e", event_where(q, params)
     else:
-        label = _label(q, params)
-        count = "count_if(v.is_unique_page)" if q.metric_type == "path" else "count_if(v.is_unique_user)"
-        source, where = "views AS v", view_where(q, params)
-        if q.metric_type in _EXCLUDED:
-            where += f" AND {_EXCLUDED[q.metric_type]}"
+        label, flag, extra = _page_view_parts(q, params)
+        count = f"count_if({flag})"
+        source, where = "views AS v", view_where(q, params) + extra
     where += _search(q, params, label)
-    sql = (
-        f"SELECT {label} AS x, {count} AS y FROM {source} WHERE {where}"  # noqa: S608
-        f" GROUP BY x ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
-    )
+    sql = f"SELECT {label} AS x, {count} AS y FROM {source} WHERE {where}{_page_order(params, q)}"  # noqa: S608
     rows = cur.execute(sql, params.values).fetchall()
     return [{"x": _x(q, x), "y": as_int(y)} for x, y in rows]
 
 
 def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[str, object]]:
-    """[{name, pageviews, visitors, visits, bounces, totaltime}] for page-view dimensions (events: counts only)."""
+    """[{name, pageviews, visitors, visits, bounces, totaltime}] for page-view dimensions (events: counts only).
+
+    entry/exit values count the visits that began (ended) there, with those visits' page views and time.
+    """
     if q.metric_type in EMPTY_TYPES:
         return []
     params = Params()
@@ -125,20 +156,19 @@ def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dic
             f"SELECT {EVENT_NAME} AS x, count(*) AS y, count(*), count(DISTINCT e.bid), count(*), 0"  # noqa: S608
             f" FROM events AS e WHERE {event_where(q, params)}{_search(q, params, EVENT_NAME)}"
         )
+    elif has_umami_hits(cur, q):
+        sql = _visit_grouped_sql(q, params)
+        return _expanded_rows(cur, q, sql, params)
     else:
-        label = _label(q, params)
-        visitors = "count_if(v.is_unique_page)" if q.metric_type == "path" else "count_if(v.is_unique_user)"
-        where = view_where(q, params)
-        if q.metric_type in _EXCLUDED:
-            where += f" AND {_EXCLUDED[q.metric_type]}"
+        label, visitors, where = _page_view_parts(q, params)
         sql = (
-            f"SELECT {label} AS x, {visitors} AS y, count(*), count(*), {BOUNCES}, {TOTALTIME}"  # noqa: S608
-            " FROM views AS v"
-            f" WHERE {where}{_search(q, params, label)}"
+            f"SELECT {label} AS x, count_if({visitors}) AS y, count(*), count(*), {BOUNCES}, {TOTALTIME}"  # noqa: S608
+            f" FROM views AS v WHERE {view_where(q, params)}{where}{_search(q, params, label)}"
         )
-    sql += f" GROUP BY x ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
+    return _expanded_rows(cur, q, sql + _page_order(params, q), params)
+
+
+def _expanded_rows(cur: duckdb.DuckDBPyConnection, q: UmamiParams, sql: str, params: Params) -> list[dict[str, object]]:
     names = ("visitors", "pageviews", "visits", "bounces", "totaltime")
-    return [
-        {"name": _x(q, row[0]), **{n: as_int(v) for n, v in zip(names, row[1:], strict=True)}}
-        for row in cur.execute(sql, params.values).fetchall()
-    ]
+    rows = cur.execute(sql, params.values).fetchall()
+    return [{"name": _x(q, row[0]), **{n: as_int(v) for n, v in zip(names, row[1:], strict=True)}} for row in rows]

@@ -8,7 +8,6 @@ a bounce is a visit of at most 5 s (or of unknown length), and totaltime is the 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from medama_py.stats.query import Params
@@ -19,8 +18,6 @@ from medama_py.umami.series import bucket_key_sql, rebucket
 from medama_py.umami.sql import EVENT_NAME, event_where, has_named_events, iso, view_where
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import duckdb
 
     from medama_py.umami.params import UmamiParams
@@ -28,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BOUNCES",
     "TOTALTIME",
-    "active_visitors",
     "date_range",
     "event_series",
     "event_stats",
@@ -197,15 +193,6 @@ def _umami_visits(cur: duckdb.DuckDBPyConnection, q: UmamiParams, pageviews: int
     )
     visits, event_visitors, umami_views = (as_int(v) for v in cur.execute(sql, params.values).fetchone() or (0, 0, 0))
     return pageviews - umami_views + visits, event_visitors
-
-
-def active_visitors(cur: duckdb.DuckDBPyConnection, hostname: str, now: datetime) -> dict[str, int]:
-    """GET /websites/:id/active: unique visitors of the last five minutes."""
-    row = cur.execute(
-        "SELECT count_if(is_unique_user) FROM views WHERE hostname = ? AND date_created >= ?",
-        [hostname, now - timedelta(minutes=5)],
-    ).fetchone()
-    return {"visitors": as_int(row[0] if row else 0)}
 
 
 def date_range(cur: duckdb.DuckDBPyConnection, hostname: str) -> dict[str, str | None]:

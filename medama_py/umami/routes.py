@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from medama_py.errors import NotFound
-from medama_py.umami import answers, eventdata, lists, metrics, reports, sessions
+from medama_py.umami import answers, eventdata, lists, live, metrics, reports, sessions
 from medama_py.umami.queries import (
     ActivityQuery,
     EventDataQuery,
@@ -128,12 +128,12 @@ _TABLE: Final = (
                "Events with data, distinct properties, data values", EventDataQuery, _event_data("stats"),
                answers.UmamiEventDataStats),
     UmamiRoute(f"{_SITE}/active", "umami-get-website-active", "Unique visitors of the last five minutes",
-               NoQuery, lambda cur, _, x: reports.active_visitors(cur, x.hostname, x.now), answers.UmamiActive),
+               NoQuery, lambda cur, _, x: live.active_visitors(cur, x.hostname, x.now), answers.UmamiActive),
     UmamiRoute(f"{_SITE}/daterange", "umami-get-website-daterange", "The first and last stored hit",
                NoQuery, lambda cur, _, x: reports.date_range(cur, x.hostname), answers.UmamiDateRange),
     UmamiRoute("/realtime/{website_id}", "umami-get-realtime",
                "The last 30 minutes: countries, pages, referrers, latest events, per-minute series, totals",
-               NoQuery, lambda cur, _, x: eventdata.realtime(cur, x.hostname, x.now), answers.UmamiRealtime),
+               NoQuery, lambda cur, _, x: live.realtime(cur, x.hostname, x.now), answers.UmamiRealtime),
 )  # fmt: skip
 
 ROUTES: Final[dict[str, UmamiRoute]] = {route.path: route for route in _TABLE}

@@ -291,3 +291,76 @@ def test_filters_keep_the_hits_every_route_keeps(umami: httpx.Client, visits_sit
     umami_session = next(s for s in sessions["data"] if s["id"] == a2["sessionId"])
     assert (umami_session["visits"], umami_session["views"], umami_session["events"]) == (1, 1, 1)
     assert umami_session["visitId"] == a3["visitId"]
+
+
+def test_entry_and_exit_pages_are_each_visits_first_and_last(umami: httpx.Client, visits_site: dict[str, Any]) -> None:
+    base, window = f"/websites/{visits_site['website']}", visits_site["window"]
+    # Visits with page views: VA /home → /pricing → /signup (a1's flag), VB /home (b1's), VC1 /docs → /docs/api
+    # (c1's); the Medama page loads are visits of one page: /home (a flag), /pricing (none). y is the flags the
+    # visits hold, so each list adds up to /stats' visitors (4).
+    entry = _get(umami, f"{base}/metrics", type="entry", **window)
+    assert [(m["x"], m["y"]) for m in entry] == [("/home", 3), ("/docs", 1), ("/pricing", 0)]
+    exits = _get(umami, f"{base}/metrics", type="exit", **window)
+    assert [(m["x"], m["y"]) for m in exits] == [("/home", 2), ("/docs/api", 1), ("/signup", 1), ("/pricing", 0)]
+    # Expanded entry: the visits that began there with their page views, bounces and time. /home: VA (3 views,
+    # 65 s), VB (1 view, a bounce), the 3-second Medama load (a bounce); /docs: VC1 (2 views, 30 s); /pricing:
+    # the 60-second Medama load. The sums are /stats' numbers: 8 page views, 5 visits, 2 bounces, 158 s.
+    expanded = _get(umami, f"{base}/metrics/expanded", type="entry", **window)
+    fields = ("name", "visitors", "pageviews", "visits", "bounces", "totaltime")
+    assert [tuple(m[f] for f in fields) for m in expanded] == [
+        ("/home", 3, 5, 3, 2, 68),
+        ("/docs", 1, 2, 1, 0, 30),
+        ("/pricing", 0, 1, 1, 0, 60),
+    ]
+
+
+def test_expanded_metrics_count_umami_visits_once_per_value(umami: httpx.Client, visits_site: dict[str, Any]) -> None:
+    base, window = f"/websites/{visits_site['website']}", visits_site["window"]
+    rows = _get(umami, f"{base}/metrics/expanded", type="path", **window)
+    numbers = {m["name"]: (m["pageviews"], m["visits"], m["bounces"], m["totaltime"]) for m in rows}
+    # /home: a1 (VA, 20 s), b1 (VB, alone in its visit: a bounce), the 3-second Medama load (a bounce).
+    # /pricing: a2 (VA, 45 s) and the 60-second Medama load. VA's /signup, VC1's /docs (30 s) and /docs/api.
+    assert numbers == {
+        "/home": (3, 3, 2, 23),
+        "/pricing": (2, 2, 0, 105),
+        "/signup": (1, 1, 0, 0),
+        "/docs": (1, 1, 0, 30),
+        "/docs/api": (1, 1, 0, 0),
+    }
+    # One browser for every hit: its row is /stats.
+    (browser,) = _get(umami, f"{base}/metrics/expanded", type="browser", **window)
+    assert (browser["pageviews"], browser["visitors"], browser["visits"], browser["bounces"]) == (8, 4, 5, 2)
+    assert browser["totaltime"] == 158
+    # Filtered to /pricing, VA keeps one page view: a bounce by Umami's rule, as /stats says with the filter.
+    (pricing,) = _get(umami, f"{base}/metrics/expanded", type="path", path="eq./pricing", **window)
+    assert (pricing["pageviews"], pricing["visits"], pricing["bounces"], pricing["totaltime"]) == (2, 2, 1, 105)
+
+
+@pytest.fixture(scope="module")
+def live_site(umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client) -> dict[str, Any]:
+    """Hits of the last minutes: an Umami session seen 10 and 2 minutes ago, one 30 s ago, two Medama loads now."""
+    website = _website(cookie_client, umami, "live.example")
+    now = int(time.time())
+    s = Sender(umami_server.base_url, website)
+    a1 = s.send(now - 600, url="/a")  # session A begins (its flag) 10 minutes ago
+    a2 = s.send(now - 120, a1["cache"], url="/b")  # A again, 2 minutes ago: no flag
+    s.send(now - 60, a2["cache"], url="/b", name="click")  # A's custom event
+    s.send(now - 30, url="/a")  # session B begins (a flag)
+    medama_view(umami_server.base_url, "live.example", "/a", unique=True, duration_ms=None)
+    medama_view(umami_server.base_url, "live.example", "/c", unique=False, duration_ms=None)
+    return {"website": website}
+
+
+def test_active_counts_sessions_seen_in_the_last_five_minutes(umami: httpx.Client, live_site: dict[str, Any]) -> None:
+    # A (seen 2 minutes ago, though it began 10 minutes ago) and B, plus the flagged Medama load.
+    assert _get(umami, f"/websites/{live_site['website']}/active") == {"visitors": 3}
+
+
+def test_realtime_counts_sessions_per_minute_and_in_total(umami: httpx.Client, live_site: dict[str, Any]) -> None:
+    live = _get(umami, f"/realtime/{live_site['website']}")
+    # Page views: A's two, B's, two Medama loads; visitors: A, B and the flagged Medama load; one custom event.
+    assert live["totals"] == {"views": 5, "visitors": 3, "events": 1, "countries": 1}
+    assert live["urls"] == {"/a": 3, "/b": 1, "/c": 1}
+    # A counts in each minute it was seen (10 and 2 minutes ago), B in its minute, the Medama flag in its own.
+    assert sum(point["y"] for point in live["series"]["visitors"]) == 4
+    assert sum(point["y"] for point in live["series"]["views"]) == 5

@@ -53,9 +53,18 @@ const checks = {
   },
   getWebsiteMetrics: async () => {
     const out = {};
-    for (const type of ['path', 'url', 'referrer', 'country', 'device', 'event', 'browser', 'os', 'channel']) {
+    for (const type of ['path', 'url', 'entry', 'exit', 'referrer', 'country', 'device', 'event', 'browser', 'os', 'channel']) {
       out[type] = await client.getWebsiteMetrics({ ...range, type });
       expectEach(`getWebsiteMetrics(${type})`, out[type], point);
+    }
+    return out;
+  },
+  getWebsiteExpandedMetrics: async () => {
+    const out = {};
+    for (const type of ['path', 'entry', 'exit', 'browser']) {
+      out[type] = await client.getWebsiteExpandedMetrics({ ...range, type });
+      expectEach(`getWebsiteExpandedMetrics(${type})`, out[type], { name: 'string', pageviews: 'number',
+        visitors: 'number', visits: 'number', bounces: 'number', totaltime: 'number' });
     }
     return out;
   },
@@ -85,6 +94,32 @@ const checks = {
     const r = await client.getWebsiteEventStats(range);
     expectFields('getWebsiteEventStats.data', r.data,
       { events: 'number', visitors: 'number', visits: 'number', uniqueEvents: 'number', comparison: 'object' });
+    return r;
+  },
+  getWebsiteSession: async () => {
+    const first = (await client.getWebsiteSessions({ ...range, pageSize: 1 })).data[0];
+    const r = await client.getWebsiteSession({ websiteId, sessionId: first.id });
+    expectFields('getWebsiteSession', r, { id: 'string', visits: 'number', views: 'number', events: 'number' });
+    const activity = await client.getWebsiteSessionActivity({ ...range, sessionId: first.id });
+    expectEach('getWebsiteSessionActivity', activity, { createdAt: 'string', eventType: 'number', visitId: 'string' });
+    return { session: r, activity };
+  },
+  getWebsiteEventSeries: async () => {
+    const r = await client.getWebsiteEventSeries({ ...range, unit: 'hour' });
+    expectEach('getWebsiteEventSeries', r, { x: 'string', t: 'string', y: 'number' });
+    return r;
+  },
+  getWebsiteDateRange: async () => {
+    const r = await client.getWebsiteDateRange({ websiteId });
+    expectFields('getWebsiteDateRange', r, { startDate: 'string|null', endDate: 'string|null' });
+    return r;
+  },
+  getRealtime: async () => {
+    const r = await client.getRealtime({ websiteId });
+    expectFields('getRealtime', r, { countries: 'object', urls: 'object', referrers: 'object', events: 'array',
+      series: 'object', totals: 'object' });
+    expectFields('getRealtime.totals', r.totals, { views: 'number', visitors: 'number', events: 'number',
+      countries: 'number' });
     return r;
   },
   getWebsiteActive: async () => {

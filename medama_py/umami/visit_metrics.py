@@ -1,0 +1,86 @@
+"""Metrics that depend on visits, for a site with Umami-collected hits (docs/umami.md, "Sessions and visits").
+
+A Medama page view is a visit of its own, so it is its visit's entry and exit page, and a visit of one page.
+An Umami-collected page view belongs to the visit the collector gave it (`umami_hits.visit_id`): only a
+visit's first page view in the range is its entry, only its last its exit, and a visit is a bounce when it
+has exactly one page view in the range. `visitors` stays the unique-visitor flag count, attributed to the
+visit that holds the flag, so the entry (or exit) values' visitors add up to /stats' visitors.
+
+Every row is still a `views` row read through the same filters as the other routes. The numbers are computed
+the Medama way over all page views (one scan), then corrected for the Umami-collected ones, which are the
+only rows matched with `umami_hits` by id: matching every page view costs several times more.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from medama_py.umami.identity import umami_views_cte
+from medama_py.umami.sql import view_where
+
+if TYPE_CHECKING:
+    from medama_py.stats.query import Params
+    from medama_py.umami.params import UmamiParams
+
+__all__ = ["by_label_sql", "by_visit_end_sql"]
+
+_BOUNCE = "coalesce(v.duration_ms, 0) <= 5000"  # Medama's bounce band's upper end (reports.BOUNCES per row)
+_SECONDS = "coalesce(v.duration_ms // 1000, 0)::BIGINT"  # unsigned in views: negated below
+_NUMBERS = "y, pageviews, visits, bounces, totaltime"
+
+
+def _sides(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str) -> str:
+    """CTEs `every` and `umami`: every page view counted as a visit of its own, and the Umami-collected ones.
+
+    `every(x, y, pageviews, visits, bounces, totaltime)` per value; `umami(x, flag, seen, bid, seconds,
+    bounce, visit_id)` per page view. `label`, `flag` and `where_extra` are code-built SQL.
+    """
+    where = f"{view_where(q, params)}{where_extra}"
+    return (
+        f"WITH {umami_views_cte(q, params)}, every AS (SELECT {label} AS x, count_if({flag}) AS y,"  # noqa: S608
+        f" count(*) AS pageviews, count(*) AS visits, count_if({_BOUNCE}) AS bounces, sum({_SECONDS}) AS totaltime"
+        f" FROM views AS v WHERE {where} GROUP BY x),"
+        f" umami AS MATERIALIZED (SELECT {label} AS x, {flag} AS flag, v.date_created AS seen, v.bid,"
+        f" {_SECONDS} AS seconds, {_BOUNCE} AS bounce, uv.visit_id"
+        f" FROM uv JOIN views AS v ON v.bid = uv.bid WHERE {where})"
+    )
+
+
+def _summed(corrections: str) -> str:
+    """The values' numbers: `every` corrected by `corrections` (values left without a page view are dropped)."""
+    return (
+        " SELECT x, sum(y) AS y, sum(pageviews) AS pageviews, sum(visits) AS visits, sum(bounces) AS bounces,"  # noqa: S608
+        f" coalesce(sum(totaltime), 0) AS totaltime FROM (SELECT x, {_NUMBERS} FROM every UNION ALL {corrections})"
+        " GROUP BY x HAVING sum(pageviews) > 0"
+    )
+
+
+def by_label_sql(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str) -> str:
+    """`x, y (visitors), pageviews, visits, bounces, totaltime` per value (grouped; no search, order or page).
+
+    visits: a Medama page view counts one, an Umami visit one per value it viewed; bounces: Medama's duration
+    rule, and an Umami visit whose only page view in the range has the value.
+    """
+    return (
+        f"{_sides(q, params, label, flag, where_extra)},"  # noqa: S608
+        " sizes AS (SELECT visit_id, count(*) AS n FROM umami GROUP BY visit_id)"
+        + _summed(
+            "SELECT x, 0, 0, count(DISTINCT umami.visit_id) - count(*),"
+            " count_if(sizes.n = 1) - count_if(bounce), 0"
+            " FROM umami JOIN sizes ON sizes.visit_id = umami.visit_id GROUP BY x"
+        )
+    )
+
+
+def by_visit_end_sql(q: UmamiParams, params: Params, label: str, *, last: bool) -> str:
+    """`x, y (visitors), pageviews, visits, bounces, totaltime` per entry (or, `last`, exit) value.
+
+    Each Umami visit (its page views, flags, time, whether it bounced) counts under the value it began (ended)
+    at instead of each page view under its own.
+    """
+    order = "seen DESC, bid DESC" if last else "seen, bid"
+    return _sides(q, params, label, "v.is_unique_user", "") + _summed(
+        "SELECT x, -(flag::INTEGER), -1, -1, -(bounce::INTEGER), -seconds FROM umami"  # noqa: S608
+        f" UNION ALL SELECT first(x ORDER BY {order}), sum(flag::INTEGER), count(*), 1,"
+        " (count(*) = 1)::INTEGER, sum(seconds) FROM umami GROUP BY visit_id"
+    )
