@@ -8,15 +8,23 @@ and answered 200. This protocol counts the head as it arrives (docs/security.md,
 - the request line and each header, as parsed, count too, so a head that arrives with its body in one
   read is still measured exactly.
 Past the limit the client gets 431 with the error envelope and the connection is closed.
+
+The same protocol also sends a response with a Content-Length in one socket write (`HeadHoldingTransport`):
+uvicorn writes the head and the body separately, and on loopback each write is a syscall that also runs the
+receiver's TCP path, so a JSON answer (a /umami/api/send token) cost two. See docs/architecture.md#a-hit.
 """
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["MAX_HEAD_BYTES", "BoundedHttpToolsProtocol"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["MAX_HEAD_BYTES", "BoundedHttpToolsProtocol", "HeadHoldingTransport"]
 
 MAX_HEAD_BYTES = 16 * 1024
 _STATUS = 431
@@ -27,12 +35,66 @@ class _HeadTooLarge(Exception):
     """Raised inside a parser callback; uvicorn turns parser errors into `send_400_response`, answered as 431."""
 
 
+# Bodies up to this size are joined to their head in one buffer; larger ones go out as a two-part writelines.
+_JOIN_BYTES = 16 * 1024
+
+
+class HeadHoldingTransport:
+    """A transport that keeps a response head announcing a Content-Length until its body is written.
+
+    The head and the first body part then leave in one write. Nothing waits on it: uvicorn writes the body
+    right after the head, and the protocol lets go of a head still held when the response completes (a HEAD
+    request has no body) or the connection closes. Heads without a Content-Length (204, chunked) and every
+    other write pass straight through. Everything but `write` and `close` is the wrapped transport's.
+    """
+
+    __slots__ = ("_held", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            if len(data) <= _JOIN_BYTES:
+                self._transport.write(held + data)
+            else:
+                self._transport.writelines((held, data))
+        elif data.startswith(b"HTTP/") and b"\r\ncontent-length: " in data:
+            self._held = data
+        else:
+            self._transport.write(data)
+
+    def release(self) -> None:
+        """Write a head still held (its response had no body)."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.release()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a limit on the request line plus headers."""
+    """uvicorn's httptools protocol with a limit on the request line plus headers, answering in one write."""
 
     _head_bytes = 0  # bytes of the current head seen so far
     _in_head = False
     _head_too_large = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.transport = cast("asyncio.Transport", HeadHoldingTransport(transport))
+
+    def on_response_complete(self) -> None:
+        cast("HeadHoldingTransport", self.transport).release()
+        super().on_response_complete()
 
     def on_message_begin(self) -> None:
         self._head_bytes = 0
