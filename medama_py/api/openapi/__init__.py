@@ -1,6 +1,7 @@
 """openapi.yaml, generated from the application so that it always describes what medama_py serves.
 
-document.py builds and serves the document; hooks.py holds every addition Litestar cannot infer.
+document.py builds and serves the document; hooks.py holds every addition Litestar cannot infer (the stats
+query parameters in stats_parameters.py).
 """
 
 from __future__ import annotations
