@@ -320,6 +320,52 @@ export function TextField({ label, hint, error, value, onInput, ...input }: Text
   );
 }
 
+/** A group of checkboxes or radio buttons; the legend names the group for screen readers only. */
+export function Choices({ legend, children }: { legend: string; children: ComponentChildren }): JSX.Element {
+  return (
+    <fieldset class="checks">
+      <legend class="visually-hidden">{legend}</legend>
+      {children}
+    </fieldset>
+  );
+}
+
+interface ChoiceProps {
+  type: 'checkbox' | 'radio';
+  name?: string;
+  title: string;
+  hint?: ComponentChildren;
+  checked: boolean;
+  disabled?: boolean;
+  /** Called with the new state; a radio button only ever reports `true`. */
+  onChange?: (checked: boolean) => void;
+}
+
+/** One checkbox or radio button: its title in bold, an optional hint below it, wired for screen readers. */
+export function Choice({ type, name, title, hint, checked, disabled, onChange }: ChoiceProps): JSX.Element {
+  const hintId = `${useId()}-hint`;
+  return (
+    <label class="check">
+      <input
+        type={type}
+        name={name}
+        checked={checked}
+        disabled={disabled}
+        onChange={(e) => onChange?.(e.currentTarget.checked)}
+        aria-describedby={hint ? hintId : undefined}
+      />
+      <span>
+        <strong>{title}</strong>
+        {hint && (
+          <span id={hintId} class="field-hint">
+            {hint}
+          </span>
+        )}
+      </span>
+    </label>
+  );
+}
+
 export function Card({
   title,
   description,

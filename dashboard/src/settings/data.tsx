@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { call, get, type Retention } from '../api';
 import { ErrorPage } from '../components/layout';
-import { FormCard, Field, Loader, toast, useSubmit } from '../components/ui';
+import { Choice, Choices, FormCard, Field, Loader, toast, useSubmit } from '../components/ui';
 import { useData } from '../data';
 
 const MAX_MONTHS = 1200;
@@ -48,21 +48,16 @@ function RetentionForm({ initial }: { initial: number }): JSX.Element {
       busy={busy}
       onSubmit={submit}
     >
-      <fieldset class="checks">
-        <legend class="visually-hidden">Keep data</legend>
-        <label class="check">
-          <input type="radio" name="retention" checked={forever} onChange={() => setForever(true)} />
-          <span>
-            <strong>Keep forever</strong>
-          </span>
-        </label>
-        <label class="check">
-          <input type="radio" name="retention" checked={!forever} onChange={() => setForever(false)} />
-          <span>
-            <strong>Keep for a number of months</strong>
-          </span>
-        </label>
-      </fieldset>
+      <Choices legend="Keep data">
+        <Choice type="radio" name="retention" title="Keep forever" checked={forever} onChange={() => setForever(true)} />
+        <Choice
+          type="radio"
+          name="retention"
+          title="Keep for a number of months"
+          checked={!forever}
+          onChange={() => setForever(false)}
+        />
+      </Choices>
       {!forever && (
         <Field label="Months to keep" hint="Counted in calendar months back from today." error={error}>
           {({ id, describedBy, invalid }) => (

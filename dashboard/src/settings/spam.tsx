@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, FormCard, Field, Loader, toast } from '../components/ui';
+import { Card, Choice, Choices, FormCard, Field, Loader, toast } from '../components/ui';
 import { useData } from '../data';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -74,35 +74,40 @@ function SpamForm({ initial }: { initial: TenantSettings }): JSX.Element {
           void save({}, 'Spam protection settings are updated.');
         }}
       >
-        <fieldset class="checks">
-          <legend class="visually-hidden">Blocklists</legend>
-          <label class="check">
-            <input type="checkbox" name="abusive" checked={abusive} onChange={(e) => setAbusive(e.currentTarget.checked)} />
-            <span>
-              <strong>Abusive IP addresses</strong>
-              <span class="field-hint">
+        <Choices legend="Blocklists">
+          <Choice
+            type="checkbox"
+            name="abusive"
+            title="Abusive IP addresses"
+            hint={
+              <>
                 Addresses known for attacks, malware and spam, from the{' '}
                 <a href="https://iplists.firehol.org/?ipset=firehol_level1" target="_blank" rel="noopener noreferrer">
                   FireHOL level 1
                 </a>{' '}
                 list.
-              </span>
-            </span>
-          </label>
-          <label class="check">
-            <input type="checkbox" name="tor" checked={tor} onChange={(e) => setTor(e.currentTarget.checked)} />
-            <span>
-              <strong>Tor exit nodes</strong>
-              <span class="field-hint">
+              </>
+            }
+            checked={abusive}
+            onChange={setAbusive}
+          />
+          <Choice
+            type="checkbox"
+            name="tor"
+            title="Tor exit nodes"
+            hint={
+              <>
                 Traffic leaving the Tor network, from the{' '}
                 <a href="https://check.torproject.org/torbulkexitlist" target="_blank" rel="noopener noreferrer">
                   Tor Project's list
                 </a>
                 .
-              </span>
-            </span>
-          </label>
-        </fieldset>
+              </>
+            }
+            checked={tor}
+            onChange={setTor}
+          />
+        </Choices>
       </FormCard>
       <Card title="Blocked IP addresses" description="Visits from these addresses are ignored. Changes are saved at once.">
         <form class="inline-form" onSubmit={addIp} noValidate>

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, call, get, type TenantSettings } from '../api';
 import { ErrorPage } from '../components/layout';
-import { Card, FormCard, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
+import { Card, Choice, Choices, FormCard, CopyCode, Loader, toast, trackerSnippet } from '../components/ui';
 import { useData } from '../data';
 
 const FEATURES = [
@@ -62,35 +62,26 @@ function TrackerForm({ initial }: { initial: TenantSettings }): JSX.Element {
         busy={busy}
         onSubmit={save}
       >
-        <fieldset class="checks">
-          <legend class="visually-hidden">Tracker features</legend>
-          <label class="check">
-            <input type="checkbox" checked disabled aria-describedby="feature-default" />
-            <span>
-              <strong>Page views</strong>
-              <span id="feature-default" class="field-hint">
-                Counts visitors, page views, time on page, referrers and UTM tags. Always on.
-              </span>
-            </span>
-          </label>
+        <Choices legend="Tracker features">
+          <Choice
+            type="checkbox"
+            title="Page views"
+            hint="Counts visitors, page views, time on page, referrers and UTM tags. Always on."
+            checked
+            disabled
+          />
           {FEATURES.map((f) => (
-            <label class="check" key={f.key}>
-              <input
-                type="checkbox"
-                name={f.key}
-                checked={enabled.includes(f.key)}
-                onChange={(e) => toggle(f.key, e.currentTarget.checked)}
-                aria-describedby={`feature-${f.key}`}
-              />
-              <span>
-                <strong>{f.label}</strong>
-                <span id={`feature-${f.key}`} class="field-hint">
-                  {f.help}
-                </span>
-              </span>
-            </label>
+            <Choice
+              key={f.key}
+              type="checkbox"
+              name={f.key}
+              title={f.label}
+              hint={f.help}
+              checked={enabled.includes(f.key)}
+              onChange={(on) => toggle(f.key, on)}
+            />
           ))}
-        </fieldset>
+        </Choices>
       </FormCard>
       <Card
         title="Tracker code"
