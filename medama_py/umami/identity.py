@@ -13,21 +13,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.stats.query import Params
 from medama_py.umami.sql import event_where, view_where
 
 if TYPE_CHECKING:
     import duckdb
 
-    from medama_py.stats.query import Params
     from medama_py.umami.params import UmamiParams
 
 __all__ = [
+    "BY_ID",
+    "BY_TIME",
     "PAGE_VIEW",
     "UMAMI_HIT_ID",
     "has_umami_hits",
     "is_unfiltered",
     "umami_hit_scope",
     "umami_range",
+    "umami_view_key",
     "umami_views_cte",
 ]
 
@@ -51,9 +54,12 @@ def has_umami_hits(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> bool:
     return bool(row and row[0])
 
 
-def umami_range(q: UmamiParams, params: Params, alias: str = "uh") -> str:
-    """The site and the range over `umami_hits AS <alias>` (`alias` is code-defined)."""
-    parts = [f"{alias}.site = {params.bind(q.filters.hostname)}"]
+def umami_range(q: UmamiParams, params: Params, alias: str = "uh", site: str = "site") -> str:
+    """The site and the range over `umami_hits AS <alias>` (or `views`, whose `site` column is `hostname`).
+
+    `alias` and `site` are code-defined.
+    """
+    parts = [f"{alias}.{site} = {params.bind(q.filters.hostname)}"]
     if q.filters.start is not None:
         parts.append(f"{alias}.date_created >= {params.bind(q.filters.start)}")
     if q.filters.end is not None:
@@ -62,11 +68,36 @@ def umami_range(q: UmamiParams, params: Params, alias: str = "uh") -> str:
 
 
 def umami_views_cte(q: UmamiParams, params: Params) -> str:
-    """A CTE `uv(bid, visit_id, session_id)`: the Umami-collected page views of the range (join it to `views`)."""
+    """A CTE `uv(bid, visit_id, session_id, date_created)`: the range's Umami-collected page views.
+
+    Join it to `views AS v` on `umami_view_key`.
+    """
     return (
-        f"uv AS (SELECT uh.bid, uh.visit_id, uh.session_id FROM umami_hits AS uh"  # noqa: S608
+        f"uv AS MATERIALIZED (SELECT uh.bid, uh.visit_id, uh.session_id, uh.date_created FROM umami_hits AS uh"  # noqa: S608
         f" WHERE {umami_range(q, params)} AND uh.event_type = {PAGE_VIEW})"
     )
+
+
+BY_ID, BY_TIME = "v.bid = uv.bid", "v.date_created = uv.date_created"
+
+
+def umami_view_key(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> str:
+    """How `uv` (umami_views_cte) finds its `views` rows: by time when that is exact, else by id.
+
+    An Umami-collected page view's `views` row has its bid and its time (the collector writes both). Joining
+    on the time reads no bid: ~4x cheaper over 10M page views. It is exact when the range's Umami page views
+    have distinct times and exactly as many of the site's page views in the range have one of those times:
+    then those page views are theirs, one each. Otherwise (two hits in one microsecond, a Medama page view at
+    an Umami one's time) the join is by id.
+    """
+    params = Params()
+    sql = (
+        f"WITH {umami_views_cte(q, params)} SELECT (SELECT count(*) FROM uv), (SELECT count(DISTINCT date_created)"  # noqa: S608
+        f" FROM uv), (SELECT count(*) FROM views AS v WHERE {umami_range(q, params, 'v', 'hostname')}"
+        " AND v.date_created IN (SELECT date_created FROM uv))"
+    )
+    row = cur.execute(sql, params.values).fetchone() or (0, 0, -1)
+    return BY_TIME if row[0] == row[1] == row[2] else BY_ID
 
 
 def is_unfiltered(q: UmamiParams) -> bool:

@@ -15,7 +15,7 @@ from medama_py.ingest.datafiles import read_data_text
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.umami.countries import code_for_country
-from medama_py.umami.identity import has_umami_hits
+from medama_py.umami.identity import has_umami_hits, umami_view_key
 from medama_py.umami.reports import BOUNCES, TOTALTIME
 from medama_py.umami.sql import EVENT_NAME, event_where, view_where
 from medama_py.umami.visit_metrics import by_label_sql, by_visit_end_sql
@@ -102,13 +102,13 @@ def _page_view_parts(q: UmamiParams, params: Params) -> tuple[str, str, str]:
     return label, flag, where
 
 
-def _visit_grouped_sql(q: UmamiParams, params: Params) -> str:
+def _visit_grouped_sql(q: UmamiParams, params: Params, key: str) -> str:
     """Per-value numbers with Umami-collected page views grouped into their visits (visit_metrics.py), paged."""
     label, flag, where = _page_view_parts(q, params)
     if q.metric_type in ("entry", "exit"):
-        grouped = by_visit_end_sql(q, params, label, last=q.metric_type == "exit")
+        grouped = by_visit_end_sql(q, params, label, key, last=q.metric_type == "exit")
     else:
-        grouped = by_label_sql(q, params, label, flag, where)
+        grouped = by_label_sql(q, params, label, flag, where, key)
     return (
         f"SELECT * FROM ({grouped}) WHERE true{_search(q, params, 'x')}"  # noqa: S608
         f" ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
@@ -128,7 +128,7 @@ def metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[str, ob
         return []
     params = Params()
     if q.metric_type in ("entry", "exit") and has_umami_hits(cur, q):
-        sql = _visit_grouped_sql(q, params)
+        sql = _visit_grouped_sql(q, params, umami_view_key(cur, q))
         return [{"x": _x(q, row[0]), "y": as_int(row[1])} for row in cur.execute(sql, params.values).fetchall()]
     if q.metric_type == "event":
         label, count = EVENT_NAME, "count(*)"
@@ -157,7 +157,7 @@ def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dic
             f" FROM events AS e WHERE {event_where(q, params)}{_search(q, params, EVENT_NAME)}"
         )
     elif has_umami_hits(cur, q):
-        sql = _visit_grouped_sql(q, params)
+        sql = _visit_grouped_sql(q, params, umami_view_key(cur, q))
         return _expanded_rows(cur, q, sql, params)
     else:
         label, visitors, where = _page_view_parts(q, params)

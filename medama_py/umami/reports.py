@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
 from medama_py.stats.summary import previous_period
-from medama_py.umami.identity import has_umami_hits, umami_hit_scope, umami_views_cte
+from medama_py.umami.identity import (
+    BY_TIME,
+    has_umami_hits,
+    is_unfiltered,
+    umami_hit_scope,
+    umami_view_key,
+    umami_views_cte,
+)
 from medama_py.umami.series import bucket_key_sql, rebucket
 from medama_py.umami.sql import EVENT_NAME, event_where, has_named_events, iso, view_where
 
@@ -57,18 +64,32 @@ def _umami_visit_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tupl
     """Umami-collected page views: their number, Medama's bounces among them, their visits, Umami's bounces.
 
     The totals over every page view count each as a visit and a bounce by its duration; these numbers
-    replace that, for the Umami-collected ones, by Umami's visits. The Umami hits are the hash side of the
-    join, so its cost follows their number, not the site's.
+    replace that, for the Umami-collected ones, by Umami's visits. Only they are matched with `views`
+    (umami_view_key), so the cost follows their number more than the site's. Without filters the match by
+    time checks itself: every page view of the range is joined, so each Umami one met exactly one `views`
+    row when the joined rows, the Umami page views and their distinct times are as many.
     """
+    if is_unfiltered(q):
+        views, short, visits, bounces, umami_views, times = _visit_numbers(cur, q, BY_TIME, checked=True)
+        if umami_views == times == views:
+            return views, short, visits, bounces
+    views, short, visits, bounces, *_ = _visit_numbers(cur, q, umami_view_key(cur, q))
+    return views, short, visits, bounces
+
+
+def _visit_numbers(
+    cur: duckdb.DuckDBPyConnection, q: UmamiParams, key: str, *, checked: bool = False
+) -> tuple[int, ...]:
+    """views, short, visits, bounces; with `checked`, also the Umami page views and their distinct times."""
     params = Params()
+    counts = ", (SELECT count(*) FROM uv), (SELECT count(DISTINCT date_created) FROM uv)" if checked else ""
     sql = (
         f"WITH {umami_views_cte(q, params)}, per_visit AS (SELECT uv.visit_id, count(*) AS n, {BOUNCES} AS short"  # noqa: S608
-        f" FROM uv JOIN views AS v ON v.bid = uv.bid WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
-        " SELECT sum(n), sum(short), count(*), count_if(n = 1) FROM per_visit"
+        f" FROM uv JOIN views AS v ON {key} WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
+        f" SELECT sum(n), sum(short), count(*), count_if(n = 1){counts} FROM per_visit"
     )
-    row = cur.execute(sql, params.values).fetchone() or (0, 0, 0, 0)
-    views, short, visits, bounces = (as_int(value or 0) for value in row)
-    return views, short, visits, bounces
+    row = cur.execute(sql, params.values).fetchone() or ()
+    return (*(as_int(value or 0) for value in row), 0, 0)[:6]  # the two checks are 0 when not asked
 
 
 def _previous(q: UmamiParams) -> UmamiParams:

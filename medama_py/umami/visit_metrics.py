@@ -29,11 +29,12 @@ _SECONDS = "coalesce(v.duration_ms // 1000, 0)::BIGINT"  # unsigned in views: ne
 _NUMBERS = "y, pageviews, visits, bounces, totaltime"
 
 
-def _sides(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str) -> str:
+def _sides(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str, key: str) -> str:
     """CTEs `every` and `umami`: every page view counted as a visit of its own, and the Umami-collected ones.
 
     `every(x, y, pageviews, visits, bounces, totaltime)` per value; `umami(x, flag, seen, bid, seconds,
-    bounce, visit_id)` per page view. `label`, `flag` and `where_extra` are code-built SQL.
+    bounce, visit_id)` per page view. `label`, `flag`, `where_extra` and the join `key` (umami_view_key) are
+    code-built SQL.
     """
     where = f"{view_where(q, params)}{where_extra}"
     return (
@@ -42,7 +43,7 @@ def _sides(q: UmamiParams, params: Params, label: str, flag: str, where_extra: s
         f" FROM views AS v WHERE {where} GROUP BY x),"
         f" umami AS MATERIALIZED (SELECT {label} AS x, {flag} AS flag, v.date_created AS seen, v.bid,"
         f" {_SECONDS} AS seconds, {_BOUNCE} AS bounce, uv.visit_id"
-        f" FROM uv JOIN views AS v ON v.bid = uv.bid WHERE {where})"
+        f" FROM uv JOIN views AS v ON {key} WHERE {where})"
     )
 
 
@@ -55,14 +56,14 @@ def _summed(corrections: str) -> str:
     )
 
 
-def by_label_sql(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str) -> str:
+def by_label_sql(q: UmamiParams, params: Params, label: str, flag: str, where_extra: str, key: str) -> str:
     """`x, y (visitors), pageviews, visits, bounces, totaltime` per value (grouped; no search, order or page).
 
     visits: a Medama page view counts one, an Umami visit one per value it viewed; bounces: Medama's duration
     rule, and an Umami visit whose only page view in the range has the value.
     """
     return (
-        f"{_sides(q, params, label, flag, where_extra)},"  # noqa: S608
+        f"{_sides(q, params, label, flag, where_extra, key)},"  # noqa: S608
         " sizes AS (SELECT visit_id, count(*) AS n FROM umami GROUP BY visit_id)"
         + _summed(
             "SELECT x, 0, 0, count(DISTINCT umami.visit_id) - count(*),"
@@ -72,14 +73,14 @@ def by_label_sql(q: UmamiParams, params: Params, label: str, flag: str, where_ex
     )
 
 
-def by_visit_end_sql(q: UmamiParams, params: Params, label: str, *, last: bool) -> str:
+def by_visit_end_sql(q: UmamiParams, params: Params, label: str, key: str, *, last: bool) -> str:
     """`x, y (visitors), pageviews, visits, bounces, totaltime` per entry (or, `last`, exit) value.
 
     Each Umami visit (its page views, flags, time, whether it bounced) counts under the value it began (ended)
     at instead of each page view under its own.
     """
     order = "seen DESC, bid DESC" if last else "seen, bid"
-    return _sides(q, params, label, "v.is_unique_user", "") + _summed(
+    return _sides(q, params, label, "v.is_unique_user", "", key) + _summed(
         "SELECT x, -(flag::INTEGER), -1, -1, -(bounce::INTEGER), -seconds FROM umami"  # noqa: S608
         f" UNION ALL SELECT first(x ORDER BY {order}), sum(flag::INTEGER), count(*), 1,"
         " (count(*) = 1)::INTEGER, sum(seconds) FROM umami GROUP BY visit_id"
