@@ -125,15 +125,19 @@ def pageview_series(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str,
 def _umami_buckets(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> dict[str, tuple[int, int]]:
     """Umami-collected page views and their distinct sessions per local bucket.
 
-    Distinct counts cannot be summed over finer steps, so the bucket is computed per row here (only
-    Umami-collected rows take this path).
+    Distinct counts cannot be summed over finer steps, so each session is first gathered per UTC quarter
+    hour (a session's page views mostly share one), then quarter hours go to their local bucket: every time
+    zone's offset is a whole number of quarter hours, so a quarter hour lies in one bucket. Converting the
+    quarter hours instead of every hit halves the query. A `minute` unit buckets each hit.
     """
     params = Params()
+    step = "uh.date_created" if q.unit == "minute" else "time_bucket(INTERVAL 15 MINUTE, uh.date_created)"
     # q.unit is one of UNITS (allow-listed by params.py), never free text.
-    local = f"date_trunc('{q.unit}', timezone({params.bind(q.timezone)}, uh.date_created))"
+    local = f"date_trunc('{q.unit}', timezone({params.bind(q.timezone)}, quarter))"
     sql = (
-        f"SELECT strftime({local}, '%Y-%m-%d %H:%M:%S') AS x, count(*), count(DISTINCT uh.session_id)"  # noqa: S608
-        f" FROM umami_hits AS uh WHERE {umami_hit_scope(q, params)} AND uh.event_type = 1 GROUP BY x"
+        f"SELECT strftime({local}, '%Y-%m-%d %H:%M:%S') AS x, sum(n), count(DISTINCT session_id)"  # noqa: S608
+        f" FROM (SELECT {step} AS quarter, uh.session_id, count(*) AS n FROM umami_hits AS uh"
+        f" WHERE {umami_hit_scope(q, params)} AND uh.event_type = 1 GROUP BY quarter, uh.session_id) GROUP BY x"
     )
     return {str(x): (as_int(n), as_int(d)) for x, n, d in cur.execute(sql, params.values).fetchall()}
 
