@@ -154,24 +154,23 @@ class UmamiCollectPath:
         if path is None or limit is None:
             await self.app(scope, receive, send)
             return
-        await self._handle(raw, path, limit, cast("Receive", receive), cast("Send", send))
-
-    async def _handle(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
-        method = scope["method"]
+        out = cast("Send", send)
+        method = raw["method"]
+        # Handled here rather than in one more coroutine: every awaited layer is resumed again per hit.
         try:
-            if method == "OPTIONS":
-                await send({"type": "http.response.start", "status": 204, "headers": list(CORS_HEADERS)})
-                await send({"type": "http.response.body", "body": b""})
-            elif method != "POST":
-                envelope = error_envelope(405, "Method not allowed.")
-                await _send_json(send, 405, envelope, [(b"allow", b"POST, OPTIONS")])
+            if method == "POST":
+                await self._collect(raw, path, limit, cast("Receive", receive), out)
+            elif method == "OPTIONS":
+                await out({"type": "http.response.start", "status": 204, "headers": list(CORS_HEADERS)})
+                await out({"type": "http.response.body", "body": b""})
             else:
-                await self._collect(scope, path, limit, receive, send)
+                envelope = error_envelope(405, "Method not allowed.")
+                await _send_json(out, 405, envelope, [(b"allow", b"POST, OPTIONS")])
         except MedamaError as exc:
-            await _send_json(send, exc.status_code, error_envelope(exc.status_code, exc.detail))
+            await _send_json(out, exc.status_code, error_envelope(exc.status_code, exc.detail))
         except Exception:
             log.exception("%s %s failed", method, path)
-            await _send_json(send, 500, error_envelope(500, INTERNAL_MESSAGE))
+            await _send_json(out, 500, error_envelope(500, INTERNAL_MESSAGE))
 
     async def _collect(self, scope: Scope, path: str, limit: int, receive: Receive, send: Send) -> None:
         headers = _header_map(scope["headers"])
@@ -181,8 +180,10 @@ class UmamiCollectPath:
         services: Services = self.litestar.state.services
         client = scope.get("client")
         req = _umami_request(services, headers, client[0] if client else None)
-        status, answer = await _answer(services, path, body, req)
-        await _send_json(send, status, answer)
+        collector = services.umami_collector
+        # A MedamaError (400, 403, 413, 503) is answered by __call__ in Umami's envelope, as `_answer` does.
+        answer = await (collector.send(body, req) if path == SEND_PATH else collector.batch(body, req))
+        await _send_json(send, 200, answer)
 
 
 # --- the Litestar door (OpenAPI, bare app) -------------------------------------------------------

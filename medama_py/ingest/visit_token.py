@@ -45,8 +45,12 @@ def _format(raw: bytes) -> str:
 _text = functools.lru_cache(maxsize=16384)(_format)
 
 
-def _raw(text: str) -> bytes:
+def _parse(text: str) -> bytes:
     return bytes.fromhex(text.replace("-", ""))
+
+
+# For ids written into tokens: a visit's website, session and visit ids are signed again with every hit.
+_raw = functools.lru_cache(maxsize=16384)(_parse)
 
 
 def new_uuid() -> str:

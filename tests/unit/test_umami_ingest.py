@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -11,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medama_py.errors import BadRequest
+from medama_py.ingest import umami_payload
 from medama_py.ingest.umami import UmamiSite, is_bot_user_agent, open_visit
 from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING, decode_send, flatten_event_data
 from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, _HmacSha256, new_time_uuid, page_bit
+from medama_py.jsonbody import decode_strictly
 
 TOKENS = VisitTokens(b"k" * 32)
 SITE = UmamiSite(str(uuid.uuid4()), "shop.example")
@@ -116,3 +119,32 @@ def test_bots_are_told_by_the_user_agent_alone() -> None:
 def test_malformed_bodies_are_bad_requests(body: bytes) -> None:
     with pytest.raises(BadRequest):
         decode_send(body)
+
+
+_FIELD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=120), st.dictionaries(st.text(max_size=5), st.integers())
+)
+_PAYLOADS = st.dictionaries(
+    st.sampled_from(["website", "hostname", "language", "url", "name", "data", "tag", "id", "timestamp", "p", "extra"]),
+    _FIELD_VALUES,
+) | st.fixed_dictionaries({"website": st.just(SITE.uuid)}, optional={"url": st.text(max_size=20)})
+
+
+def _two_pass(body: bytes) -> object:
+    """Envelope, then payload: the reading that explains every refusal."""
+    return umami_payload._read_envelope(decode_strictly(umami_payload._envelope.decode, body))
+
+
+@given(
+    kind=st.sampled_from(["event", "identify", "performance", "other", 3]),
+    payload=st.one_of(st.none(), _PAYLOADS, st.lists(st.integers(), max_size=2)),
+)
+def test_one_pass_decoding_reads_and_refuses_like_envelope_then_payload(kind: object, payload: object) -> None:
+    body = json.dumps({"type": kind, "payload": payload}).encode()
+    outcomes = []
+    for decode in (decode_send, _two_pass):
+        try:
+            outcomes.append(decode(body))
+        except BadRequest as exc:
+            outcomes.append(exc.detail)
+    assert outcomes[0] == outcomes[1]
