@@ -86,7 +86,9 @@ class UmamiSend:
 _hit = msgspec.json.Decoder(_Hit)
 _envelope = msgspec.json.Decoder(_Envelope)
 _payload = msgspec.json.Decoder(UmamiPayload)
-_batch = msgspec.json.Decoder(list[msgspec.Raw])
+# An array; or an object keyed "0".."n-1": @umami/api-client@0.81.0 sends its batch array so (its input
+# splitter copies an array's entries into an object).
+_batch = msgspec.json.Decoder(list[msgspec.Raw] | dict[str, msgspec.Raw])
 _KINDS = frozenset({"event", "identify", "performance"})
 _STORED_KINDS = frozenset({"event", "identify"})
 
@@ -128,7 +130,12 @@ def decode_send(body: bytes) -> UmamiSend:
 
 def decode_batch(body: bytes) -> list[bytes]:
     """Split a batch body into its items' raw JSON (each is decoded on its own, so one bad item fails alone)."""
-    items: list[msgspec.Raw] = decode_strictly(_batch.decode, body)
+    decoded: list[msgspec.Raw] | dict[str, msgspec.Raw] = decode_strictly(_batch.decode, body)
+    if isinstance(decoded, dict):
+        if list(decoded) != [str(index) for index in range(len(decoded))]:
+            raise BadRequest("a batch is an array (or an object keyed 0, 1, ... in order)")
+        decoded = list(decoded.values())
+    items = decoded
     if len(items) > MAX_BATCH_ITEMS:
         raise BadRequest(f"a batch holds at most {MAX_BATCH_ITEMS} items")
     return [bytes(item) for item in items]

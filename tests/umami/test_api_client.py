@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
+from tests.support.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.umami.conftest import umami_login
 from tests.umami.seed import seed_site
 
 if TYPE_CHECKING:
-    import httpx
-
     from tests.support.server import Server
 
 CLIENT_DIR = Path(__file__).parent / "client"
@@ -63,3 +63,36 @@ def test_every_read_method_with_a_key_and_with_a_token(
     assert by_key["getWebsiteSessionStats"]["pageviews"]["value"] == 17
     assert by_key["getWebsiteEvents"]["count"] == 17 + by_key["getWebsiteEventStats"]["data"]["events"]
     assert by_key["getWebsiteActive"]["visitors"] >= 1
+
+
+def test_login_send_and_batch_through_the_api_client(
+    installed_client: Path, umami_server: Server, cookie_client: httpx.Client, api_key: str
+) -> None:
+    """The client's own login (then getMe with its token), send and batch: the batch array arrives as an
+    object keyed 0, 1 (how the client encodes it), which the server reads as the array it is."""
+    assert cookie_client.post("/api/websites", json={"hostname": "walk.example"}).status_code == 201
+    listed = httpx.get(
+        f"{umami_server.base_url}/umami/api/websites", headers={"x-umami-api-key": api_key}, params={"pageSize": 1000}
+    )
+    website = next(w["id"] for w in listed.json()["data"] if w["domain"] == "walk.example")
+    command = [
+        str(NODE),
+        "write.cjs",
+        f"{umami_server.base_url}/umami/api",
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+        website,
+    ]
+    done = subprocess.run(command, cwd=CLIENT_DIR, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert answers["login"]["user"] == answers["me"]
+    assert answers["me"]["username"] == DEFAULT_USERNAME
+    assert answers["send"]["sessionId"] and answers["send"]["visitId"]
+    assert {k: answers["batch"][k] for k in ("size", "processed", "errors")} == {"size": 2, "processed": 2, "errors": 0}
+    now = int(time.time() * 1000)
+    read = run_client(umami_server.base_url, api_key, "key", website, (now - 3_600_000, now + 60_000))
+    # /from-client and /batch-1: two page views; one event. No item carries a cache token: three sessions.
+    assert read["getWebsiteStats"]["pageviews"] == 2
+    assert read["getWebsiteSessionStats"]["events"]["value"] == 1
+    assert read["getWebsiteSessions"]["count"] == 3
