@@ -26,6 +26,7 @@ from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
 __all__ = ["COMMANDS", "run_command"]
 
@@ -64,28 +65,30 @@ def _export(args: Sequence[str]) -> int:
         )
         return 1
     try:
-        conn.execute("SET TimeZone = 'UTC'")
-        progress = None
-        if sys.stderr.isatty():  # Parquet is one COPY, with DuckDB's own bar; CSV/NDJSON report each chunk
-            conn.execute("SET enable_progress_bar = true")
-            conn.execute("SET enable_progress_bar_print = true")
-            progress = _draw_progress
-        rows = export_rows(
-            conn,
-            Path(ns.out),
-            table=ns.table,
-            file_format=ns.format,
-            hostname=ns.hostname,
-            start=start,
-            end=end,
-            progress=progress,
-        )
+        rows = _write_export(conn, ns, start, end)
     finally:
         conn.close()
-    if progress is not None:
-        print(file=sys.stderr)  # end the progress line
     print(f"wrote {rows} {ns.table} rows of {ns.hostname} to {ns.out}", file=sys.stderr)
     return 0
+
+
+def _write_export(
+    conn: duckdb.DuckDBPyConnection, ns: argparse.Namespace, start: datetime | None, end: datetime | None
+) -> int:
+    """Write the export file the flags ask for, with a progress line when stderr is a terminal; its row count."""
+    conn.execute("SET TimeZone = 'UTC'")
+    progress = None
+    if sys.stderr.isatty():  # Parquet is one COPY, with DuckDB's own bar; CSV/NDJSON report each chunk
+        conn.execute("SET enable_progress_bar = true")
+        conn.execute("SET enable_progress_bar_print = true")
+        progress = _draw_progress
+    rows = export_rows(
+        conn, Path(ns.out), table=ns.table, file_format=ns.format, hostname=ns.hostname, start=start, end=end,
+        progress=progress,
+    )  # fmt: skip
+    if progress is not None:
+        print(file=sys.stderr)  # end the progress line
+    return rows
 
 
 def _draw_progress(written: int, total: int) -> None:
