@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from medama_py.api.deps import (
@@ -30,7 +30,6 @@ from medama_py.storage.api_keys import ApiKey, delete_api_key, list_api_keys
 __all__ = ["ApiKeyCreate", "ApiKeyCreated", "ApiKeyGet", "route_handlers"]
 
 KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-_NO_KEYS = {"no_api_keys": True}
 
 
 class ApiKeyCreate(msgspec.Struct):
@@ -52,53 +51,38 @@ def _key_get(key: ApiKey) -> ApiKeyGet:
     return from_record(ApiKeyGet, key)
 
 
-@get(
-    "/api/user/api-keys",
-    operation_id="get-user-api-keys",
-    tags=["API keys"],
-    guards=[require_session],
-    security=COOKIE_SECURITY,
-    dependencies=SERVICES_AND_USER,
-    opt=_NO_KEYS,
-)
-async def list_keys(services: ServicesDep, user_id: UserIdDep) -> list[ApiKeyGet]:
-    """The caller's API keys: name, creation and last use (never the secret)."""
-    return [_key_get(key) for key in await list_api_keys(services.meta.conn, user_id)]
+class ApiKeysController(Controller):
+    """The caller's own keys, managed with a session cookie only: a key presented here answers 403."""
+
+    path = "/api/user/api-keys"
+    tags = ["API keys"]  # noqa: RUF012  (Litestar reads these class attributes)
+    guards = [require_session]  # noqa: RUF012
+    security = COOKIE_SECURITY
+    dependencies = SERVICES_AND_USER
+    opt = {"no_api_keys": True}  # noqa: RUF012
+
+    @get("/", operation_id="get-user-api-keys")
+    async def list_keys(self, services: ServicesDep, user_id: UserIdDep) -> list[ApiKeyGet]:
+        """The caller's API keys: name, creation and last use (never the secret)."""
+        return [_key_get(key) for key in await list_api_keys(services.meta.conn, user_id)]
+
+    @post("/", operation_id="post-user-api-keys", guards=[require_json_body], status_code=201)
+    async def create_key(
+        self, data: JSONBody[ApiKeyCreate], services: ServicesDep, user_id: UserIdDep
+    ) -> ApiKeyCreated:
+        """Create an API key; the answer holds the secret, which is stored only as a hash."""
+        forbid_demo(services)
+        key, secret = await issue_api_key(services.meta, user_id, data.name, unix(services.clock()))
+        return ApiKeyCreated(id=key.id, name=key.name, dateCreated=key.date_created, dateLastUsed=None, key=secret)
+
+    @delete("/{key_id:str}", operation_id="delete-user-api-keys-id")
+    async def revoke_key(
+        self, key_id: Annotated[str, PathParameter(max_length=100)], services: ServicesDep, user_id: UserIdDep
+    ) -> None:
+        """Revoke one of the caller's keys; it stops working with the next request."""
+        forbid_demo(services)
+        if not await delete_api_key(services.meta.conn, user_id, key_id):
+            raise NotFound("api key not found")
 
 
-@post(
-    "/api/user/api-keys",
-    operation_id="post-user-api-keys",
-    tags=["API keys"],
-    guards=[require_session, require_json_body],
-    security=COOKIE_SECURITY,
-    dependencies=SERVICES_AND_USER,
-    status_code=201,
-    opt=_NO_KEYS,
-)
-async def create_key(data: JSONBody[ApiKeyCreate], services: ServicesDep, user_id: UserIdDep) -> ApiKeyCreated:
-    """Create an API key; the answer holds the secret, which is stored only as a hash."""
-    forbid_demo(services)
-    key, secret = await issue_api_key(services.meta, user_id, data.name, unix(services.clock()))
-    return ApiKeyCreated(id=key.id, name=key.name, dateCreated=key.date_created, dateLastUsed=None, key=secret)
-
-
-@delete(
-    "/api/user/api-keys/{key_id:str}",
-    operation_id="delete-user-api-keys-id",
-    tags=["API keys"],
-    guards=[require_session],
-    security=COOKIE_SECURITY,
-    dependencies=SERVICES_AND_USER,
-    opt=_NO_KEYS,
-)
-async def revoke_key(
-    key_id: Annotated[str, PathParameter(max_length=100)], services: ServicesDep, user_id: UserIdDep
-) -> None:
-    """Revoke one of the caller's keys; it stops working with the next request."""
-    forbid_demo(services)
-    if not await delete_api_key(services.meta.conn, user_id, key_id):
-        raise NotFound("api key not found")
-
-
-route_handlers = [list_keys, create_key, revoke_key]
+route_handlers = [ApiKeysController]
