@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from medama_py.errors import LastAdmin, UserExists, UserNotFound, WebsiteNotFound
 from medama_py.model import Account, Role, User
-from medama_py.storage.meta import WEBSITE_SELECT, website_from_row
+from medama_py.storage.meta import WEBSITE_SELECT, insert_refused, website_from_row
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -111,9 +111,7 @@ async def create_account(meta: MetaStore, user: User, role: Role, websites: Iter
         await meta.conn.commit()
     except sqlite3.IntegrityError as exc:
         await meta.conn.rollback()
-        if "FOREIGN KEY" in str(exc):
-            raise WebsiteNotFound from None
-        raise UserExists from None
+        raise insert_refused(exc, missing=WebsiteNotFound, taken=UserExists) from None
 
 
 async def set_role(meta: MetaStore, user_id: str, role: Role, now: int) -> None:

@@ -10,14 +10,21 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 import msgspec
 
-from medama_py.errors import UserExists, UserNotFound, WebsiteExists, WebsiteNotFound, WebsitesOwned
+from medama_py.errors import (
+    MedamaError,
+    UserExists,
+    UserNotFound,
+    WebsiteExists,
+    WebsiteNotFound,
+    WebsitesOwned,
+)
 from medama_py.migrations import run_meta_migrations
 from medama_py.model import TenantSettings, User, Website
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["WEBSITE_SELECT", "MetaStore", "website_from_row"]
+__all__ = ["WEBSITE_SELECT", "MetaStore", "insert_refused", "website_from_row"]
 
 _USER_COLUMNS = "id, username, password, settings, date_created, date_updated"
 # Websites with their UUID (medama_py's own table, docs/umami.md); every website has one after open().
@@ -41,6 +48,11 @@ def website_from_row(row: tuple[Any, ...]) -> Website:
     """A Website from a row of `WEBSITE_SELECT`."""
     hostname, user_id, created, updated, website_uuid = row
     return Website(str(hostname), str(user_id), int(created), int(updated), str(website_uuid))
+
+
+def insert_refused(exc: sqlite3.IntegrityError, *, missing: type[MedamaError], taken: type[MedamaError]) -> MedamaError:
+    """The domain error of a refused INSERT: `missing` when it names a row that is not there, else `taken`."""
+    return missing() if "FOREIGN KEY" in str(exc) else taken()
 
 
 class MetaStore:
@@ -229,9 +241,7 @@ class MetaStore:
             await self.conn.commit()
         except sqlite3.IntegrityError as exc:
             await self.conn.rollback()
-            if "FOREIGN KEY" in str(exc):
-                raise UserNotFound from None
-            raise WebsiteExists from None
+            raise insert_refused(exc, missing=UserNotFound, taken=WebsiteExists) from None
         return stored
 
     async def rename_website(self, old: str, new: str, now: int) -> None:
