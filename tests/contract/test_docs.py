@@ -117,6 +117,23 @@ def test_documented_layers_are_the_import_linter_layers() -> None:
     )
 
 
+def test_every_module_attribute_named_in_architecture_exists() -> None:
+    """`module.name` in docs/architecture.md (e.g. `ingest/recorder.record_hit`) is defined in that module.
+
+    Names whose first part is not a module of medama_py (`gc.freeze`, `views.duration_ms`) are not code references.
+    """
+    named = set(re.findall(r"`([a-z_]+(?:/[a-z_]+)*)\.([A-Za-z_]\w*)`", ARCHITECTURE.read_text()))
+    gone = []
+    for module, name in sorted(named):
+        path = next((p for p in (PACKAGE / f"{module}.py", PACKAGE / module / "__init__.py") if p.is_file()), None)
+        if path is None or name in {"py", "md"}:
+            continue
+        definition = rf"^\s*(?:async def|def|class) {name}\b|^\s*{name}\s*[:=]"
+        if not re.search(definition, path.read_text(), flags=re.MULTILINE):
+            gone.append(f"`{module}.{name}`: medama_py/{path.relative_to(PACKAGE)} defines no {name}")
+    assert not gone, "docs/architecture.md names code that is not there (write its new name):\n" + "\n".join(gone)
+
+
 def _citing_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "Makefile"]
     for folder in CITING:
