@@ -10,19 +10,14 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 import msgspec
 
-from medama_py.errors import (
-    MedamaError,
-    UserExists,
-    UserNotFound,
-    WebsiteExists,
-    WebsiteNotFound,
-    WebsitesOwned,
-)
+from medama_py.errors import UserExists, UserNotFound, WebsiteExists, WebsiteNotFound, WebsitesOwned
 from medama_py.migrations import run_meta_migrations
 from medama_py.model import TenantSettings, User, Website
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from medama_py.errors import MedamaError
 
 __all__ = ["WEBSITE_SELECT", "MetaStore", "insert_refused", "website_from_row"]
 
