@@ -18,7 +18,7 @@ from medama_py.umami.countries import code_for_country
 from medama_py.umami.identity import has_umami_hits, umami_view_key
 from medama_py.umami.reports import BOUNCES, TOTALTIME
 from medama_py.umami.sql import EVENT_NAME, event_where, view_where
-from medama_py.umami.visit_metrics import by_label_sql, by_visit_end_sql
+from medama_py.umami.visit_metrics import by_label_sql, by_visit_end_sql, umami_only_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["EMPTY_TYPES", "expanded_metrics", "metrics"]
 
 EMPTY_TYPES: Final = frozenset({"title", "query", "tag", "screen", "region", "city", "utmContent", "utmTerm"})
+# Fields only Umami-collected page views have (umami_hits), with their visitors flag: the unique-page flag for
+# the page's own fields, as for paths; the unique-visitor flag otherwise. Region and city: never kept.
+_UMAMI_ONLY: Final = {
+    "title": ("uh.page_title", "v.is_unique_page"),
+    "query": ("uh.url_query", "v.is_unique_page"),
+    "tag": ("uh.tag", "v.is_unique_user"),
+    "screen": ("uh.screen", "v.is_unique_user"),
+    "utmContent": ("uh.utm_content", "v.is_unique_user"),
+    "utmTerm": ("uh.utm_term", "v.is_unique_user"),
+}
 # Allow-listed label SQL per metric type (never user input).
 _LABELS: Final = {
     "path": "v.pathname",
@@ -96,6 +106,8 @@ def _x(q: UmamiParams, value: object) -> str | None:
 
 def _page_view_parts(q: UmamiParams, params: Params) -> tuple[str, str, str]:
     """The label, the visitors flag and the extra condition of a page-view dimension (all code-built SQL)."""
+    if q.metric_type in _UMAMI_ONLY:
+        return "", "", ""
     label = _label(q, params)
     flag = "v.is_unique_page" if q.metric_type == "path" else "v.is_unique_user"
     where = f" AND {_EXCLUDED[q.metric_type]}" if q.metric_type in _EXCLUDED else ""
@@ -105,7 +117,9 @@ def _page_view_parts(q: UmamiParams, params: Params) -> tuple[str, str, str]:
 def _visit_grouped_sql(q: UmamiParams, params: Params, key: str) -> str:
     """Per-value numbers with Umami-collected page views grouped into their visits (visit_metrics.py), paged."""
     label, flag, where = _page_view_parts(q, params)
-    if q.metric_type in ("entry", "exit"):
+    if q.metric_type in _UMAMI_ONLY:
+        grouped = umami_only_sql(q, params, *_UMAMI_ONLY[q.metric_type], key)
+    elif q.metric_type in ("entry", "exit"):
         grouped = by_visit_end_sql(q, params, label, key, last=q.metric_type == "exit")
     else:
         grouped = by_label_sql(q, params, label, flag, where, key)
@@ -119,15 +133,20 @@ def _page_order(params: Params, q: UmamiParams) -> str:
     return f" GROUP BY x ORDER BY y DESC, x ASC LIMIT {params.bind(q.limit)} OFFSET {params.bind(q.offset)}"
 
 
+def _has_umami_values(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> bool:
+    """Whether a field only Umami-collected hits have can have values here (region and city never do)."""
+    return q.metric_type in _UMAMI_ONLY and has_umami_hits(cur, q)
+
+
 def metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dict[str, object]]:
     """[{x, y}], y descending then x ascending, `limit` and `offset` applied.
 
     Only entry and exit depend on visits; every other value's y is a flag count, the same for both kinds of rows.
     """
-    if q.metric_type in EMPTY_TYPES:
+    if q.metric_type in EMPTY_TYPES and not _has_umami_values(cur, q):
         return []
     params = Params()
-    if q.metric_type in ("entry", "exit") and has_umami_hits(cur, q):
+    if q.metric_type in (*_UMAMI_ONLY, "entry", "exit") and has_umami_hits(cur, q):
         sql = _visit_grouped_sql(q, params, umami_view_key(cur, q))
         return [{"x": _x(q, row[0]), "y": as_int(row[1])} for row in cur.execute(sql, params.values).fetchall()]
     if q.metric_type == "event":
@@ -148,7 +167,7 @@ def expanded_metrics(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> list[dic
 
     entry/exit values count the visits that began (ended) there, with those visits' page views and time.
     """
-    if q.metric_type in EMPTY_TYPES:
+    if q.metric_type in EMPTY_TYPES and not _has_umami_values(cur, q):
         return []
     params = Params()
     if q.metric_type == "event":

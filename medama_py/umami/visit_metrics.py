@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from medama_py.umami.identity import umami_views_cte
+from medama_py.umami.identity import PAGE_VIEW, umami_range, umami_views_cte
 from medama_py.umami.sql import view_where
 
 if TYPE_CHECKING:
     from medama_py.stats.query import Params
     from medama_py.umami.params import UmamiParams
 
-__all__ = ["by_label_sql", "by_visit_end_sql"]
+__all__ = ["by_label_sql", "by_visit_end_sql", "umami_only_sql"]
 
 _BOUNCE = "coalesce(v.duration_ms, 0) <= 5000"  # Medama's bounce band's upper end (reports.BOUNCES per row)
 _SECONDS = "coalesce(v.duration_ms // 1000, 0)::BIGINT"  # unsigned in views: negated below
@@ -84,4 +84,23 @@ def by_visit_end_sql(q: UmamiParams, params: Params, label: str, key: str, *, la
         "SELECT x, -(flag::INTEGER), -1, -1, -(bounce::INTEGER), -seconds FROM umami"  # noqa: S608
         f" UNION ALL SELECT first(x ORDER BY {order}), sum(flag::INTEGER), count(*), 1,"
         " (count(*) = 1)::INTEGER, sum(seconds) FROM umami GROUP BY visit_id"
+    )
+
+
+def umami_only_sql(q: UmamiParams, params: Params, column: str, flag: str, key: str) -> str:
+    """`x, y (visitors), pageviews, visits, bounces, totaltime` per value of an Umami-only field, grouped.
+
+    `column` (over `umami_hits AS uh`, e.g. the title) is a field only Umami-collected page views have. Each
+    page view is read through its `views` row (`key`, umami_view_key) so the filters, the visitors flag
+    and the time are those of every other route; a visit is a bounce when it has one page view in the range.
+    """
+    return (
+        f"WITH uv AS MATERIALIZED (SELECT uh.bid, uh.date_created, uh.visit_id, {column} AS x"  # noqa: S608
+        f" FROM umami_hits AS uh WHERE {umami_range(q, params)} AND uh.event_type = {PAGE_VIEW}),"
+        f" pages AS MATERIALIZED (SELECT uv.x, uv.visit_id, {flag} AS flag, {_SECONDS} AS seconds"
+        f" FROM uv JOIN views AS v ON {key} WHERE {view_where(q, params)}),"
+        " sizes AS (SELECT visit_id, count(*) AS n FROM pages GROUP BY visit_id)"
+        " SELECT x, count_if(flag) AS y, count(*) AS pageviews, count(DISTINCT pages.visit_id) AS visits,"
+        " count_if(sizes.n = 1) AS bounces, coalesce(sum(seconds), 0) AS totaltime"
+        " FROM pages JOIN sizes ON sizes.visit_id = pages.visit_id WHERE x IS NOT NULL GROUP BY x"
     )

@@ -364,3 +364,36 @@ def test_realtime_counts_sessions_per_minute_and_in_total(umami: httpx.Client, l
     # A counts in each minute it was seen (10 and 2 minutes ago), B in its minute, the Medama flag in its own.
     assert sum(point["y"] for point in live["series"]["visitors"]) == 4
     assert sum(point["y"] for point in live["series"]["views"]) == 5
+
+
+def test_fields_only_umami_hits_have_are_metrics_too(
+    umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client
+) -> None:
+    website = _website(cookie_client, umami, "titles.example")
+    t0 = _first_second()
+    s = Sender(umami_server.base_url, website)
+    a1 = s.send(t0, url="/home?x=1", title="Home", screen="1920x1080", tag="A")  # visit VA, a new visitor
+    s.send(t0 + 10, a1["cache"], url="/pricing", title="Pricing", screen="1920x1080", tag="A")  # VA; a1 lasted 10 s
+    s.send(t0 + 20, url="/home?utm_content=banner&utm_term=shoes", title="Home", screen="390x844")  # VB, a bounce
+    medama_view(umami_server.base_url, "titles.example", "/home", unique=True, duration_ms=None)  # no title
+    base = f"/websites/{website}"
+    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 60_000}
+
+    def pairs(kind: str) -> list[tuple[str, int]]:
+        return [(m["x"], m["y"]) for m in _get(umami, f"{base}/metrics", type=kind, **window)]
+
+    # Titles count unique-page flags, as paths do: /home is new in VA and in VB, /pricing in VA.
+    assert pairs("title") == [("Home", 2), ("Pricing", 1)]
+    # Screens, tags and UTM content count unique-visitor flags (a1's and b1's).
+    assert pairs("screen") == [("1920x1080", 1), ("390x844", 1)]
+    assert pairs("tag") == [("A", 1)]
+    assert pairs("utmContent") == [("banner", 1)]
+    assert pairs("utmTerm") == [("shoes", 1)]
+    assert len(pairs("query")) == 2
+    assert pairs("region") == pairs("city") == []
+    expanded = _get(umami, f"{base}/metrics/expanded", type="title", **window)
+    # Home: a1 (VA, 10 s) and b1 (VB alone: a bounce); Pricing: a2 (VA).
+    assert [(m["name"], m["pageviews"], m["visits"], m["bounces"], m["totaltime"]) for m in expanded] == [
+        ("Home", 2, 2, 1, 10),
+        ("Pricing", 1, 1, 0, 0),
+    ]
