@@ -9,7 +9,9 @@
 3. HTTP: start `medama start` on the file, log in, register the site, time GET of every endpoint (p50).
 4. Print both with the ratio and the targets: p50 ≤ 300 ms and ≤ 1.5× raw. The machine is shared, so read
    the medians and ratios of one run, not single samples.
---big N additionally times /summary (raw and HTTP) on an N-row file, if the disk has room.
+--big N additionally times /summary (raw and HTTP) on an N-row file, if the disk has room. The server's peak
+RSS is printed after each file; --memorylimit passes the server's -memorylimit (DuckDB keeps the file's blocks
+it read cached up to that limit, so the peak follows it).
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class _Raw:
 
 
 def time_both(
-    path: Path, endpoints: list[str], runs: int
+    path: Path, endpoints: list[str], runs: int, server_args: tuple[str, ...] = ()
 ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """p50 of raw SQL and of GET /api/website/{hostname}/<endpoint>, samples interleaved so both see the same load."""
     copy = path.with_name(path.stem + ".raw.duckdb")
@@ -111,8 +113,9 @@ def time_both(
         shutil.copyfile(path, copy)
     raw_db = _Raw(copy)
     data_dir = Path(tempfile.mkdtemp(prefix="medama-bench-"))
-    (data_dir / "me_analytics.db").symlink_to(path)
-    server = start_server(data_dir)
+    # A copy: the server writes its rollups into the file, and the cached original must stay as generated.
+    shutil.copyfile(path, data_dir / "me_analytics.db")
+    server = start_server(data_dir, *server_args)
     client = logged_in_client(server)
     try:
         register_website(client, HOSTNAME)
@@ -173,12 +176,12 @@ def _table(title: str, raw: dict[str, float], http: dict[str, float], cpu: dict[
         print(f"{endpoint:<12} {ms:>12.1f} {raw[endpoint]:>11.1f} {ratio:>6.2f} {cpu[endpoint]:>11.1f}  {ok}")
 
 
-def bench(rows: int, runs: int, endpoints: list[str], cache: Path) -> None:
+def bench(rows: int, runs: int, endpoints: list[str], cache: Path, server_args: tuple[str, ...] = ()) -> None:
     path = cache / f"stats-{rows}.duckdb"
     took = ensure(path, rows)
     size = path.stat().st_size / 1e6
     print(f"{rows:,} rows in {path} ({size:.0f} MB)" + (f", generated in {took:.1f} s" if took else ", reused"))
-    raw, http, cpu = time_both(path, endpoints, runs)
+    raw, http, cpu = time_both(path, endpoints, runs, server_args)
     _table(f"{rows:,} rows, one site, full-year queries, p50 of {runs} runs", raw, http, cpu)
 
 
@@ -191,14 +194,17 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("MEDAMA_BENCH_DIR", tempfile.gettempdir())) / "medama_bench"
     )
+    parser.add_argument("--memorylimit", default="", help="the server's -memorylimit (default: its own policy)")
     args = parser.parse_args()
-    bench(args.rows, args.runs, args.only, args.cache)
+    server_args = ("-memorylimit", args.memorylimit) if args.memorylimit else ()
+    print(f"server -memorylimit: {args.memorylimit or 'its default (a share of RAM)'}")
+    bench(args.rows, args.runs, args.only, args.cache, server_args)
     if args.big:
         free = shutil.disk_usage(args.cache).free
         if free < args.big * 40:  # about 21 bytes a row on disk, twice that while generating
             print(f"\nskipping {args.big:,} rows: only {free / 1e9:.0f} GB free")
             return
-        bench(args.big, max(3, args.runs // 2), ["summary"], args.cache)
+        bench(args.big, max(3, args.runs // 2), ["summary"], args.cache, server_args)
 
 
 if __name__ == "__main__":

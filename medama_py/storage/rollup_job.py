@@ -36,8 +36,9 @@ _GRACE: Final = timedelta(minutes=2)
 _TARGET_SECONDS: Final = 0.1
 _MAX_SPAN: Final = 24 * 31
 _IDLE_SECONDS: Final = 5.0
-# The properties join reads every view's bid whatever the span, so one build takes every stale hour up to this.
-_PROPS_SPAN: Final = 24 * 366
+# The properties join reads every view's bid whatever the span, so a build takes a month of stale hours at once;
+# a longer one holds its events' side of the join in memory (a year at 100M views: 20M events, ~3.8 GB peak).
+_PROPS_SPAN: Final = 24 * 31
 
 
 @dataclass(slots=True)
