@@ -84,20 +84,19 @@ BY_ID, BY_TIME = "v.bid = uv.bid", "v.date_created = uv.date_created"
 def umami_view_key(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> str:
     """How `uv` (umami_views_cte) finds its `views` rows: by time when that is exact, else by id.
 
-    An Umami-collected page view's `views` row has its bid and its time (the collector writes both). Joining
-    on the time reads no bid: ~4x cheaper over 10M page views. It is exact when the range's Umami page views
-    have distinct times and exactly as many of the site's page views in the range have one of those times:
-    then those page views are theirs, one each. Otherwise (two hits in one microsecond, a Medama page view at
-    an Umami one's time) the join is by id.
+    An Umami-collected page view's `views` row has its bid and its time (the collector writes both, in one
+    transaction, and retention and deletion remove both). Joining on the time reads no bid: ~4x cheaper over
+    10M page views. Joined on the time with the site's page views of the range, each Umami page view meets
+    its own row and any other page view of that very microsecond, Umami's or Medama's: as many joined rows
+    as Umami page views means each met only its own. Otherwise the join is by id.
     """
     params = Params()
     sql = (
-        f"WITH {umami_views_cte(q, params)} SELECT (SELECT count(*) FROM uv), (SELECT count(DISTINCT date_created)"  # noqa: S608
-        f" FROM uv), (SELECT count(*) FROM views AS v WHERE {umami_range(q, params, 'v', 'hostname')}"
-        " AND v.date_created IN (SELECT date_created FROM uv))"
+        f"WITH {umami_views_cte(q, params)} SELECT (SELECT count(*) FROM uv), (SELECT count(*) FROM uv"  # noqa: S608
+        f" JOIN views AS v ON {BY_TIME} WHERE {umami_range(q, params, 'v', 'hostname')})"
     )
-    row = cur.execute(sql, params.values).fetchone() or (0, 0, -1)
-    return BY_TIME if row[0] == row[1] == row[2] else BY_ID
+    row = cur.execute(sql, params.values).fetchone() or (0, -1)
+    return BY_TIME if row[0] == row[1] else BY_ID
 
 
 def is_unfiltered(q: UmamiParams) -> bool:

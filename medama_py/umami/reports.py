@@ -66,12 +66,12 @@ def _umami_visit_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tupl
     The totals over every page view count each as a visit and a bounce by its duration; these numbers
     replace that, for the Umami-collected ones, by Umami's visits. Only they are matched with `views`
     (umami_view_key), so the cost follows their number more than the site's. Without filters the match by
-    time checks itself: every page view of the range is joined, so each Umami one met exactly one `views`
-    row when the joined rows, the Umami page views and their distinct times are as many.
+    time checks itself: every page view of the range is joined, and as many joined rows as Umami page views
+    means each met exactly one (umami_view_key says why).
     """
     if is_unfiltered(q):
-        views, short, visits, bounces, umami_views, times = _visit_numbers(cur, q, BY_TIME, checked=True)
-        if umami_views == times == views:
+        views, short, visits, bounces, umami_views = _visit_numbers(cur, q, BY_TIME, checked=True)
+        if umami_views == views:
             return views, short, visits, bounces
     views, short, visits, bounces, *_ = _visit_numbers(cur, q, umami_view_key(cur, q))
     return views, short, visits, bounces
@@ -80,16 +80,16 @@ def _umami_visit_numbers(cur: duckdb.DuckDBPyConnection, q: UmamiParams) -> tupl
 def _visit_numbers(
     cur: duckdb.DuckDBPyConnection, q: UmamiParams, key: str, *, checked: bool = False
 ) -> tuple[int, ...]:
-    """views, short, visits, bounces; with `checked`, also the Umami page views and their distinct times."""
+    """views, short, visits, bounces; with `checked`, also the number of Umami page views."""
     params = Params()
-    counts = ", (SELECT count(*) FROM uv), (SELECT count(DISTINCT date_created) FROM uv)" if checked else ""
+    counts = ", (SELECT count(*) FROM uv)" if checked else ""
     sql = (
         f"WITH {umami_views_cte(q, params)}, per_visit AS (SELECT uv.visit_id, count(*) AS n, {BOUNCES} AS short"  # noqa: S608
         f" FROM uv JOIN views AS v ON {key} WHERE {view_where(q, params)} GROUP BY uv.visit_id)"
         f" SELECT sum(n), sum(short), count(*), count_if(n = 1){counts} FROM per_visit"
     )
     row = cur.execute(sql, params.values).fetchone() or ()
-    return (*(as_int(value or 0) for value in row), 0, 0)[:6]  # the two checks are 0 when not asked
+    return (*(as_int(value or 0) for value in row), 0)[:5]  # the check is 0 when not asked
 
 
 def _previous(q: UmamiParams) -> UmamiParams:

@@ -36,12 +36,22 @@ _HIT = (
 )
 
 
-def _seed(cur: duckdb.DuckDBPyConnection, medama_at: timedelta) -> None:
-    """Umami visit V1: /a (10 s), /b; visit V2: /c alone (a bounce); Medama /x (60 s) at `medama_at`, /y (2 s)."""
+# Where the third Umami page view and the first Medama one are, after T0: apart, or at one microsecond with
+# the Medama view, or with the second Umami page view.
+LAYOUTS = {
+    "apart": (timedelta(seconds=100), timedelta(seconds=101)),
+    "medama-same-microsecond": (timedelta(seconds=100), timedelta(seconds=100)),
+    "umami-same-microsecond": (timedelta(seconds=10), timedelta(seconds=101)),
+}
+
+
+def _seed(cur: duckdb.DuckDBPyConnection, layout: str) -> None:
+    """Umami visit V1: /a (10 s), /b; visit V2: /c alone (a bounce); Medama /x (60 s), /y (2 s)."""
+    third_at, medama_at = LAYOUTS[layout]
     for bid, path, flag, duration, at, visit in (
         ("u1", "/a", True, 10_000, timedelta(0), "V1"),
         ("u2", "/b", False, None, timedelta(seconds=10), "V1"),
-        ("u3", "/c", True, None, timedelta(seconds=100), "V2"),
+        ("u3", "/c", True, None, third_at, "V2"),
     ):
         cur.execute(_VIEW, [bid, SITE, path, flag, duration, T0 + at])
         cur.execute(_HIT, [bid, SITE, "S", visit, path, flag, T0 + at])
@@ -49,13 +59,13 @@ def _seed(cur: duckdb.DuckDBPyConnection, medama_at: timedelta) -> None:
     cur.execute(_VIEW, ["m2", SITE, "/y", False, 2_000, T0 + timedelta(seconds=200)])
 
 
-@pytest.fixture(params=[timedelta(seconds=100), timedelta(seconds=101)], ids=["same-microsecond", "apart"])
+@pytest.fixture(params=list(LAYOUTS))
 def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, bool]]:
     store = AnalyticsStore(str(tmp_path / "me_analytics.db"))
     store.open()
     try:
         store.write_sync(lambda cur: _seed(cur, request.param))
-        yield store.cursor(), request.param == timedelta(seconds=100)
+        yield store.cursor(), request.param != "apart"
     finally:
         store.close()
 
