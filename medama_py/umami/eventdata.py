@@ -1,8 +1,9 @@
 """Event data for the Umami API, over Medama's custom-event properties (docs/umami.md).
 
 Every property row other than an Umami event's `event` row is one data field: its event is the batch's
-`event` value (Umami-protocol events) or the property itself (Medama properties). Values are kept as
-text in Medama's table, so dataType is Umami's code for strings, 1.
+`event` value (Umami-protocol events) or the property itself (Medama properties). Values are read as text
+from Medama's table; dataType is the type umami_event_data kept for an Umami-protocol event's value, else 1
+(string).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from medama_py.stats.query import Params
 from medama_py.stats.results import as_int
+from medama_py.umami.identity import has_umami_hits
 from medama_py.umami.sql import event_data_source, event_data_where
 
 if TYPE_CHECKING:
@@ -49,15 +51,35 @@ def event_data(
         ).fetchone() or (0, 0, 0)
         return {"events": as_int(row[0]), "properties": as_int(row[1]), "records": as_int(row[2])}
     columns, names = _GROUPS[report]
+    typed = report in ("events", "fields")
+    if typed:
+        columns, source = _with_data_type(cur, q, params, columns, source)
     sql = (
         f"SELECT {columns}, count(*) AS total FROM {source} WHERE {where}"  # noqa: S608
         f" GROUP BY ALL ORDER BY total DESC, 1 ASC LIMIT 500"
     )
     items: list[dict[str, object]] = []
     for row in cur.execute(sql, params.values).fetchall():
-        item: dict[str, object] = dict(zip(names, (str(v) for v in row[:-1]), strict=True))
-        if report in ("events", "fields"):
-            item["dataType"] = STRING
+        item: dict[str, object] = dict(zip(names, (str(v) for v in row[: len(names)]), strict=True))
+        if typed:
+            item["dataType"] = as_int(row[len(names)])
         item["total"] = as_int(row[-1])
         items.append(item)
     return items
+
+
+def _with_data_type(
+    cur: duckdb.DuckDBPyConnection, q: UmamiParams, params: Params, columns: str, source: str
+) -> tuple[str, str]:
+    """The columns and source with each value's Umami data type.
+
+    A custom event collected through /umami/api/send keeps its values' types in umami_event_data (1 string,
+    2 number, 3 boolean, 4 date, 5 array); Medama's properties are text.
+    """
+    if not has_umami_hits(cur, q):
+        return f"{columns}, {STRING}", source
+    typed = (
+        f"{source} LEFT JOIN umami_event_data AS d ON d.event_id = e.batch_id AND d.data_key = e.name"
+        f" AND d.site = {params.bind(q.filters.hostname)}"
+    )
+    return f"{columns}, coalesce(d.data_type, {STRING})", typed

@@ -397,3 +397,24 @@ def test_fields_only_umami_hits_have_are_metrics_too(
         ("Home", 2, 2, 1, 10),
         ("Pricing", 1, 1, 0, 0),
     ]
+
+
+def test_event_data_keeps_the_types_umami_hits_were_sent_with(
+    umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client
+) -> None:
+    website = _website(cookie_client, umami, "typed.example")
+    t0 = _first_second()
+    s = Sender(umami_server.base_url, website)
+    view = s.send(t0, url="/shop")
+    s.send(t0 + 5, view["cache"], url="/shop", name="buy", data={"plan": "pro", "seats": 3, "trial": True})
+    base = f"/websites/{website}"
+    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 60_000}
+    events = _get(umami, f"{base}/event-data/events", **window)
+    # Umami's types: 1 string, 2 number, 3 boolean.
+    assert sorted((e["eventName"], e["propertyName"], e["dataType"], e["total"]) for e in events) == [
+        ("buy", "plan", 1, 1),
+        ("buy", "seats", 2, 1),
+        ("buy", "trial", 3, 1),
+    ]
+    fields = _get(umami, f"{base}/event-data/fields", **window)
+    assert {(f["propertyName"], f["dataType"]) for f in fields} == {("plan", 1), ("seats", 2), ("trial", 3)}
