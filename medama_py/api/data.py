@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = ["route_handlers"]
 
 _CHUNK = 256 * 1024
+# A backup waits at most this long for the hits acknowledged before it to reach DuckDB (normally milliseconds).
+_SETTLE_BEFORE_BACKUP_S = 30.0
 
 
 def _work_dir(services: Services) -> Path:
@@ -147,6 +149,8 @@ async def post_backup(services: ServicesDep) -> Stream:
             analytics_rows = copy_analytics(services.analytics.cursor(), work / ANALYTICS_FILE)
             pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
 
+        # Every hit acknowledged so far is in the copy: wait for the journal to be applied up to here.
+        await services.writer.settled(timeout=_SETTLE_BEFORE_BACKUP_S)
         # Below the hit path's priority: ingestion keeps its cores while the backup takes longer.
         await anyio.to_thread.run_sync(lambda: at_lowest_priority(copy_and_pack))
         for name in (META_FILE, ANALYTICS_FILE):

@@ -23,7 +23,7 @@ from medama_py.storage.rollups import Rollups, create_rollup_tables
 from medama_py.storage.umami_tables import create_umami_tables
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 __all__ = ["STORAGE_COMPATIBILITY", "VIEWS_COLUMNS", "AnalyticsStore", "create_analytics_schema"]
 
@@ -138,6 +138,9 @@ class AnalyticsStore:
         self._local = threading.local()
         # What the writes since each rollup build made stale (storage/rollups.py); `write` keeps it told.
         self.rollups = Rollups()
+        # Awaited before every read: the hit writer waits there until the hits it has acknowledged are applied
+        # (storage/writer.py), so a report asked after a hit's answer counts it.
+        self.read_barrier: Callable[[], Awaitable[None]] | None = None
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -190,6 +193,8 @@ class AnalyticsStore:
         Raises:
             ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
         """
+        if self.read_barrier is not None:
+            await self.read_barrier()
         try:
             return await anyio.to_thread.run_sync(lambda: self._in_snapshot(fn), limiter=self._read_limiter)
         except duckdb.OutOfMemoryException as exc:

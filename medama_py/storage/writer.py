@@ -1,17 +1,20 @@
-"""Group-commit writer for ingestion: batches of hits become one DuckDB transaction each.
+"""Group-commit writer for ingestion: batches of hits are journaled, acknowledged, then applied to DuckDB.
 
-Requests add rows and await their batch's commit, so a 204 means the hit is in the WAL on disk
-[PostgreSQL group commit]. A batch closes when it reaches `max_batch` items or `max_delay_ms` after
-its first item, whichever comes first; while one batch commits the next one fills, so under load
-each commit carries everything that arrived during the previous one. All DuckDB work runs on the
-store's single writer thread (AnalyticsStore.write), never on the event loop.
+Requests add rows and await their batch's commit, and the commit is an fsync'd append to the hit journal
+(storage/journal.py), so a 204 means the hit is on disk [PostgreSQL group commit]. A batch closes when it
+reaches `max_batch` items or `max_delay_ms` after its first item, whichever comes first; while one batch is
+journaled the next one fills, so under load each fsync carries everything that arrived during the previous
+one. Behind the journal, the apply task writes the journaled batches to DuckDB in transactions of up to
+`max_apply` hits, each recording its journal position, on the store's single writer thread
+(AnalyticsStore.write), never on the event loop. A checkpoint, which holds up every DuckDB commit, so delays
+only when hits show in reads (and reads wait for it, `settled`), not their answers.
 
 Two bounds keep memory flat under sustained traffic:
-- the queue: past `max_pending` waiting items a new hit is refused with 503 + Retry-After instead of
-  queued, so a database that cannot keep up costs refusals, not memory (a refused hit was never
-  acknowledged, so nothing acknowledged is lost);
+- the backlog: past `max_pending` hits accepted and not yet in DuckDB a new hit is refused with 503 +
+  Retry-After instead of queued, so a database that cannot keep up costs refusals, not memory (a refused
+  hit was never acknowledged, so nothing acknowledged is lost);
 - the WAL: DuckDB keeps every row written since the last checkpoint in memory as well as in the WAL,
-  so the writer checkpoints between batches by WAL size and by age (`CheckpointPolicy`), busy or not.
+  so the writer checkpoints between transactions by WAL size and by age (`CheckpointPolicy`), busy or not.
 """
 
 from __future__ import annotations
@@ -20,14 +23,28 @@ import asyncio
 import functools
 import logging
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.journal import (
+    START,
+    Journal,
+    Position,
+    create_applied,
+    decode_payload,
+    encode_payload,
+    read_applied,
+    record_applied,
+)
+from medama_py.storage.row_check import RowCheck
 from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
 if TYPE_CHECKING:
@@ -38,11 +55,14 @@ if TYPE_CHECKING:
     from medama_py.storage.analytics import AnalyticsStore
     from medama_py.storage.rollups import Rollups
 
+T = TypeVar("T")
 __all__ = [
+    "DEFAULT_MAX_APPLY",
     "DEFAULT_MAX_BATCH",
     "DEFAULT_MAX_DELAY_MS",
     "DEFAULT_MAX_PENDING",
     "DURATION_SLACK",
+    "READ_WAIT_S",
     "CheckpointPolicy",
     "HitWriter",
     "WriteItem",
@@ -59,8 +79,27 @@ DEFAULT_MAX_DELAY_MS = 2.0
 # Items waiting for a commit beyond which new hits are refused (503): ~2 s of traffic at 5,000 hits/s, a
 # few MB of Python objects. A healthy writer has at most one batch (~a commit's worth of hits) waiting.
 DEFAULT_MAX_PENDING = 10_000
+# At most this many journaled hits go into one DuckDB transaction: after a checkpoint the backlog is applied
+# in a few large transactions rather than one per journal record.
+DEFAULT_MAX_APPLY = 8000
 # After a failed checkpoint the writer only commits for this long, rather than retry after every batch.
 _CHECKPOINT_RETRY_S = 1.0
+# When DuckDB cannot take journaled hits (out of memory, disk full), they wait in the journal this long.
+_APPLY_RETRY_S = 1.0
+# A read waits at most this long for the hits acknowledged before it to reach DuckDB (normally a few ms; up to
+# a checkpoint's length while one runs), then reads without the rest.
+READ_WAIT_S = 1.0
+# What DuckDB says about a row it will never take (a bad value, a NULL where none is allowed): the row is set
+# aside, not retried. Any other failure is retried, since the hits stay in the journal meanwhile.
+_ROW_ERRORS = (
+    duckdb.ConstraintException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.TypeMismatchException,
+    duckdb.OutOfRangeException,
+    TypeError,
+    ValueError,
+)
 _BUSY = "too many hits are waiting for the database, try again shortly"
 
 
@@ -95,11 +134,16 @@ class CheckpointPolicy:
 class WriterStats:
     """What the writer has done since start (`refused` is shown by /api/user/usage)."""
 
+    # Journal records written (one per acknowledged batch) and DuckDB transactions that applied them.
+    journaled: int = 0
     batches: int = 0
     checkpoints: int = 0
     last_checkpoint_ms: float = 0.0
     longest_checkpoint_ms: float = 0.0
     refused: int = 0
+    # Rows of acknowledged hits DuckDB refused at apply time (logged one by one); `refused_by_schema` keeps
+    # the known causes out of the journal, so this stays 0 unless a new kind of bad value turns up.
+    rejected: int = 0
 
 
 class WriteItem(NamedTuple):
@@ -117,8 +161,21 @@ class WriteItem(NamedTuple):
     duration_at: datetime | None = None
 
 
+class Journaled(NamedTuple):
+    """A batch in the journal, acknowledged and not yet applied to DuckDB: where its record ends, its rows."""
+
+    end: Position
+    batch: Batch
+    items: int
+
+
 class HitWriter:
-    """Collects accepted hits into batches and commits each batch as one DuckDB transaction."""
+    """Acknowledges hits once journaled (group commit), then applies the journal to DuckDB on the writer thread.
+
+    Two tasks: the journal task closes batches, appends each to the journal (fsync on the journal's own thread)
+    and answers its requests; the apply task takes every journaled batch waiting (up to `max_apply` items), writes
+    them to DuckDB in one transaction with their journal position, and checkpoints between transactions.
+    """
 
     def __init__(
         self,
@@ -127,15 +184,18 @@ class HitWriter:
         max_batch: int = DEFAULT_MAX_BATCH,
         max_delay_ms: float = DEFAULT_MAX_DELAY_MS,
         max_pending: int = DEFAULT_MAX_PENDING,
+        max_apply: int = DEFAULT_MAX_APPLY,
         checkpoints: CheckpointPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        journal_dir: Path | None = None,
     ) -> None:
-        if max_batch < 1 or max_delay_ms < 0 or max_pending < 1:
-            raise ValueError("max_batch and max_pending must be >= 1 and max_delay_ms >= 0")
+        if max_batch < 1 or max_delay_ms < 0 or max_pending < 1 or max_apply < 1:
+            raise ValueError("max_batch, max_pending and max_apply must be >= 1 and max_delay_ms >= 0")
         self._store = store
         self._max_batch = max_batch
         self._max_delay = max_delay_ms / 1000
         self._max_pending = max_pending
+        self._max_apply = max_apply
         self._policy = checkpoints if checkpoints is not None else CheckpointPolicy()
         self._clock = clock
         self._last_checkpoint = clock()
@@ -147,38 +207,90 @@ class HitWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._appenders: Appenders | None = None
+        self._check: RowCheck | None = None
+        self._journal = Journal(journal_dir if journal_dir is not None else Path(f"{store.path}.journal"))
+        self._journal_thread: ThreadPoolExecutor | None = None
+        self._unapplied: deque[Journaled] = deque()
+        self._unapplied_items = 0
+        self._journaled = START  # where the last acknowledged record ends
+        self._applied = START  # where the last record applied to DuckDB ends
+        self._apply_kick = asyncio.Event()
+        self._apply_task: asyncio.Task[None] | None = None
+        self._journal_done = False
+        self._settled: list[tuple[Position, asyncio.Future[None]]] = []
+        self._position_table = False
 
     async def start(self) -> None:
-        """Start the flusher task on the running loop."""
-        if self._task is None:
-            self._stopping = False
-            self._appenders = await self._store.write(Appenders, noted=True)
-            self._last_checkpoint = self._clock()
-            self._task = asyncio.create_task(self._run(), name="hit-writer")
+        """Replay what the journal holds past DuckDB's applied position, then start both tasks on the running loop."""
+        if self._task is not None:
+            return
+        self._stopping = self._journal_done = False
+        self._appenders = await self._store.write(Appenders, noted=True)
+        self._check = await self._store.write(functools.partial(RowCheck, columns=_TARGET_COLUMNS), noted=True)
+        applied = await self._store.write(read_applied, noted=True)
+        self._applied, self._position_table = (START, False) if applied is None else (applied, True)
+        self._journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hit-journal")
+        records = await self._in_journal_thread(self._journal.open, self._applied)
+        for record in records:
+            journaled = batch_from_payload(record.end, decode_payload(record.payload))
+            self._unapplied.append(journaled)
+            self._unapplied_items += journaled.items
+        if records:
+            log.info(
+                "replaying %d journal records (%d hits) not yet in the database", len(records), self._unapplied_items
+            )
+        self._journaled = records[-1].end if records else self._applied
+        self._last_checkpoint = self._clock()
+        self._store.read_barrier = self.settled
+        self._task = asyncio.create_task(self._run(), name="hit-journal")
+        self._apply_task = asyncio.create_task(self._apply_loop(), name="hit-apply")
 
     async def stop(self) -> None:
-        """Commit everything pending, then stop; later adds are refused."""
+        """Journal and apply everything pending, then stop; later adds are refused.
+
+        Should DuckDB refuse the last batches, they stay in the journal and are applied at the next start.
+        """
         self._stopping = True
         self._kick.set()
         if self._task is not None:
             await self._task
             self._task = None
+        self._journal_done = True
+        self._apply_kick.set()
+        if self._apply_task is not None:
+            await self._apply_task
+            self._apply_task = None
+        self._store.read_barrier = None
+        self._wake_settled(force=True)
+        if self._journal_thread is not None:
+            await self._in_journal_thread(self._journal.close, None if self._unapplied else self._applied)
+            self._journal_thread.shutdown(wait=True)
+            self._journal_thread = None
 
     @property
     def pending(self) -> int:
-        """Items queued and not yet in a commit."""
-        return len(self._pending)
+        """Hits accepted and not yet in DuckDB: waiting for the journal, or journaled and waiting to be applied."""
+        return len(self._pending) + self._unapplied_items
 
-    # These queue the write and return its commit to await: plain functions returning the future, so a
-    # request awaits the commit itself rather than through one more coroutine resumed per hit. Each raises
-    # ServiceUnavailable (503) instead of queueing when `max_pending` items already wait.
+    async def settled(self, timeout: float = READ_WAIT_S) -> None:
+        """Wait (at most `timeout`) until every hit acknowledged so far is in DuckDB, so a read sees it."""
+        target = self._journaled
+        if self._applied >= target:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settled.append((target, future))
+        await asyncio.wait([future], timeout=timeout)
+
+    # These queue the write and return its acknowledgement to await: plain functions returning the future, so a
+    # request awaits it itself rather than through one more coroutine resumed per hit. Each raises
+    # ServiceUnavailable (503) instead of queueing when `max_pending` hits already wait for DuckDB.
 
     def add_view(self, view: ViewRow, events: EventRows | None = None) -> asyncio.Future[None]:
-        """Store a page view and its load properties; the future completes once they are committed."""
+        """Store a page view and its load properties; the future completes once they are journaled."""
         return self._submit(WriteItem(view=view, events=events))
 
     def set_duration(self, bid: str, duration_ms: int, at: datetime | None = None) -> asyncio.Future[None]:
-        """Set duration_ms on the views with this beacon id; the future completes once committed.
+        """Set duration_ms on the views with this beacon id; the future completes once journaled.
 
         With `at` (when the unload arrived) only views stored since `at - duration_ms - DURATION_SLACK` are
         searched, which keeps the update's cost to the newest row groups instead of the whole table.
@@ -186,20 +298,24 @@ class HitWriter:
         return self._submit(WriteItem(duration=(bid, duration_ms), duration_at=at))
 
     def add_events(self, events: EventRows) -> asyncio.Future[None]:
-        """Store custom-event properties; the future completes once they are committed."""
+        """Store custom-event properties; the future completes once they are journaled."""
         return self._submit(WriteItem(events=events))
 
     def add_umami_hit(self, item: WriteItem) -> asyncio.Future[None]:
-        """Store the writes of one Umami-protocol hit together; the future completes once they are committed."""
+        """Store the writes of one Umami-protocol hit together; the future completes once they are journaled."""
         return self._submit(item)
 
     def _submit(self, item: WriteItem) -> asyncio.Future[None]:
         if self._stopping or self._task is None:
             raise RuntimeError("hit writer is not running")
-        if len(self._pending) >= self._max_pending:
+        if len(self._pending) + self._unapplied_items >= self._max_pending:
             self.stats.refused += 1
             raise ServiceUnavailable(_BUSY)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        problem = self._check.problem(item) if self._check is not None else None
+        if problem is not None:  # never journaled: DuckDB would refuse it after the answer
+            future.set_exception(problem)
+            return future
         self._pending.append((item, future))
         if len(self._pending) >= self._max_batch:
             self._kick.set()
@@ -207,11 +323,16 @@ class HitWriter:
             self._timer = asyncio.get_running_loop().call_later(self._max_delay, self._kick.set)
         return future
 
+    def _in_journal_thread(self, fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
+        if self._journal_thread is None:
+            raise RuntimeError("hit writer is not running")
+        return asyncio.get_running_loop().run_in_executor(self._journal_thread, fn, *args)
+
+    # --- the journal task: batches in, acknowledgements out ---------------------------------------------
+
     async def _run(self) -> None:
         while True:
-            if not await self._wait_for_work():
-                await self._checkpoint()
-                continue
+            await self._kick.wait()
             self._kick.clear()
             if self._timer is not None:
                 self._timer.cancel()
@@ -219,19 +340,88 @@ class HitWriter:
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
-                await self._commit(batch)
-                # Under continuous traffic the queue never empties: the WAL is bounded here, between batches.
-                if self._checkpoint_due(self._store.wal_bytes()):
-                    await self._checkpoint()
-                # Whatever arrived meanwhile has already waited one commit: flush it at once.
+                await self._journal_batch(batch)
+                # Whatever arrived meanwhile has already waited one fsync: journal it at once.
             if self._stopping:
                 return
 
+    async def _journal_batch(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
+        prepared = prepare_batch([item for item, _ in batch])
+        try:
+            end = await self._in_journal_thread(self._append, prepared, len(batch))
+        except OSError:
+            log.exception("could not journal a batch of %d hits; refused with 503", len(batch))
+            _finish(batch, ServiceUnavailable(_BUSY))
+            return
+        except Exception as exc:  # not the disk: a bug, reported to these requests alone (500)
+            log.exception("could not journal a batch of %d hits", len(batch))
+            _finish(batch, exc)
+            return
+        self._journaled = end
+        self.stats.journaled += 1
+        self._unapplied.append(Journaled(end, prepared, len(batch)))
+        self._unapplied_items += len(batch)
+        _finish(batch, None)
+        self._apply_kick.set()
+
+    def _append(self, batch: Batch, items: int) -> Position:
+        # On the journal thread: pickling a batch of 2,000 hits takes a few ms, the fsync ~0.5 ms (more when busy).
+        return self._journal.append(encode_payload(batch_payload(batch, items)))
+
+    # --- the apply task: journal into DuckDB, checkpoints between -----------------------------------------
+
+    async def _apply_loop(self) -> None:
+        while True:
+            if not self._unapplied:
+                if self._journal_done:
+                    return
+                if not await self._wait_for_work():
+                    await self._checkpoint()
+                continue
+            self._apply_kick.clear()
+            if not await self._apply(self._next_entries()):
+                if self._journal_done:
+                    return  # stopping: what DuckDB refused stays in the journal for the next start
+                await asyncio.sleep(_APPLY_RETRY_S)
+                continue
+            # Under continuous traffic the journal never empties: the WAL is bounded here, between transactions.
+            if self._checkpoint_due(self._store.wal_bytes()):
+                await self._checkpoint()
+
+    def _next_entries(self) -> list[Journaled]:
+        entries: list[Journaled] = []
+        items = 0
+        for entry in self._unapplied:
+            if entries and items + entry.items > self._max_apply:
+                break
+            entries.append(entry)
+            items += entry.items
+        return entries
+
+    def _applied_through(self, entries: list[Journaled]) -> None:
+        for _ in entries:
+            self._unapplied_items -= self._unapplied.popleft().items
+        previous, self._applied = self._applied, entries[-1].end
+        self.stats.batches += 1
+        self._wake_settled()
+        if self._applied.segment > previous.segment:
+            self._in_journal_thread(self._journal.release, self._applied).add_done_callback(_log_failure)
+
+    def _wake_settled(self, *, force: bool = False) -> None:
+        waiting = []
+        for target, future in self._settled:
+            if force or target <= self._applied:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                waiting.append((target, future))
+        self._settled = waiting
+
     async def _wait_for_work(self) -> bool:
-        """Wait for the next batch; False when a quiet spell (or the policy's age limit) calls for a checkpoint."""
+        """Wait for journaled batches; False when a quiet spell (or the policy's age limit) calls for a checkpoint."""
         wal = self._store.wal_bytes()
-        if self._kick.is_set() or wal == 0:
-            await self._kick.wait()
+        if self._apply_kick.is_set() or wal == 0:
+            await self._apply_kick.wait()
             return True
         if self._checkpoint_due(wal):
             return False
@@ -240,7 +430,7 @@ class HitWriter:
         if wal >= self._policy.quiet_bytes:
             timeout = min(timeout, self._policy.quiet_seconds)
         try:
-            await asyncio.wait_for(self._kick.wait(), max(timeout, self._retry_at - now))
+            await asyncio.wait_for(self._apply_kick.wait(), max(timeout, self._retry_at - now))
         except TimeoutError:
             return False
         return True
@@ -263,38 +453,42 @@ class HitWriter:
         self.stats.longest_checkpoint_ms = max(self.stats.longest_checkpoint_ms, elapsed_ms)
         self._last_checkpoint = self._clock()
 
-    async def _apply(self, batch: Batch) -> None:
+    async def _apply(self, entries: list[Journaled]) -> bool:
+        """Apply journaled batches in one transaction; False when DuckDB cannot take them now (retry later)."""
+        batch = entries[0].batch if len(entries) == 1 else merge_batches([entry.batch for entry in entries])
+        try:
+            if not self._position_table:
+                await self._store.write(create_applied, noted=True)
+                self._position_table = True
+            try:
+                await self._write(apply_batch, batch=batch, applied=entries[-1].end)
+            except _ROW_ERRORS:
+                if len(entries) > 1:  # find the record holding the refused row: one record at a time, in order
+                    for entry in entries:
+                        if not await self._apply([entry]):
+                            return False
+                    return True
+                await self._apply_without_refused_rows(entries[0])
+        except Exception:  # out of memory, disk full, ...: nothing was applied, the journal keeps it all
+            items = sum(entry.items for entry in entries)
+            log.warning("DuckDB could not take %d journaled hits; retrying", items, exc_info=True)
+            return False
+        self._applied_through(entries)
+        return True
+
+    async def _apply_without_refused_rows(self, entry: Journaled) -> None:
+        refused = await self._write(apply_refusing_rows, batch=entry.batch, applied=entry.end)
+        self.stats.rejected += len(refused)
+        for row in refused[:10]:
+            log.error("an acknowledged hit's row was refused by DuckDB and is not stored: %r", row)
+
+    async def _write(self, fn: Callable[..., T], **kwargs: object) -> T:
         appenders = self._appenders
         if appenders is None:
             raise RuntimeError("hit writer is not running")
-        await self._store.write(
-            functools.partial(apply_batch, appenders=appenders, batch=batch, rollups=self._store.rollups), noted=True
+        return await self._store.write(
+            functools.partial(fn, appenders=appenders, rollups=self._store.rollups, **kwargs), noted=True
         )
-
-    async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
-        try:
-            await self._apply(prepare_batch([item for item, _ in batch]))
-        except duckdb.OutOfMemoryException:
-            # Not one bad row: the database is over its memory limit, so nobody in the batch is stored.
-            log.warning("batch of %d hits over DuckDB's memory limit; refused with 503", len(batch), exc_info=True)
-            _finish(batch, ServiceUnavailable(_BUSY))
-            return
-        except Exception:
-            log.exception("batch of %d hits failed; retrying them one by one", len(batch))
-            await self._commit_one_by_one(batch)
-            return
-        self.stats.batches += 1
-        _finish(batch, None)
-
-    async def _commit_one_by_one(self, batch: list[tuple[WriteItem, asyncio.Future[None]]]) -> None:
-        # Isolates a bad row so it fails alone instead of failing everyone who shared its batch.
-        for item, future in batch:
-            try:
-                await self._apply(prepare_batch([item]))
-            except Exception as exc:  # reported to that request alone, which answers 500
-                _finish([(item, future)], exc)
-            else:
-                _finish([(item, future)], None)
 
 
 def _finish(batch: list[tuple[WriteItem, asyncio.Future[None]]], error: BaseException | None) -> None:
@@ -314,6 +508,14 @@ _VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
 _EVENT_COLUMNS = ("batch_id", "group_name", "name", "value", "date_created", "bid")
 
 Row = tuple[object, ...]
+
+_TARGET_COLUMNS = {
+    "views": _VIEW_COLUMNS,
+    "events": _EVENT_COLUMNS,
+    "umami_hits": UMAMI_HIT_COLUMNS,
+    "umami_event_data": UMAMI_DATA_COLUMNS,
+    "umami_session_data": UMAMI_SESSION_DATA_COLUMNS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,11 +607,20 @@ class Appenders:
 
 
 def apply_batch(
-    cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch, rollups: Rollups | None = None
+    cur: duckdb.DuckDBPyConnection,
+    appenders: Appenders,
+    batch: Batch,
+    rollups: Rollups | None = None,
+    applied: Position | None = None,
+    *,
+    keep: bool = True,
 ) -> None:
     """Write a batch in one transaction: insert views, insert events, then apply durations.
 
     `rollups` is told first which hours the batch may change (storage/rollups.py), before anyone can see it.
+    `applied`, the end of the batch's journal record, is recorded in the same transaction, so after a crash
+    the batch is either in the database with its position or replayed from the journal, never both. Without
+    `keep` the transaction is rolled back: a trial of whether DuckDB takes the rows.
     """
     targets = (
         (appenders.views, batch.views),
@@ -420,7 +631,7 @@ def apply_batch(
         (appenders.umami_session_data, batch.umami.session_data),
     )
     work = [(appender, rows) for appender, rows in targets if rows]
-    if not work and not batch.recent_durations:
+    if not work and not batch.recent_durations and applied is None:
         return
     if rollups is not None:
         # Recent durations are bids too: their views are looked up like any other's (storage/rollups.py).
@@ -432,12 +643,113 @@ def apply_batch(
             appender.flush()
         if batch.recent_durations and batch.recent_since is not None:
             _update_recent_durations(cur, batch.recent_durations, batch.recent_since)
-        cur.commit()
+        if applied is not None:
+            record_applied(cur, applied)
     except BaseException:
         # A failed append keeps the rows before the bad one buffered: drop them with the transaction.
         appenders.clear()
         cur.rollback()
         raise
+    if keep:
+        cur.commit()
+    else:
+        cur.rollback()
+
+
+def apply_refusing_rows(
+    cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch, rollups: Rollups | None, applied: Position
+) -> list[Row]:
+    """Apply a journaled batch without the rows DuckDB refuses (each tried alone first); return those rows.
+
+    The good rows and the journal position still commit together, so a crash meanwhile replays the batch whole.
+    """
+    lists = _row_lists(batch)
+    refused: list[Row] = []
+    for name, rows in lists.items():
+        kept = []
+        for row in rows:
+            try:
+                apply_batch(cur, appenders, _batch_of({name: [row]}, batch.recent_since), keep=False)
+            except _ROW_ERRORS:
+                refused.append(row)
+            else:
+                kept.append(row)
+        lists[name] = kept
+    apply_batch(cur, appenders, _batch_of(lists, batch.recent_since), rollups, applied)
+    return refused
+
+
+def _row_lists(batch: Batch) -> dict[str, list[Row]]:
+    return {
+        "views": batch.views,
+        "events": batch.events,
+        "durations": batch.durations,
+        "recent_durations": batch.recent_durations,
+        "umami_hits": batch.umami.hits,
+        "umami_data": batch.umami.data,
+        "umami_session_data": batch.umami.session_data,
+    }
+
+
+def _batch_of(lists: dict[str, list[Row]], recent_since: datetime | None) -> Batch:
+    def rows(name: str) -> list[Row]:
+        return lists.get(name, [])
+
+    umami = UmamiBatch(rows("umami_hits"), rows("umami_data"), rows("umami_session_data"))
+    return Batch(rows("views"), rows("events"), rows("durations"), umami, rows("recent_durations"), recent_since)
+
+
+def merge_batches(batches: list[Batch]) -> Batch:
+    """Several journaled batches as one, applied in one transaction with the same outcome as one after another.
+
+    Inserts keep their order. A bid's durations keep only the latest (as consecutive UPDATEs would leave it),
+    and the recent ones search from the earliest batch's window: a wider window only costs a longer scan.
+    """
+    latest: dict[object, tuple[object, bool]] = {}
+    for batch in batches:
+        for bid, ms in batch.durations:
+            latest.pop(bid, None)
+            latest[bid] = (ms, False)
+        for bid, ms in batch.recent_durations:
+            latest.pop(bid, None)
+            latest[bid] = (ms, True)
+    since = [batch.recent_since for batch in batches if batch.recent_since is not None]
+    umami = UmamiBatch(
+        [row for batch in batches for row in batch.umami.hits],
+        [row for batch in batches for row in batch.umami.data],
+        [row for batch in batches for row in batch.umami.session_data],
+    )
+    return Batch(
+        [row for batch in batches for row in batch.views],
+        [row for batch in batches for row in batch.events],
+        [(bid, ms) for bid, (ms, recent) in latest.items() if not recent],
+        umami,
+        [(bid, ms) for bid, (ms, recent) in latest.items() if recent],
+        min(since) if since else None,
+    )
+
+
+_PAYLOAD_VERSION = 1
+
+
+def batch_payload(batch: Batch, items: int) -> tuple[object, ...]:
+    """What the journal stores of a batch: plain lists of row tuples, no classes of ours to rename later."""
+    umami = batch.umami
+    return (_PAYLOAD_VERSION, items, batch.views, batch.events, batch.durations, umami.hits, umami.data,
+            umami.session_data, batch.recent_durations, batch.recent_since)  # fmt: skip
+
+
+def batch_from_payload(end: Position, payload: Any) -> Journaled:
+    """The journaled batch back from `batch_payload`'s tuple."""
+    version, items, views, events, durations, hits, data, session_data, recent, since = payload
+    if version != _PAYLOAD_VERSION:
+        raise ValueError(f"journal record of unknown version {version!r}")
+    return Journaled(end, Batch(views, events, durations, UmamiBatch(hits, data, session_data), recent, since), items)
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if (error := future.exception()) is not None:
+        log.warning("could not delete applied journal segments: %s", error)
 
 
 # An unload reports how long its page was open, so its view was stored about `duration_ms` before it arrived;

@@ -15,6 +15,7 @@ import pytest
 from medama_py.errors import ServiceUnavailable
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.row_check import RowRefused
 from medama_py.storage.writer import DURATION_SLACK, CheckpointPolicy, HitWriter
 from tests.support.rows import make_view_row
 
@@ -43,7 +44,9 @@ async def writer(store: AnalyticsStore) -> AsyncIterator[HitWriter]:
 
 async def test_views_are_committed_in_batches(store: AnalyticsStore, writer: HitWriter) -> None:
     await asyncio.gather(*(writer.add_view(make_view_row(bid=f"b{i}")) for i in range(500)))
-    assert 10 <= writer.stats.batches < 500
+    assert 10 <= writer.stats.journaled < 500
+    await writer.settled()
+    assert 1 <= writer.stats.batches <= writer.stats.journaled  # the applier may take several records at once
     count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
     assert count == (500,)
 
@@ -130,16 +133,30 @@ async def test_custom_events(store: AnalyticsStore, writer: HitWriter) -> None:
 
 
 async def test_a_failing_item_fails_alone(store: AnalyticsStore, writer: HitWriter) -> None:
-    bad = make_view_row(bid="bad", ua_browser=None)  # violates NOT NULL
+    bad = make_view_row(bid="bad", ua_browser=None)  # violates NOT NULL: refused before the journal
     results = await asyncio.gather(
         writer.add_view(make_view_row(bid="good1")), writer.add_view(bad), writer.add_view(make_view_row(bid="good2")),
         return_exceptions=True,
     )  # fmt: skip
     assert results[0] is None
-    assert isinstance(results[1], duckdb.Error)
+    assert isinstance(results[1], RowRefused)
+    assert "ua_browser" in str(results[1])
     assert results[2] is None
     rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
     assert rows == [("good1",), ("good2",)]
+
+
+async def test_a_row_duckdb_refuses_after_the_answer_is_set_aside_alone(
+    store: AnalyticsStore, writer: HitWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A value of the wrong type passes the NOT NULL check and fails only in DuckDB, after the acknowledgement.
+    bad = make_view_row(bid="bad", date_created="not a time")
+    await asyncio.gather(writer.add_view(make_view_row(bid="good1")), writer.add_view(bad))
+    await writer.add_view(make_view_row(bid="good2"))
+    rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
+    assert rows == [("good1",), ("good2",)]
+    assert writer.stats.rejected == 1
+    assert "'bad'" in caplog.text
 
 
 async def test_stop_flushes_pending_and_refuses_new_work(tmp_path: Path) -> None:
@@ -241,17 +258,15 @@ def test_checkpoint_policy_rules() -> None:
     assert not policy.due(0, 1000)  # nothing to fold in
 
 
-async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) -> None:
+async def test_a_full_backlog_refuses_instead_of_growing(store: AnalyticsStore) -> None:
     writer = HitWriter(store, max_batch=2, max_delay_ms=0, max_pending=3)
     await writer.start()
     release = threading.Event()
     # A real stall of the database: the writer thread is busy with something slow.
     stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))
     try:
-        first = writer.add_view(make_view_row(bid="in-flight-1"))
-        second = writer.add_view(make_view_row(bid="in-flight-2"))
-        await asyncio.sleep(0.05)  # the flusher takes those two as a batch, stuck behind the stall
-        queued = [writer.add_view(make_view_row(bid=f"queued-{i}")) for i in range(3)]
+        # Acknowledged once journaled, although the database is stuck: they wait in the journal.
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"journaled-{i}")) for i in range(3)))
         assert writer.pending == 3
         with pytest.raises(ServiceUnavailable) as refused:
             writer.add_view(make_view_row(bid="refused"))
@@ -260,10 +275,10 @@ async def test_a_full_queue_refuses_instead_of_growing(store: AnalyticsStore) ->
         assert writer.stats.refused == 1
         release.set()
         await stall
-        await asyncio.gather(first, second, *queued)  # every accepted hit is committed
         rows = await store.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
-        assert [bid for (bid,) in rows] == ["in-flight-1", "in-flight-2", "queued-0", "queued-1", "queued-2"]
-        await writer.add_view(make_view_row(bid="later"))  # accepted again once the queue drained
+        assert [bid for (bid,) in rows] == ["journaled-0", "journaled-1", "journaled-2"]
+        assert writer.pending == 0
+        await writer.add_view(make_view_row(bid="later"))  # accepted again once the backlog is applied
     finally:
         release.set()
         await writer.stop()

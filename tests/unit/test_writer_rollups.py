@@ -32,6 +32,7 @@ async def built(tmp_path: Path) -> AsyncIterator[tuple[AnalyticsStore, HitWriter
     for n in range(2):
         await writer.add_view(make_view_row(bid=f"b{n}", date_created=HOUR0 + timedelta(hours=n, minutes=5)))
     await writer.add_events(EventRows("e0", "example.com", "b0", (("plan", "pro"),), HOUR0 + timedelta(minutes=6)))
+    await writer.settled()  # acknowledged means journaled: the builds must come after the rows are in DuckDB
     rollups = store.rollups
     await store.write(partial(rollups.build, hostname="example.com", first=H, last=H + 1), noted=True)
     seen = await store.write(lambda _: rollups.props.begin_build(H + 1), noted=True)

@@ -1,0 +1,228 @@
+"""The hit journal: an append-only file of acknowledged hit batches, in front of DuckDB.
+
+A hit is answered once its batch is in the journal and fsync'd; the writer applies journal batches to DuckDB
+afterwards, on its own thread, and records the position of the last one applied inside the same DuckDB
+transaction (`medama_py_journal`). After a crash the batches past that position are applied again, each
+exactly once: a batch is either in DuckDB together with its position, or in neither. So a DuckDB checkpoint,
+which holds up every commit for up to ~0.6 s, delays when a hit becomes visible, not its answer
+(docs/architecture.md#the-hit-flow).
+
+Layout: `<analytics file>.journal/NNNNNNNNNNNN.log` segments, numbered upwards. Each start opens a new segment
+(so a torn record is only ever at the end of an old one), and one fills to `segment_bytes` before the next
+begins; a segment is deleted once every batch in it is applied. A record is a header (magic, payload length,
+CRC-32 of the payload) and the payload. A record that is cut short or fails its CRC ends its segment: it was
+being written when the process died, so its fsync never returned and nobody was told it was stored.
+
+The payload is the batch's rows pickled; only the journal's own files are ever unpickled, and only with the
+row value types allowed (`_RowUnpickler`), so a damaged file cannot name any other class.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import duckdb
+
+__all__ = [
+    "Journal",
+    "JournalRecord",
+    "Position",
+    "create_applied",
+    "decode_payload",
+    "encode_payload",
+    "read_applied",
+    "record_applied",
+]
+
+log = logging.getLogger(__name__)
+
+_MAGIC = b"MHJ1"
+_HEADER = struct.Struct("<4sII")  # magic, payload length, CRC-32 of the payload
+# Large enough that rotation is rare (~30 s of hits at 5,000 hits/s), small enough that an applied segment
+# does not sit on disk for long.
+DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024
+_SUFFIX = ".log"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Position:
+    """Where a journal record ends: its segment's number and the byte offset just past it."""
+
+    segment: int
+    offset: int
+
+
+START = Position(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    """One record found on recovery, not yet applied."""
+
+    end: Position
+    payload: bytes
+
+
+class _RowUnpickler(pickle.Unpickler):
+    """Unpickles rows of plain values: the only classes a row may hold are these date and time types."""
+
+    _ALLOWED: ClassVar[dict[tuple[str, str], type]] = {
+        ("datetime", "datetime"): datetime,
+        ("datetime", "timezone"): timezone,
+        ("datetime", "timedelta"): timedelta,
+        ("datetime", "date"): date,
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"a journal record may not hold {module}.{name}") from None
+
+
+def encode_payload(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_payload(payload: bytes) -> Any:
+    return _RowUnpickler(io.BytesIO(payload)).load()
+
+
+class Journal:
+    """The segment files. Not thread-safe: the writer calls `append` and `release` from one thread only."""
+
+    def __init__(self, directory: Path, *, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+        self.directory = directory
+        self._segment_bytes = segment_bytes
+        self._fd: int | None = None
+        self._segment = 0
+        self._size = 0
+
+    def open(self, applied: Position) -> list[JournalRecord]:
+        """Return the records past `applied`, oldest first, delete the segments before it, and start a new one."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        records: list[JournalRecord] = []
+        numbers = self._segments()
+        for number in numbers:
+            if number < applied.segment:
+                self._path(number).unlink()
+                continue
+            records.extend(r for r in self._read_segment(number) if r.end > applied)
+        self._start_segment(max([applied.segment, *numbers]) + 1)
+        return records
+
+    def append(self, payload: bytes) -> Position:
+        """Write one record and fsync it; return where it ends. Raises OSError when the disk refuses."""
+        fd = self._fd
+        if fd is None or self._size >= self._segment_bytes:
+            fd = self._start_segment(self._segment + 1)
+        record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+        try:
+            written = os.write(fd, record)
+            if written != len(record):
+                raise OSError(f"short write to the journal ({written} of {len(record)} bytes)")
+            os.fdatasync(fd)
+        except OSError:
+            # Whatever part of the record reached the file must not sit in front of later records: the next
+            # ones go to a fresh segment, and recovery stops reading this one at the damaged record.
+            self._close_fd()
+            raise
+        self._size += len(record)
+        return Position(self._segment, self._size)
+
+    def release(self, applied: Position) -> None:
+        """Delete the segments whose every record is applied (those before the one `applied` is in)."""
+        for number in self._segments():
+            if number < applied.segment:
+                self._path(number).unlink(missing_ok=True)
+
+    def close(self, applied: Position | None = None) -> None:
+        """Close the current segment; with `applied` at its end (a clean stop), delete it and the older ones."""
+        self._close_fd()
+        if applied is not None and applied >= Position(self._segment, self._size):
+            self.release(Position(self._segment + 1, 0))
+
+    def _segments(self) -> list[int]:
+        numbers = []
+        for path in self.directory.glob(f"*{_SUFFIX}"):
+            stem = path.name.removesuffix(_SUFFIX)
+            if stem.isdigit():
+                numbers.append(int(stem))
+        return sorted(numbers)
+
+    def _path(self, number: int) -> Path:
+        return self.directory / f"{number:012d}{_SUFFIX}"
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _start_segment(self, number: int) -> int:
+        self._close_fd()
+        fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
+        self._fd, self._segment, self._size = fd, number, 0
+        # The new file's name must survive a crash too, or the records fsync'd into it would be lost with it.
+        directory = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return fd
+
+    def _read_segment(self, number: int) -> list[JournalRecord]:
+        data = self._path(number).read_bytes()
+        records, offset = [], 0
+        while offset + _HEADER.size <= len(data):
+            magic, length, crc = _HEADER.unpack_from(data, offset)
+            start, end = offset + _HEADER.size, offset + _HEADER.size + length
+            if magic != _MAGIC or end > len(data) or zlib.crc32(data[start:end]) != crc:
+                break
+            records.append(JournalRecord(Position(number, end), data[start:end]))
+            offset = end
+        if offset != len(data):
+            log.warning(
+                "journal segment %s ends with %d bytes of a record that was never acknowledged; ignored",
+                self._path(number), len(data) - offset,
+            )  # fmt: skip
+        return records
+
+
+# --- the applied position, kept in DuckDB -------------------------------------------------------------
+
+_CREATE_POSITION = """
+CREATE TABLE IF NOT EXISTS medama_py_journal (segment BIGINT NOT NULL, "offset" BIGINT NOT NULL)"""
+
+
+def read_applied(cur: duckdb.DuckDBPyConnection) -> Position | None:
+    """The end of the last journal record applied to this database; None before its first hit."""
+    exists = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'medama_py_journal'").fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = cur.execute('SELECT segment, "offset" FROM medama_py_journal').fetchone()
+    return Position(int(row[0]), int(row[1])) if row is not None else START
+
+
+def create_applied(cur: duckdb.DuckDBPyConnection) -> None:
+    """Make the one-row table of the applied position, before the first hit is applied to a file.
+
+    Not at start-up: a Medama file that receives no hits stays byte for byte as it was.
+    """
+    cur.execute(_CREATE_POSITION)
+    cur.execute("INSERT INTO medama_py_journal SELECT 0, 0 WHERE NOT EXISTS (FROM medama_py_journal)")
+
+
+def record_applied(cur: duckdb.DuckDBPyConnection, position: Position) -> None:
+    """Inside the transaction that applies a record: remember it is applied."""
+    cur.execute('UPDATE medama_py_journal SET segment = $1, "offset" = $2', [position.segment, position.offset])

@@ -1,0 +1,182 @@
+"""The hit journal on real files: torn records, segments, and a restart that replays exactly the unapplied tail."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import shutil
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from medama_py.model import EventRows
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
+from medama_py.storage.writer import HitWriter, WriteItem, batch_from_payload, batch_payload, prepare_batch
+from tests.support.rows import make_view_row
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
+
+
+def _segments(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.log"))
+
+
+def test_records_come_back_in_order_past_the_applied_position(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j")
+    assert journal.open(START) == []
+    ends = [journal.append(f"record {i}".encode()) for i in range(3)]
+    journal.close()
+    again = Journal(tmp_path / "j")
+    assert [r.payload for r in again.open(START)] == [b"record 0", b"record 1", b"record 2"]
+    again.close()
+    third = Journal(tmp_path / "j")
+    assert [(r.end, r.payload) for r in third.open(ends[0])] == [(ends[1], b"record 1"), (ends[2], b"record 2")]
+    third.close()
+
+
+@pytest.mark.parametrize("damage", ["cut short", "bit flipped", "header only"])
+def test_a_torn_last_record_ends_its_segment(tmp_path: Path, damage: str) -> None:
+    journal = Journal(tmp_path / "j")
+    journal.open(START)
+    journal.append(b"first")
+    second = journal.append(b"second, acknowledged")
+    journal.append(b"third, its fsync never returned")
+    journal.close()
+    segment = _segments(tmp_path / "j")[-1]
+    data = segment.read_bytes()
+    if damage == "cut short":
+        data = data[:-3]
+    elif damage == "bit flipped":
+        data = data[:-1] + bytes([data[-1] ^ 1])
+    else:
+        data = data[: second.offset + 7]
+    segment.write_bytes(data)
+    again = Journal(tmp_path / "j")
+    assert [r.payload for r in again.open(START)] == [b"first", b"second, acknowledged"]
+    # Later records go to a new segment, never behind the damaged bytes.
+    assert again.append(b"after").segment > int(segment.stem)
+    again.close()
+    assert [r.payload for r in Journal(tmp_path / "j").open(START)] == [b"first", b"second, acknowledged", b"after"]
+
+
+def test_segments_rotate_and_applied_ones_are_deleted(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j", segment_bytes=100)
+    journal.open(START)
+    ends = [journal.append(b"x" * 60) for _ in range(5)]
+    assert len({end.segment for end in ends}) >= 3
+    journal.release(ends[2])
+    remaining = [int(p.stem) for p in _segments(tmp_path / "j")]
+    assert min(remaining) == ends[2].segment
+    journal.close(applied=ends[-1])  # a clean stop with everything applied leaves no segment
+    assert _segments(tmp_path / "j") == []
+    # A new segment is numbered past the applied position even when the files are gone (a restored backup).
+    fresh = Journal(tmp_path / "j")
+    fresh.open(Position(ends[-1].segment + 5, 10))
+    assert fresh.append(b"y").segment == ends[-1].segment + 6
+    fresh.close()
+
+
+def test_a_record_may_hold_only_row_values(tmp_path: Path) -> None:
+    views = [("bid", "example.com", "/", True, False, None, 12, 1.5, NOW)]
+    assert decode_payload(encode_payload((1, 1, views))) == (1, 1, views)
+    with pytest.raises(pickle.UnpicklingError, match="may not hold"):
+        decode_payload(pickle.dumps(tmp_path))  # any class but the date and time types is refused
+
+
+def test_a_batch_survives_the_journal_unchanged() -> None:
+    items = [
+        WriteItem(
+            view=make_view_row(bid="b1", date_created=NOW), events=EventRows("e", "x.com", "b1", (("k", "v"),), NOW)
+        ),
+        WriteItem(duration=("b0", 1234), duration_at=NOW),
+        WriteItem(duration=("b9", 5)),
+    ]
+    batch = prepare_batch(items)
+    back = batch_from_payload(Position(1, 2), decode_payload(encode_payload(batch_payload(batch, len(items)))))
+    assert (back.end, back.batch, back.items) == (Position(1, 2), batch, 3)
+
+
+# --- a restart after a crash, with the files as they were at the crash --------------------------------------
+
+
+def _crash_copy(source: Path, target: Path) -> Path:
+    """The data directory's files as a kill -9 at this moment leaves them (DuckDB file, its WAL, the journal)."""
+    shutil.copytree(source, target)
+    return target / "analytics.db"
+
+
+def _bids(path: Path) -> Counter[str]:
+    store = AnalyticsStore(str(path))
+    store.open()
+    try:
+        return Counter(row[0] for row in store.conn.execute("SELECT bid FROM views").fetchall())
+    finally:
+        store.close()
+
+
+async def _restart(path: Path) -> Counter[str]:
+    """Open the crashed files with a writer (which replays its journal), stop cleanly, count the views."""
+    store = AnalyticsStore(str(path))
+    store.open()
+    writer = HitWriter(store)
+    await writer.start()
+    await writer.stop()
+    store.close()
+    return _bids(path)
+
+
+async def test_a_crash_while_the_database_is_stuck_loses_no_acknowledged_hit(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    store = AnalyticsStore(str(live / "analytics.db"))
+    store.open()
+    writer = HitWriter(store, max_batch=5, max_delay_ms=0)
+    await writer.start()
+    await asyncio.gather(*(writer.add_view(make_view_row(bid=f"applied{i}")) for i in range(20)))
+    await writer.settled()
+    release = threading.Event()
+    stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))  # an endless checkpoint, say
+    try:
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"journaled{i}")) for i in range(30)))
+        assert writer.pending == 30  # acknowledged, not yet in DuckDB
+        crashed = _crash_copy(live, tmp_path / "crashed")
+    finally:
+        release.set()
+        await stall
+        await writer.stop()
+        store.close()
+    assert set(_bids(crashed)) == {f"applied{i}" for i in range(20)}  # what DuckDB alone holds
+    # Torn bytes of a record being written at the crash: never acknowledged, ignored.
+    last = _segments(crashed.parent / "analytics.db.journal")[-1]
+    last.write_bytes(last.read_bytes() + b"MHJ1\x40\x00\x00\x00partial")
+    stored = await _restart(crashed)
+    expected = {f"applied{i}" for i in range(20)} | {f"journaled{i}" for i in range(30)}
+    assert stored == Counter(dict.fromkeys(expected, 1))
+    assert await _restart(crashed) == stored  # a second restart replays nothing twice
+
+
+async def test_records_applied_before_the_crash_are_not_replayed(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    store = AnalyticsStore(str(live / "analytics.db"))
+    store.open()
+    writer = HitWriter(store, max_batch=3, max_delay_ms=0)
+    await writer.start()
+    try:
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"v{i}")) for i in range(12)))
+        await writer.set_duration("v1", 700, at=NOW)
+        await writer.settled()
+        assert list((live / "analytics.db.journal").glob("*.log"))  # the applied records are still there
+        crashed = _crash_copy(live, tmp_path / "crashed")
+    finally:
+        await writer.stop()
+        store.close()
+    stored = await _restart(crashed)
+    assert stored == Counter({f"v{i}": 1 for i in range(12)})
