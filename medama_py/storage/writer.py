@@ -525,8 +525,9 @@ class Batch:
     views: list[Row]
     events: list[Row]
     # (bid, duration_ms), the latest per bid: later unloads of a bid overwrite earlier ones, as separate
-    # UPDATEs would. `durations` are looked up in every view, `recent_durations` only in views stored
-    # since `recent_since`.
+    # UPDATEs would. `durations` are looked up in every view; `recent_durations`, (bid, duration_ms, since),
+    # only in the views stored since their own `since`, and `recent_since` (the earliest) lets DuckDB skip
+    # every older row group.
     durations: list[Row]
     umami: UmamiBatch
     recent_durations: list[Row] = field(default_factory=list)
@@ -546,15 +547,16 @@ def prepare_batch(items: list[WriteItem]) -> Batch:
     ]
     durations = {item.duration[0]: (item.duration[1], item.duration_at) for item in items if item.duration is not None}
     anywhere: list[Row] = [(bid, ms) for bid, (ms, at) in durations.items() if at is None]
-    recent: list[Row] = [(bid, ms) for bid, (ms, at) in durations.items() if at is not None]
-    since = min((at - timedelta(milliseconds=ms) for ms, at in durations.values() if at is not None), default=None)
+    windows = {bid: at - timedelta(milliseconds=ms) - DURATION_SLACK for bid, (ms, at) in durations.items() if at}
+    recent: list[Row] = [(bid, durations[bid][0], since) for bid, since in windows.items()]
+    since = min(windows.values(), default=None)
     return Batch(
         views,
         events,
         anywhere,
         prepare_umami(items),
         recent,
-        since - DURATION_SLACK if since is not None else None,
+        since,
     )
 
 
@@ -702,17 +704,19 @@ def _batch_of(lists: dict[str, list[Row]], recent_since: datetime | None) -> Bat
 def merge_batches(batches: list[Batch]) -> Batch:
     """Several journaled batches as one, applied in one transaction with the same outcome as one after another.
 
-    Inserts keep their order. A bid's durations keep only the latest (as consecutive UPDATEs would leave it),
-    and the recent ones search from the earliest batch's window: a wider window only costs a longer scan.
+    Inserts keep their order. A bid's durations keep only what consecutive UPDATEs would leave: an update of
+    every view (no arrival time) replaces all earlier ones of its bid; a time-bounded one replaces earlier
+    time-bounded ones and runs after the untimed one, as `apply_batch` runs them. The time-bounded ones search
+    from the earliest batch's window, as one batch's already do: a wider window only costs a longer scan.
     """
-    latest: dict[object, tuple[object, bool]] = {}
+    anywhere: dict[object, object] = {}
+    recent: dict[object, Row] = {}
     for batch in batches:
         for bid, ms in batch.durations:
-            latest.pop(bid, None)
-            latest[bid] = (ms, False)
-        for bid, ms in batch.recent_durations:
-            latest.pop(bid, None)
-            latest[bid] = (ms, True)
+            recent.pop(bid, None)
+            anywhere[bid] = ms
+        for row in batch.recent_durations:
+            recent[row[0]] = row
     since = [batch.recent_since for batch in batches if batch.recent_since is not None]
     umami = UmamiBatch(
         [row for batch in batches for row in batch.umami.hits],
@@ -722,9 +726,9 @@ def merge_batches(batches: list[Batch]) -> Batch:
     return Batch(
         [row for batch in batches for row in batch.views],
         [row for batch in batches for row in batch.events],
-        [(bid, ms) for bid, (ms, recent) in latest.items() if not recent],
+        list(anywhere.items()),
         umami,
-        [(bid, ms) for bid, (ms, recent) in latest.items() if recent],
+        list(recent.values()),
         min(since) if since else None,
     )
 
@@ -761,13 +765,14 @@ DURATION_SLACK = timedelta(minutes=1)
 
 _UPDATE_RECENT_DURATIONS = """
 UPDATE views SET duration_ms = u.duration_ms
-FROM (SELECT unnest($bids) AS bid, unnest($durations) AS duration_ms) AS u
-WHERE views.bid = u.bid AND views.date_created >= $since"""
+FROM (SELECT unnest($bids) AS bid, unnest($durations) AS duration_ms, unnest($sinces) AS since) AS u
+WHERE views.bid = u.bid AND views.date_created >= u.since AND views.date_created >= $since"""
 
 
 def _update_recent_durations(cur: duckdb.DuckDBPyConnection, rows: list[Row], since: datetime) -> None:
-    bids, durations = zip(*rows, strict=True)
-    cur.execute(_UPDATE_RECENT_DURATIONS, {"bids": list(bids), "durations": list(durations), "since": since})
+    bids, durations, sinces = zip(*rows, strict=True)
+    params = {"bids": list(bids), "durations": list(durations), "sinces": list(sinces), "since": since}
+    cur.execute(_UPDATE_RECENT_DURATIONS, params)
 
 
 def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:

@@ -7,7 +7,7 @@ import pickle
 import shutil
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,7 +15,17 @@ import pytest
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
-from medama_py.storage.writer import HitWriter, WriteItem, batch_from_payload, batch_payload, prepare_batch
+from medama_py.storage.writer import (
+    Appenders,
+    Batch,
+    HitWriter,
+    WriteItem,
+    apply_batch,
+    batch_from_payload,
+    batch_payload,
+    merge_batches,
+    prepare_batch,
+)
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -180,3 +190,47 @@ async def test_records_applied_before_the_crash_are_not_replayed(tmp_path: Path)
         store.close()
     stored = await _restart(crashed)
     assert stored == Counter({f"v{i}": 1 for i in range(12)})
+
+
+# --- several journaled batches applied as one transaction -------------------------------------------------
+
+_T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def _sequence() -> list[list[WriteItem]]:
+    """Batches as they arrive: loads, then unloads of the same bids in later batches, one bid unloaded twice."""
+    minute = timedelta(minutes=1)
+    return [
+        [WriteItem(make_view_row(bid=f"m{i}", date_created=_T0 + i * minute)) for i in range(4)],
+        [WriteItem(duration=("m0", 100)), WriteItem(duration=("m1", 200), duration_at=_T0 + 2 * minute)],
+        [WriteItem(duration=("m0", 300), duration_at=_T0 + minute / 2), WriteItem(duration=("m2", 5))],
+        [
+            WriteItem(make_view_row(bid="m4", date_created=_T0 + 6 * minute)),
+            WriteItem(duration=("m1", 250)),
+            WriteItem(duration=("m2", 9), duration_at=_T0 + 10 * minute),  # its window misses m2: stays 5
+            WriteItem(duration=("m3", 7), duration_at=_T0 + 3 * minute),
+        ],
+        [WriteItem(events=EventRows("e", "example.com", "m4", (("k", "v"),), _T0))],
+    ]
+
+
+def _applied(path: Path, batches: list[Batch]) -> list[tuple[object, ...]]:
+    store = AnalyticsStore(str(path))
+    store.open()
+    try:
+        cur = store.cursor()
+        appenders = Appenders(cur)
+        for batch in batches:
+            apply_batch(cur, appenders, batch)
+        views = cur.execute("SELECT bid, duration_ms FROM views ORDER BY bid").fetchall()
+        events = cur.execute("SELECT bid, name, value FROM events").fetchall()
+        return [*views, *events]
+    finally:
+        store.close()
+
+
+def test_merged_batches_store_what_one_after_another_store(tmp_path: Path) -> None:
+    batches = [prepare_batch(items) for items in _sequence()]
+    one_by_one = _applied(tmp_path / "sequential.db", batches)
+    assert _applied(tmp_path / "merged.db", [merge_batches(batches)]) == one_by_one
+    assert one_by_one[:5] == [("m0", 300), ("m1", 250), ("m2", 5), ("m3", 7), ("m4", None)]
