@@ -86,7 +86,9 @@ async def make_collector(
             return None
 
     async def session_days(session: str) -> dict[int, int]:
-        days = await analytics.read(functools.partial(distinct_session_days, session_id=session))
+        # Not waiting for the hit journal to be applied: a hit must not queue behind a checkpoint. The hits
+        # of a session since it was loaded are marked in DistinctVisitorDays itself.
+        days = await analytics.read(functools.partial(distinct_session_days, session_id=session), settled=False)
         return {day: functools.reduce(operator.or_, map(page_bit, paths), 0) for day, paths in days.items()}
 
     return UmamiCollector(

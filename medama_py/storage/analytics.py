@@ -187,13 +187,15 @@ class AnalyticsStore:
             self._local.cursor = cur
         return cur
 
-    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, settled: bool = True) -> T:
         """Run `fn(cursor)` on a worker thread and return its result without blocking the event loop.
+
+        Unless `settled` is False, first wait for the hits acknowledged so far to be applied (`read_barrier`).
 
         Raises:
             ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
         """
-        if self.read_barrier is not None:
+        if settled and self.read_barrier is not None:
             await self.read_barrier()
         try:
             return await anyio.to_thread.run_sync(lambda: self._in_snapshot(fn), limiter=self._read_limiter)

@@ -5,7 +5,7 @@ afterwards, on its own thread, and records the position of the last one applied 
 transaction (`medama_py_journal`). After a crash the batches past that position are applied again, each
 exactly once: a batch is either in DuckDB together with its position, or in neither. So a DuckDB checkpoint,
 which holds up every commit for up to ~0.6 s, delays when a hit becomes visible, not its answer
-(docs/architecture.md#the-hit-flow).
+(docs/architecture.md#a-hit).
 
 Layout: `<analytics file>.journal/NNNNNNNNNNNN.log` segments, numbered upwards. Each start opens a new segment
 (so a torn record is only ever at the end of an old one), and one fills to `segment_bytes` before the next
