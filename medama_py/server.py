@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from medama_py.allocator import MemoryTrimmer
 from medama_py.app import create_asgi
 from medama_py.autossl import (
     AcmeSettings,
@@ -166,8 +167,16 @@ def serve(config: Config) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     tune_process()
-    if config.autossl:
-        return _serve_autossl(config, app)
+    trimmer = MemoryTrimmer()
+    trimmer.start()
+    try:
+        return _serve_plain(config, app) if not config.autossl else _serve_autossl(config, app)
+    finally:
+        trimmer.stop()
+
+
+def _serve_plain(config: Config, app: ASGIApp) -> int:
+    """One HTTP listener on -port until a signal (the usual way to run)."""
     server = _Server(_uvicorn_config(app, config.host, config.port), config.portfile)
     try:
         server.run()
