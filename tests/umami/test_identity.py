@@ -366,18 +366,24 @@ def test_realtime_counts_sessions_per_minute_and_in_total(umami: httpx.Client, l
     assert sum(point["y"] for point in live["series"]["views"]) == 5
 
 
+def _fresh_site(
+    server: Server, cookie_client: httpx.Client, umami: httpx.Client, hostname: str
+) -> tuple[Sender, int, str, dict[str, int]]:
+    """A new website: its sender, a start second (see _first_second), its route base and a window over it."""
+    website = _website(cookie_client, umami, hostname)
+    t0 = _first_second()
+    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 3_600_000}
+    return Sender(server.base_url, website), t0, f"/websites/{website}", window
+
+
 def test_fields_only_umami_hits_have_are_metrics_too(
     umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client
 ) -> None:
-    website = _website(cookie_client, umami, "titles.example")
-    t0 = _first_second()
-    s = Sender(umami_server.base_url, website)
+    s, t0, base, window = _fresh_site(umami_server, cookie_client, umami, "titles.example")
     a1 = s.send(t0, url="/home?x=1", title="Home", screen="1920x1080", tag="A")  # visit VA, a new visitor
     s.send(t0 + 10, a1["cache"], url="/pricing", title="Pricing", screen="1920x1080", tag="A")  # VA; a1 lasted 10 s
     s.send(t0 + 20, url="/home?utm_content=banner&utm_term=shoes", title="Home", screen="390x844")  # VB, a bounce
     medama_view(umami_server.base_url, "titles.example", "/home", unique=True, duration_ms=None)  # no title
-    base = f"/websites/{website}"
-    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 60_000}
 
     def pairs(kind: str) -> list[tuple[str, int]]:
         return [(m["x"], m["y"]) for m in _get(umami, f"{base}/metrics", type=kind, **window)]
@@ -402,13 +408,9 @@ def test_fields_only_umami_hits_have_are_metrics_too(
 def test_event_data_keeps_the_types_umami_hits_were_sent_with(
     umami_server: Server, cookie_client: httpx.Client, umami: httpx.Client
 ) -> None:
-    website = _website(cookie_client, umami, "typed.example")
-    t0 = _first_second()
-    s = Sender(umami_server.base_url, website)
+    s, t0, base, window = _fresh_site(umami_server, cookie_client, umami, "typed.example")
     view = s.send(t0, url="/shop")
     s.send(t0 + 5, view["cache"], url="/shop", name="buy", data={"plan": "pro", "seats": 3, "trial": True})
-    base = f"/websites/{website}"
-    window = {"startAt": (t0 - 1) * 1000, "endAt": int(time.time() * 1000) + 60_000}
     events = _get(umami, f"{base}/event-data/events", **window)
     # Umami's types: 1 string, 2 number, 3 boolean.
     assert sorted((e["eventName"], e["propertyName"], e["dataType"], e["total"]) for e in events) == [
