@@ -1,0 +1,102 @@
+"""kill -9 in the middle of applying the hit journal to DuckDB: every acknowledged hit comes back exactly once.
+
+A child process runs the real HitWriter on real files. Its third DuckDB transaction stops just before it
+records its journal position (its rows already appended, nothing committed) while hits keep being journaled
+and acknowledged; the test then kills it with SIGKILL and restarts a writer on the same files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.writer import HitWriter
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_CHILD = """
+import asyncio, sys, threading
+from medama_py.storage import writer
+from medama_py.storage.analytics import AnalyticsStore
+from tests.support.rows import make_view_row
+
+recorded = writer.record_applied
+calls = 0
+
+def stop_in_the_third(cur, position):
+    # The crash point: inside the apply transaction, after its appends, before its position and commit.
+    global calls
+    calls += 1
+    if calls == 3:
+        print("applying", flush=True)
+        threading.Event().wait()
+    recorded(cur, position)
+
+writer.record_applied = stop_in_the_third
+
+async def main():
+    store = AnalyticsStore(sys.argv[1])
+    store.open()
+    hits = writer.HitWriter(store, max_batch=10, max_delay_ms=0)
+    await hits.start()
+    for i in range(30):
+        await asyncio.gather(*(hits.add_view(make_view_row(bid=f"k{i}-{j}")) for j in range(10)))
+        print(f"acknowledged k{i}", flush=True)
+    print("done", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def _views(path: Path) -> Counter[str]:
+    store = AnalyticsStore(str(path))
+    store.open()
+    try:
+        return Counter(row[0] for row in store.conn.execute("SELECT bid FROM views").fetchall())
+    finally:
+        store.close()
+
+
+async def _restart(path: Path) -> None:
+    store = AnalyticsStore(str(path))
+    store.open()
+    writer = HitWriter(store)
+    await writer.start()  # replays the journal past DuckDB's applied position
+    await writer.stop()
+    store.close()
+
+
+def test_kill_during_apply_keeps_every_acknowledged_hit_once(tmp_path: Path) -> None:
+    path = tmp_path / "analytics.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    lines: list[str] = []
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            lines.append(line.strip())
+            if "done" in lines and "applying" in lines:
+                break
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(30)
+    acknowledged = {f"k{i}-{j}" for i in range(30) for j in range(10) if f"acknowledged k{i}" in lines}
+    assert len(acknowledged) == 300
+    before = _views(path)
+    assert sum(before.values()) < 300  # DuckDB alone lost the stuck transaction and everything after it
+    asyncio.run(_restart(path))
+    assert _views(path) == Counter(dict.fromkeys(acknowledged, 1))
+    asyncio.run(_restart(path))  # a second restart applies nothing twice
+    assert _views(path) == Counter(dict.fromkeys(acknowledged, 1))
