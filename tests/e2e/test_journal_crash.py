@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.writer import HitWriter
+from tests.support.crash import restart_writer, stored_bids
 
 pytestmark = pytest.mark.e2e
 
@@ -58,24 +57,6 @@ asyncio.run(main())
 """
 
 
-def _views(path: Path) -> Counter[str]:
-    store = AnalyticsStore(str(path))
-    store.open()
-    try:
-        return Counter(row[0] for row in store.conn.execute("SELECT bid FROM views").fetchall())
-    finally:
-        store.close()
-
-
-async def _restart(path: Path) -> None:
-    store = AnalyticsStore(str(path))
-    store.open()
-    writer = HitWriter(store)
-    await writer.start()  # replays the journal past DuckDB's applied position
-    await writer.stop()
-    store.close()
-
-
 def test_kill_during_apply_keeps_every_acknowledged_hit_once(tmp_path: Path) -> None:
     path = tmp_path / "analytics.db"
     child = subprocess.Popen(
@@ -94,9 +75,6 @@ def test_kill_during_apply_keeps_every_acknowledged_hit_once(tmp_path: Path) -> 
         child.wait(30)
     acknowledged = {f"k{i}-{j}" for i in range(30) for j in range(10) if f"acknowledged k{i}" in lines}
     assert len(acknowledged) == 300
-    before = _views(path)
-    assert sum(before.values()) < 300  # DuckDB alone lost the stuck transaction and everything after it
-    asyncio.run(_restart(path))
-    assert _views(path) == Counter(dict.fromkeys(acknowledged, 1))
-    asyncio.run(_restart(path))  # a second restart applies nothing twice
-    assert _views(path) == Counter(dict.fromkeys(acknowledged, 1))
+    assert sum(stored_bids(path).values()) < 300  # DuckDB alone lost the stuck transaction and all after it
+    assert asyncio.run(restart_writer(path)) == Counter(dict.fromkeys(acknowledged, 1))
+    assert asyncio.run(restart_writer(path)) == Counter(dict.fromkeys(acknowledged, 1))  # nothing twice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pickle
 import shutil
 import threading
@@ -26,9 +27,11 @@ from medama_py.storage.writer import (
     merge_batches,
     prepare_batch,
 )
+from tests.support.crash import restart_writer, stored_bids
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
@@ -122,74 +125,53 @@ def _crash_copy(source: Path, target: Path) -> Path:
     return target / "analytics.db"
 
 
-def _bids(path: Path) -> Counter[str]:
-    store = AnalyticsStore(str(path))
+@contextlib.asynccontextmanager
+async def _live_writer(directory: Path, max_batch: int) -> AsyncIterator[tuple[AnalyticsStore, HitWriter]]:
+    directory.mkdir()
+    store = AnalyticsStore(str(directory / "analytics.db"))
     store.open()
-    try:
-        return Counter(row[0] for row in store.conn.execute("SELECT bid FROM views").fetchall())
-    finally:
-        store.close()
-
-
-async def _restart(path: Path) -> Counter[str]:
-    """Open the crashed files with a writer (which replays its journal), stop cleanly, count the views."""
-    store = AnalyticsStore(str(path))
-    store.open()
-    writer = HitWriter(store)
+    writer = HitWriter(store, max_batch=max_batch, max_delay_ms=0)
     await writer.start()
-    await writer.stop()
-    store.close()
-    return _bids(path)
+    try:
+        yield store, writer
+    finally:
+        await writer.stop()
+        store.close()
 
 
 async def test_a_crash_while_the_database_is_stuck_loses_no_acknowledged_hit(tmp_path: Path) -> None:
     live = tmp_path / "live"
-    live.mkdir()
-    store = AnalyticsStore(str(live / "analytics.db"))
-    store.open()
-    writer = HitWriter(store, max_batch=5, max_delay_ms=0)
-    await writer.start()
-    await asyncio.gather(*(writer.add_view(make_view_row(bid=f"applied{i}")) for i in range(20)))
-    await writer.settled()
-    release = threading.Event()
-    stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))  # an endless checkpoint, say
-    try:
-        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"journaled{i}")) for i in range(30)))
-        assert writer.pending == 30  # acknowledged, not yet in DuckDB
-        crashed = _crash_copy(live, tmp_path / "crashed")
-    finally:
-        release.set()
-        await stall
-        await writer.stop()
-        store.close()
-    assert set(_bids(crashed)) == {f"applied{i}" for i in range(20)}  # what DuckDB alone holds
+    async with _live_writer(live, max_batch=5) as (store, writer):
+        await asyncio.gather(*(writer.add_view(make_view_row(bid=f"applied{i}")) for i in range(20)))
+        await writer.settled()
+        release = threading.Event()
+        stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))  # an endless checkpoint, say
+        try:
+            await asyncio.gather(*(writer.add_view(make_view_row(bid=f"journaled{i}")) for i in range(30)))
+            assert writer.pending == 30  # acknowledged, not yet in DuckDB
+            crashed = _crash_copy(live, tmp_path / "crashed")
+        finally:
+            release.set()
+            await stall
+    assert set(stored_bids(crashed)) == {f"applied{i}" for i in range(20)}  # what DuckDB alone holds
     # Torn bytes of a record being written at the crash: never acknowledged, ignored.
     last = _segments(crashed.parent / "analytics.db.journal")[-1]
     last.write_bytes(last.read_bytes() + b"MHJ1\x40\x00\x00\x00partial")
-    stored = await _restart(crashed)
+    stored = await restart_writer(crashed)
     expected = {f"applied{i}" for i in range(20)} | {f"journaled{i}" for i in range(30)}
     assert stored == Counter(dict.fromkeys(expected, 1))
-    assert await _restart(crashed) == stored  # a second restart replays nothing twice
+    assert await restart_writer(crashed) == stored  # a second restart replays nothing twice
 
 
 async def test_records_applied_before_the_crash_are_not_replayed(tmp_path: Path) -> None:
     live = tmp_path / "live"
-    live.mkdir()
-    store = AnalyticsStore(str(live / "analytics.db"))
-    store.open()
-    writer = HitWriter(store, max_batch=3, max_delay_ms=0)
-    await writer.start()
-    try:
+    async with _live_writer(live, max_batch=3) as (_store, writer):
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"v{i}")) for i in range(12)))
         await writer.set_duration("v1", 700, at=NOW)
         await writer.settled()
         assert list((live / "analytics.db.journal").glob("*.log"))  # the applied records are still there
         crashed = _crash_copy(live, tmp_path / "crashed")
-    finally:
-        await writer.stop()
-        store.close()
-    stored = await _restart(crashed)
-    assert stored == Counter({f"v{i}": 1 for i in range(12)})
+    assert await restart_writer(crashed) == Counter({f"v{i}": 1 for i in range(12)})
 
 
 # --- several journaled batches applied as one transaction -------------------------------------------------
