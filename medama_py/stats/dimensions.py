@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, VISITORS, Query, share, with_group_totals
+from medama_py.stats.medians import BIN_SQL, histogram_pairs, label_medians
+from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, TIMINGS, VISITORS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import as_int, as_ratio, as_text
+from medama_py.stats.rolled import split_period
+from medama_py.storage.rollups import ROLLED_LABELS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -14,6 +17,8 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
     from medama_py.stats.query import Page
+    from medama_py.stats.rolled import Split
+    from medama_py.storage.rollups import Rollups
 
 __all__ = ["get_dimension"]
 
@@ -29,11 +34,18 @@ def get_dimension(
     *,
     summary: bool = False,
     page: Page = ALL_ROWS,
+    report: str = "",
+    rollups: Rollups | None = None,
 ) -> list[ItemT]:
     """Group the filtered views by `label_sql` (code-defined SQL, never user input) into the endpoint's items.
 
     Every dimension item takes (label, visitors, visitors_percentage[, bounce_percentage, duration]) in order.
+    With `rollups`, a `report` whose labels are rolled up (storage/rollups.py ROLLED_LABELS) reads its whole
+    current hours from them (stats/rolled.py); the numbers are the same.
     """
+    split = split_period(cur, rollups, filters) if ROLLED_LABELS.get(report) == label_sql else None
+    if split is not None:
+        return _rolled(cur, filters, label_sql, item, summary=summary, page=page, report=report, split=split)
     query = Query()
     groups = Query(params=query.params).select(f"{label_sql} AS label", f"{VISITORS} AS visitors")
     if not summary:
@@ -51,3 +63,43 @@ def get_dimension(
     if summary:
         return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
     return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), as_int(r[4])) for r in rows]
+
+
+def _rolled(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    item: Callable[..., ItemT],
+    *,
+    summary: bool,
+    page: Page,
+    report: str,
+    split: Split,
+) -> list[ItemT]:
+    """The report from (label, 1024 ms bin) cells: the rollups' whole hours plus the raw rest, summed per label.
+
+    The cells' TIMINGS sums add up exactly to the bounce counts, and their histograms give each listed label's
+    exact median with one narrow scan of the raw durations (stats/medians.py).
+    """
+    query = Query()
+    params = query.params
+    rolled = Query(params=params).select("r.label AS label", "r.bin AS bin", "sum(r.durations) AS durations")
+    rolled.select("sum(r.visitors) AS visitors", "sum(r.timings) AS timings").from_("rollup_labels AS r")
+    rolled.where(f"r.report = {params.bind(report)}", split.hours_where(params)).group_by("r.label", "r.bin")
+    parts = [rolled.sql()]
+    raw_where = split.raw_where(params)
+    if raw_where is not None:
+        raw = Query(params=params).select(f"{label_sql} AS label", f"{BIN_SQL} AS bin")
+        raw.select("count(v.duration_ms) AS durations", f"{VISITORS} AS visitors", f"{TIMINGS} AS timings")
+        parts.append(raw.from_("views AS v").where(raw_where).group_by("label", "bin").sql())
+    query.with_("cells", "\nUNION ALL\n".join(parts))
+    groups = Query(params=params).select("c.label AS label", "sum(c.visitors)::BIGINT AS visitors")
+    groups.select(f"{bounce('sum(c.timings)')} AS bounce_percentage", "list([c.bin, c.durations]) AS histogram")
+    with_group_totals(query, groups.from_("cells AS c").group_by("c.label"), "visitors")
+    query.select("g.label", "g.visitors", f"{share('g.visitors', 't.total_visitors')} AS visitors_percentage")
+    query.select("g.bounce_percentage", "g.histogram").order_by("visitors DESC", "label ASC").page(page)
+    rows = query.fetch(cur)
+    if summary:
+        return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
+    medians = label_medians(cur, filters, label_sql, {as_text(r[0]): histogram_pairs(r[4]) for r in rows})
+    return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), medians[as_text(r[0])]) for r in rows]

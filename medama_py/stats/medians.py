@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from itertools import accumulate
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from medama_py.stats.query import Params, Query, rounded_duration
 from medama_py.stats.results import as_int
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
 
-__all__ = ["BIN_SQL", "exact_medians", "half_to_even", "quantiles_of"]
+__all__ = ["BIN_SQL", "exact_medians", "half_to_even", "histogram_pairs", "label_medians", "quantiles_of"]
 
 _SHIFT: Final = 10
 # A NULL duration falls in the NULL bin, which the histograms leave out.
@@ -36,6 +36,7 @@ BIN_SQL: Final = f"(v.duration_ms >> {_SHIFT})"
 Histogram = list[tuple[int, int]]
 # A group's key: its bucket number, or None for the whole period (every bucket together).
 Key = int | None
+K = TypeVar("K", int | None, str)
 
 
 def exact_medians(
@@ -53,8 +54,29 @@ def exact_medians(
     wanted = sorted({bin_ for positions in middles.values() for bin_, _ in positions})
     if not wanted:
         return dict.fromkeys(histograms, 0)
-    values = _bin_values(cur, filters, wanted, bucket_sql)
-    medians = {}
+    return _medians(middles, _bin_values(cur, filters, wanted, bucket_sql))
+
+
+def label_medians(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, histograms: Mapping[str, Iterable[Sequence[int]]]
+) -> dict[str, int]:
+    """The rounded median duration of each label's group, from its histogram; 0 without durations.
+
+    `label_sql` is the group's label over `views AS v` (never NULL); the second scan reads the listed labels only.
+    """
+    middles = {label: _middle_positions(_merged(pairs)) for label, pairs in histograms.items()}
+    wanted = sorted({bin_ for positions in middles.values() for bin_, _ in positions})
+    if not wanted:
+        return dict.fromkeys(histograms, 0)
+    found = _bin_values(cur, filters, wanted, lambda _: label_sql, only=[label for label in middles if middles[label]])
+    return _medians(middles, found)
+
+
+def _medians(
+    middles: Mapping[K, list[tuple[int, int]]], values: Mapping[Any, dict[int, list[tuple[int, int]]]]
+) -> dict[K, int]:
+    """Each group's median from its middle positions and the values of its bins."""
+    medians: dict[K, int] = {}
     for key, positions in middles.items():
         if not positions:
             medians[key] = 0
@@ -87,6 +109,12 @@ def quantiles_of(
     return {label: found.get(label, [0] * len(quantiles)) for label in labels}
 
 
+def histogram_pairs(cells: object) -> list[list[int]]:
+    """The (bin, durations) pairs of list([bin, durations]), without the NULL bin of rows lacking a duration."""
+    pairs = cast("list[list[int | None]] | None", cells) or []
+    return [[bin_, count] for bin_, count in pairs if bin_ is not None and count]
+
+
 def half_to_even(twice: int) -> int:
     """`twice / 2` rounded to the nearest integer, ties to even (DuckDB's DOUBLE → integer cast), in integers."""
     half, odd = divmod(twice, 2)
@@ -115,21 +143,33 @@ def _middle_positions(histogram: Histogram) -> list[tuple[int, int]]:
 
 
 def _bin_values(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, bins: list[int], bucket_sql: Callable[[Params], str] | None
-) -> dict[Key, dict[int, list[tuple[int, int]]]]:
-    """For every group and wanted bin: the bin's distinct durations, ascending, with their counts."""
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    bins: list[int],
+    bucket_sql: Callable[[Params], str] | None,
+    only: list[str] | None = None,
+) -> dict[Any, dict[int, list[tuple[int, int]]]]:
+    """For every group and wanted bin: the bin's distinct durations, ascending, with their counts.
+
+    Groups are buckets (int) plus the whole period (None) or, with `only`, the listed labels (str) alone.
+    """
     query = Query()
     bucket = bucket_sql(query.params) if bucket_sql is not None else "NULL"
     query.select(f"{bucket} AS bucket", "v.duration_ms AS duration", "count(*) AS n").from_("views AS v")
+    if only is not None:
+        query.where(f"{bucket} = ANY({query.params.bind(only)})")
     # Ranges on the raw column prune with zone maps and cost a third of an IN list over the shifted bin.
     ranges = " OR ".join(
         f"v.duration_ms BETWEEN {query.params.bind(low << _SHIFT)} AND {query.params.bind(((high + 1) << _SHIFT) - 1)}"
         for low, high in _runs(bins)
     )
     query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration").order_by("duration")
-    values: dict[Key, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    values: dict[Any, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for bucket_number, duration, n in query.fetch(cur):
         value, count = as_int(duration), as_int(n)
+        if only is not None:
+            values[str(bucket_number)][value >> _SHIFT].append((value, count))
+            continue
         if bucket_number is not None:
             values[as_int(bucket_number)][value >> _SHIFT].append((value, count))
         _add(values[None][value >> _SHIFT], value, count)

@@ -82,7 +82,16 @@ class Report:
         if self.label is None:
             raise TypeError(f"report {self.name!r} has neither a label nor a runner")
         label = self.label.for_params(params)
-        return get_dimension(cur, params.filters, label, self.result, summary=params.summary, page=params.page)
+        return get_dimension(
+            cur,
+            params.filters,
+            label,
+            self.result,
+            summary=params.summary,
+            page=params.page,
+            report=self.name,
+            rollups=rollups,
+        )
 
 
 # Grouped referrers: the referrer group when the host has one, else the host. Stored '' groups stay '' (no

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
 from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date, whole_hours
-from medama_py.stats.medians import BIN_SQL, exact_medians
+from medama_py.stats.medians import BIN_SQL, exact_medians, histogram_pairs
 from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, TIMINGS, VISITORS, Params, Query, bounce
 from medama_py.stats.results import StatsIntervalItem, StatsSummary, StatsSummaryMetrics, as_int, as_ratio
 from medama_py.stats.rolled import ROLLUP_EPOCH_US, split_period
@@ -97,14 +97,8 @@ def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters, rollups: Rollups 
     query = Query()
     query.with_("cells", _cells(cur, query, filters, rollups, None)).select(*_TOTALS).from_("cells AS c")
     visitors, pageviews, bounce_rate, histogram = query.fetch(cur)[0]
-    median = exact_medians(cur, filters, {None: _histogram(histogram)})[None]
+    median = exact_medians(cur, filters, {None: histogram_pairs(histogram)})[None]
     return StatsSummaryMetrics(as_int(visitors), as_int(pageviews), as_ratio(bounce_rate), median)
-
-
-def _histogram(cells: object) -> list[list[int]]:
-    """The (bin, durations) pairs of list([bin, durations]), without the NULL bin of rows lacking a duration."""
-    pairs = cast("list[list[int | None]] | None", cells) or []
-    return [[bin_, count] for bin_, count in pairs if bin_ is not None and count]
 
 
 def _metrics_and_series(
@@ -129,7 +123,7 @@ def _metrics_and_series(
     rows = query.fetch(cur)
     histograms: dict[int | None, list[list[int]]] = {}
     for whole, bucket, *_, histogram in rows:
-        histograms[None if whole else as_int(bucket)] = _histogram(histogram)
+        histograms[None if whole else as_int(bucket)] = histogram_pairs(histogram)
     medians = exact_medians(cur, filters, histograms, lambda params: bucket_index_sql(interval, start, params))
     current, found = StatsSummaryMetrics(0, 0, 0, 0), {}
     for whole, bucket, visitors, pageviews, bounce_rate, _ in rows:

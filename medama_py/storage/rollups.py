@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HOUR",
     "HOUR_US",
+    "ROLLED_LABELS",
     "ROLLUP_TABLES",
     "Rollups",
     "create_rollup_tables",
@@ -45,12 +46,20 @@ __all__ = [
 HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-ROLLUP_TABLES: Final = ("rollup_hours", "rollup_built", "rollup_keys", "rollup_state", *PROP_TABLES)
+ROLLUP_TABLES: Final = ("rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *PROP_TABLES)
+# Dimension reports whose labels are few, rolled up per hour, label and bin in `rollup_labels` (the report's
+# name -> its label over `views AS v`, as stats/reports.py defines it). Reports of many labels (paths,
+# referrers) would keep about as many rollup rows as views.
+ROLLED_LABELS: Final = {"devices": "coalesce(v.ua_device_type, '')"}
 
 _CREATE = (
     # One row per (hostname, hour, duration bin); bin is NULL for the views without a duration.
     """CREATE TABLE rollup_hours (hostname TEXT NOT NULL, hour INTEGER NOT NULL, bin INTEGER,
        durations BIGINT NOT NULL, visitors BIGINT NOT NULL, pageviews BIGINT NOT NULL, timings HUGEINT NOT NULL)""",
+    # The same per label of each ROLLED_LABELS report.
+    """CREATE TABLE rollup_labels (report TEXT NOT NULL, hostname TEXT NOT NULL, hour INTEGER NOT NULL,
+       label TEXT NOT NULL, bin INTEGER, durations BIGINT NOT NULL, visitors BIGINT NOT NULL,
+       timings HUGEINT NOT NULL)""",
     # Every built hour, empty ones included, with the version of the build that wrote it.
     "CREATE TABLE rollup_built (hostname TEXT NOT NULL, hour INTEGER NOT NULL, version BIGINT NOT NULL)",
     "CREATE TABLE rollup_keys (hostname TEXT NOT NULL, hour INTEGER NOT NULL, key UINTEGER NOT NULL)",
@@ -69,6 +78,16 @@ SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, (v
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, hour, bin
+"""
+_BUILD_LABELS = """
+INSERT INTO rollup_labels
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, {label} AS label,
+       (v.duration_ms >> 10) AS bin, count(v.duration_ms), count_if(v.is_unique_user),
+       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
+           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)
+FROM views AS v
+WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
+GROUP BY v.hostname, hour, label, bin
 """
 _BUILD_KEYS = """
 INSERT INTO rollup_keys
@@ -224,9 +243,11 @@ class Rollups:
         span = {"hostname": hostname, "first": first, "last": last}
         cur.begin()
         try:
-            for table in ("rollup_hours", "rollup_built", "rollup_keys"):
+            for table in ("rollup_hours", "rollup_labels", "rollup_built", "rollup_keys"):
                 cur.execute(f"DELETE FROM {table} WHERE hostname = $hostname AND hour BETWEEN $first AND $last", span)  # noqa: S608 (table names are code)
             cur.execute(_BUILD_HOURS, values)
+            for report, label in ROLLED_LABELS.items():
+                cur.execute(_BUILD_LABELS.format(label=label), {**values, "report": report})
             cur.execute(_BUILD_KEYS, values)
             cur.execute(_BUILT, {**span, "version": version})
             cur.execute("UPDATE rollup_state SET version = $version", {"version": version})

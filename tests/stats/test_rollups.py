@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from medama_py.stats.reports import REPORTS
 from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
-from medama_py.storage.rollups import Rollups, create_rollup_tables, hour_of
+from medama_py.storage.rollups import ROLLED_LABELS, Rollups, create_rollup_tables, hour_of
 from tests.stats.harness import params
 from tests.stats.test_snapshots import EXTRA, cases
 
@@ -103,6 +103,37 @@ def test_the_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
     assert_rollups_are_read("summary", conn, rollups, wrong)
 
 
+YEAR = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+# Devices are rolled up per label (ROLLED_LABELS): whole periods, partial hours at either end, pages, the
+# summary variant, and filters (which read raw) all give the raw answer.
+DEVICES_CASES = [query for endpoint, _, query in cases() if endpoint == "devices"] + [
+    YEAR,
+    f"{YEAR}&summary=true&limit=5",
+    f"{YEAR}&limit=1&offset=1",
+    "start=2024-03-01T10:20:00Z&end=2024-03-09T07:40:00Z",
+    "start=2024-03-01T00:00:00%2B02:00&end=2024-03-31T23:59:59%2B02:00",
+    "start=2024-02-29T23:59:59Z&end=2024-03-02T00:00:00Z&summary=true",
+    f"{YEAR}&device[neq]=desktop",
+    f"{YEAR}&path[starts_with]=/blog",
+]
+
+
+@pytest.mark.parametrize("query", DEVICES_CASES)
+def test_every_devices_case_is_the_same_from_the_rollups(rolled: tuple[Any, Rollups], query: str) -> None:
+    assert_rolled_is_raw("devices", rolled[0], query, rolled[1])
+
+
+def test_the_label_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
+    wrong = "UPDATE rollup_labels SET visitors = visitors + 1 WHERE hostname = 'example.com'"
+    assert_rollups_are_read("devices", rolled[0], rolled[1], wrong)
+
+
+def test_the_rolled_labels_are_the_reports_labels() -> None:
+    for report, label in ROLLED_LABELS.items():
+        described = REPORTS[report].label
+        assert described is not None and described.sql == label and described.flag is None
+
+
 # --- random views, random builds, random writes after them ------------------------------------------------
 
 DURATIONS = st.one_of(st.none(), st.integers(0, 6000), st.sampled_from([0, 99, 100, 5000, 5001, 1023, 1024]))
@@ -118,6 +149,7 @@ PERIOD = st.tuples(
     st.one_of(st.integers(-3600, 3 * 24 * 3600 + 3600), st.integers(-1, 73).map(lambda hour: hour * 3600)),
     st.one_of(st.integers(0, 3 * 24 * 3600), st.integers(0, 72).map(lambda hours: hours * 3600 - 1)),
 )
+DEVICES = {"b1": "mobile", "b2": "desktop", "b3": "tablet", "b4": "desktop", "b5": "", "b6": "mobile"}
 SHAPES = st.sampled_from(["", "&interval=hour", "&interval=day", "&interval=month", "&previous=true", "&interval=week"])
 
 
@@ -131,6 +163,7 @@ def _view_row(view: tuple[str, int, bool, int | None, str]) -> tuple[object, ...
         is_unique_user=unique,
         is_unique_page=unique,
         duration_ms=duration,
+        ua_device_type=DEVICES.get(bid, "desktop"),
         date_created=DAY0 + timedelta(seconds=second),
     )
     return tuple(values[name] for name in VIEWS_COLUMNS)
@@ -193,6 +226,9 @@ def test_random_rollups_equal_raw(
         query = _period(start, length, shape)
         for hostname in HOSTS:
             assert summary(db, query, hostname, rollups) == summary(db, query, hostname, None), query
+            if not shape:
+                rolled, raw = (answer("devices", db, query, hostname, r) for r in (rollups, None))
+                assert rolled == raw, query
 
 
 def test_a_late_view_makes_its_hour_stale(db: duckdb.DuckDBPyConnection) -> None:
