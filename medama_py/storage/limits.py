@@ -2,7 +2,8 @@
 
 A container's cgroup limit is what the kernel enforces, so it wins over the machine's RAM and CPU count
 (a 256 MB container on a 64 GB host must not let DuckDB plan for 50 GB). DuckDB's own default is 80% of
-the RAM, which leaves the Python process itself no room once a stats query fills the buffer pool.
+the RAM, which leaves the Python process itself no room once a stats query fills the buffer pool; we give
+DuckDB 40% of the host, and never so much that the server's own ~192 MB would not fit beside it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,30 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["DuckDBLimits", "cgroup_cpus", "cgroup_memory_bytes", "limits_for_host"]
+__all__ = [
+    "DuckDBLimits",
+    "cgroup_cpus",
+    "cgroup_memory_bytes",
+    "default_memory_bytes",
+    "limits_for_host",
+    "threads_for",
+]
 
 MB = 1024 * 1024
 # The share of the host's memory DuckDB may fill; the rest is the interpreter, the ingestion path and the
-# page cache. Measured: the server without DuckDB's buffers sits at 100-130 MB under full ingestion load.
+# page cache. Medians need every duration of a group in memory (they cannot spill): at 10M views the
+# devices report answered 503 under 64 and 128 MB, so large hosts keep a large share.
 _DUCKDB_SHARE = 0.4
+# What the server needs outside DuckDB: it idles at ~141 MB after its first hit (interpreter, libraries,
+# DuckDB's and SQLite's code, ua-parser's rules) and grows by tens of MB under ingestion (bench/soak.py).
+# On a small host this, not the share, bounds DuckDB: 64 MB of a 256 MB VM instead of 102 MB.
+SERVER_RESERVE_BYTES = 192 * MB
 # Below this DuckDB cannot hold even one row group of a scan per thread, so every query would fail.
 MIN_MEMORY_BYTES = 32 * MB
 # Stats queries share the machine with ingestion; more DuckDB threads than this only add memory per thread.
 _MAX_THREADS = 4
+# Each DuckDB thread scans its own row groups into its own hash tables: give each at least this much.
+_MEMORY_PER_THREAD = 32 * MB
 
 _CGROUP_V2 = Path("/sys/fs/cgroup")
 _CGROUP_V1_MEMORY = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")
@@ -82,11 +97,20 @@ def _host_cpus() -> int:
     return max(1, min(usable, int(quota + 0.999) if quota else usable))
 
 
+def default_memory_bytes(host_bytes: int) -> int:
+    """DuckDB's memory_limit on a host (or cgroup) of `host_bytes`: a share, leaving the server its reserve."""
+    return max(MIN_MEMORY_BYTES, min(int(host_bytes * _DUCKDB_SHARE), host_bytes - SERVER_RESERVE_BYTES))
+
+
+def threads_for(memory_bytes: int, cpus: int) -> int:
+    """DuckDB's worker threads: one per usable core, at most 4, and no more than its memory can feed."""
+    return max(1, min(_MAX_THREADS, cpus, memory_bytes // _MEMORY_PER_THREAD))
+
+
 def limits_for_host(memory_override: int | None = None) -> DuckDBLimits:
     """DuckDB's limits for this host: `memory_override` (-memorylimit) or a share of the cgroup/RAM limit."""
     if memory_override is not None:
-        memory = memory_override
+        memory = max(MIN_MEMORY_BYTES, memory_override)
     else:
-        host = cgroup_memory_bytes() or psutil.virtual_memory().total
-        memory = int(host * _DUCKDB_SHARE)
-    return DuckDBLimits(memory_bytes=max(MIN_MEMORY_BYTES, memory), threads=min(_MAX_THREADS, _host_cpus()))
+        memory = default_memory_bytes(cgroup_memory_bytes() or psutil.virtual_memory().total)
+    return DuckDBLimits(memory_bytes=memory, threads=threads_for(memory, _host_cpus()))

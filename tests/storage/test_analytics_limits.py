@@ -8,7 +8,15 @@ import pytest
 
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.limits import MIN_MEMORY_BYTES, DuckDBLimits, cgroup_cpus, cgroup_memory_bytes, limits_for_host
+from medama_py.storage.limits import (
+    MIN_MEMORY_BYTES,
+    DuckDBLimits,
+    cgroup_cpus,
+    cgroup_memory_bytes,
+    default_memory_bytes,
+    limits_for_host,
+    threads_for,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -97,3 +105,24 @@ def test_host_limits() -> None:
     assert chosen.memory_bytes >= MIN_MEMORY_BYTES
     assert 1 <= chosen.threads <= 4
     assert limits_for_host(128 * MB).memory_bytes == 128 * MB
+
+
+@pytest.mark.parametrize(
+    ("host_mb", "duckdb_mb"),
+    [
+        (128, 32),  # below the server's own reserve: DuckDB's floor
+        (256, 64),  # Medama's small VM: what the server's reserve leaves
+        (512, 204),  # 40% from here on
+        (24 * 1024, 9830),
+    ],
+)
+def test_default_memory_leaves_the_server_its_reserve(host_mb: int, duckdb_mb: int) -> None:
+    assert default_memory_bytes(host_mb * MB) // MB == duckdb_mb
+
+
+def test_threads_follow_cores_and_memory() -> None:
+    assert threads_for(64 * MB, cpus=8) == 2  # 32 MB per thread
+    assert threads_for(32 * MB, cpus=8) == 1
+    assert threads_for(10 * 2**30, cpus=2) == 2
+    assert threads_for(10 * 2**30, cpus=64) == 4
+    assert limits_for_host(64 * MB).threads <= 2
