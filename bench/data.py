@@ -2,8 +2,9 @@
 
 1. Generate (or reuse) the file of --rows page views that bench/stats.py uses (bench/stats_data.py), and
    copy it into a fresh data directory (the cached file is shared, so it is never opened by a server).
-2. Export it through the running server as Parquet and CSV (GET /api/website/{hostname}/export, no range):
-   rows/s, and the server's peak RSS (VmHWM) after each (target <= 300 MB).
+2. Once the server is idle (it builds the sites' rollups after they are registered), export the file through
+   it as Parquet and CSV (GET /api/website/{hostname}/export, no range): rows/s, and the server's peak RSS
+   during each export (VmHWM reset just before it; target <= 300 MB), with its RSS sampled every 5 s.
 3. Backup under load: wrk sends the bench-ingest tracker mix in back-to-back slices of --slice s; first
    --baseline slices alone, then slices while POST /api/backup runs. Hits/s of the slices that lie mostly
    inside the backup, over the median of the baseline slices (target >= 0.7x), and the backup's duration.
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     import httpx
 
 RSS_TARGET_MB = 300
+SAMPLE_SECONDS = 5.0
 BACKUP_RATIO_TARGET = 0.7
 
 
@@ -128,24 +131,61 @@ def duckdb_memory_mb(client: httpx.Client) -> float:
     return float(client.get("/api/user/usage").json()["analytics"]["memoryUsed"]) / 1e6
 
 
+def _status_mb(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {key}")
+
+
+def _reset_peak(pid: int) -> None:
+    """Restart VmHWM from the current RSS (Linux clear_refs 5): the peak then covers what follows only."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _wait_until_idle(pid: int, limit_s: float = 300.0) -> None:
+    """Wait until the start-up work (the rollups of the sites just registered) is done: < 10% CPU for 1 s."""
+    process = psutil.Process(pid)
+    began = time.perf_counter()
+    while process.cpu_percent(interval=1.0) >= 10.0 and time.perf_counter() - began < limit_s:
+        pass
+    print(f"server idle after {time.perf_counter() - began:.0f} s")
+
+
+def _sample_rss(pid: int, series: list[float], stop: threading.Event) -> None:
+    while not stop.wait(SAMPLE_SECONDS):
+        series.append(_status_mb(pid, "VmRSS:"))
+
+
 def exports(server: Server, client: httpx.Client, rows: int, workdir: Path) -> dict[str, Path]:
     files = {}
+    pid = server.process.pid
+    _wait_until_idle(pid)
     print(
-        f"\nexport through the server ({rows:,} rows),"
-        f" server peak RSS before: {peak_rss_mb(server.process.pid):.0f} MB,"
-        f" DuckDB memory {duckdb_memory_mb(client):.0f} MB"
+        f"\nexport through the server ({rows:,} rows): peak RSS of start-up, rollup builds and logins"
+        f" {peak_rss_mb(pid):.0f} MB; RSS now {_status_mb(pid, 'VmRSS:'):.0f} MB, DuckDB memory"
+        f" {duckdb_memory_mb(client):.0f} MB. Each export's peak is its own (VmHWM reset before it)."
     )
     for file_format in ("parquet", "csv"):
         out = workdir / f"views.{file_format}"
+        _reset_peak(pid)
+        series: list[float] = []
+        stop = threading.Event()
+        sampler = threading.Thread(target=_sample_rss, args=(pid, series, stop), daemon=True)
+        sampler.start()
         took = export_once(client, file_format, out)
+        stop.set()
+        sampler.join()
+        rss = peak_rss_mb(pid)
         written = count_rows(out, file_format)
-        rss = peak_rss_mb(server.process.pid)
         ok = "ok" if rss <= RSS_TARGET_MB and written == rows else "MISSED"
         print(
             f"  {file_format:<8} {took:6.1f} s  {written / took:>12,.0f} rows/s  {out.stat().st_size / 1e6:6.0f} MB"
             f"  rows {written:,}  server peak RSS {rss:.0f} MB (target <= {RSS_TARGET_MB})  {ok}"
             f"  DuckDB memory after {duckdb_memory_mb(client):.0f} MB"
         )
+        median = statistics.median(series) if series else float("nan")
+        print(f"    RSS MB every {SAMPLE_SECONDS:.0f} s (median {median:.0f}): {', '.join(f'{m:.0f}' for m in series)}")
         files[file_format] = out
     return files
 
