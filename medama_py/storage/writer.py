@@ -7,7 +7,7 @@ journaled the next one fills, so under load each fsync carries everything that a
 one. Behind the journal, the apply task writes the journaled batches to DuckDB in transactions of up to
 `max_apply` hits, each recording its journal position, on the store's single writer thread
 (AnalyticsStore.write), never on the event loop. A checkpoint, which holds up every DuckDB commit, so delays
-only when hits show in reads (and reads wait for it, `settled`), not their answers.
+only when hits show in reads (and reads wait for it, `before_read`), not their answers.
 
 Two bounds keep memory flat under sustained traffic:
 - the backlog: past `max_pending` hits accepted and not yet in DuckDB a new hit is refused with 503 +
@@ -25,6 +25,7 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -100,6 +101,9 @@ _ROW_ERRORS = (
     TypeError,
     ValueError,
 )
+# Whether the current task (asyncio copies the context into each task) has waited in `before_read` since it
+# last added a hit.
+_WAITED_IN_THIS_TASK: ContextVar[bool] = ContextVar("medama_waited_for_hits", default=False)
 _BUSY = "too many hits are waiting for the database, try again shortly"
 
 
@@ -240,7 +244,7 @@ class HitWriter:
             )
         self._journaled = records[-1].end if records else self._applied
         self._last_checkpoint = self._clock()
-        self._store.read_barrier = self.settled
+        self._store.read_barrier = self.before_read
         self._task = asyncio.create_task(self._run(), name="hit-journal")
         self._apply_task = asyncio.create_task(self._apply_loop(), name="hit-apply")
 
@@ -270,6 +274,18 @@ class HitWriter:
     def pending(self) -> int:
         """Hits accepted and not yet in DuckDB: waiting for the journal, or journaled and waiting to be applied."""
         return len(self._pending) + self._unapplied_items
+
+    async def before_read(self) -> None:
+        """What a read waits for first: the hits acknowledged so far, once per task (an HTTP request is one).
+
+        A report runs several reads; it must count every hit acknowledged before it was asked, and its reads
+        must agree with one another, so only its first read waits. A task that adds hits itself (a test, an
+        import) waits again at its next read: `_submit` forgets what it has waited for.
+        """
+        if _WAITED_IN_THIS_TASK.get():
+            return
+        await self.settled()
+        _WAITED_IN_THIS_TASK.set(True)
 
     async def settled(self, timeout: float = READ_WAIT_S) -> None:
         """Wait (at most `timeout`) until every hit acknowledged so far is in DuckDB, so a read sees it."""
@@ -311,6 +327,7 @@ class HitWriter:
             self.stats.refused += 1
             raise ServiceUnavailable(_BUSY)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        _WAITED_IN_THIS_TASK.set(False)
         problem = self._check.problem(item) if self._check is not None else None
         if problem is not None:  # never journaled: DuckDB would refuse it after the answer
             future.set_exception(problem)
