@@ -89,7 +89,8 @@ RULES: list[tuple[str, str, Expect]] = [
     ("POST", r"/api/auth/logout", Expect("user", ok=204, fresh_session=True, anonymous=400)),
     ("GET", r"/api/event/ping", Expect("public", query={"u": f"https://{SITE}/"})),
     ("POST", r"/api/event/hit", Expect("public", ok=400, body={})),
-    ("POST", r"/umami/api/(send|batch)", Expect("public", ok=400, body={})),
+    # Neither a send body nor a batch (an array, or an object keyed "0", "1", ... as @umami/api-client sends).
+    ("POST", r"/umami/api/(send|batch)", Expect("public", ok=400, body={"bad": 1})),
     ("GET", r"/api/user", Expect("user")),
     ("PATCH", r"/api/user", Expect("user", body={})),
     ("DELETE", r"/api/user", Expect("user-read", ok=409)),  # the admin owns websites
