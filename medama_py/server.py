@@ -18,15 +18,6 @@ import uvicorn
 
 from medama_py.allocator import MemoryTrimmer
 from medama_py.app import create_asgi
-from medama_py.autossl import (
-    AcmeSettings,
-    AutoSSLError,
-    CertificateManager,
-    CertStore,
-    ChallengeTokens,
-    certs_dir_for,
-    http_redirect_app,
-)
 from medama_py.clock import system_clock
 from medama_py.config import DEFAULT_PORT
 from medama_py.http_limits import BoundedHttpToolsProtocol
@@ -39,6 +30,7 @@ if TYPE_CHECKING:
 
     from litestar.types import ASGIApp
 
+    from medama_py.autossl import CertificateManager
     from medama_py.config import Config
 
 __all__ = ["serve", "tune_process"]
@@ -210,6 +202,8 @@ def _listen(host: str, port: int, purpose: str) -> socket.socket:
     try:
         sock.bind((host, port))
     except OSError as exc:
+        from medama_py.autossl import AutoSSLError  # only -autossl listens this way: see _serve_autossl
+
         sock.close()
         hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE: see README, -autossl)" if port < 1024 else ""
         raise AutoSSLError(f"could not listen on port {port} for {purpose}: {exc.strerror}{hint}") from None
@@ -218,6 +212,18 @@ def _listen(host: str, port: int, purpose: str) -> socket.socket:
 
 def _serve_autossl(config: Config, app: ASGIApp) -> int:
     """-autossl: HTTP on -httpport for ACME and redirects at once, then HTTPS on -httpsport with the certificate."""
+    # Imported here, not at the top: the ACME client and cryptography add ~14.5 MB of RSS to a server that
+    # does not use -autossl (most run behind a proxy that terminates TLS).
+    from medama_py.autossl import (
+        AcmeSettings,
+        AutoSSLError,
+        CertificateManager,
+        CertStore,
+        ChallengeTokens,
+        certs_dir_for,
+        http_redirect_app,
+    )
+
     if config.port != DEFAULT_PORT:
         log.warning("-port is ignored with -autossl", extra={"http": config.httpport, "https": config.httpsport})
     tokens = ChallengeTokens()
