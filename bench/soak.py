@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -248,6 +249,11 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
         outcome.peak_rss_mb <= rss_target,
     )
     _line("final RSS", f"{final_rss:.0f} MB", "", None)
+    if series:
+        _line("median RSS of the samples", f"{statistics.median(s[1] for s in series):.0f} MB", "", None)
+        # The first sample of each minute: the series above, thinned for a closing note.
+        minutes = [series[0]] + [now for before, now in itertools.pairwise(series) if now[0] // 60 != before[0] // 60]
+        print(f"  {'RSS MB at each minute':36} " + ", ".join(f"{t:.0f} s: {rss:.0f}" for t, rss, *_ in minutes))
     _line("peak RSS of start-up and 3 logins", f"{outcome.start_peak_rss_mb:.0f} MB", "(before the run)", None)
     _line("hit latency p50 / p99 (wrk)", f"{wrk['p50_us'] / 1000:.1f} / {wrk['p99_us'] / 1000:.1f} ms",
           f"p99 <= {TARGET_HIT_P99_MS} ms", wrk["p99_us"] / 1000 <= TARGET_HIT_P99_MS)  # fmt: skip
