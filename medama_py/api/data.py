@@ -41,6 +41,7 @@ from medama_py.storage.backup import (
     pack_archive,
 )
 from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
+from medama_py.storage.writer import DRAIN_WAIT_S
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["route_handlers"]
 
 _CHUNK = 256 * 1024
-# A backup waits at most this long for the hits acknowledged before it to reach DuckDB (normally milliseconds).
-_SETTLE_BEFORE_BACKUP_S = 30.0
 
 
 def _work_dir(services: Services) -> Path:
@@ -150,7 +149,7 @@ async def post_backup(services: ServicesDep) -> Stream:
             pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
 
         # Every hit acknowledged so far is in the copy: wait for the journal to be applied up to here.
-        await services.writer.settled(timeout=_SETTLE_BEFORE_BACKUP_S)
+        await services.writer.settled(timeout=DRAIN_WAIT_S)
         # Below the hit path's priority: ingestion keeps its cores while the backup takes longer.
         await anyio.to_thread.run_sync(lambda: at_lowest_priority(copy_and_pack))
         for name in (META_FILE, ANALYTICS_FILE):

@@ -26,6 +26,7 @@ from medama_py.config import parse_bool
 from medama_py.errors import BadRequest
 from medama_py.model import Website
 from medama_py.storage.sites import count_recent_visitors, delete_site_rows, rename_site_rows
+from medama_py.storage.writer import DRAIN_WAIT_S
 
 if TYPE_CHECKING:
     from medama_py.services import Services
@@ -124,6 +125,7 @@ async def patch_website(hostname: HostnamePath, data: JSONBody[WebsitePatch], se
     if new != hostname:
         services.hostnames.discard(hostname)
         services.hostnames.add(new)
+        await services.writer.settled(timeout=DRAIN_WAIT_S)  # the hits acknowledged so far move too
         await services.analytics.write(lambda cur: rename_site_rows(cur, hostname, new))
     return WebsiteGet(hostname=new)
 
@@ -145,6 +147,7 @@ async def delete_website(hostname: HostnamePath, services: ServicesDep) -> None:
     await services.meta.get_website(hostname)
     services.hostnames.discard(hostname)
     await services.meta.delete_website(hostname)
+    await services.writer.settled(timeout=DRAIN_WAIT_S)  # the hits acknowledged so far go too
     await services.analytics.write(lambda cur: delete_site_rows(cur, hostname))
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_MAX_BATCH",
     "DEFAULT_MAX_DELAY_MS",
     "DEFAULT_MAX_PENDING",
+    "DRAIN_WAIT_S",
     "DURATION_SLACK",
     "READ_WAIT_S",
     "CheckpointPolicy",
@@ -90,6 +91,9 @@ _APPLY_RETRY_S = 1.0
 # A read waits at most this long for the hits acknowledged before it to reach DuckDB (normally a few ms; up to
 # a checkpoint's length while one runs), then reads without the rest.
 READ_WAIT_S = 1.0
+# A rewrite of stored rows (a website renamed or deleted, a backup) waits at most this long for the hits
+# acknowledged before it to reach DuckDB, so it covers them too.
+DRAIN_WAIT_S = 30.0
 # What DuckDB says about a row it will never take (a bad value, a NULL where none is allowed): the row is set
 # aside, not retried. Any other failure is retried, since the hits stay in the journal meanwhile.
 _ROW_ERRORS = (
