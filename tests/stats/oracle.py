@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from medama_py.stats.filters import NEGATIVE_OPERATORS
@@ -32,13 +33,19 @@ COLUMNS = {
     "prop_name": ("name",),
     "prop_value": ("value",),
 }
+FOUR_PLACES = Decimal("0.0001")
 POSITIVE = {"neq": "eq", "not_contains": "contains", "not_starts_with": "starts_with", "not_ends_with": "ends_with"}
 
 
 def round4(x: float) -> float:
+    """DuckDB's ROUND(x, 4): the double's exact binary value, half away from zero.
+
+    Scaling first (floor(x * 1e4 + 0.5)) is not the same: 71/160 is stored just below 0.44375, and
+    x * 1e4 rounds up to 4437.5, giving 0.4438 where DuckDB answers 0.4437.
+    """
     if math.isnan(x):
         return x
-    return math.copysign(math.floor(abs(x) * 1e4 + 0.5) / 1e4, x)
+    return float(Decimal(x).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP))
 
 
 def round_half_even(x: float) -> int:

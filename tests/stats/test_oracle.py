@@ -141,3 +141,10 @@ def filter_queries(draw: st.DrawFn) -> str:
 @given(query=filter_queries(), endpoint=st.sampled_from(ENDPOINTS))
 def test_random_filters_match_the_model(cur: duckdb.DuckDBPyConnection, query: str, endpoint: str) -> None:
     check(cur, query, (endpoint,))
+
+
+def test_the_model_rounds_shares_as_duckdb_does(cur: duckdb.DuckDBPyConnection) -> None:
+    """Every share p/q with q < 200 (ties such as 71/160 included) rounds to DuckDB's ROUND(x, 4)."""
+    shares = [part / whole for whole in range(1, 200) for part in range(whole + 1)]
+    rounded = cur.execute("SELECT round(x, 4) FROM unnest(?::DOUBLE[]) AS t(x)", [shares]).fetchall()
+    assert [oracle.round4(share) for share in shares] == [value for (value,) in rounded]
