@@ -106,41 +106,23 @@ class Visit(NamedTuple):
         )
 
 
-class _HmacSha256:
-    """HMAC-SHA256 under one key, with the key's two padded blocks hashed once (RFC 2104).
-
-    Every hit signs a token and most read one: `hmac.digest` sets the key up again on each call, which cost
-    ~3.8 us against ~1 us for copying the two prepared hashes.
-    """
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        block = hashlib.sha256().block_size
-        if len(key) > block:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
-        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
-
-    def digest(self, message: bytes) -> bytes:
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
 class VisitTokens:
     """Signs and reads visit tokens under one server secret."""
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 32:
             raise ValueError("the visit token secret needs at least 32 bytes")
-        self._hmac = _HmacSha256(secret)
+        # The key is set up once and copied per message: every hit signs a token and most read one, and
+        # `hmac.digest` would set the key up again on each call (~1.5 us against ~1.1 us for a copy).
+        self._keyed = hmac.new(secret, digestmod="sha256")
+
+    def _hmac(self, data: bytes) -> bytes:
+        mac = self._keyed.copy()
+        mac.update(data)
+        return mac.digest()
 
     def _mac(self, data: bytes) -> bytes:
-        return self._hmac.digest(data)[:_MAC_BYTES]
+        return self._hmac(data)[:_MAC_BYTES]
 
     def sign(self, visit: Visit) -> str:
         data = _LAYOUT.pack(
@@ -176,7 +158,7 @@ class VisitTokens:
     def distinct_session(self, website: str, distinct_id: str) -> str:
         """The session of a site's distinct id: a keyed hash, stable across visits, opaque without the secret."""
         message = b"session\x00" + _raw(website) + distinct_id.encode("utf-8", "surrogatepass")
-        raw = bytearray(self._hmac.digest(message)[:16])
+        raw = bytearray(self._hmac(message)[:16])
         # Shaped as a UUID of version 8 (custom), RFC 4122 variant.
         raw[6] = (raw[6] & 0x0F) | 0x80
         raw[8] = (raw[8] & 0x3F) | 0x80
