@@ -122,6 +122,11 @@ class EventRows:
     pairs: tuple[tuple[str, str], ...]
     date_created: datetime
 
+    def rows(self) -> list[tuple[str, str, str, str, datetime, str]]:
+        """The rows in the `events` table's column order (batch_id, group_name, name, value, date_created, bid)."""
+        shared = (self.batch_id, self.group_name)
+        return [(*shared, name, value, self.date_created, self.bid) for name, value in self.pairs]
+
 
 class UmamiRows(NamedTuple):
     """The Umami-only rows of one hit (storage/umami_tables.py), each a tuple in its table's column order."""

@@ -48,10 +48,8 @@ class RowCheck:
             missing = [name for name in self._view_names if getattr(item.view, name) is None]
             if missing:
                 return RowRefused(f"a page view without {', '.join(missing)}")
-        if (e := item.events) is not None:
-            rows = [(e.batch_id, e.group_name, name, value, e.date_created, e.bid) for name, value in e.pairs]
-            if self._null_in("events", rows):
-                return RowRefused("a custom event with an empty required value")
+        if item.events is not None and self._null_in("events", item.events.rows()):
+            return RowRefused("a custom event with an empty required value")
         if item.duration is not None and not 0 <= item.duration[1] <= _UINTEGER_MAX:
             return RowRefused(f"a duration of {item.duration[1]} ms")
         if (u := item.umami) is not None and (

@@ -560,12 +560,7 @@ def prepare_batch(items: list[WriteItem]) -> Batch:
     views: list[Row] = [
         tuple(getattr(item.view, name) for name in _VIEW_COLUMNS) for item in items if item.view is not None
     ]
-    events: list[Row] = [
-        (e.batch_id, e.group_name, name, value, e.date_created, e.bid)
-        for item in items
-        if (e := item.events) is not None
-        for name, value in e.pairs
-    ]
+    events: list[Row] = [row for item in items if item.events is not None for row in item.events.rows()]
     durations = {item.duration[0]: (item.duration[1], item.duration_at) for item in items if item.duration is not None}
     anywhere: list[Row] = [(bid, ms) for bid, (ms, at) in durations.items() if at is None]
     windows = {bid: at - timedelta(milliseconds=ms) - DURATION_SLACK for bid, (ms, at) in durations.items() if at}
