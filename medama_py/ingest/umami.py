@@ -34,7 +34,7 @@ from medama_py.ingest.umami_payload import MAX_TEXT, flatten_event_data
 from medama_py.ingest.useragent import parse_user_agent
 from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, new_time_uuid, new_uuid, page_bit
 from medama_py.model import UNKNOWN, EventRows, UmamiRows, ViewRow
-from medama_py.storage.writer import WriteItem
+from medama_py.storage.hit_batches import WriteItem
 
 if TYPE_CHECKING:
     from medama_py.ingest.ip import IPAddress, IPFilter

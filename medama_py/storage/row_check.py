@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from medama_py.storage.writer import WriteItem
+    from medama_py.storage.hit_batches import WriteItem
 
 __all__ = ["RowCheck", "RowRefused"]
 

@@ -26,15 +26,25 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-
-import duckdb
+from typing import TYPE_CHECKING, TypeVar
 
 from medama_py.errors import ServiceUnavailable
-from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.hit_batches import (
+    ROW_ERRORS,
+    TARGET_COLUMNS,
+    Appenders,
+    Batch,
+    Journaled,
+    WriteItem,
+    apply_batch,
+    apply_refusing_rows,
+    batch_from_payload,
+    batch_payload,
+    merge_batches,
+    prepare_batch,
+)
 from medama_py.storage.journal import (
     START,
     Journal,
@@ -43,18 +53,17 @@ from medama_py.storage.journal import (
     decode_payload,
     encode_payload,
     read_applied,
-    record_applied,
 )
 from medama_py.storage.row_check import RowCheck
-from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from medama_py.model import EventRows, UmamiRows, ViewRow
+    import duckdb
+
+    from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
-    from medama_py.storage.rollups import Rollups
 
 T = TypeVar("T")
 __all__ = [
@@ -63,11 +72,9 @@ __all__ = [
     "DEFAULT_MAX_DELAY_MS",
     "DEFAULT_MAX_PENDING",
     "DRAIN_WAIT_S",
-    "DURATION_SLACK",
     "READ_WAIT_S",
     "CheckpointPolicy",
     "HitWriter",
-    "WriteItem",
     "WriterStats",
 ]
 
@@ -95,17 +102,6 @@ READ_WAIT_S = 0.25
 # A rewrite of stored rows (a website renamed or deleted, a backup) waits at most this long for the hits
 # acknowledged before it to reach DuckDB, so it covers them too.
 DRAIN_WAIT_S = 30.0
-# What DuckDB says about a row it will never take (a bad value, a NULL where none is allowed): the row is set
-# aside, not retried. Any other failure is retried, since the hits stay in the journal meanwhile.
-_ROW_ERRORS = (
-    duckdb.ConstraintException,
-    duckdb.ConversionException,
-    duckdb.InvalidInputException,
-    duckdb.TypeMismatchException,
-    duckdb.OutOfRangeException,
-    TypeError,
-    ValueError,
-)
 # Whether the current task (asyncio copies the context into each task) has waited in `before_read` since it
 # last added a hit.
 _WAITED_IN_THIS_TASK: ContextVar[bool] = ContextVar("medama_waited_for_hits", default=False)
@@ -152,29 +148,6 @@ class WriterStats:
     # Rows of acknowledged hits DuckDB refused at apply time (logged one by one); `refused_by_schema` keeps
     # the known causes out of the journal, so this stays 0 unless a new kind of bad value turns up.
     rejected: int = 0
-
-
-class WriteItem(NamedTuple):
-    """One request's writes: a view (with its load properties), custom events, a duration, Umami-only rows.
-
-    A Umami hit may fill several at once (its view, the previous view's duration, its Umami rows): they
-    always commit together. `duration_at` is when the duration was reported: with it, only the views stored
-    since then minus the duration (and `DURATION_SLACK`) are searched for its bid; without it, every view.
-    """
-
-    view: ViewRow | None = None
-    events: EventRows | None = None
-    duration: tuple[str, int] | None = None
-    umami: UmamiRows | None = None
-    duration_at: datetime | None = None
-
-
-class Journaled(NamedTuple):
-    """A batch in the journal, acknowledged and not yet applied to DuckDB: where its record ends, its rows."""
-
-    end: Position
-    batch: Batch
-    items: int
 
 
 class HitWriter:
@@ -234,7 +207,7 @@ class HitWriter:
             return
         self._stopping = self._journal_done = False
         self._appenders = await self._store.write(Appenders, noted=True)
-        self._check = await self._store.write(functools.partial(RowCheck, columns=_TARGET_COLUMNS), noted=True)
+        self._check = await self._store.write(functools.partial(RowCheck, columns=TARGET_COLUMNS), noted=True)
         applied = await self._store.write(read_applied, noted=True)
         self._applied, self._position_table = (START, False) if applied is None else (applied, True)
         self._journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hit-journal")
@@ -483,7 +456,7 @@ class HitWriter:
                 self._position_table = True
             try:
                 await self._write(apply_batch, batch=batch, applied=entries[-1].end)
-            except _ROW_ERRORS:
+            except ROW_ERRORS:
                 if len(entries) > 1:  # find the record holding the refused row: one record at a time, in order
                     for entry in entries:
                         if not await self._apply([entry]):
@@ -522,273 +495,9 @@ def _finish(batch: list[tuple[WriteItem, asyncio.Future[None]]], error: BaseExce
             future.set_exception(error)
 
 
-# --- what one batch does on the writer thread ----------------------------------------------------
-
-# Every views column but duration_ms, which stays NULL until an unload arrives.
-_VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
-_EVENT_COLUMNS = ("batch_id", "group_name", "name", "value", "date_created", "bid")
-
-Row = tuple[object, ...]
-
-_TARGET_COLUMNS = {
-    "views": _VIEW_COLUMNS,
-    "events": _EVENT_COLUMNS,
-    "umami_hits": UMAMI_HIT_COLUMNS,
-    "umami_event_data": UMAMI_DATA_COLUMNS,
-    "umami_session_data": UMAMI_SESSION_DATA_COLUMNS,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """One batch as plain rows in column order, built on the event loop; the writer thread only runs DuckDB."""
-
-    views: list[Row]
-    events: list[Row]
-    # (bid, duration_ms), the latest per bid: later unloads of a bid overwrite earlier ones, as separate
-    # UPDATEs would. `durations` are looked up in every view; `recent_durations`, (bid, duration_ms, since),
-    # only in the views stored since their own `since`, and `recent_since` (the earliest) lets DuckDB skip
-    # every older row group.
-    durations: list[Row]
-    umami: UmamiBatch
-    recent_durations: list[Row] = field(default_factory=list)
-    recent_since: datetime | None = None
-
-
-def prepare_batch(items: list[WriteItem]) -> Batch:
-    """Turn a batch's items into the rows of each target, in column order."""
-    views: list[Row] = [
-        tuple(getattr(item.view, name) for name in _VIEW_COLUMNS) for item in items if item.view is not None
-    ]
-    events: list[Row] = [row for item in items if item.events is not None for row in item.events.rows()]
-    durations = {item.duration[0]: (item.duration[1], item.duration_at) for item in items if item.duration is not None}
-    anywhere: list[Row] = [(bid, ms) for bid, (ms, at) in durations.items() if at is None]
-    windows = {bid: at - timedelta(milliseconds=ms) - DURATION_SLACK for bid, (ms, at) in durations.items() if at}
-    recent: list[Row] = [(bid, durations[bid][0], since) for bid, since in windows.items()]
-    since = min(windows.values(), default=None)
-    return Batch(
-        views,
-        events,
-        anywhere,
-        prepare_umami(items),
-        recent,
-        since,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class UmamiBatch:
-    """The Umami-only rows of a batch (storage/umami_tables.py)."""
-
-    hits: list[Row]
-    data: list[Row]
-    session_data: list[Row]
-
-
-def prepare_umami(items: list[WriteItem]) -> UmamiBatch:
-    rows = [item.umami for item in items if item.umami is not None]
-    return UmamiBatch(
-        [r.hit for r in rows if r.hit is not None],
-        [data for r in rows for data in r.data],
-        [data for r in rows for data in r.session_data],
-    )
-
-
-class Appenders:
-    """DuckDB appenders of the write cursor, one per target, made once and reused by every batch.
-
-    An appender converts the rows in C++ and applies them with one statement at `flush`: the views and
-    events are inserted, the durations become `UPDATE views SET duration_ms … WHERE bid = …` on every row
-    with that bid (a bid nobody loaded is a no-op). Appenders rather than Arrow tables: DuckDB reads an Arrow
-    table by calling back into Python, and under load each call waits for the GIL (a contended batch took
-    ~20% longer that way).
-    """
-
-    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
-        self.views = cur.appender("views", columns=list(_VIEW_COLUMNS))
-        self.events = cur.appender("events", columns=list(_EVENT_COLUMNS))
-        self.durations = cur.appender("views", columns=["bid", "duration_ms"], action="update", key=["bid"])
-        self.umami_hits = cur.appender("umami_hits", columns=list(UMAMI_HIT_COLUMNS))
-        self.umami_data = cur.appender("umami_event_data", columns=list(UMAMI_DATA_COLUMNS))
-        self.umami_session_data = cur.appender("umami_session_data", columns=list(UMAMI_SESSION_DATA_COLUMNS))
-
-    def clear(self) -> None:
-        for appender in (
-            self.views,
-            self.events,
-            self.durations,
-            self.umami_hits,
-            self.umami_data,
-            self.umami_session_data,
-        ):
-            appender.clear()
-
-
-def apply_batch(
-    cur: duckdb.DuckDBPyConnection,
-    appenders: Appenders,
-    batch: Batch,
-    rollups: Rollups | None = None,
-    applied: Position | None = None,
-    *,
-    keep: bool = True,
-) -> None:
-    """Write a batch in one transaction: insert views, insert events, then apply durations.
-
-    `rollups` is told first which hours the batch may change (storage/rollups.py), before anyone can see it.
-    `applied`, the end of the batch's journal record, is recorded in the same transaction, so after a crash
-    the batch is either in the database with its position or replayed from the journal, never both. Without
-    `keep` the transaction is rolled back: a trial of whether DuckDB takes the rows.
-    """
-    targets = (
-        (appenders.views, batch.views),
-        (appenders.events, batch.events),
-        (appenders.durations, batch.durations),
-        (appenders.umami_hits, batch.umami.hits),
-        (appenders.umami_data, batch.umami.data),
-        (appenders.umami_session_data, batch.umami.session_data),
-    )
-    work = [(appender, rows) for appender, rows in targets if rows]
-    if not work and not batch.recent_durations and applied is None:
-        return
-    if rollups is not None:
-        # Recent durations are bids too: their views are looked up like any other's (storage/rollups.py).
-        rollups.note_batch(batch.views, [*batch.durations, *batch.recent_durations], batch.events)
-    cur.begin()
-    try:
-        for appender, rows in work:
-            appender.append_rows(rows)
-            appender.flush()
-        if batch.recent_durations and batch.recent_since is not None:
-            _update_recent_durations(cur, batch.recent_durations, batch.recent_since)
-        if applied is not None:
-            record_applied(cur, applied)
-    except BaseException:
-        # A failed append keeps the rows before the bad one buffered: drop them with the transaction.
-        appenders.clear()
-        cur.rollback()
-        raise
-    if keep:
-        cur.commit()
-    else:
-        cur.rollback()
-
-
-def apply_refusing_rows(
-    cur: duckdb.DuckDBPyConnection, appenders: Appenders, batch: Batch, rollups: Rollups | None, applied: Position
-) -> list[Row]:
-    """Apply a journaled batch without the rows DuckDB refuses (each tried alone first); return those rows.
-
-    The good rows and the journal position still commit together, so a crash meanwhile replays the batch whole.
-    """
-    lists = _row_lists(batch)
-    refused: list[Row] = []
-    for name, rows in lists.items():
-        kept = []
-        for row in rows:
-            try:
-                apply_batch(cur, appenders, _batch_of({name: [row]}, batch.recent_since), keep=False)
-            except _ROW_ERRORS:
-                refused.append(row)
-            else:
-                kept.append(row)
-        lists[name] = kept
-    apply_batch(cur, appenders, _batch_of(lists, batch.recent_since), rollups, applied)
-    return refused
-
-
-def _row_lists(batch: Batch) -> dict[str, list[Row]]:
-    return {
-        "views": batch.views,
-        "events": batch.events,
-        "durations": batch.durations,
-        "recent_durations": batch.recent_durations,
-        "umami_hits": batch.umami.hits,
-        "umami_data": batch.umami.data,
-        "umami_session_data": batch.umami.session_data,
-    }
-
-
-def _batch_of(lists: dict[str, list[Row]], recent_since: datetime | None) -> Batch:
-    def rows(name: str) -> list[Row]:
-        return lists.get(name, [])
-
-    umami = UmamiBatch(rows("umami_hits"), rows("umami_data"), rows("umami_session_data"))
-    return Batch(rows("views"), rows("events"), rows("durations"), umami, rows("recent_durations"), recent_since)
-
-
-def merge_batches(batches: list[Batch]) -> Batch:
-    """Several journaled batches as one, applied in one transaction with the same outcome as one after another.
-
-    Inserts keep their order. A bid's durations keep only what consecutive UPDATEs would leave: an update of
-    every view (no arrival time) replaces all earlier ones of its bid; a time-bounded one replaces earlier
-    time-bounded ones and runs after the untimed one, as `apply_batch` runs them. The time-bounded ones search
-    from the earliest batch's window, as one batch's already do: a wider window only costs a longer scan.
-    """
-    anywhere: dict[object, object] = {}
-    recent: dict[object, Row] = {}
-    for batch in batches:
-        for bid, ms in batch.durations:
-            recent.pop(bid, None)
-            anywhere[bid] = ms
-        for row in batch.recent_durations:
-            recent[row[0]] = row
-    since = [batch.recent_since for batch in batches if batch.recent_since is not None]
-    umami = UmamiBatch(
-        [row for batch in batches for row in batch.umami.hits],
-        [row for batch in batches for row in batch.umami.data],
-        [row for batch in batches for row in batch.umami.session_data],
-    )
-    return Batch(
-        [row for batch in batches for row in batch.views],
-        [row for batch in batches for row in batch.events],
-        list(anywhere.items()),
-        umami,
-        list(recent.values()),
-        min(since) if since else None,
-    )
-
-
-_PAYLOAD_VERSION = 1
-
-
-def batch_payload(batch: Batch, items: int) -> tuple[object, ...]:
-    """What the journal stores of a batch: plain lists of row tuples, no classes of ours to rename later."""
-    umami = batch.umami
-    return (_PAYLOAD_VERSION, items, batch.views, batch.events, batch.durations, umami.hits, umami.data,
-            umami.session_data, batch.recent_durations, batch.recent_since)  # fmt: skip
-
-
-def batch_from_payload(end: Position, payload: Any) -> Journaled:
-    """The journaled batch back from `batch_payload`'s tuple."""
-    version, items, views, events, durations, hits, data, session_data, recent, since = payload
-    if version != _PAYLOAD_VERSION:
-        raise ValueError(f"journal record of unknown version {version!r}")
-    return Journaled(end, Batch(views, events, durations, UmamiBatch(hits, data, session_data), recent, since), items)
-
-
 def _log_failure(future: asyncio.Future[None]) -> None:
     if (error := future.exception()) is not None:
         log.warning("could not delete applied journal segments: %s", error)
-
-
-# An unload reports how long its page was open, so its view was stored about `duration_ms` before it arrived;
-# the slack covers the unload's delivery and clock adjustments on the visitor's side. Searching only that
-# window lets DuckDB skip every older row group by its date_created bounds: the lookup by bid was a scan of the
-# whole views table per batch (7 ms at 1.6M views and growing with the table, measured with the appender's
-# keyed update), and it kept the bid column of every view in DuckDB's buffer pool.
-DURATION_SLACK = timedelta(minutes=1)
-
-_UPDATE_RECENT_DURATIONS = """
-UPDATE views SET duration_ms = u.duration_ms
-FROM (SELECT unnest($bids) AS bid, unnest($durations) AS duration_ms, unnest($sinces) AS since) AS u
-WHERE views.bid = u.bid AND views.date_created >= u.since AND views.date_created >= $since"""
-
-
-def _update_recent_durations(cur: duckdb.DuckDBPyConnection, rows: list[Row], since: datetime) -> None:
-    bids, durations, sinces = zip(*rows, strict=True)
-    params = {"bids": list(bids), "durations": list(durations), "sinces": list(sinces), "since": since}
-    cur.execute(_UPDATE_RECENT_DURATIONS, params)
 
 
 def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:

@@ -1,6 +1,6 @@
 """The hourly rollups give exactly the raw numbers: built, partly built, and after writes made hours stale.
 
-The writes here follow the writer's protocol (storage/writer.apply_batch): tell `Rollups` first, then write.
+The writes here follow the writer's protocol (storage/hit_batches.apply_batch): tell `Rollups` first, then write.
 """
 
 from __future__ import annotations

@@ -15,11 +15,9 @@ import pytest
 
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
-from medama_py.storage.writer import (
+from medama_py.storage.hit_batches import (
     Appenders,
     Batch,
-    HitWriter,
     WriteItem,
     apply_batch,
     batch_from_payload,
@@ -27,6 +25,8 @@ from medama_py.storage.writer import (
     merge_batches,
     prepare_batch,
 )
+from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
+from medama_py.storage.writer import HitWriter
 from tests.support.crash import restart_writer, stored_bids
 from tests.support.rows import make_view_row
 

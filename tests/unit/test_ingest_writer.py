@@ -15,8 +15,9 @@ import pytest
 from medama_py.errors import ServiceUnavailable
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.hit_batches import DURATION_SLACK
 from medama_py.storage.row_check import RowRefused
-from medama_py.storage.writer import DURATION_SLACK, CheckpointPolicy, HitWriter
+from medama_py.storage.writer import CheckpointPolicy, HitWriter
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
