@@ -7,6 +7,7 @@ blocks the event loop; every write goes through a single-thread executor, which 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -212,7 +213,20 @@ class AnalyticsStore:
         try:
             return fn(cur)
         finally:
-            cur.rollback()  # read-only: nothing to keep
+            self._end_snapshot(cur)
+
+    def _end_snapshot(self, cur: duckdb.DuckDBPyConnection) -> None:
+        # Read-only: nothing to keep. Under memory pressure even this ROLLBACK can fail (OutOfMemoryException),
+        # which leaves the cursor inside its aborted transaction, and every later read on this thread would
+        # fail with "Current transaction is aborted" (a 500, seen at -memorylimit 32MB during a rollup build).
+        # The read's own answer or error stands; the thread takes a new cursor next time.
+        try:
+            cur.rollback()
+        except duckdb.Error as exc:
+            log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
+            self._local.cursor = None
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""

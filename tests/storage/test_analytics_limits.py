@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,6 +22,8 @@ from medama_py.storage.limits import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    import duckdb
 
 MB = 1024 * 1024
 
@@ -53,6 +56,25 @@ async def test_a_query_over_the_limit_is_a_503_and_the_store_keeps_serving(small
     assert await small_store.read(lambda cur: cur.execute("SELECT 42").fetchone()) == (42,)
     await small_store.write(lambda cur: cur.execute("INSERT INTO events VALUES ('e', 'a.com', 'k', 'v', now(), 'b')"))
     assert await small_store.read(lambda cur: cur.execute("SELECT count(*) FROM events").fetchone()) == (1,)
+
+
+async def test_a_read_whose_rollback_fails_leaves_its_thread_a_working_cursor(small_store: AnalyticsStore) -> None:
+    """Under memory pressure a read's closing ROLLBACK itself can fail (OutOfMemoryException, seen at 32 MB while a
+    rollup build ran), which left that worker thread's cursor inside an aborted transaction: every later read on the
+    thread failed with "Current transaction is aborted" (a 500). A read that closes its own cursor makes the same
+    ROLLBACK fail deterministically."""
+
+    def close_own_cursor(cur: duckdb.DuckDBPyConnection) -> int:
+        cur.close()
+        return threading.get_ident()
+
+    def thread_and_answer(cur: duckdb.DuckDBPyConnection) -> tuple[int, object]:
+        return threading.get_ident(), cur.execute("SELECT 42").fetchone()
+
+    failed_on = await small_store.read(close_own_cursor)  # the read's own answer stands
+    answers = [await small_store.read(thread_and_answer) for _ in range(3)]
+    assert failed_on in {thread for thread, _ in answers}, "the next reads ran on other threads: nothing checked"
+    assert [answer for _, answer in answers] == [(42,)] * 3
 
 
 async def test_a_large_sort_spills_instead_of_failing(small_store: AnalyticsStore) -> None:
