@@ -17,9 +17,10 @@ import binascii
 import functools
 import hashlib
 import hmac
-import os
 import struct
 from typing import NamedTuple
+
+from medama_py.ids import random_bytes
 
 __all__ = ["VISIT_SECONDS", "Visit", "VisitTokens", "new_time_uuid", "new_uuid", "page_bit"]
 
@@ -55,7 +56,7 @@ _raw = functools.lru_cache(maxsize=16384)(_parse)
 
 def new_uuid() -> str:
     """A random (version 4) UUID as text."""
-    raw = bytearray(os.urandom(16))
+    raw = bytearray(random_bytes(16))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
     return _format(bytes(raw))
@@ -68,7 +69,7 @@ def new_time_uuid(at_ms: int) -> str:
     only the newest row groups of `views` (DuckDB skips the others by their min/max bid). With random ids,
     the writer's keyed duration update read the whole table: 20.8 ms against 4.3 ms per batch at 500k views.
     """
-    raw = bytearray((at_ms & 0xFFFF_FFFF_FFFF).to_bytes(6, "big") + os.urandom(10))
+    raw = bytearray((at_ms & 0xFFFF_FFFF_FFFF).to_bytes(6, "big") + random_bytes(10))
     raw[6] = (raw[6] & 0x0F) | 0x70
     raw[8] = (raw[8] & 0x3F) | 0x80
     return _format(bytes(raw))
