@@ -131,7 +131,7 @@ def test_openapi_yaml(anonymous: httpx.Client) -> None:
     response = anonymous.get("/openapi.yaml")
     assert response.status_code == 200
     assert "yaml" in response.headers["content-type"]
-    document = yaml.safe_load(response.text)
+    document = yaml.load(response.text, Loader=yaml.CSafeLoader)  # libyaml: ~6x faster on this 300 kB file
     assert document["openapi"].startswith("3.")
     assert "/api/user" in document["paths"]
     assert "cache-control" not in response.headers

@@ -20,6 +20,7 @@ from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
 from medama_py.storage.rollups import ROLLED_LABELS, Rollups, create_rollup_tables, hour_of
 from tests.stats.harness import params
 from tests.stats.test_snapshots import EXTRA, cases
+from tests.support.examples import examples
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -67,7 +68,11 @@ def build_all(cur: duckdb.DuckDBPyConnection, rollups: Rollups, hostname: str, s
 
 @pytest.fixture(scope="module")
 def rolled(fixture_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Rollups]]:
-    """The seeded fixture with every hour of every site built (spans of 23 hours, so runs meet off midnight)."""
+    """The seeded fixture with every hour of every site built.
+
+    Spans of a week less an hour, so runs meet off midnight, at a different hour each week; the cost is per build
+    (a year in 23-hour spans took 1,100 builds and ~7 s, in 167-hour spans ~160).
+    """
     path = tmp_path_factory.mktemp("rollups") / "me_analytics.db"
     shutil.copyfile(fixture_file, path)
     conn = duckdb.connect(str(path))
@@ -76,7 +81,7 @@ def rolled(fixture_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     create_rollup_tables(conn)
     rollups = Rollups()
     for (hostname,) in conn.execute("SELECT DISTINCT hostname FROM views").fetchall():
-        build_all(conn, rollups, hostname, span=23)
+        build_all(conn, rollups, hostname, span=7 * 24 - 1)
     yield conn, rollups
     conn.close()
 
@@ -188,7 +193,7 @@ def _period(start: int, length: int, shape: str) -> str:
     return f"start={begin.strftime(stamp)}&end={end.strftime(stamp)}{shape}"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     views=st.lists(VIEW, max_size=60),
     spans=st.lists(st.tuples(st.integers(0, 71), st.integers(1, 30)), max_size=4),
@@ -337,7 +342,7 @@ def _insert_events(conn: duckdb.DuckDBPyConnection, rollups: Rollups, events: li
     conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     views=st.lists(VIEW_WITH_BID, max_size=30),
     events=st.lists(EVENT, max_size=30),

@@ -68,7 +68,7 @@ def test_every_route_answers_exactly_its_struct(umami: httpx.Client, site: Seede
 
 
 def test_openapi_documents_the_table() -> None:
-    document = yaml.safe_load(OPENAPI.read_text())
+    document = yaml.load(OPENAPI.read_text(), Loader=yaml.CSafeLoader)  # libyaml: ~6x faster on this 300 kB file
     for path, query in QUERIES.items():
         operation = document["paths"][f"/umami/api{path}"]["get"]
         documented = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
