@@ -82,8 +82,8 @@ test-node-deps: ## Install the real @umami/node and @umami/api-client the tests 
 	cd tests/umami/client && npm ci --no-audit --no-fund --silent
 
 .PHONY: test-fast
-test-fast: dev ## Run the in-process tiers only: no subprocess, no browser (see tests/conftest.py)
-	$(PY) -m pytest -q -m "not e2e and not browser" $(ARGS)
+test-fast: dev ## In-process tiers only (no subprocess, no browser), on every core, Hypothesis' "fast" profile
+	$(PY) -m pytest -q -n auto --hypothesis-profile=fast -m "not e2e and not browser" $(ARGS)
 
 .PHONY: test-e2e
 test-e2e: dev ## Run the tests marked e2e, which start subprocesses (MEDAMA_BIN=dist/medama: on the binary)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest.mark.expression import Expression  # how pytest itself evaluates -m
 
+import tests.support.examples  # noqa: F401 (registers the "fast" Hypothesis profile `make test-fast` loads)
 from tests.support.server import Server, logged_in_client, running_server
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
-    from pathlib import Path
 
     import httpx
 
@@ -43,6 +45,37 @@ def admin(server: Server) -> Iterator[httpx.Client]:
 _SUBPROCESS_MARKERS = ("e2e", "browser")
 # Fixtures that start `medama start`: a test using one is e2e without saying so.
 _SERVER_FIXTURES = frozenset({"server", "admin", "shared_server", "umami_server"})
+
+
+# A module whose every test is e2e says so in one line; tests/browser/ marks all of its tests `browser`.
+_WHOLE_MODULE_E2E = "\npytestmark = pytest.mark.e2e"
+_BROWSER_FOLDER = Path(__file__).parent / "browser"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under a marker expression that deselects them (`make test-fast`), e2e-only modules and the browser folder are
+    not even imported: collecting them (schemathesis builds its cases at import) cost ~3 s of every fast run."""
+    markexpr = config.option.markexpr
+    if not markexpr:
+        return None
+    expression = Expression.compile(markexpr)
+    if collection_path == _BROWSER_FOLDER and not expression.evaluate(_OnlyMarker("browser")):
+        return True
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        whole_module_e2e = _WHOLE_MODULE_E2E in collection_path.read_text(encoding="utf-8")
+        if whole_module_e2e and not expression.evaluate(_OnlyMarker("e2e")):
+            return True
+    return None
+
+
+class _OnlyMarker:
+    """A test that carries this one marker, as `-m` sees it."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __call__(self, name: str, /, **kwargs: str | int | bool | None) -> bool:
+        return name == self.marker and not kwargs
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

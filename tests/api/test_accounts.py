@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api.helpers import assert_error
+from tests.support.examples import examples
 from tests.support.server import logged_in_client
 
 pytestmark = pytest.mark.e2e  # the real `medama start`: logins, sessions and the share throttle by client
@@ -164,7 +165,7 @@ def test_a_password_set_by_an_admin_logs_the_user_out(client: httpx.Client, shar
         assert_error(viewer.get("/api/user"), 401)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     body=st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=40),

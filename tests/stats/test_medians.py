@@ -19,6 +19,7 @@ from medama_py.stats.medians import half_to_even
 from tests.stats import oracle
 from tests.stats.dataset import insert_views, make_view
 from tests.stats.harness import run
+from tests.support.examples import examples
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -88,7 +89,9 @@ def _store(db: duckdb.DuckDBPyConnection, durations: Sequence[int | None], pathn
         insert_views(db, views)
 
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.mark.parametrize("q", QUANTILES)
@@ -213,7 +216,7 @@ PAGE_ROWS = st.lists(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=PAGE_ROWS,
     endpoint=st.sampled_from(["time", "pages"]),

@@ -15,6 +15,7 @@ from tests.stats import oracle
 from tests.stats.dataset import generate
 from tests.stats.harness import ENDPOINTS, params, run
 from tests.stats.test_snapshots import FILTERS
+from tests.support.examples import examples
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,7 +138,7 @@ def filter_queries(draw: st.DrawFn) -> str:
     return "&".join(parts)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(query=filter_queries(), endpoint=st.sampled_from(ENDPOINTS))
 def test_random_filters_match_the_model(cur: duckdb.DuckDBPyConnection, query: str, endpoint: str) -> None:
     check(cur, query, (endpoint,))

@@ -20,6 +20,7 @@ from medama_py.stats.params import MAX_CONDITIONS, parse_params
 from medama_py.stats.reports import REPORTS
 from tests.stats.harness import ENDPOINTS
 from tests.stats.test_snapshots import FILTERS, MARCH
+from tests.support.examples import examples
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +49,7 @@ VALUES = st.text(max_size=20)
 BASES = [*FILTERS.values(), f"{MARCH}&interval=week&previous=true&summary=true&limit=3&offset=1&grouped=0&locale=1"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     base=st.sampled_from(BASES),
     endpoint=st.sampled_from(ENDPOINTS),
@@ -75,7 +76,7 @@ BAD_KNOWN = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     bad=st.sampled_from(BAD_KNOWN),
     extra=st.lists(st.tuples(UNKNOWN_NAMES, VALUES), max_size=5),

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.examples import examples
 from tests.umami.conftest import assert_umami_error
 from tests.umami.seed import SeededSite, seed_site
 
@@ -245,7 +246,7 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=st.lists(st.tuples(_KEYS, _VALUES), max_size=6), route=st.sampled_from(
     ["stats", "pageviews", "metrics", "metrics/expanded", "events", "events/stats", "events/series", "sessions",
      "sessions/stats", "event-data/fields", "event-data/stats", "sessions/x/activity"]

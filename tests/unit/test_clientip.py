@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medama_py.clientip import IPAddress, TrustedProxies, client_ip, parse_endpoint, parse_ip
+from tests.support.examples import examples
 
 PROXIES = TrustedProxies.parse("10.0.0.0/8, 127.0.0.1, 2001:db8:ffff::/48")
 NOBODY = TrustedProxies()
@@ -100,7 +101,7 @@ def _allowed(hops: list[str], peer: IPAddress) -> set[IPAddress | None]:
     return allowed
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(
     client_written=st.lists(hop, max_size=6),
     proxy_written=st.lists(trusted_ips | outside_ips, max_size=4),

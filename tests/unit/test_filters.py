@@ -18,6 +18,7 @@ from medama_py.stats.params import LANGUAGES, LIST, PROPERTIES, REFERRERS, SUMMA
 from medama_py.stats.query import Params, Query
 from medama_py.storage.analytics import create_analytics_schema
 from tests.stats.dataset import insert_views, make_view
+from tests.support.examples import examples
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -117,7 +118,7 @@ def test_brackets_may_be_percent_encoded() -> None:
     assert parse("browser%5Beq%5D=Chrome").filters.conditions == (Condition("browser", "eq", ("Chrome",)),)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(items=st.lists(st.tuples(st.sampled_from([*FIELDS, "start", "end", "limit", "offset", "summary", "interval",
                                                   "previous", "x[eq]", "path[eq", "path]eq["]).map(str)
                                  | st.text(max_size=12), st.text(max_size=30)), max_size=6),
