@@ -10,6 +10,7 @@ aside without losing the rest (`apply_refusing_rows`).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -84,6 +85,8 @@ class Journaled(NamedTuple):
 
 # Every views column but duration_ms, which stays NULL until an unload arrives.
 _VIEW_COLUMNS = tuple(name for name in VIEWS_COLUMNS if name != "duration_ms")
+# A view's values in that order, read in one C call (~0.8 us against ~1.0 for a generator of getattr calls).
+_view_values = operator.attrgetter(*_VIEW_COLUMNS)
 _EVENT_COLUMNS = ("batch_id", "group_name", "name", "value", "date_created", "bid")
 
 Row = tuple[object, ...]
@@ -116,7 +119,7 @@ class Batch:
 def prepare_batch(items: list[WriteItem]) -> Batch:
     """Turn a batch's items into the rows of each target, in column order."""
     views: list[Row] = [
-        tuple(getattr(item.view, name) for name in _VIEW_COLUMNS) for item in items if item.view is not None
+        _view_values(item.view) for item in items if item.view is not None
     ]
     events: list[Row] = [row for item in items if item.events is not None for row in item.events.rows()]
     durations = {item.duration[0]: (item.duration[1], item.duration_at) for item in items if item.duration is not None}
