@@ -118,9 +118,7 @@ class Batch:
 
 def prepare_batch(items: list[WriteItem]) -> Batch:
     """Turn a batch's items into the rows of each target, in column order."""
-    views: list[Row] = [
-        _view_values(item.view) for item in items if item.view is not None
-    ]
+    views: list[Row] = [_view_values(item.view) for item in items if item.view is not None]
     events: list[Row] = [row for item in items if item.events is not None for row in item.events.rows()]
     durations = {item.duration[0]: (item.duration[1], item.duration_at) for item in items if item.duration is not None}
     anywhere: list[Row] = [(bid, ms) for bid, (ms, at) in durations.items() if at is None]
