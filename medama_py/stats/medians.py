@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from medama_py.stats.query import Params, Query, rounded_duration
 from medama_py.stats.results import as_int
+from medama_py.storage.rollups import runs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -161,7 +162,7 @@ def _bin_values(
     # Ranges on the raw column prune with zone maps and cost a third of an IN list over the shifted bin.
     ranges = " OR ".join(
         f"v.duration_ms BETWEEN {query.params.bind(low << _SHIFT)} AND {query.params.bind(((high + 1) << _SHIFT) - 1)}"
-        for low, high in _runs(bins)
+        for low, high in runs(bins)
     )
     query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration").order_by("duration")
     values: dict[Any, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
@@ -191,14 +192,3 @@ def _value_at(pairs: list[tuple[int, int]], rank: int) -> int:
         if rank < seen:
             return value
     raise LookupError(f"rank {rank} is beyond the {seen} durations of its bin")
-
-
-def _runs(bins: list[int]) -> list[tuple[int, int]]:
-    """Ascending bins merged into (first, last) runs of consecutive numbers."""
-    runs: list[tuple[int, int]] = []
-    for bin_ in bins:
-        if runs and runs[-1][1] + 1 == bin_:
-            runs[-1] = (runs[-1][0], bin_)
-        else:
-            runs.append((bin_, bin_))
-    return runs

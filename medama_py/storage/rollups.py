@@ -263,12 +263,12 @@ class Rollups:
                 hours[hour] = version
 
 
-def runs(hours: Iterable[int]) -> list[tuple[int, int]]:
-    """Ascending hours merged into (first, last) runs of consecutive numbers."""
+def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Ascending numbers (hours, duration bins) merged into (first, last) runs of consecutive numbers."""
     merged: list[tuple[int, int]] = []
-    for hour in hours:
-        if merged and merged[-1][1] + 1 == hour:
-            merged[-1] = (merged[-1][0], hour)
+    for number in numbers:
+        if merged and merged[-1][1] + 1 == number:
+            merged[-1] = (merged[-1][0], number)
         else:
-            merged.append((hour, hour))
+            merged.append((number, number))
     return merged
