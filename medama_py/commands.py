@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "run_command"]
 
 
+# The time checks are the HTTP export's: their messages name a query parameter, here a flag.
+_PARAMETER = re.compile(r"query parameter '(\w+)'")
+
+
 def _parser(name: str, description: str) -> argparse.ArgumentParser:
     # Medama's commands take Go-style single-dash flags; `--flag` works too.
     return argparse.ArgumentParser(prog=f"medama {name}", description=description, allow_abbrev=False)
@@ -50,7 +55,7 @@ def _export(args: Sequence[str]) -> int:
         bounds = {k: v for k, v in (("start", ns.start), ("end", ns.end)) if v is not None}
         start, end = parse_time(bounds, "start"), parse_time(bounds, "end")
     except BadRequest as exc:
-        print(f"ERROR: {exc.message.replace('query parameter', 'flag -')}", file=sys.stderr)
+        print("ERROR:", _PARAMETER.sub(r"flag -\1", exc.detail), file=sys.stderr)
         return 2
     if not Path(ns.analyticsdb).is_file():
         print(f"ERROR: no analytics database at {ns.analyticsdb} (-analyticsdb)", file=sys.stderr)

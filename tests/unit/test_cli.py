@@ -125,3 +125,19 @@ def test_port_in_use_exits_1(server: Server, tmp_path: Path) -> None:
     assert taken.returncode == 1
     assert "ERROR:" in taken.stderr
     assert "Traceback" not in taken.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-start", "yesterday"], "flag -start must be an RFC 3339 date-time such as 2024-06-01T00:00:00Z"),
+        (["-end", "2024-02-30T00:00:00Z"], "flag -end is not a valid date-time: '2024-02-30T00:00:00Z'"),
+    ],
+)
+def test_export_names_the_bad_time_flag(
+    flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.csv"
+    assert cli.main(["export", "-hostname", "a.example", "-out", str(out), *flags], {}) == 2
+    assert capsys.readouterr().err == f"ERROR: {message}\n"
+    assert not out.exists()
