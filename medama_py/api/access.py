@@ -9,17 +9,20 @@ the key's user. Nothing else checks read access; `require_admin` is the one chec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from medama_py.errors import Unauthorised, ViewerForbidden, WebsiteNotFound
 from medama_py.storage import accounts
 
 if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
     from litestar.handlers import BaseRouteHandler
 
-    from medama_py.api.deps import AnyConnection
     from medama_py.model import Role, Website
     from medama_py.services import Services
+
+    # Litestar's connection, named here rather than taken from api/deps.py, which imports this module.
+    AnyConnection = ASGIConnection[Any, Any, Any, Any]
 
 __all__ = [
     "Caller",
