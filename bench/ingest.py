@@ -5,6 +5,8 @@ and prints acknowledged hits/s, p50/p99 latency, the server's peak RSS, the rows
 afterwards (which must equal the acknowledged loads) and the ratio to the ceiling. On the same server,
 right after the Medama run, it drives Umami's /umami/api/send the same way (bench/ingest_umami_wrk.py) on a fresh
 server of its own, and reports its rate as a ratio to the Medama hit rate of that round, its p99, and its rows.
+Both runs also report the server's CPU time per acknowledged hit (all threads, and the event loop's alone): on
+these two shared cores the rates follow it.
 
 The machine is shared and noisy, so the two are measured in alternating rounds and the report gives
 medians (the ratio is the median of each round's ratio).
@@ -23,6 +25,7 @@ Usage: .venv/bin/python bench/ingest.py [--rounds 3] [--seconds 12] [--connectio
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sqlite3
@@ -32,9 +35,9 @@ import sys
 import tempfile
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import httpx
@@ -46,6 +49,11 @@ from ingest_umami_wrk import umami_lua_script  # noqa: E402
 from ingest_wrk import SITES, lua_script, read_result  # noqa: E402  (a sibling module: bench/ is not a package)
 
 from tests.support.server import Server, free_port, logged_in_client, register_website, start_server  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T", bound="WrkPhase")
 
 TARGET_HITS = 15_000
 TARGET_RATIO = 0.35
@@ -67,6 +75,15 @@ class WrkPhase:
     real_ms: int
     p50_ms: float
     p99_ms: float
+    # Server CPU seconds during the run: all its threads, and the event loop's (the main thread) alone.
+    cpu_s: float = field(default=0.0, kw_only=True)
+    loop_cpu_s: float = field(default=0.0, kw_only=True)
+
+    @property
+    def cpu_us_per_hit(self) -> tuple[float, float]:
+        """Server CPU per acknowledged hit in microseconds: (every thread, the event loop)."""
+        hits = max(self.ok, 1)
+        return self.cpu_s / hits * 1e6, self.loop_cpu_s / hits * 1e6
 
     @property
     def hits_per_s(self) -> float:
@@ -137,6 +154,26 @@ def website_uuids(server: Server) -> dict[str, str]:
     return {str(hostname): str(uuid) for hostname, uuid in rows}
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time the process has used so far (user + system): all its threads, and its main thread alone."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(stat: Path) -> float:
+        fields = stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    return used(Path(f"/proc/{pid}/stat")), used(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def _timed(pid: int, run: Callable[[], T]) -> T:
+    """Run a wrk phase, recording the server's CPU seconds (all threads, event loop) on its result."""
+    before = cpu_seconds(pid)
+    result = run()
+    after = cpu_seconds(pid)
+    result.cpu_s, result.loop_cpu_s = after[0] - before[0], after[1] - before[1]
+    return result
+
+
 def peak_rss_mb(pid: int) -> float:
     """The kernel's high-water mark of the process's resident set (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -192,7 +229,8 @@ def run_medama(args: argparse.Namespace, workdir: Path) -> tuple[WrkResult, floa
     """The tracker mix on a fresh server: its result, the server's peak RSS, its views and those with a duration."""
     server = _registered_server(workdir / "medama")
     try:
-        result = run_wrk(server.base_url, args.seconds, args.connections, args.threads, workdir)
+        pid = server.process.pid
+        result = _timed(pid, lambda: run_wrk(server.base_url, args.seconds, args.connections, args.threads, workdir))
         rss = peak_rss_mb(server.process.pid)
     finally:
         _stop(server)
@@ -212,7 +250,8 @@ def run_umami(args: argparse.Namespace, workdir: Path) -> UmamiResult:
     """
     server = _registered_server(workdir / "umami")
     try:
-        umami = run_umami_wrk(server.base_url, website_uuids(server), args, workdir)
+        sites = website_uuids(server)
+        umami = _timed(server.process.pid, lambda: run_umami_wrk(server.base_url, sites, args, workdir))
     finally:
         _stop(server)
     with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
@@ -267,6 +306,12 @@ def run_round(args: argparse.Namespace, workdir: Path, number: int) -> Round:
         f"{verdict(umami.exact)}",
         flush=True,
     )
+    (m_all, m_loop), (u_all, u_loop) = medama.cpu_us_per_hit, umami.cpu_us_per_hit
+    print(
+        f"         server CPU per hit: medama {m_all:.0f} us ({m_loop:.0f} on the event loop), "
+        f"umami {u_all:.0f} us ({u_loop:.0f} on the event loop)",
+        flush=True,
+    )
     return result
 
 
@@ -303,6 +348,12 @@ def report(rounds: list[Round], args: argparse.Namespace) -> bool:
     ok_ratio = umami_ratio >= TARGET_UMAMI_RATIO
     _line("ratio to the Medama hit rate (median)", f"{umami_ratio:9.2f}", f">= {TARGET_UMAMI_RATIO}", ok_ratio)
     _line("latency p99 (median)", f"{umami_p99:9.1f} ms", f"<= {TARGET_P99_MS} ms", umami_p99 <= TARGET_P99_MS)
+    m_cpu = median(r.medama.cpu_us_per_hit[0] for r in rounds)
+    u_cpu = median(r.umami.cpu_us_per_hit[0] for r in rounds)
+    m_loop = median(r.medama.cpu_us_per_hit[1] for r in rounds)
+    u_loop = median(r.umami.cpu_us_per_hit[1] for r in rounds)
+    cpu = f"{u_cpu:9.0f} us, event loop {u_loop:.0f} us (medama {m_cpu:.0f}, {m_loop:.0f})"
+    print(f"  {'server CPU per hit (median)':34} {cpu}")
     umami_exact = all(r.umami.exact for r in rounds)
     print(f"  umami_hits rows == acknowledged hits, every round: {verdict(umami_exact)}")
     return exact and umami_exact
