@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from medama_py.stats.query import Params
 
-__all__ = ["INTERVALS", "bucket_count", "bucket_index_sql", "bucket_starts", "format_date", "whole_hours"]
+__all__ = [
+    "INTERVALS",
+    "bucket_count",
+    "bucket_index_sql",
+    "bucket_starts",
+    "format_date",
+    "whole_days",
+    "whole_hours",
+]
 
 _STEPS: Final = {
     "minute": timedelta(minutes=1),
@@ -75,6 +83,16 @@ def whole_hours(interval: str, start: datetime) -> bool:
     return step % timedelta(hours=1) == timedelta(0) and (
         start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     ) % timedelta(hours=1) == timedelta(0)
+
+
+def whole_days(interval: str, start: datetime) -> bool:
+    """Whether every UTC day after `start` falls in one bucket (so daily rollups can be bucketed)."""
+    if interval == "month":
+        return True
+    step = _STEPS[interval]
+    return step % timedelta(days=1) == timedelta(0) and (
+        start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    ) % timedelta(days=1) == timedelta(0)
 
 
 def format_date(moment: datetime) -> str:

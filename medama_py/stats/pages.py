@@ -4,33 +4,53 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.stats.grouped import rolled_counts
 from medama_py.stats.medians import quantiles_of
-from medama_py.stats.query import BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, share, with_group_totals
+from medama_py.stats.query import BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import StatsPagesItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
     import duckdb
 
     from medama_py.stats.params import StatsParams
+    from medama_py.stats.query import Params
+    from medama_py.storage.rollups import Rollups
 
 __all__ = ["get_pages"]
 
 
-def get_pages(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsPagesItem]:
-    """Per path: unique-page visitors and, in full, page views, bounce rate and median duration."""
-    filters, summary, page = params.filters, params.summary, params.page
-    query = Query()
-    paths = (
-        Query(params=query.params)
-        .select("v.pathname AS path", f"{PAGE_VISITORS} AS visitors", f"{PAGEVIEWS} AS pageviews")
-        .from_("views AS v")
-        .where(filters.where(query.params))
-        .group_by("v.pathname")
-    )
-    # With a limit, only the listed paths' medians are computed, after paging (medians.quantiles_of).
-    later = page.limit is not None
+def _paths(
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, bound: Params, rollups: Rollups | None
+) -> tuple[Query, bool]:
+    """Per path (path, visitors, pageviews[, bounce_percentage, duration]), and whether medians are read later."""
+    filters, summary = params.filters, params.summary
+    metrics = ["page_visitors", "pageviews"] if summary else ["page_visitors", "pageviews", "timings"]
+    counts = rolled_counts(cur, rollups, filters, "v.pathname", bound, metrics)
+    # With a limit, or counts from the rollups, only the listed paths' medians are computed, after paging.
+    later = params.page.limit is not None or counts is not None
+    if counts is not None:
+        paths = Query(params=bound).select("c.label AS path", "c.page_visitors AS visitors")
+        paths.select("c.pageviews AS pageviews").from_(f"({counts}) AS c")
+        if not summary:
+            paths.select(f"{bounce('c.timings')} AS bounce_percentage", "NULL AS duration")
+        return paths, later
+    paths = Query(params=bound).select("v.pathname AS path", f"{PAGE_VISITORS} AS visitors")
+    paths.select(f"{PAGEVIEWS} AS pageviews").from_("views AS v").where(filters.where(bound)).group_by("v.pathname")
     if not summary:
         paths.select(f"{BOUNCE} AS bounce_percentage", f"{'NULL' if later else DURATION} AS duration")
+    return paths, later
+
+
+def get_pages(
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None
+) -> list[StatsPagesItem]:
+    """Per path: unique-page visitors and, in full, page views, bounce rate and median duration.
+
+    With `rollups`, the counts of whole days come from the day rows (stats/grouped.py); the numbers are the same.
+    """
+    filters, summary, page = params.filters, params.summary, params.page
+    query = Query()
+    paths, later = _paths(cur, params, query.params, rollups)
     # The shares are summed over every path before dropping the zero-visitor ones: the page-view total
     # includes the views of paths that are then hidden.
     with_group_totals(query, paths, "visitors", "pageviews")

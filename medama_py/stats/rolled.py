@@ -1,14 +1,15 @@
-"""A period split into whole UTC hours read from the rollups and the rest read raw (docs/stats.md#rollups).
+"""A period split into whole UTC days and hours read from the rollups and the rest read raw (docs/stats.md#rollups).
 
 Only a period with both bounds and no field filters can use the rollups, which hold every view of a site.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
+from medama_py.storage.rollup_days import HOURS_PER_DAY
 from medama_py.storage.rollups import HOUR, hour_of, hour_start, runs
 
 if TYPE_CHECKING:
@@ -20,26 +21,35 @@ if TYPE_CHECKING:
     from medama_py.stats.query import Params
     from medama_py.storage.rollups import Rollups
 
-__all__ = ["ROLLUP_EPOCH_US", "PropSplit", "Split", "split_period", "split_properties"]
+__all__ = ["ROLLUP_DAY_EPOCH_US", "ROLLUP_EPOCH_US", "PropSplit", "Split", "split_period", "split_properties"]
 
 _MICROSECOND: Final = timedelta(microseconds=1)
 # A rollup row's instant for bucketing: its hour's start, in microseconds since 1970.
 ROLLUP_EPOCH_US: Final = "(r.hour::BIGINT * 3600000000)"
+ROLLUP_DAY_EPOCH_US: Final = "(r.day::BIGINT * 86400000000)"
 
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """The hours read from `rollup_hours`, and the raw ranges [start, stop) covering the rest of the period."""
+    """The days and hours read from the rollups, and the raw ranges [start, stop) covering the rest of the period."""
 
     hostname: str
-    hours: list[tuple[int, int]]
+    hours: list[tuple[int, int]]  # runs of hours read from the hourly rows (none inside `days`)
     raw: list[tuple[datetime, datetime]]
     end: datetime  # the period's inclusive end: the last raw range, if it ends there, includes it
+    days: list[tuple[int, int]] = field(default_factory=list)  # runs of days read from the day rows
 
     def hours_where(self, params: Params) -> str:
-        """WHERE body over `rollup_hours AS r`."""
-        spans = " OR ".join(f"r.hour BETWEEN {params.bind(a)} AND {params.bind(b)}" for a, b in self.hours)
-        return f"r.hostname = {params.bind(self.hostname)} AND ({spans})"
+        """WHERE body over `rollup_hours AS r` (or any table with `r.hostname` and `r.hour`)."""
+        return self._where(params, "r.hour", self.hours)
+
+    def days_where(self, params: Params) -> str:
+        """WHERE body over `rollup_day_cells AS r` (or any table with `r.hostname` and `r.day`)."""
+        return self._where(params, "r.day", self.days)
+
+    def _where(self, params: Params, column: str, spans: list[tuple[int, int]]) -> str:
+        between = " OR ".join(f"{column} BETWEEN {params.bind(a)} AND {params.bind(b)}" for a, b in spans)
+        return f"r.hostname = {params.bind(self.hostname)} AND ({between or 'false'})"
 
     def raw_where(self, params: Params, period_column: str = "v.date_created") -> str | None:
         """WHERE body over `views AS v` for the raw ranges of `period_column`; None when the rollups cover all."""
@@ -52,18 +62,37 @@ class Split:
         return f"v.hostname = {params.bind(self.hostname)} AND ({' OR '.join(ranges)})"
 
 
-def split_period(cur: duckdb.DuckDBPyConnection, rollups: Rollups | None, filters: Filters) -> Split | None:
-    """The split of `filters`' period, or None when the rollups cannot serve any of it."""
+def split_period(
+    cur: duckdb.DuckDBPyConnection,
+    rollups: Rollups | None,
+    filters: Filters,
+    *,
+    days: bool = True,
+    hours: bool = True,
+) -> Split | None:
+    """The split of `filters`' period, or None when the rollups cannot serve any of it.
+
+    With `days`, whole days come from the day rows where they are usable; without, every hour from the hourly rows.
+    Without `hours` (a report with day rows only), every hour outside the usable days is read raw.
+    """
     start, end = filters.start, filters.end
     if rollups is None or filters.conditions or start is None or end is None or start > end:
         return None
     first = hour_of(start) if hour_start(hour_of(start)) == start else hour_of(start) + 1
     # The last hour that ends inside the period: its last microsecond is at most `end`.
     last = hour_of(end + _MICROSECOND) - 1
-    usable = rollups.usable_hours(cur, filters.hostname, first, last)
-    if not usable:
+    if days:
+        usable_days, usable = rollups.usable(cur, filters.hostname, first, last)
+    else:
+        usable_days, usable = [], rollups.usable_hours(cur, filters.hostname, first, last)
+    if not hours:
+        usable = []
+    if not usable and not usable_days:
         return None
-    return _split(filters, usable, start, end)
+    day_hours = (hour for day in usable_days for hour in range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY))
+    covered = sorted([*usable, *day_hours])
+    split = _split(filters, covered, start, end)
+    return Split(split.hostname, runs(usable), split.raw, end, runs(usable_days))
 
 
 @dataclass(frozen=True, slots=True)

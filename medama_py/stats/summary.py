@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
-from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date, whole_hours
+from medama_py.stats.intervals import bucket_index_sql, bucket_starts, format_date, whole_days, whole_hours
 from medama_py.stats.medians import BIN_SQL, exact_medians, histogram_pairs
 from medama_py.stats.query import BOUNCE, DURATION, PAGEVIEWS, TIMINGS, VISITORS, Params, Query, bounce
 from medama_py.stats.results import StatsIntervalItem, StatsSummary, StatsSummaryMetrics, as_int, as_ratio
-from medama_py.stats.rolled import ROLLUP_EPOCH_US, split_period
+from medama_py.stats.rolled import ROLLUP_DAY_EPOCH_US, ROLLUP_EPOCH_US, split_period
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,23 +74,39 @@ def _raw_cells(params: Params, where: str, bucket: Bucket | None) -> str:
 
 
 def _cells(
-    cur: duckdb.DuckDBPyConnection, query: Query, filters: Filters, rollups: Rollups | None, bucket: Bucket | None
+    cur: duckdb.DuckDBPyConnection,
+    query: Query,
+    filters: Filters,
+    rollups: Rollups | None,
+    bucket: Bucket | None,
+    *,
+    days: bool = True,
 ) -> str:
-    """The cells of the period: raw, or the rollups' current whole hours plus the raw rest (same sums)."""
-    split = split_period(cur, rollups, filters)
+    """The cells of the period: raw, or the rollups' current whole days and hours plus the raw rest (same sums).
+
+    `days`: whether day rows may be used (every day of the period falls in one bucket).
+    """
+    split = split_period(cur, rollups, filters, days=days)
     if split is None:
         return _raw_cells(query.params, filters.where(query.params), bucket)
-    rolled = Query(params=query.params)
-    if bucket is not None:
-        rolled.select(f"{bucket(ROLLUP_EPOCH_US)} AS bucket").group_by("bucket")
-    rolled.select("r.bin AS bin", "sum(r.durations) AS durations", "sum(r.visitors) AS visitors")
-    rolled.select("sum(r.pageviews) AS pageviews", "sum(r.timings) AS timings")
-    rolled.from_("rollup_hours AS r").where(split.hours_where(query.params)).group_by("r.bin")
+    parts = []
+    for table, spans, where, epoch_us in (
+        ("rollup_hours", split.hours, split.hours_where, ROLLUP_EPOCH_US),
+        ("rollup_day_cells", split.days, split.days_where, ROLLUP_DAY_EPOCH_US),
+    ):
+        if not spans:
+            continue
+        rolled = Query(params=query.params)
+        if bucket is not None:
+            rolled.select(f"{bucket(epoch_us)} AS bucket").group_by("bucket")
+        rolled.select("r.bin AS bin", "sum(r.durations) AS durations", "sum(r.visitors) AS visitors")
+        rolled.select("sum(r.pageviews) AS pageviews", "sum(r.timings) AS timings")
+        parts.append(rolled.from_(f"{table} AS r").where(where(query.params)).group_by("r.bin").sql())
     raw_where = split.raw_where(query.params)
-    if raw_where is None:
-        return rolled.sql()
-    # The bins of the two parts may repeat: the totals add them up (TIMINGS sums add exactly).
-    return f"{rolled.sql()}\nUNION ALL\n{_raw_cells(query.params, raw_where, bucket)}"
+    if raw_where is not None:
+        parts.append(_raw_cells(query.params, raw_where, bucket))
+    # The bins of the parts may repeat: the totals add them up (TIMINGS sums add exactly).
+    return "\nUNION ALL\n".join(parts)
 
 
 def _metrics(cur: duckdb.DuckDBPyConnection, filters: Filters, rollups: Rollups | None) -> StatsSummaryMetrics:
@@ -115,8 +131,12 @@ def _metrics_and_series(
     def bucket_of(epoch_us: str) -> str:
         return bucket_index_sql(interval, start, query.params, epoch_us)
 
-    # Buckets that split an hour (minutes, or a start off the hour) cannot be summed from hourly rollups.
-    cells = _cells(cur, query, filters, rollups if whole_hours(interval, start) else None, bucket_of)
+    # Buckets that split an hour (minutes, or a start off the hour) cannot be summed from hourly rollups, nor
+    # buckets that split a day (hours, or days and weeks from a start off midnight) from daily ones.
+    cells = _cells(
+        cur, query, filters, rollups if whole_hours(interval, start) else None, bucket_of,
+        days=whole_days(interval, start),
+    )  # fmt: skip
     query.with_("cells", cells).select("grouping(c.bucket) = 1 AS whole", "c.bucket", *_TOTALS)
     # ROLLUP adds the period's row (whole) to the buckets' rows; over no rows at all it is the only one.
     query.from_("cells AS c").group_by("ROLLUP (c.bucket)")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from medama_py.stats.grouped import rolled_counts
 from medama_py.stats.medians import quantiles_of
-from medama_py.stats.query import PAGE_VISITORS, QUARTILES, Query, rounded_duration, share, with_group_totals
+from medama_py.stats.query import (
+    PAGE_VISITORS,
+    QUARTILES,
+    Params,
+    Query,
+    rounded_duration,
+    share,
+    with_group_totals,
+)
 from medama_py.stats.results import StatsTimeItem, as_int, as_ratio, as_text
 
 if TYPE_CHECKING:
@@ -13,6 +22,7 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
     from medama_py.stats.params import StatsParams
+    from medama_py.storage.rollups import Rollups
 
 __all__ = ["get_time"]
 
@@ -20,12 +30,20 @@ __all__ = ["get_time"]
 # limit 5 ~520 → ~406; limit 100 ~497 → ~602, as the top 100 of 5000 paths hold a quarter of the rows and the
 # counting pass then costs more than the quartiles it saves.
 _LISTED_PAGE_MAX = 25
+_METRICS = ["page_visitors", "total_duration", "durations", "zeros", "least"]
 
 
-def get_time(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsTimeItem]:
-    """Per path: median and quartile durations and the path's share of all time spent."""
-    if params.page.limit is not None and params.page.limit <= _LISTED_PAGE_MAX:
-        return _listed_page(cur, params)
+def get_time(
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None
+) -> list[StatsTimeItem]:
+    """Per path: median and quartile durations and the path's share of all time spent.
+
+    With `rollups`, a limited page counts the paths of whole days from the day rows (stats/grouped.py), which
+    costs less than the quartiles it saves whatever the limit; the numbers are the same.
+    """
+    limit = params.page.limit
+    if limit is not None and (limit <= _LISTED_PAGE_MAX or _counts(cur, params.filters, Params(), rollups)):
+        return _listed_page(cur, params, rollups)
     return _every_path(cur, params)
 
 
@@ -98,14 +116,14 @@ def _positive(q: float) -> str:
     return f"(p.n > 0 AND (p.z <= {k} OR (p.z = {k} + 1 AND {f} * p.m > 0.5)))"
 
 
-def _listed_page(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsTimeItem]:
+def _listed_page(cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None) -> list[StatsTimeItem]:
     """A limited page: which paths are kept and their shares come from counts; quartiles only for the page.
 
     The order's first key (visitors, or the share for the summary) needs no quantile, so only the paths that
     reach the page's last first-key value can be in it; their quartiles settle the rest of the order.
     """
     summary, offset, limit = params.summary, params.page.offset, params.page.limit or 0
-    rows = _kept_paths(cur, params.filters, summary=summary)
+    rows = _kept_paths(cur, params.filters, summary=summary, rollups=rollups)
 
     def first(row: tuple[str, int, float]) -> float:
         """The order's first key of a (path, visitors, share) row: the share for the summary, else visitors."""
@@ -126,21 +144,41 @@ def _listed_page(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[St
     ]
 
 
-def _kept_paths(cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool) -> list[tuple[str, int, float]]:
+def _kept_paths(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool, rollups: Rollups | None
+) -> list[tuple[str, int, float]]:
     """(path, visitors, share of the kept paths' time) of every kept path, without computing a quantile."""
     query = Query()
-    counts = Query(params=query.params).select(
-        "v.pathname AS path",
-        f"{PAGE_VISITORS} AS visitors",
-        "coalesce(sum(v.duration_ms), 0) AS total_duration",
-        "count(v.duration_ms) AS n",
-        "count_if(v.duration_ms = 0) AS z",
-        "min(v.duration_ms) FILTER (WHERE v.duration_ms > 0) AS m",
-    )
-    counts.from_("views AS v").where(filters.where(query.params)).group_by("v.pathname")
+    counts = _counts(cur, filters, query.params, rollups)
+    if counts is None:
+        counts = (
+            Query(params=query.params)
+            .select(
+                "v.pathname AS path",
+                f"{PAGE_VISITORS} AS visitors",
+                "coalesce(sum(v.duration_ms), 0) AS total_duration",
+                "count(v.duration_ms) AS n",
+                "count_if(v.duration_ms = 0) AS z",
+                "min(v.duration_ms) FILTER (WHERE v.duration_ms > 0) AS m",
+            )
+            .from_("views AS v")
+            .where(filters.where(query.params))
+            .group_by("v.pathname")
+            .sql()
+        )
     kept = Query(params=query.params).select("p.path", "p.visitors", "p.total_duration").from_("counts AS p")
     kept.where("p.visitors >= 3", _positive(0.5), *([] if summary else [_positive(0.25)]))
-    query.with_("counts", counts.sql())
+    query.with_("counts", counts)
     with_group_totals(query, kept, "total_duration")
     query.select("g.path", "g.visitors", f"{share('g.total_duration', 't.total_total_duration')} AS ratio")
     return [(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in query.fetch(cur)]
+
+
+def _counts(cur: duckdb.DuckDBPyConnection, filters: Filters, params: Params, rollups: Rollups | None) -> str | None:
+    """_kept_paths' counts per path from the day rows plus the raw rest; None when they must be read raw."""
+    counts = rolled_counts(cur, rollups, filters, "v.pathname", params, _METRICS)
+    if counts is None:
+        return None
+    rows = Query(params=params).select("c.label AS path", "c.page_visitors AS visitors")
+    rows.select("coalesce(c.total_duration, 0) AS total_duration", "c.durations AS n", "c.zeros AS z", "c.least AS m")
+    return rows.from_(f"({counts}) AS c").sql()

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from medama_py.storage.prop_rollups import PropRollups
+from medama_py.storage.rollup_days import HOURS_PER_DAY
 from medama_py.storage.rollups import hour_of
 
 if TYPE_CHECKING:
@@ -83,11 +84,7 @@ class RollupJob:
             stale = rollups.stale_hours(hostname, first, stop)
             if not stale:
                 continue
-            last = stale[0]
-            for hour in stale[1 : self.span]:  # the first run of consecutive stale hours, at most `span` long
-                if hour != last + 1:
-                    break
-                last = hour
+            last = _run_end(stale, self.span)
             began = time.perf_counter()
             await self.analytics.write(partial(rollups.build, hostname=hostname, first=stale[0], last=last), noted=True)
             self._adapt(time.perf_counter() - began)
@@ -134,6 +131,22 @@ class RollupJob:
         if first is not None:
             self._first[hostname] = first
         return first
+
+
+def _run_end(stale: list[int], span: int) -> int:
+    """The last hour of the first run of consecutive stale hours, at most `span` long.
+
+    A run from midnight takes a whole day at least (a day's row is written only by a build of the whole day),
+    and is cut to whole days when longer.
+    """
+    first = last = stale[0]
+    longest = max(span, HOURS_PER_DAY) if first % HOURS_PER_DAY == 0 else span
+    for hour in stale[1:longest]:
+        if hour != last + 1:
+            break
+        last = hour
+    days = (last + 1 - first) // HOURS_PER_DAY
+    return first + days * HOURS_PER_DAY - 1 if days and first % HOURS_PER_DAY == 0 else last
 
 
 def _oldest_hour(cur: duckdb.DuckDBPyConnection, hostname: str) -> int | None:

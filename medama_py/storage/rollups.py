@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
+from medama_py.storage.rollup_days import DAY_TABLES, HOURS_PER_DAY, build_days, create_day_tables, whole_days
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -46,7 +47,9 @@ __all__ = [
 HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-ROLLUP_TABLES: Final = ("rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *PROP_TABLES)
+ROLLUP_TABLES: Final = (
+    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *DAY_TABLES, *PROP_TABLES
+)  # fmt: skip
 # Dimension reports whose labels are few, rolled up per hour, label and bin in `rollup_labels` (the report's
 # name -> its label over `views AS v`, as stats/reports.py defines it). Reports of many labels (paths,
 # referrers) would keep about as many rollup rows as views.
@@ -109,6 +112,7 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for statement in _CREATE:
         conn.execute(statement)
     conn.execute("INSERT INTO rollup_state VALUES (0)")
+    create_day_tables(conn)
     create_prop_tables(conn)
 
 
@@ -143,6 +147,7 @@ class Rollups:
     _pending: list[_Pending] = field(default_factory=list)
     # hostname -> hour -> version of the build in the file (the maintenance job's plan, not readers').
     built: dict[str, dict[int, int]] = field(default_factory=dict)
+    built_days: dict[str, dict[int, int]] = field(default_factory=dict)  # the same for day rows
     props: PropRollups = field(default_factory=PropRollups)  # the properties join's rollups
 
     # --- writes (writer thread, before the write commits) ---------------------------------------------
@@ -174,6 +179,7 @@ class Rollups:
             self._everything = self.version
             self._pending.clear()
             self.built.clear()
+            self.built_days.clear()
 
     def _mark(self, key: tuple[str, int], version: int) -> None:
         self._marks[key] = max(self._marks.get(key, -1), version)
@@ -182,8 +188,35 @@ class Rollups:
 
     def usable_hours(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> list[int]:
         """The hours in [first, last] whose build, as `cur`'s snapshot sees it, no write has made stale."""
+        return sorted(self._usable_versions(cur, hostname, first, last))
+
+    def usable(
+        self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int
+    ) -> tuple[list[int], list[int]]:
+        """(days, hours): the usable day rows of the whole days in [first, last], and the usable hours outside them.
+
+        A day row is usable when each of its hours is, and none of them was built after it (storage/rollup_days.py).
+        """
+        hours = self._usable_versions(cur, hostname, first, last)
+        first_day, last_day = whole_days(first, last)
+        if first_day > last_day:
+            return [], sorted(hours)
+        rows = cur.execute(
+            "SELECT day, version FROM rollup_days WHERE hostname = $hostname AND day BETWEEN $first AND $last",
+            {"hostname": hostname, "first": first_day, "last": last_day},
+        ).fetchall()
+        days = sorted(
+            int(day)
+            for day, version in rows
+            if all(hours.get(hour, version + 1) <= version for hour in _hours_of(int(day)))
+        )
+        covered = {hour for day in days for hour in _hours_of(day)}
+        return days, sorted(hour for hour in hours if hour not in covered)
+
+    def _usable_versions(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> dict[int, int]:
+        """The build version of each usable hour in [first, last], by hour."""
         if first > last:
-            return []
+            return {}
         self.resolve(cur)
         rows = cur.execute(
             "SELECT hour, version FROM rollup_built WHERE hostname = $hostname AND hour BETWEEN $first AND $last",
@@ -191,11 +224,11 @@ class Rollups:
         ).fetchall()
         with self._lock:
             everything, marks = self._everything, self._marks
-            return sorted(
-                int(hour)
+            return {
+                int(hour): int(version)
                 for hour, version in rows
                 if version > everything and version > marks.get((hostname, int(hour)), -1)
-            )
+            }
 
     def resolve(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Mark the built hours holding a pending duration bid, looked up in `cur`'s snapshot of the keys.
@@ -226,15 +259,24 @@ class Rollups:
     # --- the maintenance job -------------------------------------------------------------------------------
 
     def stale_hours(self, hostname: str, first: int, stop: int) -> list[int]:
-        """Hours in [first, stop) to (re)build for `hostname`: never built, or marked since their build."""
+        """Hours from the day of `first` up to `stop` to (re)build for `hostname`: never built, or marked since.
+
+        Every hour of a day that has ended is listed when any of them is, or when its day row is missing or older
+        than one of its hours, so the job rebuilds whole days and their day rows (storage/rollup_days.py).
+        """
         with self._lock:
-            built = self.built.get(hostname, {})
+            built, days = self.built.get(hostname, {}), self.built_days.get(hostname, {})
             everything, marks = self._everything, self._marks
-            return [
-                hour
-                for hour in range(max(first, 0), stop)
-                if built.get(hour, -1) <= max(everything, marks.get((hostname, hour), -1))
-            ]
+            stale: list[int] = []
+            for day in range(max(first, 0) // HOURS_PER_DAY, -(-stop // HOURS_PER_DAY)):
+                hours = [hour for hour in _hours_of(day) if hour < stop]  # from midnight, so the first day is whole
+                old = [h for h in hours if built.get(h, -1) <= max(everything, marks.get((hostname, h), -1))]
+                ended = len(hours) == HOURS_PER_DAY
+                if ended and (old or days.get(day, -1) < max(built.get(h, -1) for h in hours)):
+                    stale.extend(hours)
+                else:
+                    stale.extend(old)
+            return stale
 
     def build(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
         """Rebuild hours [first, last] of `hostname` from the views, in one transaction (on the writer thread)."""
@@ -250,6 +292,7 @@ class Rollups:
                 cur.execute(_BUILD_LABELS.format(label=label), {**values, "report": report})
             cur.execute(_BUILD_KEYS, values)
             cur.execute(_BUILT, {**span, "version": version})
+            build_days(cur, hostname, first, last, version)
             cur.execute("UPDATE rollup_state SET version = $version", {"version": version})
             cur.commit()
         except BaseException:
@@ -261,6 +304,14 @@ class Rollups:
             hours = self.built.setdefault(hostname, {})
             for hour in range(first, last + 1):
                 hours[hour] = version
+            first_day, last_day = whole_days(first, last)
+            days = self.built_days.setdefault(hostname, {})
+            for day in range(first_day, last_day + 1):
+                days[day] = version
+
+
+def _hours_of(day: int) -> range:
+    return range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY)
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:

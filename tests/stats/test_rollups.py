@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from medama_py.stats.reports import REPORTS
 from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.rollup_days import GROUPED_LABELS
+from medama_py.storage.rollup_job import _run_end
 from medama_py.storage.rollups import ROLLED_LABELS, Rollups, create_rollup_tables, hour_of
 from tests.stats.harness import params
 from tests.stats.test_snapshots import EXTRA, cases
@@ -45,9 +47,11 @@ def assert_rolled_is_raw(report: str, conn: duckdb.DuckDBPyConnection, query: st
         assert answer(report, conn, query, hostname, rollups) == answer(report, conn, query, hostname, None)
 
 
-def assert_rollups_are_read(report: str, conn: duckdb.DuckDBPyConnection, rollups: Rollups, wrong: str) -> None:
+def assert_rollups_are_read(
+    report: str, conn: duckdb.DuckDBPyConnection, rollups: Rollups, wrong: str, listed: str = ""
+) -> None:
     """Not a tautology: a wrong rollup row (the UPDATE `wrong`) changes the answer, so the rollups are read."""
-    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z"
+    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z" + listed
     honest = answer(report, conn, query, "example.com", rollups)
     conn.execute("BEGIN")
     conn.execute(wrong)
@@ -71,7 +75,8 @@ def rolled(fixture_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The seeded fixture with every hour of every site built.
 
     Spans of a week less an hour, so runs meet off midnight, at a different hour each week; the cost is per build
-    (a year in 23-hour spans took 1,100 builds and ~7 s, in 167-hour spans ~160).
+    (a year in 23-hour spans took 1,100 builds and ~7 s, in 167-hour spans ~160). Each span holds whole days
+    too, so a period reads day rows, hour rows and raw rows.
     """
     path = tmp_path_factory.mktemp("rollups") / "me_analytics.db"
     shutil.copyfile(fixture_file, path)
@@ -101,10 +106,12 @@ def test_every_summary_case_is_the_same_from_the_rollups(rolled: tuple[Any, Roll
     assert_rolled_is_raw("summary", rolled[0], query, rolled[1])
 
 
-def test_the_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
+@pytest.mark.parametrize("table", ["rollup_hours", "rollup_day_cells"])
+def test_the_rollups_are_read(rolled: tuple[Any, Rollups], table: str) -> None:
     conn, rollups = rolled
-    assert rollups.usable_hours(conn, "example.com", 0, 10**6)
-    wrong = "UPDATE rollup_hours SET pageviews = pageviews + 1 WHERE hostname = 'example.com'"
+    days, hours = rollups.usable(conn, "example.com", 0, 10**6)
+    assert days and hours
+    wrong = f"UPDATE {table} SET pageviews = pageviews + 1 WHERE hostname = 'example.com'"  # noqa: S608 (code)
     assert_rollups_are_read("summary", conn, rollups, wrong)
 
 
@@ -128,8 +135,9 @@ def test_every_devices_case_is_the_same_from_the_rollups(rolled: tuple[Any, Roll
     assert_rolled_is_raw("devices", rolled[0], query, rolled[1])
 
 
-def test_the_label_rollups_are_read(rolled: tuple[Any, Rollups]) -> None:
-    wrong = "UPDATE rollup_labels SET visitors = visitors + 1 WHERE hostname = 'example.com'"
+@pytest.mark.parametrize("table", ["rollup_labels", "rollup_day_labels"])
+def test_the_label_rollups_are_read(rolled: tuple[Any, Rollups], table: str) -> None:
+    wrong = f"UPDATE {table} SET visitors = visitors + 1 WHERE hostname = 'example.com'"  # noqa: S608 (code)
     assert_rollups_are_read("devices", rolled[0], rolled[1], wrong)
 
 
@@ -137,6 +145,55 @@ def test_the_rolled_labels_are_the_reports_labels() -> None:
     for report, label in ROLLED_LABELS.items():
         described = REPORTS[report].label
         assert described is not None and described.sql == label and described.flag is None
+
+
+# The lists counted per day and label (GROUPED_LABELS): every snapshot case of theirs plus whole periods, pages,
+# both variants, the flags that change the label, and periods with partial days at either end.
+GROUPED_REPORTS = ("pages", "time", "referrers", "sources", "mediums", "campaigns", "browsers", "os", "countries",
+                   "languages")  # fmt: skip
+GROUPED_CASES = (
+    [(endpoint, query) for endpoint, _, query in cases() if endpoint in GROUPED_REPORTS]
+    + [
+        (report, query)
+        for report in GROUPED_REPORTS
+        for query in (
+            YEAR,
+            f"{YEAR}&summary=true&limit=5",
+            f"{YEAR}&limit=2&offset=1",
+            "start=2024-03-01T10:20:00Z&end=2024-03-09T07:40:00Z&summary=true",
+            "start=2024-03-01T00:00:00%2B02:00&end=2024-03-31T23:59:59%2B02:00",
+        )
+    ]
+    + [
+        ("referrers", f"{YEAR}&grouped=false"),
+        ("referrers", f"{YEAR}&grouped=false&summary=true&limit=3"),
+        ("languages", f"{YEAR}&locale=true"),
+        ("languages", f"{YEAR}&locale=true&summary=true"),
+        ("time", f"{YEAR}&summary=true&limit=2"),
+        ("time", f"{YEAR}&limit=30"),
+    ]
+)
+
+
+@pytest.mark.parametrize(("report", "query"), GROUPED_CASES)
+def test_every_grouped_case_is_the_same_from_the_rollups(rolled: tuple[Any, Rollups], report: str, query: str) -> None:
+    assert_rolled_is_raw(report, rolled[0], query, rolled[1])
+
+
+@pytest.mark.parametrize("report", ["pages", "time", "countries"])
+def test_the_group_rollups_are_read(rolled: tuple[Any, Rollups], report: str) -> None:
+    # /time's summary shows shares of the time spent, the others visitors.
+    changed = "total_duration = 0" if report == "time" else "page_visitors = page_visitors + 1, visitors = visitors + 1"
+    wrong = f"UPDATE rollup_day_groups SET {changed}"  # noqa: S608 (code)
+    assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed="&summary=true&limit=50")
+
+
+def test_the_grouped_labels_are_the_reports_labels() -> None:
+    labels = set()
+    for report in REPORTS.values():
+        if report.label is not None:
+            labels |= {report.label.sql, report.label.flagged} - {""}
+    assert set(GROUPED_LABELS.values()) - {"v.pathname"} == labels - set(ROLLED_LABELS.values())
 
 
 # --- random views, random builds, random writes after them ------------------------------------------------
@@ -154,7 +211,10 @@ PERIOD = st.tuples(
     st.one_of(st.integers(-3600, 3 * 24 * 3600 + 3600), st.integers(-1, 73).map(lambda hour: hour * 3600)),
     st.one_of(st.integers(0, 3 * 24 * 3600), st.integers(0, 72).map(lambda hours: hours * 3600 - 1)),
 )
+PATHS = {"b1": "/a", "b2": "/b", "b3": "/a", "b4": "/c", "b5": "/b"}
 DEVICES = {"b1": "mobile", "b2": "desktop", "b3": "tablet", "b4": "desktop", "b5": "", "b6": "mobile"}
+# Build spans (offset from DAY0, hours); a third start at midnight, so whole days (day rows) are built too.
+SPAN = st.tuples(st.one_of(st.integers(0, 71), st.sampled_from([0, 24, 48])), st.integers(1, 72))
 SHAPES = st.sampled_from(["", "&interval=hour", "&interval=day", "&interval=month", "&previous=true", "&interval=week"])
 
 
@@ -164,7 +224,8 @@ def _view_row(view: tuple[str, int, bool, int | None, str]) -> tuple[object, ...
     values.update(
         bid=bid,
         hostname=hostname,
-        pathname="/",
+        pathname=PATHS.get(bid, "/"),
+        country=PATHS.get(bid, "").strip("/"),
         is_unique_user=unique,
         is_unique_page=unique,
         duration_ms=duration,
@@ -196,10 +257,12 @@ def _period(start: int, length: int, shape: str) -> str:
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     views=st.lists(VIEW, max_size=60),
-    spans=st.lists(st.tuples(st.integers(0, 71), st.integers(1, 30)), max_size=4),
+    spans=st.lists(SPAN, max_size=4),
     later=st.lists(VIEW, max_size=6),
     durations=st.lists(st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 6000)), max_size=3),
+    rebuilds=st.lists(SPAN, max_size=2),
     periods=st.lists(st.tuples(PERIOD, SHAPES), min_size=1, max_size=4),
+    listed=st.sampled_from(["", "&summary=true", "&limit=2", "&summary=true&limit=1&offset=1"]),
     resolve_first=st.booleans(),
 )
 def test_random_rollups_equal_raw(
@@ -208,7 +271,9 @@ def test_random_rollups_equal_raw(
     spans: list[tuple[int, int]],
     later: list[tuple[str, int, bool, int | None, str]],
     durations: list[tuple[str, int]],
+    rebuilds: list[tuple[int, int]],
     periods: list[tuple[tuple[int, int], str]],
+    listed: str,
     resolve_first: bool,
 ) -> None:
     db.execute("DELETE FROM views")
@@ -227,13 +292,18 @@ def test_random_rollups_equal_raw(
             db.execute("UPDATE views SET duration_ms = ? WHERE bid = ?", [duration, bid])
     if resolve_first:
         rollups.resolve(db)
+    # Some hours rebuilt after the writes: a day row older than one of its hours is left out.
+    for hostname in HOSTS:
+        for offset, length in rebuilds:
+            rollups.build(db, hostname, base + offset, base + min(offset + length, 72) - 1)
     for (start, length), shape in periods:
         query = _period(start, length, shape)
         for hostname in HOSTS:
             assert summary(db, query, hostname, rollups) == summary(db, query, hostname, None), query
             if not shape:
-                rolled, raw = (answer("devices", db, query, hostname, r) for r in (rollups, None))
-                assert rolled == raw, query
+                for report in ("devices", "countries", "time", "pages"):
+                    rolled, raw = (answer(report, db, query + listed, hostname, r) for r in (rollups, None))
+                    assert rolled == raw, (report, query + listed)
 
 
 def test_a_late_view_makes_its_hour_stale(db: duckdb.DuckDBPyConnection) -> None:
@@ -246,6 +316,34 @@ def test_a_late_view_makes_its_hour_stale(db: duckdb.DuckDBPyConnection) -> None
     _insert(db, rollups, [("a.example", 3700, True, 10, "b2")])
     assert rollups.usable_hours(db, "a.example", hour, hour + 1) == [hour]
     assert rollups.stale_hours("a.example", hour, hour + 2) == [hour + 1]
+
+
+def test_a_day_row_is_used_only_while_no_hour_of_it_was_rebuilt(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    _insert(db, rollups, [("a.example", 10, True, 2000, "b1"), ("a.example", 90000, True, 300, "b2")])
+    day = hour_of(DAY0) // 24
+    rollups.build(db, "a.example", day * 24, day * 24 + 47)
+    assert rollups.usable(db, "a.example", day * 24, day * 24 + 47) == ([day, day + 1], [])
+    assert rollups.stale_hours("a.example", day * 24, day * 24 + 48) == []
+    # A late view in the first hour: that day is read hour by hour until the job rebuilds all of it.
+    _insert(db, rollups, [("a.example", 20, True, 40, "b3")])
+    assert rollups.stale_hours("a.example", day * 24, day * 24 + 48) == list(range(day * 24, day * 24 + 24))
+    rollups.build(db, "a.example", day * 24, day * 24)
+    days, hours = rollups.usable(db, "a.example", day * 24, day * 24 + 47)
+    assert (days, hours) == ([day + 1], list(range(day * 24, day * 24 + 24)))
+    query = _period(0, 2 * 24 * 3600 - 1, "&interval=day")
+    assert summary(db, query, "a.example", rollups) == summary(db, query, "a.example", None)
+    rollups.build(db, "a.example", day * 24, day * 24 + 23)
+    assert rollups.usable(db, "a.example", day * 24, day * 24 + 47) == ([day, day + 1], [])
+
+
+def test_the_job_builds_whole_days_from_midnight() -> None:
+    assert _run_end([48, 49, 50, 51], span=2) == 51  # from midnight: up to a day, ended or not
+    assert _run_end([5, 6, 7], span=2) == 6
+    assert _run_end(list(range(24, 100)), span=4) == 47  # a whole day at least from midnight
+    assert _run_end(list(range(24, 100)), span=50) == 71  # cut to whole days
+    assert _run_end([5, 6, 7, 9], span=24) == 7
 
 
 def test_a_duration_makes_the_hour_of_its_view_stale(db: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,68 @@
+"""Per-label counts of a list report from the day rows of the rollups plus the raw rest (docs/stats.md#rollups).
+
+The lists of many labels (paths, referrers, countries ...) keep, per UTC day and label, the counts every list
+report sums (storage/rollup_days.py GROUPED_LABELS): a year of whole days is a few thousand to 1.7M rows instead
+of every view. Medians are not counts: the reports read them raw, for the labels they list (stats/medians.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from medama_py.stats.query import PAGE_VISITORS, PAGEVIEWS, TIMINGS, VISITORS, Query
+from medama_py.stats.rolled import split_period
+from medama_py.storage.rollup_days import GROUPED_LABELS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from medama_py.stats.filters import Filters
+    from medama_py.stats.query import Params
+    from medama_py.storage.rollups import Rollups
+
+__all__ = ["METRICS", "rolled_counts"]
+
+# A metric's SQL over the views of one label, how the parts' values add up, and the raw SQL's type (so shares and
+# comparisons compute with the same types); the day rows hold the same columns.
+METRICS: Final = {
+    "visitors": (VISITORS, "sum", "BIGINT"),
+    "page_visitors": (PAGE_VISITORS, "sum", "BIGINT"),
+    "pageviews": (PAGEVIEWS, "sum", "BIGINT"),
+    "timings": (TIMINGS, "sum", "HUGEINT"),
+    "durations": ("count(v.duration_ms)", "sum", "BIGINT"),
+    "total_duration": ("sum(v.duration_ms)", "sum", "HUGEINT"),
+    "zeros": ("count_if(v.duration_ms = 0)", "sum", "BIGINT"),
+    "least": ("min(v.duration_ms) FILTER (WHERE v.duration_ms > 0)", "min", "UINTEGER"),
+}
+_KEYS: Final = {label: key for key, label in GROUPED_LABELS.items()}
+
+
+def rolled_counts(
+    cur: duckdb.DuckDBPyConnection,
+    rollups: Rollups | None,
+    filters: Filters,
+    label_sql: str,
+    params: Params,
+    metrics: list[str],
+) -> str | None:
+    """SQL of one row per label (`label` and each of `metrics`) over the period; None when it must be read raw.
+
+    Whole usable days come from `rollup_day_groups`, every other moment of the period from the views; the sums
+    are the raw ones (a `sum` over no durations stays NULL, as the raw one does).
+    """
+    key = _KEYS.get(label_sql)
+    split = split_period(cur, rollups, filters, hours=False) if key is not None else None
+    if split is None or not split.days:
+        return None
+    days = Query(params=params).select("r.label AS label")
+    days.select(*(f"{METRICS[m][1]}(r.{m}) AS {m}" for m in metrics)).from_("rollup_day_groups AS r")
+    days.where(f"r.report = {params.bind(key)}", split.days_where(params)).group_by("r.label")
+    parts = [days.sql()]
+    raw_where = split.raw_where(params)
+    if raw_where is not None:
+        raw = Query(params=params).select(f"{label_sql} AS label")
+        raw.select(*(f"{METRICS[m][0]} AS {m}" for m in metrics)).from_("views AS v")
+        parts.append(raw.where(raw_where).group_by("label").sql())
+    both = Query(params=params).select("c.label AS label")
+    both.select(*(f"{METRICS[m][1]}(c.{m})::{METRICS[m][2]} AS {m}" for m in metrics))
+    return both.from_("(" + "\nUNION ALL\n".join(parts) + ") AS c").group_by("c.label").sql()

@@ -1,0 +1,114 @@
+"""Day rows of the rollups: the hourly cells summed per UTC day, written with the hours (docs/stats.md#rollups).
+
+A year holds 8,784 hours but 366 days, so a long period reads about 24 times fewer cells from the day rows
+(the summary's cells and /devices' labels at 10M page views: 3.2M and 4.5M hourly rows, ~0.2M and ~0.6M daily).
+A build that covers a whole UTC day writes its day rows in the same transaction as its hours, with the same
+version. A day row is used only when each of its 24 hours is current and none was rebuilt after it
+(storage/rollups.Rollups.usable): a later rebuild of one hour (after a late write marked it) leaves the day row
+out until the maintenance job rebuilds the whole day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["DAY_TABLES", "GROUPED_LABELS", "HOURS_PER_DAY", "build_days", "create_day_tables", "whole_days"]
+
+HOURS_PER_DAY: Final = 24
+_DAY_ZERO: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY: Final = timedelta(days=1)
+DAY_TABLES: Final = ("rollup_days", "rollup_day_cells", "rollup_day_labels", "rollup_day_groups")
+# The lists of many labels, counted per day and label without duration bins (rollup_day_groups): a key -> the
+# label over `views AS v`, as stats/reports.py defines it. Per hour they would keep about as many rows as views;
+# per day, at 10M page views a year: 1.7M (day, path) rows, 168k referrer rows, under 40k for the others.
+GROUPED_LABELS: Final = {
+    "paths": "v.pathname",
+    "referrers": "CASE WHEN v.referrer_group <> '' THEN v.referrer_group ELSE coalesce(v.referrer_host, '') END",
+    "referrer_hosts": "coalesce(v.referrer_host, '')",
+    "sources": "coalesce(v.utm_source, '')",
+    "mediums": "coalesce(v.utm_medium, '')",
+    "campaigns": "coalesce(v.utm_campaign, '')",
+    "browsers": "coalesce(v.ua_browser, '')",
+    "os": "coalesce(v.ua_os, '')",
+    "countries": "coalesce(v.country, '')",
+    "languages": "coalesce(v.language_base, '')",
+    "dialects": "coalesce(v.language_dialect, '')",
+}
+_CREATE: Final = (
+    # Every day written, with the version of the build that wrote it.
+    "CREATE TABLE rollup_days (hostname TEXT NOT NULL, day INTEGER NOT NULL, version BIGINT NOT NULL)",
+    # rollup_hours and rollup_labels (storage/rollups.py) per day instead of per hour.
+    """CREATE TABLE rollup_day_cells (hostname TEXT NOT NULL, day INTEGER NOT NULL, bin INTEGER,
+       durations BIGINT NOT NULL, visitors BIGINT NOT NULL, pageviews BIGINT NOT NULL, timings HUGEINT NOT NULL)""",
+    """CREATE TABLE rollup_day_labels (report TEXT NOT NULL, hostname TEXT NOT NULL, day INTEGER NOT NULL,
+       label TEXT NOT NULL, bin INTEGER, durations BIGINT NOT NULL, visitors BIGINT NOT NULL,
+       timings HUGEINT NOT NULL)""",
+    # Per label: the counts of stats/query.py, and what /time needs of the durations (count, sum, zeros, least > 0).
+    """CREATE TABLE rollup_day_groups (report TEXT NOT NULL, hostname TEXT NOT NULL, day INTEGER NOT NULL,
+       label TEXT NOT NULL, visitors BIGINT NOT NULL, page_visitors BIGINT NOT NULL, pageviews BIGINT NOT NULL,
+       timings HUGEINT NOT NULL, durations BIGINT NOT NULL, total_duration HUGEINT, zeros BIGINT,
+       least UINTEGER)""",
+)
+# The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per day and
+# label; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
+_GROUPS: Final = """
+INSERT INTO rollup_day_groups
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {label} AS label,
+       count_if(v.is_unique_user), count_if(v.is_unique_page), count(*),
+       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
+           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END),
+       count(v.duration_ms), sum(v.duration_ms), count_if(v.duration_ms = 0),
+       min(v.duration_ms) FILTER (WHERE v.duration_ms > 0)
+FROM views AS v
+WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
+GROUP BY v.hostname, day, label
+"""
+# Summed from the hour rows just written in the same transaction: the same sums as from the views.
+_CELLS: Final = """
+INSERT INTO rollup_day_cells
+SELECT hostname, hour // 24, bin, sum(durations), sum(visitors), sum(pageviews), sum(timings)
+FROM rollup_hours WHERE hostname = $hostname AND hour BETWEEN $first AND $last
+GROUP BY hostname, hour // 24, bin
+"""
+_LABELS: Final = """
+INSERT INTO rollup_day_labels
+SELECT report, hostname, hour // 24, label, bin, sum(durations), sum(visitors), sum(timings)
+FROM rollup_labels WHERE hostname = $hostname AND hour BETWEEN $first AND $last
+GROUP BY report, hostname, hour // 24, label, bin
+"""
+_DAYS: Final = "INSERT INTO rollup_days SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
+
+
+def create_day_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the day tables (the caller dropped every rollup table first)."""
+    for statement in _CREATE:
+        conn.execute(statement)
+
+
+def whole_days(first: int, last: int) -> tuple[int, int]:
+    """(first, last) day numbers of the UTC days whose every hour lies in hours [first, last]; first > last if none."""
+    return -(-first // HOURS_PER_DAY), (last + 1) // HOURS_PER_DAY - 1
+
+
+def build_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, version: int) -> None:
+    """Write the day rows of the whole days in hours [first, last], inside the build's transaction.
+
+    The hour rows of those hours must already be written by this transaction; the groups are counted from the views.
+    """
+    first_day, last_day = whole_days(first, last)
+    if first_day > last_day:
+        return
+    span = {"hostname": hostname, "first": first_day, "last": last_day}
+    for table in DAY_TABLES:
+        cur.execute(f"DELETE FROM {table} WHERE hostname = $hostname AND day BETWEEN $first AND $last", span)  # noqa: S608 (table names are code)
+    hours = {"hostname": hostname, "first": first_day * HOURS_PER_DAY, "last": (last_day + 1) * HOURS_PER_DAY - 1}
+    cur.execute(_CELLS, hours)
+    cur.execute(_LABELS, hours)
+    stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
+    for report, label in GROUPED_LABELS.items():
+        cur.execute(_GROUPS.format(label=label), {**stretch, "report": report})
+    cur.execute(_DAYS, {**span, "version": version})
