@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 
 from medama_py.stats.query import PAGE_VISITORS, PAGEVIEWS, TIMINGS, VISITORS, Query
 from medama_py.stats.rolled import split_period
-from medama_py.storage.rollup_days import GROUPED_LABELS
+from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,12 +51,14 @@ def rolled_counts(
     are the raw ones (a `sum` over no durations stays NULL, as the raw one does).
     """
     key = _KEYS.get(label_sql)
-    split = split_period(cur, rollups, filters, hours=False) if key is not None else None
+    # Only the paths keep every count; the other lists their visitors alone (storage/rollup_days.py).
+    kept = key is not None and (key == PATHS or metrics == ["visitors"])
+    split = split_period(cur, rollups, filters, hours=False) if kept else None
     if split is None or not split.days:
         return None
     days = Query(params=params).select("r.label AS label")
     days.select(*(f"{METRICS[m][1]}(r.{m}) AS {m}" for m in metrics)).from_("rollup_day_groups AS r")
-    days.where(f"r.report = {params.bind(key)}", split.days_where(params)).group_by("r.label")
+    days.where(f"r.report = {params.bind(str(key))}", split.days_where(params)).group_by("r.label")
     parts = [days.sql()]
     raw_where = split.raw_where(params)
     if raw_where is not None:

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["DAY_TABLES", "GROUPED_LABELS", "HOURS_PER_DAY", "build_days", "create_day_tables", "whole_days"]
+__all__ = [
+    "DAY_TABLES",
+    "GROUPED_LABELS",
+    "HOURS_PER_DAY",
+    "PATHS",
+    "build_days",
+    "create_day_tables",
+    "whole_days",
+]
 
 HOURS_PER_DAY: Final = 24
 _DAY_ZERO: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -25,8 +33,12 @@ DAY_TABLES: Final = ("rollup_days", "rollup_day_cells", "rollup_day_labels", "ro
 # The lists of many labels, counted per day and label without duration bins (rollup_day_groups): a key -> the
 # label over `views AS v`, as stats/reports.py defines it. Per hour they would keep about as many rows as views;
 # per day, at 10M page views a year: 1.7M (day, path) rows, 168k referrer rows, under 40k for the others.
+# Paths keep every count (/pages and /time read them); the others only their visitors, all that their summary
+# variant reads (the other columns stay NULL): a month of 10M a year took ~720 ms CPU for every count of every
+# list, ~230 of them for the paths.
+PATHS: Final = "paths"
 GROUPED_LABELS: Final = {
-    "paths": "v.pathname",
+    PATHS: "v.pathname",
     "referrers": "CASE WHEN v.referrer_group <> '' THEN v.referrer_group ELSE coalesce(v.referrer_host, '') END",
     "referrer_hosts": "coalesce(v.referrer_host, '')",
     "sources": "coalesce(v.utm_source, '')",
@@ -49,9 +61,8 @@ _CREATE: Final = (
        timings HUGEINT NOT NULL)""",
     # Per label: the counts of stats/query.py, and what /time needs of the durations (count, sum, zeros, least > 0).
     """CREATE TABLE rollup_day_groups (report TEXT NOT NULL, hostname TEXT NOT NULL, day INTEGER NOT NULL,
-       label TEXT NOT NULL, visitors BIGINT NOT NULL, page_visitors BIGINT NOT NULL, pageviews BIGINT NOT NULL,
-       timings HUGEINT NOT NULL, durations BIGINT NOT NULL, total_duration HUGEINT, zeros BIGINT,
-       least UINTEGER)""",
+       label TEXT NOT NULL, visitors BIGINT NOT NULL, page_visitors BIGINT, pageviews BIGINT, timings HUGEINT,
+       durations BIGINT, total_duration HUGEINT, zeros BIGINT, least UINTEGER)""",
 )
 # The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per day and
 # label; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
@@ -63,6 +74,14 @@ SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER A
            THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END),
        count(v.duration_ms), sum(v.duration_ms), count_if(v.duration_ms = 0),
        min(v.duration_ms) FILTER (WHERE v.duration_ms > 0)
+FROM views AS v
+WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
+GROUP BY v.hostname, day, label
+"""
+_VISITORS: Final = """
+INSERT INTO rollup_day_groups (report, hostname, day, label, visitors)
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {label} AS label,
+       count_if(v.is_unique_user)
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, day, label
@@ -110,5 +129,6 @@ def build_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: 
     cur.execute(_LABELS, hours)
     stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
     for report, label in GROUPED_LABELS.items():
-        cur.execute(_GROUPS.format(label=label), {**stretch, "report": report})
+        statement = _GROUPS if report == PATHS else _VISITORS
+        cur.execute(statement.format(label=label), {**stretch, "report": report})
     cur.execute(_DAYS, {**span, "version": version})
