@@ -143,6 +143,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
             await writer.start()
             retention = asyncio.create_task(run_retention_daily(meta, analytics, clock))
             rollups = asyncio.create_task(RollupJob(analytics, hostnames, clock).run())
+            cache_trims = asyncio.create_task(analytics.keep_cache_trimmed())
             app.state.services = services
             app.state.static_files = static.load_static_files()
             log.info("medama_py ready", extra={"appdb": config.appdb, "analyticsdb": config.analyticsdb})
@@ -152,6 +153,7 @@ def _lifespan(config: Config, clock: Callable[[], datetime]) -> Callable[[Litest
                 log.info("Shutting down server...")
                 retention.cancel()
                 rollups.cancel()
+                cache_trims.cancel()
                 # Commit every pending hit batch before the analytics file closes (SIGTERM flush).
                 await writer.stop()
         finally:

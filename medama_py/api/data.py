@@ -40,7 +40,7 @@ from medama_py.storage.backup import (
     copy_meta,
     pack_archive,
 )
-from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
+from medama_py.storage.export import EXPORT_FORMATS, EXPORT_MEMORY_BYTES, EXPORT_TABLES, export_rows
 from medama_py.storage.writer import DRAIN_WAIT_S
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ async def export_website(
         await services.analytics.read(
             lambda cur: export_rows(
                 cur, target, table=table, file_format=file_format, hostname=hostname, start=start_at, end=end_at
-            )
+            ),
+            memory_bytes=EXPORT_MEMORY_BYTES,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

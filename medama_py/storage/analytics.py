@@ -19,6 +19,7 @@ import anyio.to_thread
 import duckdb
 
 from medama_py.errors import ServiceUnavailable
+from medama_py.storage.block_cache import IDLE_S, TRIM_EVERY_S, BlockCache, duckdb_memory_bytes
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.rollups import Rollups, create_rollup_tables
 from medama_py.storage.umami_tables import create_umami_tables
@@ -139,6 +140,8 @@ class AnalyticsStore:
         self._local = threading.local()
         # What the writes since each rollup build made stale (storage/rollups.py); `write` keeps it told.
         self.rollups = Rollups()
+        # DuckDB's cache of file blocks, trimmed when it is not worth its memory (storage/block_cache.py).
+        self.cache = BlockCache(self.limits.memory_bytes)
         # Awaited before every read: the hit writer waits there until the hits it has acknowledged are applied
         # (storage/writer.py), so a report asked after a hit's answer counts it.
         self.read_barrier: Callable[[], Awaitable[None]] | None = None
@@ -188,32 +191,59 @@ class AnalyticsStore:
             self._local.cursor = cur
         return cur
 
-    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, settled: bool = True) -> T:
+    async def read(
+        self,
+        fn: Callable[[duckdb.DuckDBPyConnection], T],
+        *,
+        settled: bool = True,
+        memory_bytes: int | None = None,
+    ) -> T:
         """Run `fn(cursor)` on a worker thread and return its result without blocking the event loop.
 
         Unless `settled` is False, first wait for the hits acknowledged so far to be applied (`read_barrier`).
+        With `memory_bytes` (a whole-site export), DuckDB's limit is lowered to it while `fn` runs, so the
+        blocks `fn` reads are evicted as it goes (storage/block_cache.py). A read that meets such a lower limit
+        (its own or an export's) runs once more under the full one.
 
         Raises:
             ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
         """
         if settled and self.read_barrier is not None:
             await self.read_barrier()
+        epoch = self.cache.epoch
         try:
-            return await anyio.to_thread.run_sync(lambda: self._in_snapshot(fn), limiter=self._read_limiter)
+            return await self._run_read(fn, memory_bytes)
+        except duckdb.OutOfMemoryException as exc:
+            widened = await self._run_read(self.cache.widen, None)
+            if not widened and self.cache.epoch == epoch and memory_bytes is None:
+                log.warning("analytics query over the memory limit: %s", exc)
+                raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
+        try:
+            return await self._run_read(fn, None)
         except duckdb.OutOfMemoryException as exc:
             log.warning("analytics query over the memory limit: %s", exc)
             raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
 
-    def _in_snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    async def _run_read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
+        def run() -> T:
+            return self._in_snapshot(fn, memory_bytes)
+
+        return await anyio.to_thread.run_sync(run, limiter=self._read_limiter)
+
+    def _in_snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         # One transaction, so every statement of a report sees the same rows: a report reading the views twice
         # (e.g. duration bins, then the durations inside a bin) would otherwise see the hits committed between
         # its statements, and fail on bins that changed under it (seen in bench/soak.py).
         cur = self._read_cursor()
-        cur.begin()
-        try:
-            return fn(cur)
-        finally:
-            self._end_snapshot(cur)
+        with self.cache.reading():
+            bounded = memory_bytes is not None and self.cache.bound(cur, memory_bytes)
+            cur.begin()
+            try:
+                return fn(cur)
+            finally:
+                self._end_snapshot(cur)
+                if bounded:
+                    self.cache.widen(self.cursor())
 
     def _end_snapshot(self, cur: duckdb.DuckDBPyConnection) -> None:
         # Read-only: nothing to keep. Under memory pressure even this ROLLBACK can fail (OutOfMemoryException),
@@ -245,7 +275,39 @@ class AnalyticsStore:
             raise RuntimeError("analytics store is not open")
         if not noted:
             self.rollups.note_everything()
-        return fn(self._write_cursor)
+        try:
+            return fn(self._write_cursor)
+        except duckdb.OutOfMemoryException:
+            # An export's lower limit: back to the full one, so the caller's retry (the hit writer's, the rollup
+            # job's) finds it.
+            self.cache.widen(self._write_cursor)
+            raise
+        finally:
+            self.cache.wrote()
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the file, then trim DuckDB's block cache unless a read runs or one was trimmed lately."""
+
+        def checkpoint_and_trim(cur: duckdb.DuckDBPyConnection) -> None:
+            cur.execute("CHECKPOINT")
+            self.cache.trim(cur, every=TRIM_EVERY_S)
+
+        await self.write(checkpoint_and_trim, noted=True)
+
+    async def trim_cache(self) -> int:
+        """Hand DuckDB's cached blocks back now unless a read runs (e.g. after a rollup build); bytes freed."""
+        return await self.write(self.cache.trim, noted=True)
+
+    async def keep_cache_trimmed(self) -> None:
+        """Run until cancelled: trim DuckDB's cached blocks whenever nothing has read or written for IDLE_S."""
+        while True:
+            await asyncio.sleep(IDLE_S / 2)
+            if self.cache.idle_for() < IDLE_S:
+                continue
+            try:
+                await self.trim_cache()
+            except duckdb.Error:
+                log.warning("could not trim DuckDB's block cache", exc_info=True)
 
     def wal_bytes(self) -> int:
         """Size of the write-ahead log: what the next checkpoint has to fold into the file."""
@@ -256,8 +318,7 @@ class AnalyticsStore:
 
     def memory_bytes(self) -> int:
         """Memory DuckDB holds right now (buffer pool, rows not yet checkpointed, query state); blocks briefly."""
-        row = self.cursor().execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()
-        return int(row[0]) if row else 0
+        return duckdb_memory_bytes(self.cursor())
 
     def close(self) -> None:
         """Finish pending writes, checkpoint the WAL into the file and close."""

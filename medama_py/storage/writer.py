@@ -436,7 +436,7 @@ class HitWriter:
     async def _checkpoint(self) -> None:
         started = self._clock()
         try:
-            await self._store.write(_checkpoint, noted=True)
+            await self._store.checkpoint()
         except Exception:  # DuckDB refused (e.g. out of memory): commits go on, the next try comes later
             log.warning("checkpoint failed; retrying in %.0f s", _CHECKPOINT_RETRY_S, exc_info=True)
             self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
@@ -498,7 +498,3 @@ def _finish(batch: list[tuple[WriteItem, asyncio.Future[None]]], error: BaseExce
 def _log_failure(future: asyncio.Future[None]) -> None:
     if (error := future.exception()) is not None:
         log.warning("could not delete applied journal segments: %s", error)
-
-
-def _checkpoint(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.execute("CHECKPOINT")

@@ -1,0 +1,159 @@
+"""DuckDB's cache of the analytics file's blocks, handed back to the OS when it is not worth its memory.
+
+DuckDB keeps every block it has read cached until its `memory_limit` (40% of the host by default, so
+gigabytes) and has no separate cap for that cache, while the OS page cache holds the same file anyway
+(and outside the server's RSS). Lowering `memory_limit` evicts the unpinned blocks at once (204 MB in ~35 ms
+here), and raising it back keeps the full limit for queries' own working memory (sorts, hash tables).
+So the store "trims" the cache, `SET memory_limit` down to `KEEP_BYTES` and straight back:
+
+- only while no read runs and on the writer thread (so no write runs either); new reads wait at the gate
+  for those two statements. A query therefore never meets the lowered limit;
+- after a checkpoint while hits arrive (at most every `TRIM_EVERY_S`): a soak's dashboard queries and
+  duration updates otherwise keep tens of MB of recent blocks cached;
+- once the store has been idle `IDLE_S`, and when the rollup job has built every stale hour (its builds read
+  the whole file: 283 MB cached at 10M views).
+
+An export reads the whole site once, so it runs under a lower limit for its length (`bounded`): DuckDB
+then evicts as it goes. Anything else that meets that lower limit (a report, an apply of hits) widens it
+back to the full limit first (`widen`), and a report is run again, so nobody fails for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = ["IDLE_S", "KEEP_BYTES", "TRIM_EVERY_S", "BlockCache", "duckdb_memory_bytes"]
+
+MB = 1024 * 1024
+# What a trim leaves: DuckDB's pinned memory (rows not yet checkpointed, a query's state) stays whatever it is.
+KEEP_BYTES = 16 * MB
+# Trims while hits arrive, at most this often: each makes the next reports read their blocks again from the
+# OS page cache (a few ms at a soak's size).
+TRIM_EVERY_S = 2.0
+# A store with neither reads nor writes for this long is trimmed, looked at every IDLE_S / 2. Shorter than the
+# rollup job's 5-s rest (it reads then), longer than the gaps between a dashboard's requests.
+IDLE_S = 2.0
+# Below this much cached, a trim is not worth making readers wait for it.
+_WORTH_BYTES = 32 * MB
+
+
+def duckdb_memory_bytes(cur: duckdb.DuckDBPyConnection) -> int:
+    """Memory DuckDB accounts for right now (cached blocks, rows not yet checkpointed, query state)."""
+    row = cur.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_limit(cur: duckdb.DuckDBPyConnection, limit: int) -> bool:
+    """`SET memory_limit`; False when DuckDB cannot evict enough for it (pinned memory): the limit stays."""
+    try:
+        cur.execute(f"SET memory_limit = '{int(limit)}B'")  # an int we computed: no value from outside
+    except duckdb.OutOfMemoryException:
+        return False
+    return True
+
+
+class BlockCache:
+    """Counts the store's reads, gates them around trims, and keeps the lowered limit of an export."""
+
+    def __init__(self, limit_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit_bytes = limit_bytes
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._reads = 0
+        self._gate_closed = False
+        self._last_active = clock()
+        self._last_trim = -math.inf
+        # The lower limit in force for an export, None when the full limit is.
+        self._bounded: int | None = None
+        # Counts every bound and widen: a read that failed for memory and saw it change is run again.
+        self.epoch = 0
+        self.trims = 0
+        self.trimmed_bytes = 0
+
+    # --- reads and writes tell it they run --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around a read on its worker thread: waits while a trim runs, and counts the read meanwhile."""
+        with self._cond:
+            while self._gate_closed:
+                self._cond.wait()
+            self._reads += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reads -= 1
+                self._last_active = self._clock()
+
+    def wrote(self) -> None:
+        """A write just ran (writer thread): the store is not idle."""
+        self._last_active = self._clock()
+
+    def idle_for(self) -> float:
+        with self._cond:
+            return 0.0 if self._reads else self._clock() - self._last_active
+
+    @property
+    def bounded(self) -> bool:
+        return self._bounded is not None
+
+    # --- trims (writer thread only) --------------------------------------------------------------------
+
+    def trim(self, cur: duckdb.DuckDBPyConnection, *, every: float = 0.0) -> int:
+        """Evict the cached blocks down to KEEP_BYTES when no read runs (and none came `every` s ago); bytes freed."""
+        now = self._clock()
+        with self._cond:
+            if self._reads or self._bounded is not None or now - self._last_trim < every:
+                return 0
+            self._gate_closed = True
+        try:
+            before = duckdb_memory_bytes(cur)
+            if before < _WORTH_BYTES:
+                return 0
+            _set_limit(cur, KEEP_BYTES)  # evicts what it can, even when pinned memory keeps it from the target
+            _set_limit(cur, self.limit_bytes)
+            freed = max(0, before - duckdb_memory_bytes(cur))
+        finally:
+            with self._cond:
+                self._gate_closed = False
+                self._last_trim = self._clock()
+                self._cond.notify_all()
+        self.trims += 1
+        self.trimmed_bytes += freed
+        return freed
+
+    # --- an export's lower limit -----------------------------------------------------------------------
+
+    def bound(self, cur: duckdb.DuckDBPyConnection, limit: int) -> bool:
+        """Lower the limit to `limit` (an export starts); False when another export holds one or DuckDB cannot."""
+        with self._cond:
+            if self._bounded is not None or limit >= self.limit_bytes:
+                return False
+            self._bounded = limit
+            self.epoch += 1
+        if not _set_limit(cur, limit):
+            with self._cond:
+                self._bounded = None
+            return False
+        return True
+
+    def widen(self, cur: duckdb.DuckDBPyConnection) -> bool:
+        """Back to the full limit (someone met the lower one, or the export ended); False when it already was."""
+        with self._cond:
+            if self._bounded is None:
+                return False
+            self._bounded = None
+            self.epoch += 1
+        # Raising a limit never needs an eviction, so this cannot fail for memory.
+        _set_limit(cur, self.limit_bytes)
+        return True

@@ -1,0 +1,147 @@
+"""DuckDB's block cache: trimmed only while nothing reads, and an export's lower limit never fails anyone else."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+from medama_py.errors import ServiceUnavailable
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.block_cache import KEEP_BYTES
+from medama_py.storage.limits import DuckDBLimits
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import duckdb
+
+MB = 1024 * 1024
+LIMIT = 1024 * MB
+# ~60 MB of blocks once read: enough to be worth a trim (more than 32 MB cached).
+ROWS = 4_000_000
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AnalyticsStore]:
+    """A file with a wide table, reopened so that nothing of it is cached yet."""
+    path = str(tmp_path / "me_analytics.db")
+    first = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
+    first.open()
+    first.conn.execute(f"CREATE TABLE wide AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range({ROWS})")
+    first.close()
+    store = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
+    store.open()
+    yield store
+    store.close()
+
+
+def _scan(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    row = cur.execute("SELECT sum(n), max(s) FROM wide").fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def _limit(store: AnalyticsStore) -> str:
+    row = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+async def test_a_trim_hands_the_cached_blocks_back_and_keeps_the_full_limit(store: AnalyticsStore) -> None:
+    answer = await store.read(_scan)
+    cached = store.memory_bytes()
+    assert cached > 32 * MB
+    freed = await store.trim_cache()
+    assert freed > 0
+    assert store.memory_bytes() <= KEEP_BYTES
+    assert _limit(store) == "1.0 GiB"
+    assert await store.read(_scan) == answer  # read again from the file
+
+
+async def test_no_trim_while_a_read_runs(store: AnalyticsStore) -> None:
+    await store.read(_scan)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_read(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+        inside.set()
+        release.wait(10)
+        return _scan(cur)
+
+    reading = asyncio.ensure_future(store.read(slow_read))
+    await asyncio.to_thread(inside.wait, 10)
+    assert await store.trim_cache() == 0
+    release.set()
+    await reading
+    assert await store.trim_cache() > 0
+
+
+async def test_the_checkpoint_trims_at_most_every_few_seconds(store: AnalyticsStore) -> None:
+    await store.read(_scan)
+    await store.checkpoint()
+    assert store.cache.trims == 1
+    await store.read(_scan)
+    await store.checkpoint()  # within TRIM_EVERY_S of the last trim: the cache stays
+    assert store.cache.trims == 1
+    assert store.memory_bytes() > 32 * MB
+
+
+async def test_an_export_runs_under_its_lower_limit_then_the_full_one_is_back(store: AnalyticsStore) -> None:
+    await store.read(_scan)
+
+    def seen_limit(cur: duckdb.DuckDBPyConnection) -> str:
+        _scan(cur)
+        row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert row is not None
+        return str(row[0])
+
+    assert await store.read(seen_limit, memory_bytes=48 * MB) == "48.0 MiB"
+    assert store.memory_bytes() <= 48 * MB  # the blocks read before were evicted as it went
+    assert _limit(store) == "1.0 GiB"
+
+
+async def test_a_report_meeting_an_exports_lower_limit_runs_again_under_the_full_one(store: AnalyticsStore) -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def export(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+        inside.set()
+        release.wait(10)
+        return _scan(cur)
+
+    def big_report(cur: duckdb.DuckDBPyConnection) -> int:
+        # ~100 MB of list state: it cannot spill, so it fails under 48 MB and fits the full limit.
+        row = cur.execute("SELECT len(list(range)) FROM range(12000000)").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    exporting = asyncio.ensure_future(store.read(export, memory_bytes=48 * MB))
+    await asyncio.to_thread(inside.wait, 10)
+    assert _limit(store) == "48.0 MiB"
+    assert await store.read(big_report) == 12_000_000
+    assert _limit(store) == "1.0 GiB"  # widened for the report, for the rest of the export too
+    release.set()
+    assert (await exporting)[0] == ROWS * (ROWS - 1) // 2
+
+
+async def test_an_export_too_big_for_its_lower_limit_runs_again_under_the_full_one(store: AnalyticsStore) -> None:
+    def big_export(cur: duckdb.DuckDBPyConnection) -> int:
+        row = cur.execute("SELECT len(list(range)) FROM range(12000000)").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    assert await store.read(big_export, memory_bytes=48 * MB) == 12_000_000
+    assert _limit(store) == "1.0 GiB"
+
+
+async def test_a_query_over_the_full_limit_is_still_a_503(tmp_path: Path) -> None:
+    small = AnalyticsStore(str(tmp_path / "small.db"), DuckDBLimits(memory_bytes=32 * MB, threads=1))
+    small.open()
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await small.read(lambda cur: cur.execute("SELECT list(range) FROM range(20000000)").fetchone())
+        assert small.cache.epoch == 0  # no lower limit was in force: refused at once, not run twice
+    finally:
+        small.close()
