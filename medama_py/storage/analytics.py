@@ -290,7 +290,7 @@ class AnalyticsStore:
 
         def checkpoint_and_trim(cur: duckdb.DuckDBPyConnection) -> None:
             cur.execute("CHECKPOINT")
-            self.cache.trim(cur, every=TRIM_EVERY_S)
+            self.cache.trim(cur, every=TRIM_EVERY_S, worth=0)
 
         await self.write(checkpoint_and_trim, noted=True)
 

@@ -60,8 +60,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    import duckdb
-
     from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
 

@@ -31,7 +31,9 @@ def store(tmp_path: Path) -> Iterator[AnalyticsStore]:
     path = str(tmp_path / "me_analytics.db")
     first = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
     first.open()
-    first.conn.execute(f"CREATE TABLE wide AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range({ROWS})")
+    first.conn.execute(
+        "CREATE TABLE wide AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range($rows)", {"rows": ROWS}
+    )
     first.close()
     store = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
     store.open()
