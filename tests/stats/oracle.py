@@ -75,14 +75,16 @@ def _matches(value: str | None, op: str, needles: tuple[str, ...]) -> bool | Non
     if value is None:
         return None
     text = value.lower()
-    tests: dict[str, Callable[[str], bool]] = {
-        "eq": lambda n: text == n,
-        "contains": lambda n: n in text,
-        "starts_with": lambda n: text.startswith(n),
-        "ends_with": lambda n: text.endswith(n),
-        "in": lambda n: text == n,
-    }
-    return any(tests[op](n.lower()) for n in needles)
+    lowered = [n.lower() for n in needles]
+    if op in ("eq", "in"):
+        return text in lowered
+    if op == "contains":
+        return any(n in text for n in lowered)
+    if op == "starts_with":
+        return any(text.startswith(n) for n in lowered)
+    if op == "ends_with":
+        return any(text.endswith(n) for n in lowered)
+    raise ValueError(f"no such operator: {op}")
 
 
 def holds(condition: Condition, record: object) -> bool:
@@ -107,13 +109,14 @@ def _in_period(moment: datetime, filters: Filters) -> bool:
 
 def select(views: list[View], events_by_bid: dict[str, list[Event]], filters: Filters) -> list[View]:
     out = []
+    view_conditions, event_conditions = filters.view_conditions, filters.event_conditions  # derived per access
     for view in views:
         if view.hostname != filters.hostname or not _in_period(view.date_created, filters):
             continue
-        if not all(holds(c, view) for c in filters.view_conditions):
+        if not all(holds(c, view) for c in view_conditions):
             continue
-        if filters.event_conditions and not any(
-            all(holds(c, e) for c in filters.event_conditions) for e in events_by_bid.get(view.bid, []) if view.bid
+        if event_conditions and not any(
+            all(holds(c, e) for c in event_conditions) for e in events_by_bid.get(view.bid, []) if view.bid
         ):
             continue
         out.append(view)
