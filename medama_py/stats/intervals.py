@@ -77,22 +77,22 @@ def bucket_index_sql(interval: str, start: datetime, params: Params, epoch_us: s
 
 def whole_hours(interval: str, start: datetime) -> bool:
     """Whether every UTC hour after `start` falls in one bucket (so hourly rollups can be bucketed)."""
-    if interval == "month":
-        return True
-    step = _STEPS[interval]
-    return step % timedelta(hours=1) == timedelta(0) and (
-        start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    ) % timedelta(hours=1) == timedelta(0)
+    return _whole_units(interval, start, timedelta(hours=1))
 
 
 def whole_days(interval: str, start: datetime) -> bool:
     """Whether every UTC day after `start` falls in one bucket (so daily rollups can be bucketed)."""
+    return _whole_units(interval, start, timedelta(days=1))
+
+
+def _whole_units(interval: str, start: datetime, unit: timedelta) -> bool:
+    # A month bucket always holds whole UTC hours and days; a fixed step must be a multiple of the unit and
+    # start on a unit boundary.
     if interval == "month":
         return True
     step = _STEPS[interval]
-    return step % timedelta(days=1) == timedelta(0) and (
-        start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    ) % timedelta(days=1) == timedelta(0)
+    since_epoch = start.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return step % unit == timedelta(0) and since_epoch % unit == timedelta(0)
 
 
 def format_date(moment: datetime) -> str:
