@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = """
 import asyncio, sys, threading
-from medama_py.storage import writer
+from medama_py.storage import hit_batches, writer
 from medama_py.storage.analytics import AnalyticsStore
 from tests.support.rows import make_view_row
 
-recorded = writer.record_applied
+recorded = hit_batches.record_applied
 calls = 0
 
 def stop_in_the_third(cur, position):
@@ -40,7 +40,7 @@ def stop_in_the_third(cur, position):
         threading.Event().wait()
     recorded(cur, position)
 
-writer.record_applied = stop_in_the_third
+hit_batches.record_applied = stop_in_the_third  # apply_batch (storage/hit_batches.py) records the position
 
 async def main():
     store = AnalyticsStore(sys.argv[1])
