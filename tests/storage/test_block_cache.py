@@ -147,3 +147,18 @@ async def test_a_query_over_the_full_limit_is_still_a_503(tmp_path: Path) -> Non
         assert small.cache.epoch == 0  # no lower limit was in force: refused at once, not run twice
     finally:
         small.close()
+
+
+async def test_an_idle_store_is_trimmed_by_its_background_task(store: AnalyticsStore) -> None:
+    await store.read(_scan)
+    assert store.memory_bytes() > 32 * MB
+    trims = asyncio.create_task(store.keep_cache_trimmed())
+    try:
+        for _ in range(100):  # IDLE_S (2 s) without reads, looked at every second
+            await asyncio.sleep(0.1)
+            if store.cache.trims:
+                break
+    finally:
+        trims.cancel()
+    assert store.cache.trims == 1
+    assert store.memory_bytes() <= KEEP_BYTES
