@@ -15,9 +15,10 @@ So the store "trims" the cache, `SET memory_limit` down to `KEEP_BYTES` and stra
 - once the store has been idle `IDLE_S`, and when the rollup job has built every stale hour (its builds read
   the whole file: 283 MB cached at 10M views).
 
-An export reads the whole site once, so it runs under a lower limit for its length (`bounded`): DuckDB
-then evicts as it goes. Anything else that meets that lower limit (a report, an apply of hits) widens it
-back to the full limit first (`widen`), and a report is run again, so nobody fails for it.
+An export reads the whole site once, so it runs under a lower limit for its length (`bounded`): DuckDB then
+evicts as it goes, and the store trims what is left when it ends. Anything else that meets that lower limit (a
+report, an apply of hits) widens it back to the full limit first (`widen`), and a report is run again, so
+nobody fails for it.
 """
 
 from __future__ import annotations

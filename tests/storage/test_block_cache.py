@@ -105,6 +105,14 @@ async def test_an_export_runs_under_its_lower_limit_then_the_full_one_is_back(st
     assert _limit(store) == "1.0 GiB"
 
 
+async def test_an_exports_cached_blocks_are_handed_back_when_it_ends(store: AnalyticsStore) -> None:
+    # 96 MB holds the whole table: without the trim at its end, ~60 MB of it would stay cached.
+    assert await store.read(_scan, memory_bytes=96 * MB) == await store.read(_scan)
+    await store.read(_scan, memory_bytes=96 * MB)
+    assert store.memory_bytes() <= KEEP_BYTES
+    assert _limit(store) == "1.0 GiB"
+
+
 async def test_a_report_meeting_an_exports_lower_limit_runs_again_under_the_full_one(store: AnalyticsStore) -> None:
     inside, release = threading.Event(), threading.Event()
 
