@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 from typing import TYPE_CHECKING
 
@@ -25,17 +26,25 @@ LIMIT = 1024 * MB
 ROWS = 4_000_000
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[AnalyticsStore]:
-    """A file with a wide table, reopened so that nothing of it is cached yet."""
-    path = str(tmp_path / "me_analytics.db")
-    first = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
+@pytest.fixture(scope="module")
+def wide_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file with a wide table, written once per module (~2 s): each test opens its own copy."""
+    path = tmp_path_factory.mktemp("block_cache") / "me_analytics.db"
+    first = AnalyticsStore(str(path), DuckDBLimits(memory_bytes=LIMIT, threads=2))
     first.open()
     first.conn.execute(
         "CREATE TABLE wide AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range($rows)", {"rows": ROWS}
     )
     first.close()
-    store = AnalyticsStore(path, DuckDBLimits(memory_bytes=LIMIT, threads=2))
+    return path
+
+
+@pytest.fixture
+def store(wide_file: Path, tmp_path: Path) -> Iterator[AnalyticsStore]:
+    """A fresh copy of the wide file, opened so that nothing of it is cached yet."""
+    path = tmp_path / "me_analytics.db"
+    shutil.copyfile(wide_file, path)
+    store = AnalyticsStore(str(path), DuckDBLimits(memory_bytes=LIMIT, threads=2))
     store.open()
     yield store
     store.close()
