@@ -49,8 +49,40 @@ def get_time(
 
 def _every_path(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[StatsTimeItem]:
     """One statement: quartiles of every path, then the kept paths, their shares, order and page."""
-    filters, summary, page = params.filters, params.summary, params.page
+    summary, page = params.summary, params.page
     query = Query()
+    _with_path_quartiles(query, params.filters)
+    # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
+    # needs a positive lower quartile, so the two variants can list different paths.
+    kept = Query(params=query.params).select("*").from_("rounded").where("duration > 0", "visitors >= 3")
+    if not summary:
+        kept.where("lower_quartile > 0")
+    # The share's denominator is the kept paths' time, before pagination.
+    with_group_totals(query, kept, "total_duration")
+    query.select(
+        "g.path",
+        "g.duration",
+        f"{share('g.total_duration', 't.total_total_duration')} AS duration_percentage",
+        "g.upper_quartile",
+        "g.lower_quartile",
+        "g.visitors",
+    )
+    if summary:
+        # Ordered by the rounded share first, as Medama does.
+        query.order_by("duration_percentage DESC", "duration DESC", "visitors DESC", "path ASC")
+    else:
+        query.order_by("visitors DESC", "duration DESC", "path ASC")
+    rows = query.page(page).fetch(cur)
+    if summary:
+        return [StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
+    return [
+        StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_int(r[3]), as_int(r[4]), as_int(r[5]))
+        for r in rows
+    ]
+
+
+def _with_path_quartiles(query: Query, filters: Filters) -> None:
+    """Add to `query`'s WITH clause `paths` (each filtered path's visitors, quartiles and time) and `rounded`."""
     paths = (
         Query(params=query.params)
         .select(
@@ -75,34 +107,7 @@ def _every_path(cur: duckdb.DuckDBPyConnection, params: StatsParams) -> list[Sta
         )
         .from_("paths")
     )
-    # Only paths with at least 3 unique-page visitors and a positive median count; the full list also
-    # needs a positive lower quartile, so the two variants can list different paths.
-    kept = Query(params=query.params).select("*").from_("rounded").where("duration > 0", "visitors >= 3")
-    if not summary:
-        kept.where("lower_quartile > 0")
     query.with_("paths", paths.sql()).with_("rounded", rounded.sql())
-    # The share's denominator is the kept paths' time, before pagination.
-    with_group_totals(query, kept, "total_duration")
-    query.select(
-        "g.path",
-        "g.duration",
-        f"{share('g.total_duration', 't.total_total_duration')} AS duration_percentage",
-        "g.upper_quartile",
-        "g.lower_quartile",
-        "g.visitors",
-    )
-    if summary:
-        # Ordered by the rounded share first, as Medama does.
-        query.order_by("duration_percentage DESC", "duration DESC", "visitors DESC", "path ASC")
-    else:
-        query.order_by("visitors DESC", "duration DESC", "path ASC")
-    rows = query.page(page).fetch(cur)
-    if summary:
-        return [StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    return [
-        StatsTimeItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_int(r[3]), as_int(r[4]), as_int(r[5]))
-        for r in rows
-    ]
 
 
 def _positive(q: float) -> str:
