@@ -216,7 +216,10 @@ class AnalyticsStore:
         try:
             return await self._read_fitting(fn, memory_bytes)
         finally:
-            await self._trim_after_export()
+            # What the export read stays cached (up to its lower limit) and no report reads it again: handed back
+            # now, not at the next idle moment. An export started right after another one otherwise began on
+            # top of the first one's cache (bench/data.py: CSV peak 325 MB straight after Parquet).
+            await self.trim_cache_or_log("an export")
 
     async def _read_fitting(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         """`fn` in a snapshot; once more under the full limit when it met a lower one (its own or an export's)."""
@@ -308,14 +311,12 @@ class AnalyticsStore:
         """Hand DuckDB's cached blocks back now unless a read runs (e.g. after a rollup build); bytes freed."""
         return await self.write(self.cache.trim, noted=True)
 
-    async def _trim_after_export(self) -> None:
-        # What a whole-site export read stays cached (up to its lower limit) and no report reads it again: hand
-        # it back now, not at the next idle moment. An export started right after another one otherwise began
-        # on top of the first one's cache (bench/data.py: CSV peak 325 MB straight after Parquet).
+    async def trim_cache_or_log(self, after: str) -> None:
+        """`trim_cache` right `after` some whole-file work; a failure is logged, and the idle trim tries again."""
         try:
             await self.trim_cache()
-        except Exception:  # the idle trim tries again later
-            log.warning("could not trim DuckDB's block cache after an export", exc_info=True)
+        except Exception:
+            log.warning("could not trim DuckDB's block cache after %s", after, exc_info=True)
 
     async def keep_cache_trimmed(self) -> None:
         """Run until cancelled: trim DuckDB's cached blocks whenever nothing has read or written for IDLE_S."""
