@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from medama_py.storage.rollup_days import HOURS_PER_DAY
+from medama_py.storage.rollup_days import hours_of
 from medama_py.storage.rollups import HOUR, hour_of, hour_start, runs
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def split_period(
         usable = []
     if not usable and not usable_days:
         return None
-    day_hours = (hour for day in usable_days for hour in range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY))
+    day_hours = (hour for day in usable_days for hour in hours_of(day))
     covered = sorted([*usable, *day_hours])
     split = _split(filters, covered, start, end)
     return Split(split.hostname, runs(usable), split.raw, end, runs(usable_days))

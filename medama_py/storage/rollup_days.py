@@ -23,6 +23,7 @@ __all__ = [
     "PATHS",
     "build_days",
     "create_day_tables",
+    "hours_of",
     "whole_days",
 ]
 
@@ -106,6 +107,11 @@ def create_day_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the day tables (the caller dropped every rollup table first)."""
     for statement in _CREATE:
         conn.execute(statement)
+
+
+def hours_of(day: int) -> range:
+    """The 24 hour numbers of UTC day number `day`."""
+    return range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY)
 
 
 def whole_days(first: int, last: int) -> tuple[int, int]:

@@ -26,7 +26,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
-from medama_py.storage.rollup_days import DAY_TABLES, HOURS_PER_DAY, build_days, create_day_tables, whole_days
+from medama_py.storage.rollup_days import (
+    DAY_TABLES,
+    HOURS_PER_DAY,
+    build_days,
+    create_day_tables,
+    hours_of,
+    whole_days,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -208,9 +215,9 @@ class Rollups:
         days = sorted(
             int(day)
             for day, version in rows
-            if all(hours.get(hour, version + 1) <= version for hour in _hours_of(int(day)))
+            if all(hours.get(hour, version + 1) <= version for hour in hours_of(int(day)))
         )
-        covered = {hour for day in days for hour in _hours_of(day)}
+        covered = {hour for day in days for hour in hours_of(day)}
         return days, sorted(hour for hour in hours if hour not in covered)
 
     def _usable_versions(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> dict[int, int]:
@@ -269,7 +276,7 @@ class Rollups:
             everything, marks = self._everything, self._marks
             stale: list[int] = []
             for day in range(max(first, 0) // HOURS_PER_DAY, -(-stop // HOURS_PER_DAY)):
-                hours = [hour for hour in _hours_of(day) if hour < stop]  # from midnight, so the first day is whole
+                hours = [hour for hour in hours_of(day) if hour < stop]  # from midnight, so the first day is whole
                 old = [h for h in hours if built.get(h, -1) <= max(everything, marks.get((hostname, h), -1))]
                 ended = len(hours) == HOURS_PER_DAY
                 if ended and (old or days.get(day, -1) < max(built.get(h, -1) for h in hours)):
@@ -308,10 +315,6 @@ class Rollups:
             days = self.built_days.setdefault(hostname, {})
             for day in range(first_day, last_day + 1):
                 days[day] = version
-
-
-def _hours_of(day: int) -> range:
-    return range(day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY)
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
