@@ -34,6 +34,26 @@ def test_a_token_round_trips_and_any_change_is_refused() -> None:
         assert TOKENS.read(changed) is None
 
 
+def test_remembered_tokens_read_and_sign_as_the_first_time_and_stay_bounded() -> None:
+    tokens = VisitTokens(b"r" * 32, remembered=4)
+    fresh = VisitTokens(b"r" * 32)
+    visits = [Visit(SITE.uuid, str(uuid.uuid4()), str(uuid.uuid4()), NOW_MS + i) for i in range(10)]
+    signed = [tokens.sign(visit) for visit in visits]
+    # Same secret, nothing remembered: the same tokens, and each reads back as its visit.
+    assert signed == [fresh.sign(visit) for visit in visits]
+    assert [tokens.read(token) for token in signed] == visits
+    assert [tokens.read(token) for token in signed] == visits  # now from memory
+    # An equal visit (a custom event's, unchanged) answers the remembered token.
+    assert tokens.sign(visits[3]._replace()) == signed[3]
+    # A forged token is never remembered: it stays refused however often it comes.
+    forged = signed[0][:-2] + ("AA" if signed[0][-2:] != "AA" else "BB")
+    assert tokens.read(forged) is None
+    assert tokens.read(forged) is None
+    # Two generations of at most half the bound each way.
+    assert len(tokens._visits._new) + len(tokens._visits._old) <= 4
+    assert len(tokens._tokens._new) + len(tokens._tokens._old) <= 4
+
+
 @given(key=st.binary(min_size=32, max_size=200), message=st.binary(max_size=300))
 def test_the_prepared_key_signs_as_hmac_sha256(key: bytes, message: bytes) -> None:
     # Secrets shorter than, as long as and longer than SHA-256's 64-byte block; the same key signs twice.
