@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AnalyticsReopening",
     "BadRequest",
     "Conflict",
     "DemoMode",
@@ -95,6 +96,12 @@ class ServiceUnavailable(MedamaError):
     status_code = 503
     message = "the server is busy, try again shortly"
     retry_after = 1
+
+
+class AnalyticsReopening(ServiceUnavailable):
+    """DuckDB failed fatally and the analytics file is being closed and opened again (docs/architecture.md#failures)."""
+
+    message = "the analytics database is being reopened after a failure, try again shortly"
 
 
 class ServerBusy(ServiceUnavailable):

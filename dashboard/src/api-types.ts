@@ -1567,6 +1567,7 @@ export interface components {
             memoryUsed: number;
             memoryLimit: number;
             refusedHits: number;
+            recoveries: number;
             oldestPageView?: string | null;
         };
         /** UsageCPU */

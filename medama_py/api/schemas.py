@@ -95,6 +95,7 @@ class UsageAnalytics(msgspec.Struct):
     memoryUsed: int  # noqa: N815  (bytes DuckDB holds now: buffers, rows not yet checkpointed, queries)
     memoryLimit: int  # noqa: N815  (bytes DuckDB may use: -memorylimit or its default)
     refusedHits: int  # noqa: N815  (hits answered 503 since start because the database fell behind)
+    recoveries: int  # times since start the file was reopened after DuckDB invalidated it (a fatal error)
     oldestPageView: str | None = None  # noqa: N815  (RFC 3339: the oldest row kept, docs/data.md#retention)
 
 

@@ -1,7 +1,8 @@
 """Resource figures for GET /api/user/usage: host CPU, memory and disk, plus this process and its DuckDB.
 
 Medama's three figures describe the machine; medama_py adds the server's own RSS, the analytics WAL and
-DuckDB's memory, which is what a small VM runs out of first.
+DuckDB's memory, which is what a small VM runs out of first, and how often the analytics file had to be reopened
+after a fatal DuckDB error.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import anyio.to_thread
 import psutil
 
 from medama_py.api.schemas import UsageAmount, UsageAnalytics, UsageCPU, UsageProcess, UserUsageGet
+from medama_py.storage.block_cache import duckdb_memory_bytes
 from medama_py.storage.retention import oldest_row
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from medama_py.services import Services
 
 __all__ = ["measure_usage"]
@@ -37,12 +41,11 @@ def _database_dir(appdb: str) -> str:
     return str(directory)
 
 
-def _oldest(services: Services) -> str | None:
-    oldest = oldest_row(services.analytics.cursor())
-    return oldest.astimezone(UTC).isoformat().replace("+00:00", "Z") if oldest is not None else None
+def _rfc3339(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
-def _measure(services: Services) -> UserUsageGet:
+def _measure(services: Services, duckdb_used: int, oldest: datetime | None) -> UserUsageGet:
     memory = psutil.virtual_memory()
     disk = psutil.disk_usage(_database_dir(services.config.appdb))
     analytics = services.analytics
@@ -58,14 +61,18 @@ def _measure(services: Services) -> UserUsageGet:
         process=UsageProcess(rss=_clamp(_PROCESS.memory_info().rss)),
         analytics=UsageAnalytics(
             wal=_clamp(analytics.wal_bytes()),
-            memoryUsed=_clamp(analytics.memory_bytes()),
+            memoryUsed=_clamp(duckdb_used),
             memoryLimit=_clamp(analytics.limits.memory_bytes),
             refusedHits=services.writer.stats.refused,
-            oldestPageView=_oldest(services),
+            recoveries=analytics.recoveries,
+            oldestPageView=_rfc3339(oldest),
         ),
     )
 
 
 async def measure_usage(services: Services) -> UserUsageGet:
     """Return host CPU and memory, the disk holding the meta database, this process's RSS and the WAL size."""
-    return await anyio.to_thread.run_sync(_measure, services)
+    # DuckDB is asked through the store's reads, which a reopen after a fatal error waits for (503 meanwhile).
+    duckdb_used = await services.analytics.read(duckdb_memory_bytes, settled=False)
+    oldest = await services.analytics.read(oldest_row, settled=False)
+    return await anyio.to_thread.run_sync(_measure, services, duckdb_used, oldest)

@@ -2,6 +2,11 @@
 
 DuckDB is synchronous. Reads run on fresh cursors in a bounded thread pool so a long stats query never
 blocks the event loop; every write goes through a single-thread executor, which is the only writer.
+
+A fatal DuckDB error (a checkpoint the disk refused, a ROLLBACK that found no memory) invalidates the whole
+database instance: every later statement fails until the file is opened again. The store then closes the
+connection and every cursor and opens the file again on the writer thread (DuckDB replays its WAL), so the
+server keeps running; meanwhile reads answer 503 (docs/architecture.md#failures).
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,7 +24,7 @@ import anyio
 import anyio.to_thread
 import duckdb
 
-from medama_py.errors import ServiceUnavailable
+from medama_py.errors import AnalyticsReopening, ServiceUnavailable
 from medama_py.storage.block_cache import IDLE_S, TRIM_EVERY_S, BlockCache, duckdb_memory_bytes
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.rollups import Rollups, create_rollup_tables
@@ -27,7 +33,14 @@ from medama_py.storage.umami_tables import create_umami_tables
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["STORAGE_COMPATIBILITY", "VIEWS_COLUMNS", "AnalyticsStore", "create_analytics_schema"]
+__all__ = [
+    "FATAL_ERRORS",
+    "REOPEN_RETRY_S",
+    "STORAGE_COMPATIBILITY",
+    "VIEWS_COLUMNS",
+    "AnalyticsStore",
+    "create_analytics_schema",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +115,12 @@ _READ_THREADS = 4
 # memory, so it also bounds that memory (~100 bytes of WAL and ~150 bytes of memory per view).
 AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
 
+# DuckDB invalidates the database instance after a FatalException (and may after an InternalException): the
+# store checks, and reopens the file when the instance no longer answers.
+FATAL_ERRORS = (duckdb.FatalException, duckdb.InternalException)
+# After a reopen that failed (the disk still full), the next write or read tries again after this long.
+REOPEN_RETRY_S = 1.0
+
 _OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
 
 
@@ -145,24 +164,44 @@ class AnalyticsStore:
         # Awaited before every read: the hit writer waits there until the hits it has acknowledged are applied
         # (storage/writer.py), so a report asked after a hit's answer counts it.
         self.read_barrier: Callable[[], Awaitable[None]] | None = None
+        # Bumped whenever the connection closes after a failure: cursors made before belong to a closed instance.
+        self.generation = 0
+        # Reopens that succeeded since start (shown by /api/user/usage).
+        self.recoveries = 0
+        self._reopening = False
+        self._failed_at: float | None = None  # the last failed reopen, while the file is not open again
+        self._failure = ""  # the fatal error that made the store reopen its file, for the log
+        self._recovery_asked = False
+        self._cursors_lock = threading.Lock()
+        self._read_cursors: set[duckdb.DuckDBPyConnection] = set()  # interrupted when the file is reopened
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
         if self._conn is None:
+            if self._failed_at is not None or self._reopening:
+                raise AnalyticsReopening
             raise RuntimeError("analytics store is not open")
         return self._conn
 
     def open(self) -> None:
         """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        self._conn = duckdb.connect(self.path, config=self._config())
-        # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
-        self._conn.execute("LOAD icu")
-        self._conn.execute("SET TimeZone = 'UTC'")
-        configure_database(self._conn)
-        create_analytics_schema(self._conn)
-        create_rollup_tables(self._conn)
-        self._write_cursor = self._conn.cursor()
-        self._write_cursor.execute("SET TimeZone = 'UTC'")
+        self._connect()
+
+    def _connect(self) -> None:
+        conn = duckdb.connect(self.path, config=self._config())
+        try:
+            # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
+            conn.execute("LOAD icu")
+            conn.execute("SET TimeZone = 'UTC'")
+            configure_database(conn)
+            create_analytics_schema(conn)
+            create_rollup_tables(conn)
+            write_cursor = conn.cursor()
+            write_cursor.execute("SET TimeZone = 'UTC'")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._write_cursor = conn, write_cursor
 
     def _config(self) -> dict[str, str | bool | int | float | list[str]]:
         config: dict[str, str | bool | int | float | list[str]] = {
@@ -185,10 +224,13 @@ class AnalyticsStore:
 
     def _read_cursor(self) -> duckdb.DuckDBPyConnection:
         # One cursor per worker thread: cursors are cheap but not free, and must not be shared across threads.
+        # A cursor of an earlier generation was closed with its connection: the thread takes a new one.
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cur is None:
+        if cur is None or self._local.generation != self.generation:
             cur = self.cursor()
-            self._local.cursor = cur
+            self._local.cursor, self._local.generation = cur, self.generation
+            with self._cursors_lock:
+                self._read_cursors.add(cur)
         return cur
 
     async def read(
@@ -211,6 +253,7 @@ class AnalyticsStore:
         """
         if settled and self.read_barrier is not None:
             await self.read_barrier()
+        self._refuse_while_reopening()
         if memory_bytes is None:
             return await self._read_fitting(fn, None)
         try:
@@ -227,7 +270,10 @@ class AnalyticsStore:
         try:
             return await self._run_read(fn, memory_bytes)
         except duckdb.OutOfMemoryException as exc:
-            widened = await self._run_read(self.cache.widen, None)
+            try:
+                widened = await self._run_read(self.cache.widen, None)
+            except duckdb.OutOfMemoryException:
+                widened = False  # even the new cursor or its BEGIN found no memory (seen at -memorylimit 32MB)
             if not widened and self.cache.epoch == epoch and memory_bytes is None:
                 log.warning("analytics query over the memory limit: %s", exc)
                 raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
@@ -244,19 +290,29 @@ class AnalyticsStore:
         return await anyio.to_thread.run_sync(run, limiter=self._read_limiter)
 
     def _in_snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
+        with self.cache.reading():
+            try:
+                return self._snapshot(fn, memory_bytes)
+            except FATAL_ERRORS as exc:
+                # No reopen runs while this read does (it waits for reads), so the generation is the failed one's.
+                self._ask_recovery(self.generation, exc)
+                if isinstance(exc, duckdb.FatalException):
+                    raise AnalyticsReopening from exc
+                raise
+
+    def _snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         # One transaction, so every statement of a report sees the same rows: a report reading the views twice
         # (e.g. duration bins, then the durations inside a bin) would otherwise see the hits committed between
         # its statements, and fail on bins that changed under it (seen in bench/soak.py).
         cur = self._read_cursor()
-        with self.cache.reading():
-            bounded = memory_bytes is not None and self.cache.bound(cur, memory_bytes)
-            cur.begin()
-            try:
-                return fn(cur)
-            finally:
-                self._end_snapshot(cur)
-                if bounded:
-                    self.cache.widen(self.cursor())
+        bounded = memory_bytes is not None and self.cache.bound(cur, memory_bytes)
+        cur.begin()
+        try:
+            return fn(cur)
+        finally:
+            self._end_snapshot(cur)
+            if bounded:
+                self.cache.widen(self.cursor())
 
     def _end_snapshot(self, cur: duckdb.DuckDBPyConnection) -> None:
         # Read-only: nothing to keep. Under memory pressure even this ROLLBACK can fail (OutOfMemoryException),
@@ -268,8 +324,12 @@ class AnalyticsStore:
         except duckdb.Error as exc:
             log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
             self._local.cursor = None
+            with self._cursors_lock:
+                self._read_cursors.discard(cur)
             with contextlib.suppress(duckdb.Error):
                 cur.close()
+            if isinstance(exc, FATAL_ERRORS):
+                self._ask_recovery(self.generation, exc)
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
@@ -284,19 +344,112 @@ class AnalyticsStore:
         return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted))
 
     def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool) -> T:
-        if self._write_cursor is None:
+        if self._write_cursor is None and self._failed_at is not None:
+            self._reopen()  # the last try failed: this write tries again (at most every REOPEN_RETRY_S)
+        cur = self._write_cursor
+        if cur is None:
+            if self._failed_at is not None:
+                raise AnalyticsReopening
             raise RuntimeError("analytics store is not open")
         if not noted:
             self.rollups.note_everything()
+        generation = self.generation
         try:
-            return fn(self._write_cursor)
+            return fn(cur)
         except duckdb.OutOfMemoryException:
             # An export's lower limit: back to the full one, so the caller's retry (the hit writer's, the rollup
             # job's) finds it.
-            self.cache.widen(self._write_cursor)
+            self.cache.widen(cur)
+            raise
+        except FATAL_ERRORS as exc:
+            if self._recover(generation, exc):
+                raise AnalyticsReopening from exc
             raise
         finally:
             self.cache.wrote()
+
+    # --- after a fatal error: close everything and open the file again ------------------------------------
+
+    def _refuse_while_reopening(self) -> None:
+        """503 while the file is reopened, or could not be yet (then this read asks for another try)."""
+        if self._reopening:
+            raise AnalyticsReopening
+        if self._failed_at is not None:
+            self._ask_recovery(self.generation, None)
+            raise AnalyticsReopening
+
+    def _ask_recovery(self, generation: int, error: BaseException | None) -> None:
+        """From a reader: have the writer thread check the database, and reopen it if DuckDB invalidated it."""
+        if self._recovery_asked:
+            return
+        self._recovery_asked = True
+        try:
+            future = self._writer.submit(self._recover, generation, error)
+        except RuntimeError:  # the store is closing
+            return
+        future.add_done_callback(_log_failed_recovery)
+
+    def _recover(self, generation: int, error: BaseException | None) -> bool:
+        """Writer thread: reopen the file unless the database still answers; True when it did not (503 meanwhile)."""
+        self._recovery_asked = False
+        if generation != self.generation:  # reopened since that failure
+            return self._conn is None
+        if self._conn is not None and self._answers():
+            return False
+        self._reopen(error)
+        return True
+
+    def _answers(self) -> bool:
+        try:
+            self.conn.execute("SELECT 1").fetchall()
+        except duckdb.Error:
+            return False
+        return True
+
+    def _reopen(self, error: BaseException | None = None) -> None:
+        """Writer thread: close the connection and every cursor, then open the file again, settings and all."""
+        if self._failed_at is not None and time.monotonic() - self._failed_at < REOPEN_RETRY_S:
+            return
+        if error is not None:
+            self._failure = str(error).splitlines()[0]
+        started = time.monotonic()
+        self._reopening = True
+        try:
+            with self.cache.exclusive(self._interrupt_reads):
+                self._close_connection()
+                self._connect()
+        except (duckdb.Error, OSError) as exc:
+            if self._failed_at is None:
+                log.warning("could not reopen the analytics database %s (%s); retrying", self.path, exc)
+            self._failed_at = time.monotonic()
+            return
+        finally:
+            self._reopening = False
+        self._failed_at = None
+        self.cache.reset()
+        self.rollups.tables_recreated()
+        self.recoveries += 1
+        log.warning(
+            "DuckDB invalidated the analytics database (%s); closed it and opened %s again in %.0f ms (recovery %d)",
+            self._failure, self.path, (time.monotonic() - started) * 1000, self.recoveries,
+        )  # fmt: skip
+
+    def _interrupt_reads(self) -> None:
+        with self._cursors_lock:
+            cursors = list(self._read_cursors)
+        for cur in cursors:
+            with contextlib.suppress(duckdb.Error):
+                cur.interrupt()
+
+    def _close_connection(self) -> None:
+        """Close the connection, which closes every cursor made from it (the readers' and the writer's)."""
+        conn, self._conn, self._write_cursor = self._conn, None, None
+        self.generation += 1
+        with self._cursors_lock:
+            self._read_cursors.clear()
+        if conn is not None:
+            with contextlib.suppress(duckdb.Error):
+                conn.close()
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the file, then trim DuckDB's block cache unless a read runs or one was trimmed lately."""
@@ -343,6 +496,7 @@ class AnalyticsStore:
     def close(self) -> None:
         """Finish pending writes, checkpoint the WAL into the file and close."""
         self._writer.shutdown(wait=True)
+        self._failed_at = None
         if self._conn is not None:
             try:
                 self._conn.execute("CHECKPOINT")
@@ -351,3 +505,8 @@ class AnalyticsStore:
             self._conn.close()
             self._conn = None
             self._write_cursor = None
+
+
+def _log_failed_recovery(future: Future[bool]) -> None:
+    if (error := future.exception()) is not None:
+        log.error("checking the analytics database after a fatal error failed", exc_info=error)

@@ -97,6 +97,8 @@ class BlockCache:
             with self._cond:
                 self._reads -= 1
                 self._last_active = self._clock()
+                if not self._reads:
+                    self._cond.notify_all()  # a reopen may be waiting for the last read (`exclusive`)
 
     def wrote(self) -> None:
         """A write just ran (writer thread): the store is not idle."""
@@ -137,6 +139,33 @@ class BlockCache:
         self.trims += 1
         self.trimmed_bytes += freed
         return freed
+
+    # --- a reopen of the file (writer thread only) ------------------------------------------------------
+
+    @contextlib.contextmanager
+    def exclusive(self, stop_reads: Callable[[], None]) -> Iterator[None]:
+        """Close the gate, `stop_reads`, and wait until no read runs: the store closes and reopens its file meanwhile.
+
+        Reads that arrive wait at the gate and run on the new connection afterwards.
+        """
+        with self._cond:
+            self._gate_closed = True
+        try:
+            stop_reads()
+            with self._cond:
+                while self._reads:
+                    self._cond.wait()
+            yield
+        finally:
+            with self._cond:
+                self._gate_closed = False
+                self._cond.notify_all()
+
+    def reset(self) -> None:
+        """The database was opened again, at the full limit: an export's lower one is gone with the old instance."""
+        with self._cond:
+            self._bounded = None
+            self.epoch += 1
 
     # --- an export's lower limit -----------------------------------------------------------------------
 

@@ -107,6 +107,11 @@ class PropRollups:
             self._pending.clear()
             self.built.clear()
 
+    def tables_recreated(self) -> None:
+        """The file's tables were emptied (a reopen): their install count is 0 again, and so is ours."""
+        with self._lock:
+            self.installs = 0
+
     def _mark(self, hour: int, number: int) -> None:
         self._marks[hour] = max(self._marks.get(hour, 0), number)
 

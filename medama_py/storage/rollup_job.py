@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+from medama_py.errors import ServiceUnavailable
 from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollup_days import HOURS_PER_DAY
 from medama_py.storage.rollups import hour_of
@@ -60,6 +61,9 @@ class RollupJob:
                 busy = await self.step()
             except asyncio.CancelledError:
                 raise
+            except ServiceUnavailable as exc:  # over the memory limit, or the file reopening: not a fault
+                log.info("rollup build postponed: %s", exc)
+                busy = False
             except Exception:  # a failed build leaves its hours unbuilt, so read raw: try again later
                 log.exception("rollup build failed")
                 busy = False

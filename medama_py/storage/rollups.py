@@ -188,6 +188,15 @@ class Rollups:
             self.built.clear()
             self.built_days.clear()
 
+    def tables_recreated(self) -> None:
+        """The store opened its file again and `create_rollup_tables` emptied the tables (writer thread).
+
+        Nothing built before may be used, and versions keep counting up; the properties' install count starts
+        again with the file's, so `PropRollups.resolve` can tell again when its snapshot holds every install.
+        """
+        self.note_everything()
+        self.props.tables_recreated()
+
     def _mark(self, key: tuple[str, int], version: int) -> None:
         self._marks[key] = max(self._marks.get(key, -1), version)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from medama_py.errors import ServiceUnavailable
+from medama_py.errors import AnalyticsReopening, ServiceUnavailable
 from medama_py.storage.hit_batches import (
     ROW_ERRORS,
     TARGET_COLUMNS,
@@ -59,6 +59,8 @@ from medama_py.storage.row_check import RowCheck
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
+
+    import duckdb
 
     from medama_py.model import EventRows, ViewRow
     from medama_py.storage.analytics import AnalyticsStore
@@ -186,6 +188,7 @@ class HitWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._appenders: Appenders | None = None
+        self._generation = -1  # the store's generation the appenders were made in (storage/analytics.py)
         self._check: RowCheck | None = None
         self._journal = Journal(journal_dir if journal_dir is not None else Path(f"{store.path}.journal"))
         self._journal_thread: ThreadPoolExecutor | None = None
@@ -204,9 +207,8 @@ class HitWriter:
         if self._task is not None:
             return
         self._stopping = self._journal_done = False
-        self._appenders = await self._store.write(Appenders, noted=True)
+        applied = await self._store.write(self._take_store, noted=True)
         self._check = await self._store.write(functools.partial(RowCheck, columns=TARGET_COLUMNS), noted=True)
-        applied = await self._store.write(read_applied, noted=True)
         self._applied, self._position_table = (START, False) if applied is None else (applied, True)
         self._journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hit-journal")
         records = await self._in_journal_thread(self._journal.open, self._applied)
@@ -371,14 +373,53 @@ class HitWriter:
                     await self._checkpoint()
                 continue
             self._apply_kick.clear()
-            if not await self._apply(self._next_entries()):
-                if self._journal_done:
-                    return  # stopping: what DuckDB refused stays in the journal for the next start
-                await asyncio.sleep(_APPLY_RETRY_S)
+            if self._generation != self._store.generation:  # the store reopened its file after a fatal error
+                if await self._resync():
+                    continue
+            elif await self._apply(self._next_entries()):
+                # Under continuous traffic the journal never empties: the WAL is bounded here, between transactions.
+                if self._checkpoint_due(self._store.wal_bytes()):
+                    await self._checkpoint()
                 continue
-            # Under continuous traffic the journal never empties: the WAL is bounded here, between transactions.
-            if self._checkpoint_due(self._store.wal_bytes()):
-                await self._checkpoint()
+            if self._journal_done:
+                return  # stopping: what DuckDB refused stays in the journal for the next start
+            await asyncio.sleep(_APPLY_RETRY_S)
+
+    async def _resync(self) -> bool:
+        """After the store reopened its file: appenders on its new cursor, and no batch applied twice.
+
+        A batch whose apply failed with the fatal error may have committed all the same; the reopened file's
+        `medama_py_journal` says how far the journal is applied, and the batches up to there leave the queue.
+        False while the store cannot be used (tried again after _APPLY_RETRY_S).
+        """
+        try:
+            applied = await self._store.write(self._take_store, noted=True)
+        except ServiceUnavailable:
+            return False
+        except Exception:
+            log.warning("could not take the reopened analytics database; retrying", exc_info=True)
+            return False
+        if applied is not None:
+            self._drop_applied(applied)
+        return True
+
+    def _take_store(self, cur: duckdb.DuckDBPyConnection) -> Position | None:
+        """Writer thread: appenders on `cur` for the store's current generation; the journal position applied."""
+        self._appenders, self._generation = Appenders(cur), self._store.generation
+        return read_applied(cur)
+
+    def _drop_applied(self, applied: Position) -> None:
+        """Forget the queued batches the database holds up to `applied` (its recorded journal position)."""
+        held = 0
+        while self._unapplied and self._unapplied[0].end <= applied:
+            self._unapplied_items -= self._unapplied.popleft().items
+            held += 1
+        if applied < self._applied:  # DuckDB lost committed transactions: never seen, and not repairable here
+            log.error("the reopened database holds the hit journal up to %s, not %s", applied, self._applied)
+        elif applied > self._applied:
+            log.info("%d journal records were in the database already after its reopen; not applied again", held)
+            self._applied = applied
+            self._wake_settled()
 
     def _next_entries(self) -> list[Journaled]:
         entries: list[Journaled] = []
@@ -435,6 +476,9 @@ class HitWriter:
         started = self._clock()
         try:
             await self._store.checkpoint()
+        except ServiceUnavailable:  # the store is reopening its file after a fatal error (it logs that)
+            self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
+            return
         except Exception:  # DuckDB refused (e.g. out of memory): commits go on, the next try comes later
             log.warning("checkpoint failed; retrying in %.0f s", _CHECKPOINT_RETRY_S, exc_info=True)
             self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
@@ -461,6 +505,8 @@ class HitWriter:
                             return False
                     return True
                 await self._apply_without_refused_rows(entries[0])
+        except ServiceUnavailable:  # the store is reopening its file (it logs that); the journal keeps it all
+            return False
         except Exception:  # out of memory, disk full, ...: nothing was applied, the journal keeps it all
             items = sum(entry.items for entry in entries)
             log.warning("DuckDB could not take %d journaled hits; retrying", items, exc_info=True)
@@ -475,12 +521,16 @@ class HitWriter:
             log.error("an acknowledged hit's row was refused by DuckDB and is not stored: %r", row)
 
     async def _write(self, fn: Callable[..., T], **kwargs: object) -> T:
-        appenders = self._appenders
-        if appenders is None:
+        if self._appenders is None:
             raise RuntimeError("hit writer is not running")
-        return await self._store.write(
-            functools.partial(fn, appenders=appenders, rollups=self._store.rollups, **kwargs), noted=True
-        )
+        return await self._store.write(functools.partial(self._with_appenders, fn, kwargs), noted=True)
+
+    def _with_appenders(self, fn: Callable[..., T], kwargs: dict[str, object], cur: duckdb.DuckDBPyConnection) -> T:
+        # Writer thread. After a reopen the appenders belong to a closed connection, and the file may hold this
+        # batch already: nothing is applied until the apply task has resynced (`_resync`).
+        if self._appenders is None or self._generation != self._store.generation:
+            raise AnalyticsReopening
+        return fn(cur, appenders=self._appenders, rollups=self._store.rollups, **kwargs)
 
 
 def _finish(batch: list[tuple[WriteItem, asyncio.Future[None]]], error: BaseException | None) -> None:

@@ -169,9 +169,11 @@ def test_usage_shape(client: httpx.Client) -> None:
     # medama_py's additions: this process's resident memory, the analytics WAL and DuckDB's memory limit.
     assert list(body["process"]) == ["rss"]
     assert 10 * 2**20 < body["process"]["rss"] < body["memory"]["total"]
-    assert list(body["analytics"]) == ["wal", "memoryUsed", "memoryLimit", "refusedHits", "oldestPageView"]
+    analytics = ["wal", "memoryUsed", "memoryLimit", "refusedHits", "recoveries", "oldestPageView"]
+    assert list(body["analytics"]) == analytics
     assert 0 <= body["analytics"]["memoryUsed"] <= body["process"]["rss"]
     assert isinstance(body["analytics"]["wal"], int)
     assert body["analytics"]["wal"] >= 0
     assert body["analytics"]["memoryLimit"] >= 32 * 2**20
     assert body["analytics"]["refusedHits"] == 0
+    assert body["analytics"]["recoveries"] == 0
