@@ -152,6 +152,10 @@ bench-ingest: dev system-deps ## Ingestion benchmark with wrk against the real s
 bench-soak: dev system-deps ## Soak: wrk at 5,500 hits/s + dashboard queries for DURATION s (600), RSS every 5 s
 	$(PY) bench/soak.py $(ARGS)
 
+.PHONY: bench-recovery
+bench-recovery: dev ## 12 heavy reports at once at a 32 MB DuckDB limit while rollups build and hits arrive (ARGS="--rounds 30")
+	$(PY) bench/recovery.py $(ARGS)
+
 .PHONY: bench-login
 bench-login: dev ## Login storm: 200 bad logins from 20 clients (limit, memory, a real login meanwhile)
 	$(PY) bench/login.py

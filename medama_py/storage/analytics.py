@@ -172,6 +172,7 @@ class AnalyticsStore:
         self._failed_at: float | None = None  # the last failed reopen, while the file is not open again
         self._failure = ""  # the fatal error that made the store reopen its file, for the log
         self._recovery_asked = False
+        self._rollback_owed = False  # a failed write's transaction is still open on the write cursor
         self._cursors_lock = threading.Lock()
         self._read_cursors: set[duckdb.DuckDBPyConnection] = set()  # interrupted when the file is reopened
 
@@ -299,6 +300,8 @@ class AnalyticsStore:
                 if isinstance(exc, duckdb.FatalException):
                     raise AnalyticsReopening from exc
                 raise
+            except duckdb.InterruptException as exc:  # only a reopen interrupts reads (`_interrupt_reads`)
+                raise AnalyticsReopening from exc
 
     def _snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         # One transaction, so every statement of a report sees the same rows: a report reading the views twice
@@ -322,7 +325,8 @@ class AnalyticsStore:
         try:
             cur.rollback()
         except duckdb.Error as exc:
-            log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
+            if not isinstance(exc, FATAL_ERRORS):  # else the reopen it asks for logs the one warning
+                log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
             self._local.cursor = None
             with self._cursors_lock:
                 self._read_cursors.discard(cur)
@@ -351,6 +355,8 @@ class AnalyticsStore:
             if self._failed_at is not None:
                 raise AnalyticsReopening
             raise RuntimeError("analytics store is not open")
+        if self._rollback_owed:
+            self._roll_back_failed_write(cur, before_next=True)
         if not noted:
             self.rollups.note_everything()
         generation = self.generation
@@ -360,13 +366,36 @@ class AnalyticsStore:
             # An export's lower limit: back to the full one, so the caller's retry (the hit writer's, the rollup
             # job's) finds it.
             self.cache.widen(cur)
+            self._roll_back_failed_write(cur)
             raise
         except FATAL_ERRORS as exc:
             if self._recover(generation, exc):
                 raise AnalyticsReopening from exc
             raise
+        except BaseException:
+            self._roll_back_failed_write(cur)
+            raise
         finally:
             self.cache.wrote()
+
+    def _roll_back_failed_write(self, cur: duckdb.DuckDBPyConnection, *, before_next: bool = False) -> None:
+        """End what a failed write left open: its own ROLLBACK may have found no memory.
+
+        The transaction then stays open and aborted on the one write cursor, and every later write failed with
+        "Current transaction is aborted" until a restart (the hit writer's applies and the rollup job's builds,
+        seen in bench/recovery.py at 32 MB). Rolled back now, or else before the next write, which waits (503)
+        while DuckDB still has no memory for it.
+        """
+        try:
+            cur.rollback()
+        except duckdb.TransactionException:
+            pass  # no transaction open: the write ended its own
+        except duckdb.OutOfMemoryException as exc:
+            self._rollback_owed = True
+            if before_next:
+                raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
+            return
+        self._rollback_owed = False
 
     # --- after a fatal error: close everything and open the file again ------------------------------------
 
@@ -445,6 +474,7 @@ class AnalyticsStore:
         """Close the connection, which closes every cursor made from it (the readers' and the writer's)."""
         conn, self._conn, self._write_cursor = self._conn, None, None
         self.generation += 1
+        self._rollback_owed = False
         with self._cursors_lock:
             self._read_cursors.clear()
         if conn is not None:

@@ -15,6 +15,8 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+import duckdb
+
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollup_days import HOURS_PER_DAY
@@ -23,8 +25,6 @@ from medama_py.storage.rollups import hour_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
     from datetime import datetime
-
-    import duckdb
 
     from medama_py.storage.analytics import AnalyticsStore
 
@@ -61,8 +61,8 @@ class RollupJob:
                 busy = await self.step()
             except asyncio.CancelledError:
                 raise
-            except ServiceUnavailable as exc:  # over the memory limit, or the file reopening: not a fault
-                log.info("rollup build postponed: %s", exc)
+            except (ServiceUnavailable, duckdb.OutOfMemoryException) as exc:  # no memory now, or the file reopening
+                log.info("rollup build postponed: %s", str(exc).splitlines()[0])
                 busy = False
             except Exception:  # a failed build leaves its hours unbuilt, so read raw: try again later
                 log.exception("rollup build failed")
