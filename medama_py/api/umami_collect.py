@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import operator
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -93,7 +94,7 @@ async def make_collector(
 
     return UmamiCollector(
         tokens=VisitTokens(await visit_token_secret(meta)),
-        sites=SiteDirectory(hostname_of, ingest.hostnames),
+        sites=SiteDirectory(hostname_of, ingest.hostnames, time.monotonic),
         visitors=DistinctVisitorDays(session_days),
         writer=writer,
         ip_filter=ingest.ip_filter,

@@ -315,6 +315,8 @@ def _umami_row(draft: _Draft, ids: tuple[str, str | None], kind: int, new_visito
 
 def _data_rows(draft: _Draft, event_id: str) -> tuple[tuple[object, ...], ...]:
     """umami_event_data rows, in UMAMI_DATA_COLUMNS order; `event_id` is a page view's bid, an event's batch id."""
+    if not draft.data:  # most hits carry no event data
+        return ()
     site, name = draft.site, draft.payload.name
     return tuple(
         (event_id, site.uuid, site.hostname, name, d.key, d.data_type, d.text, d.number, draft.at) for d in draft.data
@@ -345,7 +347,7 @@ def _page_view(draft: _Draft) -> UmamiHit:
         date_created=draft.at,
     )
     row.language_base, row.language_dialect = draft.languages
-    pairs = tuple((d.key, d.text) for d in draft.data)
+    pairs = tuple((d.key, d.text) for d in draft.data) if draft.data else ()
     events = EventRows(new_typeid("event", draft.at_ms), draft.site.hostname, bid, pairs, draft.at) if pairs else None
     duration = _previous_view_duration(draft)
     item = WriteItem(
@@ -398,13 +400,13 @@ def build_hit(
     payload: UmamiPayload,
     site: UmamiSite,
     req: UmamiRequest,
-    at: datetime,
+    at: tuple[datetime, int],
     visit: tuple[Visit, bool],
     new_visitor: bool,
 ) -> UmamiHit:
     """The rows of an accepted hit (`kind` is event or identify) and the visit its answer carries.
 
-    `at` is the hit's time (hit_time), `visit` what open_visit decided.
+    `at` is the hit's time (hit_time) and the same in milliseconds since 1970, `visit` what open_visit decided.
 
     Raises:
         BadRequest: an unparsable URL or referrer, event data over the limits.
@@ -416,8 +418,8 @@ def build_hit(
         visit=visit[0],
         new_visit=visit[1],
         new_visitor=new_visitor,
-        at=at,
-        at_ms=int(at.timestamp() * 1000),
+        at=at[0],
+        at_ms=at[1],
         page=_split_page(payload, site.hostname),
         browser=agent.browser,
         os=agent.os,

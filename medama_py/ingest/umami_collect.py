@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from medama_py.ingest.visit_token import VisitTokens
     from medama_py.storage.writer import HitWriter
 
-__all__ = ["BEEP", "DistinctVisitorDays", "SiteDirectory", "UmamiCollector", "error_envelope"]
+__all__ = ["BEEP", "UNKNOWN_SITE_SECONDS", "DistinctVisitorDays", "SiteDirectory", "UmamiCollector", "error_envelope"]
 
 # What Umami answers a bot: 200, nothing stored.
 BEEP: dict[str, object] = {"beep": "boop"}
@@ -43,14 +43,31 @@ def error_envelope(status: int, message: str) -> dict[str, object]:
     return {"error": {"message": message, "code": code, "status": status}}
 
 
-class SiteDirectory:
-    """Website UUID → registered hostname, cached; a renamed or deleted site is looked up again."""
+# A website UUID found nowhere is answered from memory this long (seconds), so a snippet or sender naming a
+# deleted or mistyped website costs no meta-database query per hit; a website imported with that UUID meanwhile
+# is found once it expires. At most this many such UUIDs are remembered (any number can be sent).
+UNKNOWN_SITE_SECONDS = 5.0
+_MAX_UNKNOWN_SITES = 4096
 
-    def __init__(self, lookup: Callable[[str], Awaitable[str | None]], hostnames: Container[str]) -> None:
+
+class SiteDirectory:
+    """Website UUID → registered hostname, cached; a renamed or deleted site is looked up again.
+
+    `clock` gives monotonic seconds (time.monotonic in the server), for how long an unknown UUID stays unknown.
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[[str], Awaitable[str | None]],
+        hostnames: Container[str],
+        clock: Callable[[], float],
+    ) -> None:
         self._lookup = lookup
         # The live hostname set the websites API maintains: a cached name missing from it is stale.
         self._hostnames = hostnames
+        self._clock = clock
         self._known: dict[str, UmamiSite] = {}
+        self._unknown: dict[str, float] = {}
 
     def known(self, website: str) -> UmamiSite | None:
         """The cached site, without a lookup (None when it is not cached or its hostname went away)."""
@@ -62,10 +79,17 @@ class SiteDirectory:
         site = self.known(key)
         if site is not None:
             return site
+        unknown_until = self._unknown.get(key)
+        if unknown_until is not None and self._clock() < unknown_until:
+            return None
         hostname = await self._lookup(key)
         if hostname is None:
             self._known.pop(key, None)
+            if len(self._unknown) >= _MAX_UNKNOWN_SITES:
+                self._unknown.clear()
+            self._unknown[key] = self._clock() + UNKNOWN_SITE_SECONDS
             return None
+        self._unknown.pop(key, None)
         site = UmamiSite(key, hostname)
         self._known[key] = site
         return site
@@ -168,11 +192,11 @@ class UmamiCollector:
         at_ms = int(at.timestamp() * 1000)
         visit, new_visit = open_visit(site, self.tokens.read(req.cache), at_ms, distinct)
         if distinct is None or message.type != "event":
-            return build_hit(message.type, payload, site, req, at, (visit, new_visit), new_visit)
+            return build_hit(message.type, payload, site, req, (at, at_ms), (visit, new_visit), new_visit)
         day = at_ms // 86_400_000
         seen = await self.visitors.pages_on(distinct, day)
         visit = visit.with_session(distinct, seen or 0)
-        hit = build_hit(message.type, payload, site, req, at, (visit, new_visit), seen is None)
+        hit = build_hit(message.type, payload, site, req, (at, at_ms), (visit, new_visit), seen is None)
         self.visitors.mark(distinct, day, hit.visit.pages)
         return hit
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from medama_py.errors import BadRequest
 from medama_py.ingest import umami_payload
 from medama_py.ingest.umami import UmamiSite, is_bot_user_agent, open_visit
+from medama_py.ingest.umami_collect import UNKNOWN_SITE_SECONDS, SiteDirectory
 from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING, decode_send, flatten_event_data
 from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, new_time_uuid, page_bit
 from medama_py.jsonbody import decode_strictly
@@ -171,3 +172,28 @@ def test_one_pass_decoding_reads_and_refuses_like_envelope_then_payload(kind: ob
         except BadRequest as exc:
             outcomes.append(exc.detail)
     assert outcomes[0] == outcomes[1]
+
+
+async def test_an_unknown_website_is_answered_from_memory_for_a_few_seconds() -> None:
+    # The lookup stands for the meta database: `registered` is what it holds right now.
+    registered: dict[str, str] = {}
+    lookups: list[str] = []
+    now = [100.0]
+
+    async def lookup(website: str) -> str | None:
+        lookups.append(website)
+        return registered.get(website)
+
+    sites = SiteDirectory(lookup, {"shop.example"}, lambda: now[0])
+    uuid_text = SITE.uuid
+    assert await sites.find(uuid_text) is None
+    assert await sites.find(uuid_text.upper()) is None  # the same UUID, not looked up again
+    assert lookups == [uuid_text]
+    # Registered meanwhile (an import keeping Umami's UUID): found once the memory of it expires.
+    registered[uuid_text] = "shop.example"
+    now[0] += UNKNOWN_SITE_SECONDS - 0.01
+    assert await sites.find(uuid_text) is None
+    now[0] += 0.02
+    assert await sites.find(uuid_text) == UmamiSite(uuid_text, "shop.example")
+    assert await sites.find(uuid_text) == UmamiSite(uuid_text, "shop.example")
+    assert lookups == [uuid_text, uuid_text]
