@@ -3,8 +3,8 @@
 At `-memorylimit 32MB` a dozen reports at once during the rollup job's builds run DuckDB out of memory, and
 once in a while even a ROLLBACK finds none: DuckDB then raises FatalException and invalidates the database,
 which the store recovers from by opening its file again (docs/architecture.md#failures). Each round copies
-a seeded year of 400,000 views with ~all-distinct pages and referrers (so the reports' hash tables far
-exceed 32 MB), opens the store and the hit writer on the copy, starts the rollup job, and then, twice,
+a seeded year of 400,000 views with ~all-distinct pages and referrers (tests/support/heavy.py: the reports'
+hash tables far exceed 32 MB), opens the store and the hit writer on the copy, starts the rollup job, and then, twice,
 runs PARALLEL reports at once through `AnalyticsStore.read` while a feeder keeps adding views. Afterwards:
 
 - every report answered or failed with a 503 (memory, or the file reopening): anything else is a failure;
@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-import duckdb
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -44,22 +42,15 @@ from medama_py.storage.analytics import AnalyticsStore  # noqa: E402
 from medama_py.storage.limits import DuckDBLimits, threads_for  # noqa: E402
 from medama_py.storage.rollup_job import RollupJob  # noqa: E402
 from medama_py.storage.writer import HitWriter  # noqa: E402
+from tests.support.heavy import HEAVY_YEAR, add_heavy_year  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import duckdb
+
 SITE = "heavy.example"
-ROWS = 400_000
-_SEED = """
-INSERT INTO views
-SELECT 'bid' || i, $site, '/page/' || (i * 7919 % $rows), i % 3 = 0, i % 2 = 0,
-       'ref' || (i % 50000) || '.example', 'Referrer ' || (i % 50000), 'Country ' || (i % 200),
-       'English', 'British English', 'Browser ' || (i % 40), 'OS ' || (i % 20), 'Desktop',
-       'source' || (i % 1000), 'medium', 'campaign' || (i % 1000), i % 600000,
-       TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(i * 78)
-FROM range($rows) AS t(i)
-"""
-YEAR = "start=2024-01-01T00:00:00Z&end=2025-01-01T00:00:00Z"
+YEAR = "&".join(f"{key}={value}" for key, value in HEAVY_YEAR.items())
 REPORT_MIX = [
     ("summary", f"{YEAR}&previous=true&interval=day"),
     ("pages", YEAR),
@@ -78,8 +69,7 @@ def seed(path: Path) -> None:
     store = AnalyticsStore(str(path))
     store.open()
     store.close()
-    with duckdb.connect(str(path)) as conn:
-        conn.execute(_SEED, {"site": SITE, "rows": ROWS})
+    add_heavy_year(path, SITE)
 
 
 def report(name: str, query: str) -> Callable[[duckdb.DuckDBPyConnection], object]:

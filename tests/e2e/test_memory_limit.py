@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import closing
 from typing import TYPE_CHECKING
 
-import duckdb
 import httpx
 import pytest
 
 from tests.api.helpers import assert_error
+from tests.support.heavy import HEAVY_YEAR, add_heavy_year
 from tests.support.hits import make_hit
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
@@ -19,30 +19,14 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 SITE = "heavy.example"
-ROWS = 400_000
-# A year of views with ~all-distinct pages, referrers and bids: the reports' hash tables far exceed 32 MB.
-_SEED = """
-INSERT INTO views
-SELECT 'bid' || i, $site, '/page/' || (i * 7919 % $rows), i % 3 = 0, i % 2 = 0,
-       'ref' || (i % 50000) || '.example', 'Referrer ' || (i % 50000), 'Country ' || (i % 200),
-       'English', 'British English', 'Browser ' || (i % 40), 'OS ' || (i % 20), 'Desktop',
-       'source' || (i % 1000), 'medium', 'campaign' || (i % 1000), i % 600000,
-       TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(i * 78)
-FROM range($rows) AS t(i)
-"""
-YEAR = {"start": "2024-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"}
-
-
-def _seed(analyticsdb: Path) -> None:
-    with duckdb.connect(str(analyticsdb)) as conn:
-        conn.execute(_SEED, {"site": SITE, "rows": ROWS})
+YEAR = HEAVY_YEAR
 
 
 def test_heavy_queries_under_a_tiny_limit_answer_or_503_and_the_server_keeps_serving(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with running_server(data_dir) as server, closing(logged_in_client(server)) as admin:
         register_website(admin, SITE)
-    _seed(data_dir / "me_analytics.db")
+    add_heavy_year(data_dir / "me_analytics.db", SITE)
 
     with running_server(data_dir, "-memorylimit", "32MB") as server, closing(logged_in_client(server)) as admin:
         answers = []

@@ -26,13 +26,15 @@ from medama_py.storage.hit_batches import (
     prepare_batch,
 )
 from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
-from medama_py.storage.writer import HitWriter
 from tests.support.crash import restart_writer, stored_bids
+from tests.support.live import live_writer
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
+
+    from medama_py.storage.writer import HitWriter
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 
@@ -128,15 +130,8 @@ def _crash_copy(source: Path, target: Path) -> Path:
 @contextlib.asynccontextmanager
 async def _live_writer(directory: Path, max_batch: int) -> AsyncIterator[tuple[AnalyticsStore, HitWriter]]:
     directory.mkdir()
-    store = AnalyticsStore(str(directory / "analytics.db"))
-    store.open()
-    writer = HitWriter(store, max_batch=max_batch, max_delay_ms=0)
-    await writer.start()
-    try:
-        yield store, writer
-    finally:
-        await writer.stop()
-        store.close()
+    async with live_writer(directory / "analytics.db", max_batch=max_batch, max_delay_ms=0) as running:
+        yield running
 
 
 async def test_a_crash_while_the_database_is_stuck_loses_no_acknowledged_hit(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from medama_py.storage.analytics import REOPEN_RETRY_S, AnalyticsStore
 from medama_py.storage.rollup_job import RollupJob
 from medama_py.storage.writer import CheckpointPolicy, HitWriter
 from tests.stats.harness import params
+from tests.support.live import live_writer
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -53,15 +54,9 @@ def files_may_not_grow_past(size: int) -> Iterator[None]:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[AnalyticsStore, HitWriter]]:
-    store = AnalyticsStore(str(tmp_path / "me_analytics.db"))
-    store.open()
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1, checkpoints=NO_CHECKPOINTS)
-    await writer.start()
-    try:
-        yield store, writer
-    finally:
-        await writer.stop()
-        store.close()
+    options = {"max_batch": 50, "max_delay_ms": 1, "checkpoints": NO_CHECKPOINTS}
+    async with live_writer(tmp_path / "me_analytics.db", **options) as store_and_writer:
+        yield store_and_writer
 
 
 async def acknowledge(writer: HitWriter, first: int, count: int) -> None:
