@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from medama_py.stats.grouped import rolled_counts
-from medama_py.stats.medians import BIN_SQL, histogram_pairs, label_medians
+from medama_py.stats.medians import bin_sql, histogram_pairs, label_medians
 from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, TIMINGS, VISITORS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import as_int, as_ratio, as_text
-from medama_py.stats.rolled import split_period
+from medama_py.stats.rolled import split_blocks, split_period
+from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
 from medama_py.storage.rollups import ROLLED_LABELS
+from medama_py.storage.view_sums import DAY_BIN_SHIFT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,6 +28,20 @@ __all__ = ["get_dimension"]
 
 
 ItemT = TypeVar("ItemT")
+# The lists binned per day (storage/rollup_days.py rollup_day_bins): their label over `views AS v` -> their key.
+_BINNED: Final = {label: key for key, label in GROUPED_LABELS.items() if key != PATHS}
+# The hourly label rollups' bins (stats/medians.py).
+_HOUR_BIN_SHIFT: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """Where a report's (label, duration bin) cells are rolled up: each table with the runs it serves, the rest raw."""
+
+    report: str  # the tables' `report` value
+    shift: int  # bins of 2^shift ms
+    split: Split
+    tables: tuple[tuple[str, list[tuple[int, int]], Callable[[Params], str]], ...]
 
 
 def get_dimension(
@@ -41,13 +58,14 @@ def get_dimension(
     """Group the filtered views by `label_sql` (code-defined SQL, never user input) into the endpoint's items.
 
     Every dimension item takes (label, visitors, visitors_percentage[, bounce_percentage, duration]) in order.
-    With `rollups`, a `report` whose labels are rolled up (storage/rollups.py ROLLED_LABELS) reads its whole
-    current days and hours from them (stats/rolled.py), and the summary variant of the others its whole days
-    (stats/grouped.py); the numbers are the same.
+    With `rollups`, a `report` whose labels are rolled up per hour (storage/rollups.py ROLLED_LABELS) reads its
+    whole current days and hours from them (stats/rolled.py), the full variant of the others its whole days from
+    their day bins, and their summary variant its whole days from the day counts (stats/grouped.py); the numbers
+    are the same.
     """
-    split = split_period(cur, rollups, filters) if ROLLED_LABELS.get(report) == label_sql else None
-    if split is not None:
-        return _rolled(cur, filters, label_sql, item, summary=summary, page=page, report=report, split=split)
+    cells = _rolled_cells(cur, rollups, filters, label_sql, report=report, summary=summary)
+    if cells is not None:
+        return _rolled(cur, filters, label_sql, item, summary=summary, page=page, cells=cells)
     query = Query()
     groups = _groups(cur, filters, label_sql, query.params, summary=summary, rollups=rollups)
     # The denominator is every unique user of the filtered set, summed before LIMIT.
@@ -72,12 +90,10 @@ def _groups(
     summary: bool,
     rollups: Rollups | None,
 ) -> Query:
-    """The per-label query (label, visitors[, bounce_percentage, duration]).
+    """The per-label query (label, visitors[, bounce_percentage, duration]) when the bins cannot serve the request.
 
     The summary variant counts from the day rows plus the raw rest when they serve the period (stats/grouped.py).
-    The full one reads the views, median included: its page lists most labels (tens to hundreds), and their
-    medians read nearly every row anyway, so counting them apart from the rollups first costs more (referrers,
-    limit=100 at 10M rows: ~540 -> ~660 ms CPU).
+    The full one reads the views, median included (filters, or a period without whole usable days).
     """
     counts = rolled_counts(cur, rollups, filters, label_sql, params, ["visitors"]) if summary else None
     if counts is not None:
@@ -89,6 +105,41 @@ def _groups(
     return groups.from_("views AS v").where(filters.where(params)).group_by("label")
 
 
+def _rolled_cells(
+    cur: duckdb.DuckDBPyConnection,
+    rollups: Rollups | None,
+    filters: Filters,
+    label_sql: str,
+    *,
+    report: str,
+    summary: bool,
+) -> _Cells | None:
+    """The rolled-up cells that serve this request, or None when it reads the views (or the day counts) instead.
+
+    The summary variant of a binned list sums fewer rows from the day counts (stats/grouped.py) than from its bins.
+    """
+    if ROLLED_LABELS.get(report) == label_sql:
+        split = split_period(cur, rollups, filters)
+        if split is None:
+            return None
+        hours = ("rollup_labels", split.hours, split.hours_where)
+        return _Cells(report, _HOUR_BIN_SHIFT, split, (hours, ("rollup_day_labels", split.days, split.days_where)))
+    key = _BINNED.get(label_sql)
+    split = split_period(cur, rollups, filters, hours=False) if key is not None and not summary else None
+    if key is None or rollups is None or split is None or not split.days:
+        return None
+    blocks, days = split_blocks(cur, rollups, split)
+    return _Cells(
+        key,
+        DAY_BIN_SHIFT,
+        split,
+        (
+            ("rollup_block_bins", blocks, lambda params: split.runs_where(params, "r.block", blocks)),
+            ("rollup_day_bins", days, lambda params: split.runs_where(params, "r.day", days)),
+        ),
+    )
+
+
 def _rolled(
     cur: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -97,10 +148,9 @@ def _rolled(
     *,
     summary: bool,
     page: Page,
-    report: str,
-    split: Split,
+    cells: _Cells,
 ) -> list[ItemT]:
-    """The report from (label, 1024 ms bin) cells: the rollups' whole days and hours plus the raw rest, per label.
+    """The report from (label, duration bin) cells: the rollups' whole days and hours plus the raw rest, per label.
 
     The cells' TIMINGS sums add up exactly to the bounce counts, and their histograms give each listed label's
     exact median with one narrow scan of the raw durations (stats/medians.py).
@@ -108,18 +158,15 @@ def _rolled(
     query = Query()
     params = query.params
     parts = []
-    for table, spans, where in (
-        ("rollup_labels", split.hours, split.hours_where),
-        ("rollup_day_labels", split.days, split.days_where),
-    ):
+    for table, spans, where in cells.tables:
         if spans:
             rolled = Query(params=params).select("r.label AS label", "r.bin AS bin", "sum(r.durations) AS durations")
             rolled.select("sum(r.visitors) AS visitors", "sum(r.timings) AS timings").from_(f"{table} AS r")
-            rolled.where(f"r.report = {params.bind(report)}", where(params)).group_by("r.label", "r.bin")
+            rolled.where(f"r.report = {params.bind(cells.report)}", where(params)).group_by("r.label", "r.bin")
             parts.append(rolled.sql())
-    raw_where = split.raw_where(params)
+    raw_where = cells.split.raw_where(params)
     if raw_where is not None:
-        raw = Query(params=params).select(f"{label_sql} AS label", f"{BIN_SQL} AS bin")
+        raw = Query(params=params).select(f"{label_sql} AS label", f"{bin_sql(cells.shift)} AS bin")
         raw.select("count(v.duration_ms) AS durations", f"{VISITORS} AS visitors", f"{TIMINGS} AS timings")
         parts.append(raw.from_("views AS v").where(raw_where).group_by("label", "bin").sql())
     query.with_("cells", "\nUNION ALL\n".join(parts))
@@ -131,5 +178,6 @@ def _rolled(
     rows = query.fetch(cur)
     if summary:
         return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    medians = label_medians(cur, filters, label_sql, {as_text(r[0]): histogram_pairs(r[4]) for r in rows})
+    histograms = {as_text(r[0]): histogram_pairs(r[4]) for r in rows}
+    medians = label_medians(cur, filters, label_sql, histograms, shift=cells.shift)
     return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), medians[as_text(r[0])]) for r in rows]

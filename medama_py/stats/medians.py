@@ -27,11 +27,17 @@ if TYPE_CHECKING:
 
     from medama_py.stats.filters import Filters
 
-__all__ = ["BIN_SQL", "exact_medians", "half_to_even", "histogram_pairs", "label_medians", "quantiles_of"]
+__all__ = ["BIN_SQL", "bin_sql", "exact_medians", "half_to_even", "histogram_pairs", "label_medians", "quantiles_of"]
 
 _SHIFT: Final = 10
-# A NULL duration falls in the NULL bin, which the histograms leave out.
-BIN_SQL: Final = f"(v.duration_ms >> {_SHIFT})"
+
+
+def bin_sql(shift: int = _SHIFT) -> str:
+    """A view's duration bin of 2^shift ms; a NULL duration falls in the NULL bin, which the histograms leave out."""
+    return f"(v.duration_ms >> {shift})"
+
+
+BIN_SQL: Final = bin_sql()
 
 # (bin, number of durations in it) pairs of one group, in any order; a bin may repeat (counts add up).
 Histogram = list[tuple[int, int]]
@@ -59,18 +65,71 @@ def exact_medians(
 
 
 def label_medians(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, histograms: Mapping[str, Iterable[Sequence[int]]]
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    histograms: Mapping[str, Iterable[Sequence[int]]],
+    shift: int = _SHIFT,
 ) -> dict[str, int]:
-    """The rounded median duration of each label's group, from its histogram; 0 without durations.
+    """The rounded median duration of each label's group, from its histogram of 2^shift ms bins; 0 without durations.
 
     `label_sql` is the group's label over `views AS v` (never NULL); the second scan reads the listed labels only.
     """
     middles = {label: _middle_positions(_merged(pairs)) for label, pairs in histograms.items()}
-    wanted = sorted({bin_ for positions in middles.values() for bin_, _ in positions})
-    if not wanted:
-        return dict.fromkeys(histograms, 0)
-    found = _bin_values(cur, filters, wanted, lambda _: label_sql, only=[label for label in middles if middles[label]])
-    return _medians(middles, found)
+    wanted: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for label, positions in middles.items():
+        for bin_, rank in positions:
+            wanted[label, bin_].add(rank)
+    values = _ranked_values(cur, filters, label_sql, wanted, shift) if wanted else {}
+    medians = dict.fromkeys(middles, 0)
+    for label, positions in middles.items():
+        if positions:
+            (low_bin, low_rank), (high_bin, high_rank) = positions
+            medians[label] = half_to_even(values[label, low_bin, low_rank] + values[label, high_bin, high_rank])
+    return medians
+
+
+def _ranked_values(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    wanted: Mapping[tuple[str, int], set[int]],
+    shift: int,
+) -> dict[tuple[str, int, int], int]:
+    """(label, bin, rank) -> the duration at that 0-based rank among the label's durations in that bin.
+
+    Only each label's own middle bins are read, joined on (label, bin), and DuckDB sorts each of them and picks the
+    ranks: returning every distinct duration of the union of the listed labels' bins instead cost about twice the
+    CPU (countries, limit=100 at 10M rows: ~180 -> ~90 ms).
+    """
+    query = Query()
+    keys = sorted(wanted)
+    labels, bins = query.params.bind([key[0] for key in keys]), query.params.bind([key[1] for key in keys])
+    ranks = query.params.bind([sorted(rank + 1 for rank in wanted[key]) for key in keys])  # list indexes are 1-based
+    pairs = (
+        f"(SELECT unnest({labels}::VARCHAR[]) AS label, unnest({bins}::BIGINT[]) AS bin,"
+        f" unnest({ranks}::BIGINT[][]) AS ranks)"
+    )
+    query.select("w.label", "w.bin", "w.ranks", "list_select(list_sort(list(v.duration_ms)), w.ranks)")
+    query.from_(f"views AS v JOIN {pairs} AS w ON w.label = {label_sql} AND w.bin = {bin_sql(shift)}")
+    query.where(filters.where(query.params), _bin_ranges(query.params, [key[1] for key in keys], shift))
+    found: dict[tuple[str, int, int], int] = {}
+    for label, bin_, picked, values in query.group_by("w.label", "w.bin", "w.ranks").fetch(cur):
+        for rank, value in zip(cast("list[int]", picked), cast("list[int]", values), strict=True):
+            found[str(label), as_int(bin_), rank - 1] = as_int(value)
+    return found
+
+
+def _bin_ranges(params: Params, bins: Iterable[int], shift: int) -> str:
+    """SQL: the duration lies in one of `bins` of 2^shift ms.
+
+    Ranges on the raw column prune with zone maps and cost a third of an IN list over the shifted bin.
+    """
+    ranges = " OR ".join(
+        f"v.duration_ms BETWEEN {params.bind(low << shift)} AND {params.bind(((high + 1) << shift) - 1)}"
+        for low, high in runs(sorted(set(bins)))
+    )
+    return f"({ranges})"
 
 
 def _medians(
@@ -152,29 +211,18 @@ def _bin_values(
     filters: Filters,
     bins: list[int],
     bucket_sql: Callable[[Params], str] | None,
-    only: list[str] | None = None,
 ) -> dict[Any, dict[int, list[tuple[int, int]]]]:
     """For every group and wanted bin: the bin's distinct durations, ascending, with their counts.
 
-    Groups are buckets (int) plus the whole period (None) or, with `only`, the listed labels (str) alone.
+    Groups are buckets (int) plus the whole period (None).
     """
     query = Query()
     bucket = bucket_sql(query.params) if bucket_sql is not None else "NULL"
     query.select(f"{bucket} AS bucket", "v.duration_ms AS duration", "count(*) AS n").from_("views AS v")
-    if only is not None:
-        query.where(f"{bucket} = ANY({query.params.bind(only)})")
-    # Ranges on the raw column prune with zone maps and cost a third of an IN list over the shifted bin.
-    ranges = " OR ".join(
-        f"v.duration_ms BETWEEN {query.params.bind(low << _SHIFT)} AND {query.params.bind(((high + 1) << _SHIFT) - 1)}"
-        for low, high in runs(bins)
-    )
-    query.where(filters.where(query.params), f"({ranges})").group_by("bucket", "duration").order_by("duration")
+    query.where(filters.where(query.params), _bin_ranges(query.params, bins, _SHIFT))
     values: dict[Any, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for bucket_number, duration, n in query.fetch(cur):
+    for bucket_number, duration, n in query.group_by("bucket", "duration").order_by("duration").fetch(cur):
         value, count = as_int(duration), as_int(n)
-        if only is not None:
-            values[str(bucket_number)][value >> _SHIFT].append((value, count))
-            continue
         if bucket_number is not None:
             values[as_int(bucket_number)][value >> _SHIFT].append((value, count))
         _add(values[None][value >> _SHIFT], value, count)

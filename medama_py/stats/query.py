@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
+from medama_py.storage.view_sums import TIMINGS
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -39,15 +41,8 @@ PAGE_VISITORS = "count_if(v.is_unique_page)"
 PAGEVIEWS = "count(*)"
 
 # Bounce: unique-user rows with a duration in 100..5000 ms over unique-user rows with any duration,
-# reported only when more than 5 such rows exist; otherwise 0.
-# Both counts come from one sum: a timed row adds 1, a bounced row 2^32 + 1, so the sum is
-# bounced * 2^32 + timed. One CASE per row instead of two saves about a third of the flag cost (bench/stats.py:
-# ~115 → ~70 ms CPU per 10M rows). Exact while a group has fewer than 2^32 timed rows; the sum is HUGEINT.
-# count_if of a compound condition is slower than either form, so it is not used here.
-TIMINGS = (
-    "sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL"
-    " THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)"
-)
+# reported only when more than 5 such rows exist; otherwise 0. TIMINGS packs both counts into one sum
+# (storage/view_sums.py, shared with the rollup builds so both sides sum the same expression).
 
 
 def bounce(timings: str) -> str:

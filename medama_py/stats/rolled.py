@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
+from medama_py.storage.rollup_blocks import days_of
 from medama_py.storage.rollup_days import hours_of
 from medama_py.storage.rollups import HOUR, hour_of, hour_start, runs
 
@@ -21,7 +22,15 @@ if TYPE_CHECKING:
     from medama_py.stats.query import Params
     from medama_py.storage.rollups import Rollups
 
-__all__ = ["ROLLUP_DAY_EPOCH_US", "ROLLUP_EPOCH_US", "PropSplit", "Split", "split_period", "split_properties"]
+__all__ = [
+    "ROLLUP_DAY_EPOCH_US",
+    "ROLLUP_EPOCH_US",
+    "PropSplit",
+    "Split",
+    "split_blocks",
+    "split_period",
+    "split_properties",
+]
 
 _MICROSECOND: Final = timedelta(microseconds=1)
 # A rollup row's instant for bucketing: its hour's start, in microseconds since 1970.
@@ -41,13 +50,14 @@ class Split:
 
     def hours_where(self, params: Params) -> str:
         """WHERE body over `rollup_hours AS r` (or any table with `r.hostname` and `r.hour`)."""
-        return self._where(params, "r.hour", self.hours)
+        return self.runs_where(params, "r.hour", self.hours)
 
     def days_where(self, params: Params) -> str:
         """WHERE body over `rollup_day_cells AS r` (or any table with `r.hostname` and `r.day`)."""
-        return self._where(params, "r.day", self.days)
+        return self.runs_where(params, "r.day", self.days)
 
-    def _where(self, params: Params, column: str, spans: list[tuple[int, int]]) -> str:
+    def runs_where(self, params: Params, column: str, spans: list[tuple[int, int]]) -> str:
+        """WHERE body over a rollup table `r` of this site: `column` in one of the (first, last) `spans`."""
         between = " OR ".join(f"{column} BETWEEN {params.bind(a)} AND {params.bind(b)}" for a, b in spans)
         return f"r.hostname = {params.bind(self.hostname)} AND ({between or 'false'})"
 
@@ -93,6 +103,19 @@ def split_period(
     covered = sorted([*usable, *day_hours])
     split = _split(filters, covered, start, end)
     return Split(split.hostname, runs(usable), split.raw, end, runs(usable_days))
+
+
+def split_blocks(
+    cur: duckdb.DuckDBPyConnection, rollups: Rollups, split: Split
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(blocks, days): runs of the block rows that serve whole blocks of `split`'s days, and runs of the other days.
+
+    Block rows sum the day bins of their days (storage/rollup_blocks.py), so either gives the same numbers.
+    """
+    days = [day for first, last in split.days for day in range(first, last + 1)]
+    blocks = rollups.usable_blocks(cur, split.hostname, days)
+    covered = {day for block in blocks for day in days_of(block, rollups.block_days)}
+    return runs(blocks), runs(day for day in days if day not in covered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from medama_py.storage.view_sums import DAY_BIN_SHIFT, TIMINGS
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -30,13 +32,12 @@ __all__ = [
 HOURS_PER_DAY: Final = 24
 _DAY_ZERO: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY: Final = timedelta(days=1)
-DAY_TABLES: Final = ("rollup_days", "rollup_day_cells", "rollup_day_labels", "rollup_day_groups")
-# The lists of many labels, counted per day and label without duration bins (rollup_day_groups): a key -> the
-# label over `views AS v`, as stats/reports.py defines it. Per hour they would keep about as many rows as views;
-# per day, at 10M page views a year: 1.7M (day, path) rows, 168k referrer rows, under 40k for the others.
-# Paths keep every count (/pages and /time read them); the others only their visitors, all that their summary
-# variant reads (the other columns stay NULL): a month of 10M a year took ~720 ms CPU for every count of every
-# list, ~230 of them for the paths.
+DAY_TABLES: Final = ("rollup_days", "rollup_day_cells", "rollup_day_labels", "rollup_day_groups", "rollup_day_bins")
+# The lists of many labels, counted per day and label (rollup_day_groups): a key -> the label over `views AS v`, as
+# stats/reports.py defines it. Per hour they would keep about as many rows as views; per day, at 10M page views a
+# year: 1.7M (day, path) rows, 168k referrer rows, under 40k for the others. Paths keep every count (/pages and
+# /time read them); the others their visitors (their summary variant) and, per duration bin, what their full
+# variant sums (rollup_day_bins, and per block of days storage/rollup_blocks.py).
 PATHS: Final = "paths"
 GROUPED_LABELS: Final = {
     PATHS: "v.pathname",
@@ -64,28 +65,40 @@ _CREATE: Final = (
     """CREATE TABLE rollup_day_groups (report TEXT NOT NULL, hostname TEXT NOT NULL, day INTEGER NOT NULL,
        label TEXT NOT NULL, visitors BIGINT NOT NULL, page_visitors BIGINT, pageviews BIGINT, timings HUGEINT,
        durations BIGINT, total_duration HUGEINT, zeros BIGINT, least UINTEGER)""",
+    # The lists other than paths per label and duration bin of DAY_BIN_SHIFT (NULL for views without a duration).
+    """CREATE TABLE rollup_day_bins (report TEXT NOT NULL, hostname TEXT NOT NULL, day INTEGER NOT NULL,
+       label TEXT NOT NULL, bin INTEGER, durations BIGINT NOT NULL, visitors BIGINT NOT NULL,
+       timings HUGEINT NOT NULL)""",
 )
 # The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per day and
 # label; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
-_GROUPS: Final = """
+_GROUPS: Final = f"""
 INSERT INTO rollup_day_groups
-SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {label} AS label,
-       count_if(v.is_unique_user), count_if(v.is_unique_page), count(*),
-       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
-           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END),
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
+       count_if(v.is_unique_user), count_if(v.is_unique_page), count(*), {TIMINGS},
        count(v.duration_ms), sum(v.duration_ms), count_if(v.duration_ms = 0),
        min(v.duration_ms) FILTER (WHERE v.duration_ms > 0)
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, day, label
-"""
-_VISITORS: Final = """
-INSERT INTO rollup_day_groups (report, hostname, day, label, visitors)
-SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {label} AS label,
-       count_if(v.is_unique_user)
+"""  # noqa: S608 (only code: the metric and the label SQL)
+# The other lists per day, label and duration bin (DAY_BIN_SHIFT): what their full variant sums (visitors, bounce
+# counts, and the histogram that finds each listed label's median, stats/dimensions.py).
+_BINS: Final = f"""
+INSERT INTO rollup_day_bins
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
+       (v.duration_ms >> {DAY_BIN_SHIFT})::INTEGER AS bin, count(v.duration_ms), count_if(v.is_unique_user), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
-GROUP BY v.hostname, day, label
+GROUP BY v.hostname, day, label, bin
+"""  # noqa: S608 (only code: the metric and the label SQL)
+# Their visitors per day and label (all the summary variant reads), summed from those bins rather than read from
+# the views again.
+_VISITORS: Final = """
+INSERT INTO rollup_day_groups (report, hostname, day, label, visitors)
+SELECT report, hostname, day, label, sum(visitors) FROM rollup_day_bins
+WHERE hostname = $hostname AND day BETWEEN $first AND $last
+GROUP BY report, hostname, day, label
 """
 # Summed from the hour rows just written in the same transaction: the same sums as from the views.
 _CELLS: Final = """
@@ -135,6 +148,7 @@ def build_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: 
     cur.execute(_LABELS, hours)
     stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
     for report, label in GROUPED_LABELS.items():
-        statement = _GROUPS if report == PATHS else _VISITORS
+        statement = _GROUPS if report == PATHS else _BINS
         cur.execute(statement.format(label=label), {**stretch, "report": report})
+    cur.execute(_VISITORS, span)
     cur.execute(_DAYS, {**span, "version": version})

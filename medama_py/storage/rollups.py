@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
+from medama_py.storage.rollup_blocks import BLOCK_DAYS, BLOCK_TABLES, build_blocks, create_block_tables, days_of
 from medama_py.storage.rollup_days import (
     DAY_TABLES,
     HOURS_PER_DAY,
@@ -34,6 +35,7 @@ from medama_py.storage.rollup_days import (
     hours_of,
     whole_days,
 )
+from medama_py.storage.view_sums import TIMINGS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -55,7 +57,8 @@ HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 ROLLUP_TABLES: Final = (
-    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *DAY_TABLES, *PROP_TABLES
+    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *DAY_TABLES, *BLOCK_TABLES,
+    *PROP_TABLES
 )  # fmt: skip
 # Dimension reports whose labels are few, rolled up per hour, label and bin in `rollup_labels` (the report's
 # name -> its label over `views AS v`, as stats/reports.py defines it). Reports of many labels (paths,
@@ -77,28 +80,24 @@ _CREATE = (
     "CREATE TABLE rollup_state (version BIGINT NOT NULL)",
 )
 
-# The same metrics as stats/query.py (VISITORS, PAGEVIEWS, TIMINGS) and the same 1024 ms bins as
+# The same metrics as stats/query.py (VISITORS, PAGEVIEWS, storage/view_sums.TIMINGS) and the same 1024 ms bins as
 # stats/medians.py; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
-_BUILD_HOURS = """
+_BUILD_HOURS = f"""
 INSERT INTO rollup_hours
 SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, (v.duration_ms >> 10) AS bin,
-       count(v.duration_ms), count_if(v.is_unique_user), count(*),
-       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
-           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)
+       count(v.duration_ms), count_if(v.is_unique_user), count(*), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, hour, bin
-"""
-_BUILD_LABELS = """
+"""  # noqa: S608 (only code: the metric and the label SQL)
+_BUILD_LABELS = f"""
 INSERT INTO rollup_labels
-SELECT $report, v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, {label} AS label,
-       (v.duration_ms >> 10) AS bin, count(v.duration_ms), count_if(v.is_unique_user),
-       sum(CASE WHEN v.is_unique_user AND v.duration_ms IS NOT NULL
-           THEN CASE WHEN v.duration_ms BETWEEN 100 AND 5000 THEN 4294967297 ELSE 1 END ELSE 0 END)
+SELECT $report, v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, {{label}} AS label,
+       (v.duration_ms >> 10) AS bin, count(v.duration_ms), count_if(v.is_unique_user), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, hour, label, bin
-"""
+"""  # noqa: S608 (only code: the metric and the label SQL)
 _BUILD_KEYS = """
 INSERT INTO rollup_keys
 SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER, (hash(v.bid) >> 32)::UINTEGER
@@ -120,6 +119,7 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
     conn.execute("INSERT INTO rollup_state VALUES (0)")
     create_day_tables(conn)
+    create_block_tables(conn)
     create_prop_tables(conn)
 
 
@@ -156,6 +156,7 @@ class Rollups:
     built: dict[str, dict[int, int]] = field(default_factory=dict)
     built_days: dict[str, dict[int, int]] = field(default_factory=dict)  # the same for day rows
     props: PropRollups = field(default_factory=PropRollups)  # the properties join's rollups
+    block_days: int = BLOCK_DAYS  # the days of a block row (storage/rollup_blocks.py)
 
     # --- writes (writer thread, before the write commits) ---------------------------------------------
 
@@ -228,6 +229,28 @@ class Rollups:
         )
         covered = {hour for day in days for hour in hours_of(day)}
         return days, sorted(hour for hour in hours if hour not in covered)
+
+    def usable_blocks(self, cur: duckdb.DuckDBPyConnection, hostname: str, days: list[int]) -> list[int]:
+        """The blocks each of whose days is among `days` (usable day rows, ascending) and none rebuilt after it."""
+        size, usable = self.block_days, set(days)
+        if not days:
+            return []
+        span = {"hostname": hostname, "first": days[0] // size, "last": days[-1] // size}
+        blocks = cur.execute(
+            "SELECT block, version FROM rollup_blocks WHERE hostname = $hostname AND block BETWEEN $first AND $last",
+            span,
+        ).fetchall()
+        versions = dict(
+            cur.execute(
+                "SELECT day, version FROM rollup_days WHERE hostname = $hostname AND day BETWEEN $first AND $last",
+                {"hostname": hostname, "first": days[0], "last": days[-1]},
+            ).fetchall()
+        )
+        return sorted(
+            int(block)
+            for block, version in blocks
+            if all(day in usable and versions[day] <= version for day in days_of(int(block), size))
+        )
 
     def _usable_versions(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> dict[int, int]:
         """The build version of each usable hour in [first, last], by hour."""
@@ -309,6 +332,7 @@ class Rollups:
             cur.execute(_BUILD_KEYS, values)
             cur.execute(_BUILT, {**span, "version": version})
             build_days(cur, hostname, first, last, version)
+            build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_days)
             cur.execute("UPDATE rollup_state SET version = $version", {"version": version})
             cur.commit()
         except BaseException:
@@ -324,6 +348,18 @@ class Rollups:
             days = self.built_days.setdefault(hostname, {})
             for day in range(first_day, last_day + 1):
                 days[day] = version
+
+    def _completed_blocks(self, hostname: str, first: int, last: int) -> list[int]:
+        """The blocks holding a whole day of hours [first, last] whose every day has a day row once this build commits.
+
+        The plan may be out of date (a day marked since): readers check each day of a block before using it.
+        """
+        first_day, last_day = whole_days(first, last)
+        size = self.block_days
+        with self._lock:
+            built = set(self.built_days.get(hostname, {})) | set(range(first_day, last_day + 1))
+        blocks = range(first_day // size, last_day // size + 1) if first_day <= last_day else range(0)
+        return [block for block in blocks if all(day in built for day in days_of(block, size))]
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:

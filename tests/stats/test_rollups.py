@@ -87,6 +87,10 @@ def rolled(fixture_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     rollups = Rollups()
     for (hostname,) in conn.execute("SELECT DISTINCT hostname FROM views").fetchall():
         build_all(conn, rollups, hostname, span=28 * 24 - 1)
+        # Ten weeks from midnight in one build, as the job builds: every day of two blocks gets its day row, so the
+        # full lists read block rows (storage/rollup_blocks.py) as well as day rows and raw rows.
+        start = hour_of(datetime(2024, 2, 20, tzinfo=UTC))
+        rollups.build(conn, hostname, start, start + 70 * 24 - 1)
     yield conn, rollups
     conn.close()
 
@@ -188,6 +192,14 @@ def test_the_group_rollups_are_read(rolled: tuple[Any, Rollups], report: str) ->
     assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed="&summary=true&limit=50")
 
 
+@pytest.mark.parametrize("report", ["referrers", "browsers", "countries"])
+@pytest.mark.parametrize("table", ["rollup_day_bins", "rollup_block_bins"])
+def test_the_day_and_block_bins_are_read(rolled: tuple[Any, Rollups], report: str, table: str) -> None:
+    # The full variant: visitors, bounce and the median histogram of whole days come from the bins.
+    wrong = f"UPDATE {table} SET visitors = visitors + 1"  # noqa: S608 (code)
+    assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed="&limit=50")
+
+
 def test_the_grouped_labels_are_the_reports_labels() -> None:
     labels = set()
     for report in REPORTS.values():
@@ -198,7 +210,13 @@ def test_the_grouped_labels_are_the_reports_labels() -> None:
 
 # --- random views, random builds, random writes after them ------------------------------------------------
 
-DURATIONS = st.one_of(st.none(), st.integers(0, 6000), st.sampled_from([0, 99, 100, 5000, 5001, 1023, 1024]))
+# Edges of the bounce range and of both bin widths (1,024 ms per hour and label, 8,192 ms per day and label).
+DURATIONS = st.one_of(
+    st.none(),
+    st.integers(0, 6000),
+    st.integers(6000, 30000),
+    st.sampled_from([0, 99, 100, 5000, 5001, 1023, 1024, 8191, 8192, 16383, 16384]),
+)
 VIEW = st.tuples(
     st.sampled_from(HOSTS),
     st.integers(0, 3 * 24 * 3600 - 1),  # seconds after DAY0
@@ -259,7 +277,7 @@ def _period(start: int, length: int, shape: str) -> str:
     views=st.lists(VIEW, max_size=60),
     spans=st.lists(SPAN, max_size=4),
     later=st.lists(VIEW, max_size=6),
-    durations=st.lists(st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 6000)), max_size=3),
+    durations=st.lists(st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 20000)), max_size=3),
     rebuilds=st.lists(SPAN, max_size=2),
     periods=st.lists(st.tuples(PERIOD, SHAPES), min_size=1, max_size=4),
     listed=st.sampled_from(["", "&summary=true", "&limit=2", "&summary=true&limit=1&offset=1"]),
@@ -278,7 +296,8 @@ def test_random_rollups_equal_raw(
 ) -> None:
     db.execute("DELETE FROM views")
     create_rollup_tables(db)
-    rollups = Rollups()
+    # Two-day blocks, so the three days hold a whole block (DAY0 starts one) and the lists read block rows too.
+    rollups = Rollups(block_days=2)
     _insert(db, rollups, views)
     base = hour_of(DAY0)
     for hostname in HOSTS:
@@ -301,7 +320,7 @@ def test_random_rollups_equal_raw(
         for hostname in HOSTS:
             assert summary(db, query, hostname, rollups) == summary(db, query, hostname, None), query
             if not shape:
-                for report in ("devices", "countries", "time", "pages"):
+                for report in ("devices", "countries", "referrers", "time", "pages"):
                     rolled, raw = (answer(report, db, query + listed, hostname, r) for r in (rollups, None))
                     assert rolled == raw, (report, query + listed)
 
@@ -336,6 +355,29 @@ def test_a_day_row_is_used_only_while_no_hour_of_it_was_rebuilt(db: duckdb.DuckD
     assert summary(db, query, "a.example", rollups) == summary(db, query, "a.example", None)
     rollups.build(db, "a.example", day * 24, day * 24 + 23)
     assert rollups.usable(db, "a.example", day * 24, day * 24 + 47) == ([day, day + 1], [])
+
+
+def test_a_block_row_is_used_only_while_none_of_its_days_was_rebuilt(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups(block_days=2)
+    _insert(db, rollups, [("a.example", 10, True, 9000, "b1"), ("a.example", 90000, True, 300, "b2")])
+    day = hour_of(DAY0) // 24
+    assert day % 2 == 0
+    rollups.build(db, "a.example", day * 24, day * 24 + 23)
+    assert rollups.usable_blocks(db, "a.example", [day]) == []  # the block's second day has no day row yet
+    rollups.build(db, "a.example", day * 24 + 24, day * 24 + 47)
+    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [day // 2]
+    assert rollups.usable_blocks(db, "a.example", [day + 1]) == []  # only blocks of usable days
+    query = _period(0, 2 * 24 * 3600 - 1, "")
+    _insert(db, rollups, [("a.example", 20, True, 17000, "b3")])  # the first day is stale, so is its block
+    assert rollups.usable_blocks(db, "a.example", [day + 1]) == []
+    assert answer("countries", db, query, "a.example", rollups) == answer("countries", db, query, "a.example", None)
+    # Rebuilding the stale day rewrites the block (its other day still has its row), with the new view in it.
+    rollups.build(db, "a.example", day * 24, day * 24 + 23)
+    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [day // 2]
+    assert answer("countries", db, query, "a.example", rollups) == answer("countries", db, query, "a.example", None)
+    count = db.execute("SELECT sum(durations) FROM rollup_block_bins WHERE report = 'countries'").fetchone()
+    assert count == (3,)
 
 
 def test_the_job_builds_whole_days_from_midnight() -> None:
