@@ -3,7 +3,8 @@
 A container's cgroup limit is what the kernel enforces, so it wins over the machine's RAM and CPU count
 (a 256 MB container on a 64 GB host must not let DuckDB plan for 50 GB). DuckDB's own default is 80% of
 the RAM, which leaves the Python process itself no room once a stats query fills the buffer pool; we give
-DuckDB 40% of the host, and never so much that the server's own ~192 MB would not fit beside it.
+DuckDB 40% of the host, and never so much that the server's own ~192 MB would not fit beside it, nor more than
+512 MB, which bounds the server's peak on a big host.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import psutil
 
 __all__ = [
+    "DEFAULT_CAP_BYTES",
     "DuckDBLimits",
     "cgroup_cpus",
     "cgroup_memory_bytes",
@@ -32,6 +34,12 @@ _DUCKDB_SHARE = 0.4
 # DuckDB's and SQLite's code, ua-parser's rules) and grows by tens of MB under ingestion (bench/soak.py).
 # On a small host this, not the share, bounds DuckDB: 64 MB of a 256 MB VM instead of 102 MB.
 SERVER_RESERVE_BYTES = 192 * MB
+# And at most this much on a big host (set by "speed", issue 22). DuckDB keeps the file's blocks it read cached up to
+# its limit, and the start-up rollup build reads every label column: at 100M page views the server peaked at
+# 3,064 MB under 40% of 24 GB, and at 743 MB under 512 MB with the 100M /summary still well under a second
+# (bench/stats.py --rows 100000000 --only summary, docs/stats.md#memory). The reports' medians read binned
+# rollups, so they hold far less than every duration of the period (the 10M-row bench answers no 503 under it).
+DEFAULT_CAP_BYTES = 512 * MB
 # Below this DuckDB cannot hold even one row group of a scan per thread, so every query would fail.
 MIN_MEMORY_BYTES = 32 * MB
 # Stats queries share the machine with ingestion; more DuckDB threads than this only add memory per thread.
@@ -98,8 +106,9 @@ def _host_cpus() -> int:
 
 
 def default_memory_bytes(host_bytes: int) -> int:
-    """DuckDB's memory_limit on a host (or cgroup) of `host_bytes`: a share, leaving the server its reserve."""
-    return max(MIN_MEMORY_BYTES, min(int(host_bytes * _DUCKDB_SHARE), host_bytes - SERVER_RESERVE_BYTES))
+    """DuckDB's memory_limit on a host (or cgroup) of `host_bytes`: a share, leaving the server its reserve, capped."""
+    share = min(int(host_bytes * _DUCKDB_SHARE), host_bytes - SERVER_RESERVE_BYTES, DEFAULT_CAP_BYTES)
+    return max(MIN_MEMORY_BYTES, share)
 
 
 def threads_for(memory_bytes: int, cpus: int) -> int:

@@ -135,7 +135,8 @@ def test_host_limits() -> None:
         (128, 32),  # below the server's own reserve: DuckDB's floor
         (256, 64),  # Medama's small VM: what the server's reserve leaves
         (512, 204),  # 40% from here on
-        (24 * 1024, 9830),
+        (1280, 512),
+        (24 * 1024, 512),  # at most DEFAULT_CAP_BYTES
     ],
 )
 def test_default_memory_leaves_the_server_its_reserve(host_mb: int, duckdb_mb: int) -> None:
