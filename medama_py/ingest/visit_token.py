@@ -109,9 +109,10 @@ class Visit(NamedTuple):
         )
 
 
-# How many recent tokens VisitTokens remembers (in two generations of half this each way; a few MB at most): a
-# page's tracker sends its last answer's token back with its next hit, seconds or minutes later.
-_REMEMBERED_TOKENS = 8192
+# How many recent tokens VisitTokens remembers (in two generations of half this each way; ~1 MB of dicts and
+# token text when full, plus the visits they keep alive): a page's tracker sends its last answer's token back
+# with its next hit, seconds or minutes later.
+_REMEMBERED_TOKENS = 4096
 
 
 class _Recent(Generic[K, V]):
