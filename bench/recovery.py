@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,7 +107,10 @@ class Round:
         except ServiceUnavailable:
             self.seen["503 memory"] += 1
         except Exception as exc:  # a 500 in the server: what this bench is here to find
-            self.seen[f"FAILED {type(exc).__name__}: {str(exc).splitlines()[0][:90]}"] += 1
+            key = f"FAILED {type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
+            if key not in self.seen:
+                traceback.print_exc()
+            self.seen[key] += 1
 
     async def feed(self) -> None:
         n = 0

@@ -118,6 +118,8 @@ AUTO_CHECKPOINT_BYTES = 32 * 1024 * 1024
 # DuckDB invalidates the database instance after a FatalException (and may after an InternalException): the
 # store checks, and reopens the file when the instance no longer answers.
 FATAL_ERRORS = (duckdb.FatalException, duckdb.InternalException)
+# DuckDB's message for a write-write conflict (a TransactionException; there is no class of its own).
+_CONFLICT = "Conflict on "
 # After a reopen that failed (the disk still full), the next write or read tries again after this long.
 REOPEN_RETRY_S = 1.0
 
@@ -309,8 +311,10 @@ class AnalyticsStore:
         # its statements, and fail on bins that changed under it (seen in bench/soak.py).
         cur = self._read_cursor()
         bounded = memory_bytes is not None and self.cache.bound(cur, memory_bytes)
-        cur.begin()
         try:
+            # Inside the try: a BEGIN that ran out of memory can leave its transaction open and aborted, and every
+            # later read on this thread then failed with "Current transaction is aborted" (bench/recovery.py).
+            cur.begin()
             return fn(cur)
         finally:
             self._end_snapshot(cur)
@@ -325,7 +329,8 @@ class AnalyticsStore:
         try:
             cur.rollback()
         except duckdb.Error as exc:
-            if not isinstance(exc, FATAL_ERRORS):  # else the reopen it asks for logs the one warning
+            # Quiet when no transaction was open (its BEGIN failed) or the reopen it asks for logs the one warning.
+            if not isinstance(exc, (duckdb.TransactionException, *FATAL_ERRORS)):
                 log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
             self._local.cursor = None
             with self._cursors_lock:
@@ -370,6 +375,15 @@ class AnalyticsStore:
             raise
         except FATAL_ERRORS as exc:
             if self._recover(generation, exc):
+                raise AnalyticsReopening from exc
+            raise
+        except duckdb.TransactionException as exc:
+            self._roll_back_failed_write(cur)
+            if _CONFLICT in str(exc):
+                # This cursor is the only writer, so nothing can conflict with it but a transaction a failed COMMIT
+                # left behind ("Failed to commit: failed to pin block" at 32 MB): every later update of those rows
+                # failed until a restart (bench/recovery.py). Opening the file again drops it.
+                self._reopen(exc)
                 raise AnalyticsReopening from exc
             raise
         except BaseException:
@@ -430,7 +444,8 @@ class AnalyticsStore:
 
     def _answers(self) -> bool:
         try:
-            self.conn.execute("SELECT 1").fetchall()
+            with self.conn.cursor() as probe:  # not the connection itself: readers make their cursors from it
+                probe.execute("SELECT 1").fetchall()
         except duckdb.Error:
             return False
         return True

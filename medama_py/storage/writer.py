@@ -373,7 +373,7 @@ class HitWriter:
                     await self._checkpoint()
                 continue
             self._apply_kick.clear()
-            if self._generation != self._store.generation:  # the store reopened its file after a fatal error
+            if self._generation != self._store.generation:  # an apply failed, or the store reopened its file
                 if await self._resync():
                     continue
             elif await self._apply(self._next_entries()):
@@ -386,9 +386,9 @@ class HitWriter:
             await asyncio.sleep(_APPLY_RETRY_S)
 
     async def _resync(self) -> bool:
-        """After the store reopened its file: appenders on its new cursor, and no batch applied twice.
+        """After a failed apply, or the store reopening its file: fresh appenders, and no batch applied twice.
 
-        A batch whose apply failed with the fatal error may have committed all the same; the reopened file's
+        A batch whose apply failed may have committed all the same (a COMMIT that raised, a fatal error);
         `medama_py_journal` says how far the journal is applied, and the batches up to there leave the queue.
         False while the store cannot be used (tried again after _APPLY_RETRY_S).
         """
@@ -415,9 +415,9 @@ class HitWriter:
             self._unapplied_items -= self._unapplied.popleft().items
             held += 1
         if applied < self._applied:  # DuckDB lost committed transactions: never seen, and not repairable here
-            log.error("the reopened database holds the hit journal up to %s, not %s", applied, self._applied)
+            log.error("the database holds the hit journal up to %s, not %s", applied, self._applied)
         elif applied > self._applied:
-            log.info("%d journal records were in the database already after its reopen; not applied again", held)
+            log.warning("%d journal records whose apply failed were in DuckDB all the same; not applied again", held)
             self._applied = applied
             self._wake_settled()
 
@@ -506,10 +506,14 @@ class HitWriter:
                     return True
                 await self._apply_without_refused_rows(entries[0])
         except ServiceUnavailable:  # the store is reopening its file (it logs that); the journal keeps it all
+            self._generation = -1
             return False
-        except Exception:  # out of memory, disk full, ...: nothing was applied, the journal keeps it all
+        except Exception:  # out of memory, disk full, ...: the journal keeps it all
             items = sum(entry.items for entry in entries)
             log.warning("DuckDB could not take %d journaled hits; retrying", items, exc_info=True)
+            # A COMMIT that raised may have committed all the same (seen: OutOfMemoryException from commit() at
+            # 32 MB, and the retry stored 100 views twice): the next try asks the database first (`_resync`).
+            self._generation = -1
             return False
         self._applied_through(entries)
         return True
