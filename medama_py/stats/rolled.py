@@ -27,6 +27,7 @@ __all__ = [
     "ROLLUP_EPOCH_US",
     "PropSplit",
     "Split",
+    "block_runs",
     "split_blocks",
     "split_period",
     "split_properties",
@@ -108,14 +109,26 @@ def split_period(
 def split_blocks(
     cur: duckdb.DuckDBPyConnection, rollups: Rollups, split: Split
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(blocks, days): runs of the block rows that serve whole blocks of `split`'s days, and runs of the other days.
+    """(blocks, days): the (size, block) block rows that serve whole blocks of `split`'s days, and runs of the rest.
 
     Block rows sum the day bins of their days (storage/rollup_blocks.py), so either gives the same numbers.
     """
     days = [day for first, last in split.days for day in range(first, last + 1)]
     blocks = rollups.usable_blocks(cur, split.hostname, days)
-    covered = {day for block in blocks for day in days_of(block, rollups.block_days)}
-    return runs(blocks), runs(day for day in days if day not in covered)
+    covered = {day for size, block in blocks for day in days_of(size, block)}
+    return blocks, runs(day for day in days if day not in covered)
+
+
+def block_runs(blocks: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The (size, block) `blocks` as (size, first, last) runs of consecutive blocks of one size.
+
+    Each run is read with its own conjunctive WHERE, which DuckDB's zone maps prune to the row groups holding it;
+    one WHERE ORing every run scanned the whole table.
+    """
+    by_size: dict[int, list[int]] = {}
+    for size, block in sorted(blocks):
+        by_size.setdefault(size, []).append(block)
+    return [(size, first, last) for size, numbers in by_size.items() for first, last in runs(numbers)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
-from medama_py.storage.rollup_blocks import BLOCK_DAYS, BLOCK_TABLES, build_blocks, create_block_tables, days_of
+from medama_py.storage.rollup_blocks import BLOCK_SIZES, BLOCK_TABLES, build_blocks, cover, create_block_tables, days_of
 from medama_py.storage.rollup_days import (
     DAY_TABLES,
     HOURS_PER_DAY,
@@ -156,7 +156,7 @@ class Rollups:
     built: dict[str, dict[int, int]] = field(default_factory=dict)
     built_days: dict[str, dict[int, int]] = field(default_factory=dict)  # the same for day rows
     props: PropRollups = field(default_factory=PropRollups)  # the properties join's rollups
-    block_days: int = BLOCK_DAYS  # the days of a block row (storage/rollup_blocks.py)
+    block_sizes: tuple[int, ...] = BLOCK_SIZES  # the days of the block rows (storage/rollup_blocks.py)
 
     # --- writes (writer thread, before the write commits) ---------------------------------------------
 
@@ -230,27 +230,31 @@ class Rollups:
         covered = {hour for day in days for hour in hours_of(day)}
         return days, sorted(hour for hour in hours if hour not in covered)
 
-    def usable_blocks(self, cur: duckdb.DuckDBPyConnection, hostname: str, days: list[int]) -> list[int]:
-        """The blocks each of whose days is among `days` (usable day rows, ascending) and none rebuilt after it."""
-        size, usable = self.block_days, set(days)
+    def usable_blocks(self, cur: duckdb.DuckDBPyConnection, hostname: str, days: list[int]) -> list[tuple[int, int]]:
+        """The fewest (size, block) blocks, in day order, covering only `days` (usable day rows, ascending).
+
+        A block serves when each of its days is among `days` and none was rebuilt after it (storage/rollup_blocks.py).
+        """
         if not days:
             return []
-        span = {"hostname": hostname, "first": days[0] // size, "last": days[-1] // size}
+        span = {"hostname": hostname, "first": days[0], "last": days[-1]}
         blocks = cur.execute(
-            "SELECT block, version FROM rollup_blocks WHERE hostname = $hostname AND block BETWEEN $first AND $last",
+            "SELECT size, day // size, version FROM rollup_blocks WHERE hostname = $hostname"
+            " AND day >= $first AND day + size - 1 <= $last",
             span,
         ).fetchall()
         versions = dict(
             cur.execute(
-                "SELECT day, version FROM rollup_days WHERE hostname = $hostname AND day BETWEEN $first AND $last",
-                {"hostname": hostname, "first": days[0], "last": days[-1]},
+                "SELECT day, version FROM rollup_days WHERE hostname = $hostname AND day BETWEEN $first AND $last", span
             ).fetchall()
         )
-        return sorted(
-            int(block)
-            for block, version in blocks
-            if all(day in usable and versions[day] <= version for day in days_of(int(block), size))
-        )
+        usable = {
+            (int(size), int(block))
+            for size, block, version in blocks
+            if int(size) in self.block_sizes
+            and all(versions.get(day, version + 1) <= version for day in days_of(int(size), int(block)))
+        }
+        return cover(days, usable, self.block_sizes)
 
     def _usable_versions(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> dict[int, int]:
         """The build version of each usable hour in [first, last], by hour."""
@@ -332,7 +336,7 @@ class Rollups:
             cur.execute(_BUILD_KEYS, values)
             cur.execute(_BUILT, {**span, "version": version})
             build_days(cur, hostname, first, last, version)
-            build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_days)
+            build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_sizes)
             cur.execute("UPDATE rollup_state SET version = $version", {"version": version})
             cur.commit()
         except BaseException:
@@ -349,17 +353,22 @@ class Rollups:
             for day in range(first_day, last_day + 1):
                 days[day] = version
 
-    def _completed_blocks(self, hostname: str, first: int, last: int) -> list[int]:
-        """The blocks holding a whole day of hours [first, last] whose every day has a day row once this build commits.
+    def _completed_blocks(self, hostname: str, first: int, last: int) -> list[tuple[int, int]]:
+        """The (size, block) blocks with a whole day of hours [first, last], each of whose days has a day row then.
 
         The plan may be out of date (a day marked since): readers check each day of a block before using it.
         """
         first_day, last_day = whole_days(first, last)
-        size = self.block_days
+        if first_day > last_day:
+            return []
         with self._lock:
             built = set(self.built_days.get(hostname, {})) | set(range(first_day, last_day + 1))
-        blocks = range(first_day // size, last_day // size + 1) if first_day <= last_day else range(0)
-        return [block for block in blocks if all(day in built for day in days_of(block, size))]
+        return [
+            (size, block)
+            for size in self.block_sizes
+            for block in range(first_day // size, last_day // size + 1)
+            if all(day in built for day in days_of(size, block))
+        ]
 
 
 def runs(numbers: Iterable[int]) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from medama_py.stats.reports import REPORTS
 from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.rollup_blocks import cover
 from medama_py.storage.rollup_days import GROUPED_LABELS
 from medama_py.storage.rollup_job import _run_end
 from medama_py.storage.rollups import ROLLED_LABELS, Rollups, create_rollup_tables, hour_of
@@ -296,8 +297,9 @@ def test_random_rollups_equal_raw(
 ) -> None:
     db.execute("DELETE FROM views")
     create_rollup_tables(db)
-    # Two-day blocks, so the three days hold a whole block (DAY0 starts one) and the lists read block rows too.
-    rollups = Rollups(block_days=2)
+    # Blocks of one and two days, so the three days hold whole blocks (DAY0 starts one) and the lists read block
+    # rows too, a two-day block summed from its halves.
+    rollups = Rollups(block_sizes=(1, 2))
     _insert(db, rollups, views)
     base = hour_of(DAY0)
     for hostname in HOSTS:
@@ -359,25 +361,33 @@ def test_a_day_row_is_used_only_while_no_hour_of_it_was_rebuilt(db: duckdb.DuckD
 
 def test_a_block_row_is_used_only_while_none_of_its_days_was_rebuilt(db: duckdb.DuckDBPyConnection) -> None:
     create_rollup_tables(db)
-    rollups = Rollups(block_days=2)
+    rollups = Rollups(block_sizes=(1, 2))
     _insert(db, rollups, [("a.example", 10, True, 9000, "b1"), ("a.example", 90000, True, 300, "b2")])
     day = hour_of(DAY0) // 24
     assert day % 2 == 0
     rollups.build(db, "a.example", day * 24, day * 24 + 23)
-    assert rollups.usable_blocks(db, "a.example", [day]) == []  # the block's second day has no day row yet
+    assert rollups.usable_blocks(db, "a.example", [day]) == [(1, day)]  # the two-day block lacks its second day
     rollups.build(db, "a.example", day * 24 + 24, day * 24 + 47)
-    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [day // 2]
-    assert rollups.usable_blocks(db, "a.example", [day + 1]) == []  # only blocks of usable days
+    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [(2, day // 2)]
+    assert rollups.usable_blocks(db, "a.example", [day + 1]) == [(1, day + 1)]  # only blocks of the days asked for
     query = _period(0, 2 * 24 * 3600 - 1, "")
-    _insert(db, rollups, [("a.example", 20, True, 17000, "b3")])  # the first day is stale, so is its block
-    assert rollups.usable_blocks(db, "a.example", [day + 1]) == []
+    _insert(db, rollups, [("a.example", 20, True, 17000, "b3")])  # the first day is stale, so are its blocks
+    assert rollups.usable_blocks(db, "a.example", [day + 1]) == [(1, day + 1)]
     assert answer("countries", db, query, "a.example", rollups) == answer("countries", db, query, "a.example", None)
-    # Rebuilding the stale day rewrites the block (its other day still has its row), with the new view in it.
+    # Rebuilding the stale day rewrites its blocks (the other day still has its row), with the new view in them.
     rollups.build(db, "a.example", day * 24, day * 24 + 23)
-    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [day // 2]
+    assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [(2, day // 2)]
     assert answer("countries", db, query, "a.example", rollups) == answer("countries", db, query, "a.example", None)
-    count = db.execute("SELECT sum(durations) FROM rollup_block_bins WHERE report = 'countries'").fetchone()
+    count = db.execute("SELECT sum(durations) FROM rollup_block_bins WHERE report = 'countries' AND size = 2").fetchone()
     assert count == (3,)
+
+
+def test_blocks_cover_the_days_largest_first() -> None:
+    usable = {(4, 1), (2, 2), (2, 3), (1, 3), (1, 8), (2, 4)}
+    # Days 3..9: day 3 alone, 4..7 as one four-day block, 8..9 as one two-day block.
+    assert cover([3, 4, 5, 6, 7, 8, 9], usable, (1, 2, 4)) == [(1, 3), (4, 1), (2, 4)]
+    assert cover([3, 4, 5, 6, 8, 9], usable, (1, 2, 4)) == [(1, 3), (2, 2), (2, 4)]  # day 7 missing: no 4-day block
+    assert cover([5, 6, 7], usable, (1, 2, 4)) == [(2, 3)]  # day 5 has no usable block of its own
 
 
 def test_the_job_builds_whole_days_from_midnight() -> None:
