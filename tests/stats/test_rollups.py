@@ -378,8 +378,8 @@ def test_a_block_row_is_used_only_while_none_of_its_days_was_rebuilt(db: duckdb.
     rollups.build(db, "a.example", day * 24, day * 24 + 23)
     assert rollups.usable_blocks(db, "a.example", [day, day + 1]) == [(2, day // 2)]
     assert answer("countries", db, query, "a.example", rollups) == answer("countries", db, query, "a.example", None)
-    count = db.execute("SELECT sum(durations) FROM rollup_block_bins WHERE report = 'countries' AND size = 2").fetchone()
-    assert count == (3,)
+    counted = "SELECT sum(durations) FROM rollup_block_bins WHERE report = 'countries' AND size = 2"
+    assert db.execute(counted).fetchone() == (3,)
 
 
 def test_blocks_cover_the_days_largest_first() -> None:
