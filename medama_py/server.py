@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from medama_py.allocator import MemoryTrimmer
+from medama_py.allocator import MemoryTrimmer, tune_malloc
 from medama_py.app import create_asgi
 from medama_py.clock import system_clock
 from medama_py.config import DEFAULT_PORT
@@ -144,6 +144,8 @@ def _data_files_problem(config: Config) -> str | None:
 
 def serve(config: Config) -> int:
     """Run until a signal; return 0 after a graceful stop and 1 when start-up fails."""
+    # Before the first thread: an arena cap only holds for threads that have not picked an arena yet.
+    tune_malloc()
     setup_logging(config.logger, config.level)
     log.info(version_line())
     log.debug("config", extra={"config": repr(config)})
