@@ -40,6 +40,9 @@ __all__ = [
     "VIEWS_COLUMNS",
     "AnalyticsStore",
     "create_analytics_schema",
+    "invalidated",
+    "is_fatal",
+    "open_analytics_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -106,6 +109,16 @@ VIEWS_COLUMNS: tuple[str, ...] = (
 # keep whatever format they have.
 STORAGE_COMPATIBILITY = "v1.0.0"
 
+# Rows per row group of what the server writes (DuckDB's default is 122,880). Until a group is full, every
+# checkpoint compresses all of its rows again, and DuckDB holds them uncompressed until then: with the default the
+# soak's RSS rose 50-75 MB above its level about once a minute, while the hit writer checkpointed a nearly full group
+# (docs/architecture.md#process-tuning). A quarter of the default (15 vectors of 2,048 rows) bounds both to a
+# quarter. Row groups already in a file keep their size; DuckDB 1.0 (the Go Medama server's) reads and appends to a
+# file written this way (checked with its Python wheel), as it does any file whose last group is partial.
+ROW_GROUP_ROWS = 30_720
+# The name the analytics file is attached under; every cursor USEs it.
+_CATALOG = "analytics"
+
 # Parallel stats queries share the machine with ingestion; DuckDB parallelises each query internally.
 _READ_THREADS = 4
 
@@ -122,8 +135,51 @@ FATAL_ERRORS = (duckdb.FatalException, duckdb.InternalException)
 _CONFLICT = "Conflict on "
 # After a reopen that failed (the disk still full), the next write or read tries again after this long.
 REOPEN_RETRY_S = 1.0
+# How DuckDB words it when it gave up an attached file (the instance itself stays usable, so no FatalException).
+_INVALIDATED = "has been invalidated"
+
+
+def invalidated(exc: BaseException) -> bool:
+    """Whether DuckDB gave the analytics file up: the store must close it and open it again."""
+    return isinstance(exc, duckdb.FatalException) or (isinstance(exc, duckdb.Error) and _INVALIDATED in str(exc))
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """`invalidated`, or an internal error after which DuckDB may have: the store checks whether it still answers."""
+    return invalidated(exc) or isinstance(exc, FATAL_ERRORS)
+
 
 _OUT_OF_MEMORY = "the query needs more memory than the analytics database may use (-memorylimit); try a shorter period"
+
+
+def open_analytics_file(
+    path: str, config: dict[str, str | bool | int | float | list[str]]
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB instance with the analytics file attached as `analytics`, whose new row groups hold ROW_GROUP_ROWS.
+
+    DuckDB takes a row group size only when a file is attached, so the instance itself starts in memory. A new file
+    gets the storage format of STORAGE_COMPATIBILITY; an existing one keeps its own (DuckDB refuses to lower it).
+    """
+    if path == ":memory:":
+        return duckdb.connect(path, config=config)
+    options = [f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}"]
+    if not Path(path).exists():
+        options.append(f"STORAGE_VERSION '{STORAGE_COMPATIBILITY}'")
+    conn = duckdb.connect(":memory:", config=config)
+    try:
+        conn.execute(f"ATTACH $path AS {_CATALOG} ({', '.join(options)})", {"path": path})
+        conn.execute(f"USE {_CATALOG}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _set_up_cursor(cur: duckdb.DuckDBPyConnection, path: str) -> None:
+    # A cursor starts in the instance's own (in-memory) catalog, not where its connection was told to USE.
+    if path != ":memory:":
+        cur.execute(f"USE {_CATALOG}")
+    cur.execute("SET TimeZone = 'UTC'")
 
 
 def configure_database(conn: duckdb.DuckDBPyConnection) -> None:
@@ -191,7 +247,7 @@ class AnalyticsStore:
         self._connect()
 
     def _connect(self) -> None:
-        conn = duckdb.connect(self.path, config=self._config())
+        conn = open_analytics_file(self.path, self._config())
         try:
             # ICU ships inside the DuckDB wheel; LOAD never needs the network (INSTALL would).
             conn.execute("LOAD icu")
@@ -200,7 +256,7 @@ class AnalyticsStore:
             create_analytics_schema(conn)
             create_rollup_tables(conn)
             write_cursor = conn.cursor()
-            write_cursor.execute("SET TimeZone = 'UTC'")
+            _set_up_cursor(write_cursor, self.path)
         except BaseException:
             conn.close()
             raise
@@ -222,7 +278,7 @@ class AnalyticsStore:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """Return a new cursor for use on the calling thread only."""
         cur = self.conn.cursor()
-        cur.execute("SET TimeZone = 'UTC'")
+        _set_up_cursor(cur, self.path)
         return cur
 
     def _read_cursor(self) -> duckdb.DuckDBPyConnection:
@@ -296,14 +352,16 @@ class AnalyticsStore:
         with self.cache.reading():
             try:
                 return self._snapshot(fn, memory_bytes)
-            except FATAL_ERRORS as exc:
-                # No reopen runs while this read does (it waits for reads), so the generation is the failed one's.
-                self._ask_recovery(self.generation, exc)
-                if isinstance(exc, duckdb.FatalException):
-                    raise AnalyticsReopening from exc
-                raise
             except duckdb.InterruptException as exc:  # only a reopen interrupts reads (`_interrupt_reads`)
                 raise AnalyticsReopening from exc
+            except duckdb.Error as exc:
+                if not is_fatal(exc):
+                    raise
+                # No reopen runs while this read does (it waits for reads), so the generation is the failed one's.
+                self._ask_recovery(self.generation, exc)
+                if invalidated(exc):
+                    raise AnalyticsReopening from exc
+                raise
 
     def _snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         # One transaction, so every statement of a report sees the same rows: a report reading the views twice
@@ -330,14 +388,14 @@ class AnalyticsStore:
             cur.rollback()
         except duckdb.Error as exc:
             # Quiet when no transaction was open (its BEGIN failed) or the reopen it asks for logs the one warning.
-            if not isinstance(exc, (duckdb.TransactionException, *FATAL_ERRORS)):
+            if not (isinstance(exc, duckdb.TransactionException) or is_fatal(exc)):
                 log.warning("a read's rollback failed (%s); its cursor is replaced", exc)
             self._local.cursor = None
             with self._cursors_lock:
                 self._read_cursors.discard(cur)
             with contextlib.suppress(duckdb.Error):
                 cur.close()
-            if isinstance(exc, FATAL_ERRORS):
+            if is_fatal(exc):
                 self._ask_recovery(self.generation, exc)
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
@@ -373,24 +431,25 @@ class AnalyticsStore:
             self.cache.widen(cur)
             self._roll_back_failed_write(cur)
             raise
-        except FATAL_ERRORS as exc:
-            if self._recover(generation, exc):
+        except BaseException as exc:
+            if self._failed_write_reopened(cur, generation, exc):
                 raise AnalyticsReopening from exc
-            raise
-        except duckdb.TransactionException as exc:
-            self._roll_back_failed_write(cur)
-            if _CONFLICT in str(exc):
-                # This cursor is the only writer, so nothing can conflict with it but a transaction a failed COMMIT
-                # left behind ("Failed to commit: failed to pin block" at 32 MB): every later update of those rows
-                # failed until a restart (bench/recovery.py). Opening the file again drops it.
-                self._reopen(exc)
-                raise AnalyticsReopening from exc
-            raise
-        except BaseException:
-            self._roll_back_failed_write(cur)
             raise
         finally:
             self.cache.wrote()
+
+    def _failed_write_reopened(self, cur: duckdb.DuckDBPyConnection, generation: int, exc: BaseException) -> bool:
+        """After a write failed: True when the file was (or is being) opened again, so its caller answers 503."""
+        if is_fatal(exc):
+            return self._recover(generation, exc)
+        self._roll_back_failed_write(cur)
+        if isinstance(exc, duckdb.TransactionException) and _CONFLICT in str(exc):
+            # This cursor is the only writer, so nothing can conflict with it but a transaction a failed COMMIT
+            # left behind ("Failed to commit: failed to pin block" at 32 MB): every later update of those rows
+            # failed until a restart (bench/recovery.py). Opening the file again drops it.
+            self._reopen(exc)
+            return True
+        return False
 
     def _roll_back_failed_write(self, cur: duckdb.DuckDBPyConnection, *, before_next: bool = False) -> None:
         """End what a failed write left open: its own ROLLBACK may have found no memory.
@@ -443,9 +502,10 @@ class AnalyticsStore:
         return True
 
     def _answers(self) -> bool:
+        # A table of the file, not just the instance: DuckDB invalidates an attached file on its own.
         try:
-            with self.conn.cursor() as probe:  # not the connection itself: readers make their cursors from it
-                probe.execute("SELECT 1").fetchall()
+            with self.cursor() as probe:  # not the connection itself: readers make their cursors from it
+                probe.execute("SELECT count(*) FROM (SELECT 1 FROM views LIMIT 1)").fetchall()
         except duckdb.Error:
             return False
         return True
