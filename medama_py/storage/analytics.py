@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FATAL_ERRORS",
     "REOPEN_RETRY_S",
+    "ROW_GROUP_ROWS",
     "STORAGE_COMPATIBILITY",
     "VIEWS_COLUMNS",
     "AnalyticsStore",
