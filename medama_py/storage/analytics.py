@@ -113,7 +113,7 @@ STORAGE_COMPATIBILITY = "v1.0.0"
 # Rows per row group of what the server writes (DuckDB's default is 122,880). Until a group is full, every
 # checkpoint compresses all of its rows again, and DuckDB holds them uncompressed until then: with the default the
 # soak's RSS rose 50-75 MB above its level about once a minute, while the hit writer checkpointed a nearly full group
-# (docs/architecture.md#process-tuning). A quarter of the default (15 vectors of 2,048 rows) bounds both to a
+# (docs/architecture.md#a-hit, step 8). A quarter of the default (15 vectors of 2,048 rows) bounds both to a
 # quarter. Row groups already in a file keep their size; DuckDB 1.0 (the Go Medama server's) reads and appends to a
 # file written this way (checked with its Python wheel), as it does any file whose last group is partial.
 ROW_GROUP_ROWS = 30_720
