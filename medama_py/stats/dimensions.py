@@ -10,7 +10,7 @@ from medama_py.stats.grouped import rolled_counts
 from medama_py.stats.medians import bin_sql, histogram_pairs, label_medians
 from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, TIMINGS, VISITORS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import as_int, as_ratio, as_text
-from medama_py.stats.rolled import block_runs, split_blocks, split_period
+from medama_py.stats.rolled import block_runs, block_where, split_blocks, split_period
 from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
 from medama_py.storage.rollups import ROLLED_LABELS
 from medama_py.storage.view_sums import DAY_BIN_SHIFT
@@ -132,14 +132,8 @@ def _rolled_cells(
     blocks, days = split_blocks(cur, rollups, split)
     parts = [("rollup_day_bins", days, lambda params: split.runs_where(params, "r.day", days))]
     for size, first, last in block_runs(blocks):
-        parts.append(("rollup_block_bins", [(first, last)], partial(_block_where, split, size, first, last)))
+        parts.append(("rollup_block_bins", [(first, last)], partial(block_where, split.hostname, size, first, last)))
     return _Cells(key, DAY_BIN_SHIFT, split, tuple(parts))
-
-
-def _block_where(split: Split, size: int, first: int, last: int, params: Params) -> str:
-    """WHERE body over `rollup_block_bins AS r`: blocks first..last of `size` days of the split's site."""
-    blocks = f"r.day BETWEEN {params.bind(first * size)} AND {params.bind(last * size)}"  # first days of blocks
-    return f"r.hostname = {params.bind(split.hostname)} AND r.size = {params.bind(size)} AND {blocks}"
 
 
 def _rolled(

@@ -7,10 +7,11 @@ of every view. Medians are not counts: the reports read them raw, for the labels
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from medama_py.stats.query import PAGE_VISITORS, PAGEVIEWS, TIMINGS, VISITORS, Query
-from medama_py.stats.rolled import split_period
+from medama_py.stats.rolled import block_runs, block_where, split_blocks, split_period
 from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ def rolled_counts(
 ) -> str | None:
     """SQL of one row per label (`label` and each of `metrics`) over the period; None when it must be read raw.
 
-    Whole usable days come from `rollup_day_groups`, every other moment of the period from the views; the sums
-    are the raw ones (a `sum` over no durations stays NULL, as the raw one does).
+    Whole usable days come from the fewest blocks of `rollup_block_groups` and the other days from
+    `rollup_day_groups` (storage/rollup_blocks.py), every other moment of the period from the views; the sums are
+    the raw ones (a `sum` over no durations stays NULL, as the raw one does).
     """
     key = _KEYS.get(label_sql)
     # Only the paths keep every count; the other lists their visitors alone (storage/rollup_days.py).
@@ -56,10 +58,17 @@ def rolled_counts(
     split = split_period(cur, rollups, filters, hours=False) if kept else None
     if split is None or not split.days:
         return None
-    days = Query(params=params).select("r.label AS label")
-    days.select(*(f"{METRICS[m][1]}(r.{m}) AS {m}" for m in metrics)).from_("rollup_day_groups AS r")
-    days.where(f"r.report = {params.bind(str(key))}", split.days_where(params)).group_by("r.label")
-    parts = [days.sql()]
+    # The rows of the blocks and of the days outside them are summed by the one GROUP BY below.
+    blocks, days = split_blocks(cur, rollups, split) if rollups is not None else ([], split.days)
+    tables = [("rollup_day_groups", partial(split.runs_where, column="r.day", spans=days))] if days else []
+    tables += [
+        ("rollup_block_groups", partial(block_where, split.hostname, size, first, last))
+        for size, first, last in block_runs(blocks)
+    ]
+    parts = []
+    for table, where in tables:
+        rows = Query(params=params).select("r.label AS label", *(f"r.{m} AS {m}" for m in metrics))
+        parts.append(rows.from_(f"{table} AS r").where(f"r.report = {params.bind(str(key))}", where(params)).sql())
     raw_where = split.raw_where(params)
     if raw_where is not None:
         raw = Query(params=params).select(f"{label_sql} AS label")

@@ -28,6 +28,7 @@ __all__ = [
     "PropSplit",
     "Split",
     "block_runs",
+    "block_where",
     "split_blocks",
     "split_period",
     "split_properties",
@@ -117,6 +118,12 @@ def split_blocks(
     blocks = rollups.usable_blocks(cur, split.hostname, days)
     covered = {day for size, block in blocks for day in days_of(size, block)}
     return blocks, runs(day for day in days if day not in covered)
+
+
+def block_where(hostname: str, size: int, first: int, last: int, params: Params) -> str:
+    """WHERE body over a block table `r`: blocks first..last of `size` days of `hostname` (by their first days)."""
+    blocks = f"r.day BETWEEN {params.bind(first * size)} AND {params.bind(last * size)}"
+    return f"r.hostname = {params.bind(hostname)} AND r.size = {params.bind(size)} AND {blocks}"
 
 
 def block_runs(blocks: list[tuple[int, int]]) -> list[tuple[int, int, int]]:

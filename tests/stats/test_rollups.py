@@ -186,10 +186,11 @@ def test_every_grouped_case_is_the_same_from_the_rollups(rolled: tuple[Any, Roll
 
 
 @pytest.mark.parametrize("report", ["pages", "time", "countries"])
-def test_the_group_rollups_are_read(rolled: tuple[Any, Rollups], report: str) -> None:
+@pytest.mark.parametrize("table", ["rollup_day_groups", "rollup_block_groups"])
+def test_the_group_rollups_are_read(rolled: tuple[Any, Rollups], report: str, table: str) -> None:
     # /time's summary shows shares of the time spent, the others visitors.
     changed = "total_duration = 0" if report == "time" else "page_visitors = page_visitors + 1, visitors = visitors + 1"
-    wrong = f"UPDATE rollup_day_groups SET {changed}"  # noqa: S608 (code)
+    wrong = f"UPDATE {table} SET {changed}"  # noqa: S608 (code)
     assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed="&summary=true&limit=50")
 
 
