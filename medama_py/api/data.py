@@ -146,7 +146,8 @@ async def post_backup(services: ServicesDep) -> Stream:
         versions = {"medama_py": version.VERSION, "duckdb": duckdb.__version__, "sqlite": sqlite3.sqlite_version}
 
         def copy_and_pack() -> None:
-            analytics_rows = copy_analytics(services.analytics.cursor(), work / ANALYTICS_FILE)
+            analytics = services.analytics
+            analytics_rows = analytics.run_on_cursor(lambda cur: copy_analytics(cur, work / ANALYTICS_FILE))
             pack_archive(work, archive, {"meta": meta_rows, "analytics": analytics_rows}, versions, now)
 
         # Every hit acknowledged so far is in the copy: wait for the journal to be applied up to here.

@@ -31,7 +31,7 @@ from medama_py.storage.rollups import Rollups, create_rollup_tables
 from medama_py.storage.umami_tables import create_umami_tables
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterator
 
 __all__ = [
     "FATAL_ERRORS",
@@ -350,19 +350,43 @@ class AnalyticsStore:
         return await anyio.to_thread.run_sync(run, limiter=self._read_limiter)
 
     def _in_snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
-        with self.cache.reading():
+        with self.cache.reading(), self._failures_as_reopening():
+            return self._snapshot(fn, memory_bytes)
+
+    def run_on_cursor(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`fn(a new cursor)` on the calling worker thread, outside a snapshot (a backup's ATTACH and COPY).
+
+        Counted as a read, so a reopen after a fatal error interrupts it and waits for it rather than closing the
+        connection under it; meanwhile it raises AnalyticsReopening (503).
+        """
+        self._refuse_while_reopening()
+        with self.cache.reading(), self._failures_as_reopening():
+            cur = self.cursor()
+            with self._cursors_lock:
+                self._read_cursors.add(cur)
             try:
-                return self._snapshot(fn, memory_bytes)
-            except duckdb.InterruptException as exc:  # only a reopen interrupts reads (`_interrupt_reads`)
-                raise AnalyticsReopening from exc
-            except duckdb.Error as exc:
-                if not is_fatal(exc):
-                    raise
-                # No reopen runs while this read does (it waits for reads), so the generation is the failed one's.
-                self._ask_recovery(self.generation, exc)
-                if invalidated(exc):
-                    raise AnalyticsReopening from exc
+                return fn(cur)
+            finally:
+                with self._cursors_lock:
+                    self._read_cursors.discard(cur)
+                with contextlib.suppress(duckdb.Error):
+                    cur.close()
+
+    @contextlib.contextmanager
+    def _failures_as_reopening(self) -> Iterator[None]:
+        """Around a read: a fatal error asks for a reopen, and it and a reopen's interrupt are 503s."""
+        try:
+            yield
+        except duckdb.InterruptException as exc:  # only a reopen interrupts reads (`_interrupt_reads`)
+            raise AnalyticsReopening from exc
+        except duckdb.Error as exc:
+            if not is_fatal(exc):
                 raise
+            # No reopen runs while a read does (it waits for reads), so the generation is the failed one's.
+            self._ask_recovery(self.generation, exc)
+            if invalidated(exc):
+                raise AnalyticsReopening from exc
+            raise
 
     def _snapshot(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         # One transaction, so every statement of a report sees the same rows: a report reading the views twice
