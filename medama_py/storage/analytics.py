@@ -377,8 +377,12 @@ class AnalyticsStore:
         """Around a read: a fatal error asks for a reopen, and it and a reopen's interrupt are 503s."""
         try:
             yield
-        except duckdb.InterruptException as exc:  # only a reopen interrupts reads (`_interrupt_reads`)
-            raise AnalyticsReopening from exc
+        except duckdb.InterruptException as exc:
+            # A reopen interrupts the reads it waits for (`_interrupt_reads`) and stays `_reopening` until they
+            # have ended; any other interrupt belongs to whoever made it.
+            if self._reopening:
+                raise AnalyticsReopening from exc
+            raise
         except duckdb.Error as exc:
             if not is_fatal(exc):
                 raise

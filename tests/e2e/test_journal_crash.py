@@ -11,6 +11,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -50,6 +51,10 @@ async def main():
     for i in range(30):
         await asyncio.gather(*(hits.add_view(make_view_row(bid=f"k{i}-{j}")) for j in range(10)))
         print(f"acknowledged k{i}", flush=True)
+        if i < 2:
+            # The first two rounds are applied on their own, so the third apply comes whatever the load: a busy
+            # apply task merges everything waiting, and 30 rounds could otherwise fit in two applies.
+            await hits.settled(timeout=60)
     print("done", flush=True)
     await asyncio.sleep(3600)
 
@@ -63,6 +68,9 @@ def test_kill_during_apply_keeps_every_acknowledged_hit_once(tmp_path: Path) -> 
         [sys.executable, "-c", _CHILD, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1
     )
     lines: list[str] = []
+    # A child that never reaches its crash point fails the test instead of hanging the run.
+    deadline = threading.Timer(120, child.kill)
+    deadline.start()
     try:
         assert child.stdout is not None
         for line in child.stdout:
@@ -71,6 +79,7 @@ def test_kill_during_apply_keeps_every_acknowledged_hit_once(tmp_path: Path) -> 
                 break
         child.send_signal(signal.SIGKILL)
     finally:
+        deadline.cancel()
         child.kill()
         child.wait(30)
     acknowledged = {f"k{i}-{j}" for i in range(30) for j in range(10) if f"acknowledged k{i}" in lines}

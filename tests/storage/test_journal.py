@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import pickle
 import shutil
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,7 +26,7 @@ from medama_py.storage.hit_batches import (
 )
 from medama_py.storage.journal import START, Journal, Position, decode_payload, encode_payload
 from tests.support.crash import restart_writer, stored_bids
-from tests.support.live import live_writer
+from tests.support.live import live_writer, writer_thread_held
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -139,15 +138,10 @@ async def test_a_crash_while_the_database_is_stuck_loses_no_acknowledged_hit(tmp
     async with _live_writer(live, max_batch=5) as (store, writer):
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"applied{i}")) for i in range(20)))
         await writer.settled()
-        release = threading.Event()
-        stall = asyncio.ensure_future(store.write(lambda _cur: release.wait(10)))  # an endless checkpoint, say
-        try:
+        async with writer_thread_held(store):  # an endless checkpoint, say
             await asyncio.gather(*(writer.add_view(make_view_row(bid=f"journaled{i}")) for i in range(30)))
             assert writer.pending == 30  # acknowledged, not yet in DuckDB
             crashed = _crash_copy(live, tmp_path / "crashed")
-        finally:
-            release.set()
-            await stall
     assert set(stored_bids(crashed)) == {f"applied{i}" for i in range(20)}  # what DuckDB alone holds
     # Torn bytes of a record being written at the crash: never acknowledged, ignored.
     last = _segments(crashed.parent / "analytics.db.journal")[-1]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 from typing import TYPE_CHECKING
 
 from medama_py.storage.analytics import AnalyticsStore
@@ -12,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-__all__ = ["live_writer"]
+__all__ = ["live_writer", "writer_thread_held"]
 
 
 @contextlib.asynccontextmanager
@@ -27,3 +29,25 @@ async def live_writer(path: Path, **options: object) -> AsyncIterator[tuple[Anal
     finally:
         await writer.stop()
         store.close()
+
+
+@contextlib.asynccontextmanager
+async def writer_thread_held(store: AnalyticsStore) -> AsyncIterator[None]:
+    """The store's writer thread stuck (an endless checkpoint, say) for the whole block, which starts only once it is.
+
+    Entered any earlier, an apply already queued could still reach DuckDB first, and a test counting what waits in
+    the journal would race it.
+    """
+    stuck, release = threading.Event(), threading.Event()
+
+    def hold(_cur: object) -> None:
+        stuck.set()
+        release.wait(60)
+
+    stall = asyncio.ensure_future(store.write(hold))
+    try:
+        assert await asyncio.to_thread(stuck.wait, 60), "the writer thread never took the stall"
+        yield
+    finally:
+        release.set()
+        await stall

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,6 +15,7 @@ from medama_py.config import Config
 from medama_py.events_fast_path import EventsFastPath
 from medama_py.storage.writer import HitWriter
 from tests.support.hits import make_hit
+from tests.support.live import writer_thread_held
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -124,14 +123,12 @@ async def test_a_database_that_cannot_keep_up_gets_503_with_retry_after(tmp_path
         await services.writer.stop()
         services.writer = HitWriter(services.analytics, max_batch=1, max_delay_ms=0, max_pending=2)
         await services.writer.start()
-        release = threading.Event()
         fast = httpx.AsyncClient(transport=_transport(EventsFastPath(app, app)), base_url="http://test")
         slow = httpx.AsyncClient(transport=_transport(app), base_url="http://test")
-        try:
-            async with fast, slow:
-                await fast.post("/api/event/hit", headers=HEADERS, content=_load("warm-up"))  # loads the parsers
-                await services.writer.settled()
-                stall = asyncio.ensure_future(services.analytics.write(lambda _cur: release.wait(10)))  # slow database
+        async with fast, slow:
+            await fast.post("/api/event/hit", headers=HEADERS, content=_load("warm-up"))  # loads the parsers
+            await services.writer.settled()
+            async with writer_thread_held(services.analytics):  # a slow database
                 # Answered once journaled, while the database is stuck: they wait in the journal for it.
                 accepted = [await fast.post("/api/event/hit", headers=HEADERS, content=_load(f"ok{i}")) for i in (0, 1)]
                 assert [r.status_code for r in accepted] == [204, 204]
@@ -141,10 +138,6 @@ async def test_a_database_that_cannot_keep_up_gets_503_with_retry_after(tmp_path
                     assert refused.status_code == 503
                     assert refused.headers["retry-after"] == "1"
                     assert refused.json()["error"]["code"] == 503
-                release.set()
-                await stall
-        finally:
-            release.set()
         rows = await services.analytics.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
         assert rows == [("ok0",), ("ok1",), ("warm-up",)]  # every acknowledged hit, nothing refused
         assert services.writer.stats.refused == 2
