@@ -38,7 +38,7 @@ from stats_data import HOSTNAME, ensure  # noqa: E402
 
 from medama_py.stats.params import parse_params  # noqa: E402
 from medama_py.stats.reports import REPORTS  # noqa: E402
-from medama_py.storage.analytics import configure_database  # noqa: E402
+from medama_py.storage.analytics_file import configure_database  # noqa: E402
 from tests.support.server import logged_in_client, register_website, start_server  # noqa: E402
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from medama_py.storage.analytics import create_analytics_schema
+from medama_py.storage.analytics_file import create_analytics_schema
 
 if TYPE_CHECKING:
     from pathlib import Path

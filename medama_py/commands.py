@@ -21,7 +21,7 @@ from medama_py.config import DEFAULT_ANALYTICS_DB, DEFAULT_APP_DB
 from medama_py.errors import BadRequest
 from medama_py.importer import ImportError_, import_export_file, import_umami
 from medama_py.stats.params import parse_time
-from medama_py.storage.analytics import STORAGE_COMPATIBILITY, create_analytics_schema
+from medama_py.storage.analytics_file import STORAGE_COMPATIBILITY, create_analytics_schema
 from medama_py.storage.backup import BackupError, restore_archive
 from medama_py.storage.export import EXPORT_FORMATS, EXPORT_TABLES, export_rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medama_py.importer.staging import ImportError_, ImportResult, rejected_lines, stage
-from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.analytics_file import VIEWS_COLUMNS
 from medama_py.storage.export import EVENTS_COLUMNS
 
 if TYPE_CHECKING:

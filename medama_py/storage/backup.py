@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from medama_py.storage.analytics import STORAGE_COMPATIBILITY
+from medama_py.storage.analytics_file import STORAGE_COMPATIBILITY
 
 if TYPE_CHECKING:
     import datetime as dt

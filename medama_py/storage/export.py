@@ -19,7 +19,7 @@ import contextlib
 import shutil
 from typing import TYPE_CHECKING
 
-from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.analytics_file import VIEWS_COLUMNS
 
 if TYPE_CHECKING:
     import datetime as dt

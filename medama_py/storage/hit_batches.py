@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 
-from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.analytics_file import VIEWS_COLUMNS
 from medama_py.storage.journal import record_applied
 from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 

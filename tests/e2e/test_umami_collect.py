@@ -15,7 +15,7 @@ import duckdb
 import httpx
 import pytest
 
-from medama_py.storage.analytics import VIEWS_COLUMNS
+from medama_py.storage.analytics_file import VIEWS_COLUMNS
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ def cur(fixture_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def db() -> Iterator[duckdb.DuckDBPyConnection]:
     """An empty in-memory analytics database for hand-made rows."""
-    from medama_py.storage.analytics import create_analytics_schema
+    from medama_py.storage.analytics_file import create_analytics_schema
 
     conn = duckdb.connect()
     conn.execute("LOAD icu")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
-from medama_py.storage.analytics import create_analytics_schema
+from medama_py.storage.analytics_file import create_analytics_schema
 from tests.support.rows import Event, View, insert_events, insert_views, make_view
 
 if TYPE_CHECKING:

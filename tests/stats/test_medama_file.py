@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from medama_py.storage.analytics import AnalyticsStore, create_analytics_schema
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.analytics_file import create_analytics_schema
 from tests.stats.dataset import generate, insert_events, insert_views
 from tests.stats.harness import ENDPOINTS, run
 from tests.stats.test_snapshots import FILTERS

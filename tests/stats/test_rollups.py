@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medama_py.stats.reports import REPORTS
-from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.analytics_file import VIEWS_COLUMNS, create_analytics_schema
 from medama_py.storage.rollup_blocks import cover
 from medama_py.storage.rollup_days import GROUPED_LABELS
 from medama_py.storage.rollup_job import _run_end

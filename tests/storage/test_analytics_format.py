@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from medama_py.storage.analytics import ROW_GROUP_ROWS, AnalyticsStore, invalidated, is_fatal
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.analytics_file import ROW_GROUP_ROWS, invalidated, is_fatal
 
 if TYPE_CHECKING:
     from pathlib import Path

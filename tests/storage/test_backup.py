@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from medama_py.storage.analytics import create_analytics_schema
+from medama_py.storage.analytics_file import create_analytics_schema
 from medama_py.storage.backup import at_lowest_priority, copy_analytics
 from tests.support.rows import insert_views, make_view
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
-from medama_py.storage.analytics import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.analytics_file import VIEWS_COLUMNS, create_analytics_schema
 from medama_py.storage.export import CHUNK_ROWS, export_rows
 from tests.support.rows import insert_views, make_view
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from medama_py.migrations import MIGRATIONS
-from medama_py.storage.analytics import VIEWS_COLUMNS, AnalyticsStore
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.analytics_file import VIEWS_COLUMNS
 from medama_py.storage.meta import MetaStore
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from medama_py.errors import BadRequest
 from medama_py.stats.filters import FIELDS, OPERATORS, Condition, Filters
 from medama_py.stats.params import LANGUAGES, LIST, PROPERTIES, REFERRERS, SUMMARY, StatsParams, parse_params
 from medama_py.stats.query import Params, Query
-from medama_py.storage.analytics import create_analytics_schema
+from medama_py.storage.analytics_file import create_analytics_schema
 from tests.stats.dataset import insert_views, make_view
 from tests.support.examples import examples
 
