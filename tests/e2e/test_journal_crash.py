@@ -1,8 +1,9 @@
 """kill -9 in the middle of applying the hit journal to DuckDB: every acknowledged hit comes back exactly once.
 
-A child process runs the real HitWriter on real files. Its third DuckDB transaction stops just before it
-records its journal position (its rows already appended, nothing committed) while hits keep being journaled
-and acknowledged; the test then kills it with SIGKILL and restarts a writer on the same files.
+A child process runs the real HitWriter on real files. Once two rounds of hits are stored, its next DuckDB
+transaction stops just before it records its journal position (its rows already appended, nothing committed)
+while hits keep being journaled and acknowledged; the test then kills it with SIGKILL and restarts a writer on
+the same files.
 """
 
 from __future__ import annotations
@@ -30,20 +31,19 @@ from medama_py.storage.analytics import AnalyticsStore
 from tests.support.rows import make_view_row
 
 recorded = hit_batches.record_applied
-calls = 0
+armed = False
 
-def stop_in_the_third(cur, position):
+def stop_once_armed(cur, position):
     # The crash point: inside the apply transaction, after its appends, before its position and commit.
-    global calls
-    calls += 1
-    if calls == 3:
+    if armed:
         print("applying", flush=True)
         threading.Event().wait()
     recorded(cur, position)
 
-hit_batches.record_applied = stop_in_the_third  # apply_batch (storage/hit_batches.py) records the position
+hit_batches.record_applied = stop_once_armed  # apply_batch (storage/hit_batches.py) records the position
 
 async def main():
+    global armed
     store = AnalyticsStore(sys.argv[1])
     store.open()
     hits = writer.HitWriter(store, max_batch=10, max_delay_ms=0)
@@ -52,9 +52,10 @@ async def main():
         await asyncio.gather(*(hits.add_view(make_view_row(bid=f"k{i}-{j}")) for j in range(10)))
         print(f"acknowledged k{i}", flush=True)
         if i < 2:
-            # The first two rounds are applied on their own, so the third apply comes whatever the load: a busy
-            # apply task merges everything waiting, and 30 rounds could otherwise fit in two applies.
+            # The first two rounds are stored (in however many applies), then the next apply stops: counting applies
+            # instead would depend on how the apply task merges what waits, which varies with the load.
             await hits.settled(timeout=60)
+            armed = i == 1
     print("done", flush=True)
     await asyncio.sleep(3600)
 
