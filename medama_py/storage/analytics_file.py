@@ -16,7 +16,6 @@ import duckdb
 from medama_py.storage.umami_tables import create_umami_tables
 
 __all__ = [
-    "FATAL_ERRORS",
     "ROW_GROUP_ROWS",
     "STORAGE_COMPATIBILITY",
     "VIEWS_COLUMNS",
@@ -100,7 +99,7 @@ _CATALOG = "analytics"
 
 # DuckDB invalidates the database instance after a FatalException (and may after an InternalException): the
 # store checks, and reopens the file when the instance no longer answers.
-FATAL_ERRORS = (duckdb.FatalException, duckdb.InternalException)
+_FATAL_ERRORS = (duckdb.FatalException, duckdb.InternalException)
 # How DuckDB words it when it gave up an attached file (the instance itself stays usable, so no FatalException).
 _INVALIDATED = "has been invalidated"
 
@@ -112,7 +111,7 @@ def invalidated(exc: BaseException) -> bool:
 
 def is_fatal(exc: BaseException) -> bool:
     """`invalidated`, or an internal error after which DuckDB may have: the store checks whether it still answers."""
-    return invalidated(exc) or isinstance(exc, FATAL_ERRORS)
+    return invalidated(exc) or isinstance(exc, _FATAL_ERRORS)
 
 
 def open_analytics_file(
