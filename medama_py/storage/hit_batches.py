@@ -22,6 +22,7 @@ from medama_py.storage.journal import record_applied
 from medama_py.storage.umami_tables import UMAMI_DATA_COLUMNS, UMAMI_HIT_COLUMNS, UMAMI_SESSION_DATA_COLUMNS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from medama_py.model import EventRows, UmamiRows, ViewRow
@@ -191,13 +192,15 @@ def apply_batch(
     applied: Position | None = None,
     *,
     keep: bool = True,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> None:
     """Write a batch in one transaction: insert views, insert events, then apply durations.
 
     `rollups` is told first which hours the batch may change (storage/rollups.py), before anyone can see it.
     `applied`, the end of the batch's journal record, is recorded in the same transaction, so after a crash
     the batch is either in the database with its position or replayed from the journal, never both. Without
-    `keep` the transaction is rolled back: a trial of whether DuckDB takes the rows.
+    `keep` the transaction is rolled back: a trial of whether DuckDB takes the rows. `before_commit` runs last
+    inside the transaction (tests make DuckDB's COMMIT fail there, as it does under memory pressure).
     """
     targets = (
         (appenders.views, batch.views),
@@ -222,6 +225,8 @@ def apply_batch(
             _update_recent_durations(cur, batch.recent_durations, batch.recent_since)
         if applied is not None:
             record_applied(cur, applied)
+        if before_commit is not None:
+            before_commit(cur)
     except BaseException:
         # A failed append keeps the rows before the bad one buffered: drop them with the transaction.
         appenders.clear()

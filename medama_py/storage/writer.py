@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from medama_py.errors import AnalyticsReopening, ServiceUnavailable
+from medama_py.storage.batch_check import apply_missing
 from medama_py.storage.hit_batches import (
     ROW_ERRORS,
     TARGET_COLUMNS,
@@ -148,6 +149,9 @@ class WriterStats:
     # Rows of acknowledged hits DuckDB refused at apply time (logged one by one); `refused_by_schema` keeps
     # the known causes out of the journal, so this stays 0 unless a new kind of bad value turns up.
     rejected: int = 0
+    # After failed applies: transactions that applied journal records for the rows DuckDB lacked, and those rows.
+    checked: int = 0
+    checked_rows_applied: int = 0
 
 
 class HitWriter:
@@ -169,6 +173,7 @@ class HitWriter:
         checkpoints: CheckpointPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         journal_dir: Path | None = None,
+        before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         if max_batch < 1 or max_delay_ms < 0 or max_pending < 1 or max_apply < 1:
             raise ValueError("max_batch, max_pending and max_apply must be >= 1 and max_delay_ms >= 0")
@@ -196,11 +201,17 @@ class HitWriter:
         self._unapplied_items = 0
         self._journaled = START  # where the last acknowledged record ends
         self._applied = START  # where the last record applied to DuckDB ends
+        # Where the last record ends whose apply failed or that DuckDB's position claims after one: the records up to
+        # here are applied by checking which of their rows the database holds (storage/batch_check.py).
+        self._in_doubt = START
         self._apply_kick = asyncio.Event()
         self._apply_task: asyncio.Task[None] | None = None
         self._journal_done = False
         self._settled: list[tuple[Position, asyncio.Future[None]]] = []
         self._position_table = False
+        # Runs on the writer thread inside every apply transaction, just before its COMMIT: where tests make DuckDB's
+        # COMMIT fail half-way (tests/storage/test_failed_commit.py).
+        self._before_commit = before_commit
 
     async def start(self) -> None:
         """Replay what the journal holds past DuckDB's applied position, then start both tasks on the running loop."""
@@ -386,10 +397,11 @@ class HitWriter:
             await asyncio.sleep(_APPLY_RETRY_S)
 
     async def _resync(self) -> bool:
-        """After a failed apply, or the store reopening its file: fresh appenders, and no batch applied twice.
+        """After a failed apply, or the store reopening its file: fresh appenders, and no batch applied twice or lost.
 
-        A batch whose apply failed may have committed all the same (a COMMIT that raised, a fatal error);
-        `medama_py_journal` says how far the journal is applied, and the batches up to there leave the queue.
+        A batch whose apply failed may have committed all of it, none, or a part (a COMMIT that failed half-way left
+        the journal position of `medama_py_journal` without the batch's views). The position is not trusted alone:
+        every batch up to it, or up to the last failed one, is applied again for the rows the database lacks.
         False while the store cannot be used (tried again after _APPLY_RETRY_S).
         """
         try:
@@ -399,8 +411,10 @@ class HitWriter:
         except Exception:
             log.warning("could not take the reopened analytics database; retrying", exc_info=True)
             return False
-        if applied is not None:
-            self._drop_applied(applied)
+        if applied is not None and applied < self._applied:  # DuckDB lost committed transactions: never seen
+            log.error("the database holds the hit journal up to %s, not %s", applied, self._applied)
+        elif applied is not None:
+            self._in_doubt = max(self._in_doubt, applied)
         return True
 
     def _take_store(self, cur: duckdb.DuckDBPyConnection) -> Position | None:
@@ -408,24 +422,13 @@ class HitWriter:
         self._appenders, self._generation = Appenders(cur), self._store.generation
         return read_applied(cur)
 
-    def _drop_applied(self, applied: Position) -> None:
-        """Forget the queued batches the database holds up to `applied` (its recorded journal position)."""
-        held = 0
-        while self._unapplied and self._unapplied[0].end <= applied:
-            self._unapplied_items -= self._unapplied.popleft().items
-            held += 1
-        if applied < self._applied:  # DuckDB lost committed transactions: never seen, and not repairable here
-            log.error("the database holds the hit journal up to %s, not %s", applied, self._applied)
-        elif applied > self._applied:
-            log.warning("%d journal records whose apply failed were in DuckDB all the same; not applied again", held)
-            self._applied = applied
-            self._wake_settled()
-
     def _next_entries(self) -> list[Journaled]:
+        """The next records to apply in one transaction: never records in doubt together with others."""
         entries: list[Journaled] = []
         items = 0
+        checked = self._unapplied[0].end <= self._in_doubt
         for entry in self._unapplied:
-            if entries and items + entry.items > self._max_apply:
+            if entries and (items + entry.items > self._max_apply or (entry.end <= self._in_doubt) != checked):
                 break
             entries.append(entry)
             items += entry.items
@@ -497,8 +500,14 @@ class HitWriter:
                 await self._store.write(create_applied, noted=True)
                 self._position_table = True
             try:
-                await self._write(apply_batch, batch=batch, applied=entries[-1].end)
+                if entries[-1].end <= self._in_doubt:
+                    await self._apply_checked(entries, batch)
+                else:
+                    await self._write(
+                        apply_batch, batch=batch, applied=entries[-1].end, before_commit=self._before_commit
+                    )
             except ROW_ERRORS:
+                # A row DuckDB refuses fails its transaction before the COMMIT: nothing of that one is in doubt.
                 if len(entries) > 1:  # find the record holding the refused row: one record at a time, in order
                     for entry in entries:
                         if not await self._apply([entry]):
@@ -506,17 +515,33 @@ class HitWriter:
                     return True
                 await self._apply_without_refused_rows(entries[0])
         except ServiceUnavailable:  # the store is reopening its file (it logs that); the journal keeps it all
-            self._generation = -1
+            self._failed(entries)
             return False
         except Exception:  # out of memory, disk full, ...: the journal keeps it all
             items = sum(entry.items for entry in entries)
             log.warning("DuckDB could not take %d journaled hits; retrying", items, exc_info=True)
-            # A COMMIT that raised may have committed all the same (seen: OutOfMemoryException from commit() at
-            # 32 MB, and the retry stored 100 views twice): the next try asks the database first (`_resync`).
-            self._generation = -1
+            self._failed(entries)
             return False
         self._applied_through(entries)
         return True
+
+    def _failed(self, entries: list[Journaled]) -> None:
+        # A COMMIT that raised may have committed all of it (seen: OutOfMemoryException from commit() at 32 MB, and
+        # the retry stored 100 views twice) or a part ("failed to pin block": the position without the views).
+        # The next try resyncs, then applies these records for what the database lacks (`_apply_checked`).
+        self._generation = -1
+        self._in_doubt = max(self._in_doubt, entries[-1].end)
+
+    async def _apply_checked(self, entries: list[Journaled], batch: Batch) -> None:
+        checked = await self._write(
+            apply_missing, batch=batch, applied=entries[-1].end, before_commit=self._before_commit
+        )
+        self.stats.checked += 1
+        self.stats.checked_rows_applied += checked.applied
+        log.warning(
+            "%d journal records whose apply failed: %d of their rows were in DuckDB, %d applied now",
+            len(entries), checked.held, checked.applied,
+        )  # fmt: skip
 
     async def _apply_without_refused_rows(self, entry: Journaled) -> None:
         refused = await self._write(apply_refusing_rows, batch=entry.batch, applied=entry.end)
