@@ -16,6 +16,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -93,7 +94,10 @@ class AnalyticsStore:
         self._recovery_asked = False
         self._rollback_owed = False  # a failed write's transaction is still open on the write cursor
         self._cursors_lock = threading.Lock()
-        self._read_cursors: set[duckdb.DuckDBPyConnection] = set()  # interrupted when the file is reopened
+        # Interrupted when the file is reopened. Weak: a worker thread that ends (anyio retires a thread idle for
+        # 10 s) drops its thread-local cursor, and DuckDB frees that connection's state with it; a strong set kept
+        # every retired thread's cursor open for the life of the process.
+        self._read_cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
 from typing import TYPE_CHECKING
 
@@ -149,3 +151,24 @@ def test_threads_follow_cores_and_memory() -> None:
     assert threads_for(10 * 2**30, cpus=2) == 2
     assert threads_for(10 * 2**30, cpus=64) == 4
     assert limits_for_host(64 * MB).threads <= 2
+
+
+def _connections(store: AnalyticsStore) -> int:
+    row = store.cursor().execute("SELECT * FROM duckdb_connection_count()").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_retired_worker_threads_cursor_is_closed(small_store: AnalyticsStore) -> None:
+    # Each event loop gets its own anyio worker thread and stops it when it ends, as anyio retires a thread idle for
+    # 10 s in the server. The read cursor that thread made must go with it, not stay open for the process's life.
+    async def read_once() -> tuple[int, ...] | None:
+        return await small_store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+
+    asyncio.run(read_once())
+    gc.collect()
+    before = _connections(small_store)
+    for _ in range(5):
+        assert asyncio.run(read_once()) == (0,)
+    gc.collect()
+    assert _connections(small_store) == before
