@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from medama_py.allocator import MemoryTrimmer, release_free_memory
+from medama_py.allocator import MemoryTrimmer, release_free_memory, set_in_environment
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim is Linux's")
 
@@ -43,7 +44,7 @@ def test_trimmer_thread_runs_and_stops() -> None:
     assert not trimmer._thread.is_alive()
 
 
-_HOLES = """
+_TOP = """
 import sys
 from pathlib import Path
 from medama_py.allocator import tune_malloc
@@ -53,28 +54,74 @@ def rss_anon_mb():
     return int(line.split()[1]) / 1024
 
 tuned = sys.argv[1] == "tuned" and tune_malloc()
-# Freeing one large mapped block raises glibc's dynamic mmap threshold past DuckDB's 256 KB blocks.
-big = bytearray(4 * 1024 * 1024)
+# Freeing one 16 MB mapped block raises glibc's dynamic mmap threshold to 16 MB and its trim threshold to 32 MB.
+big = bytearray(16 * 1024 * 1024)
 del big
-blocks = [bytearray(b"x" * (256 * 1024)) for _ in range(400)]
-kept = blocks[::2]
+blocks = [bytearray(b"x" * (256 * 1024)) for _ in range(96)]
 del blocks
-before = rss_anon_mb()
-print(tuned, before, len(kept))
+print(tuned, rss_anon_mb())
 """
 
 
-def _holes_after_free(mode: str) -> tuple[str, float]:
-    done = subprocess.run([sys.executable, "-c", _HOLES, mode], capture_output=True, text=True, check=True, timeout=60)
-    tuned, rss, _ = done.stdout.split()
+def _rss_after_freeing_the_top(mode: str) -> tuple[str, float]:
+    done = subprocess.run([sys.executable, "-c", _TOP, mode], capture_output=True, text=True, check=True, timeout=60)
+    tuned, rss = done.stdout.split()
     return tuned, float(rss)
 
 
 @pytest.mark.e2e
-def test_a_fixed_mmap_threshold_returns_freed_blocks_at_once() -> None:
-    # In fresh processes (mallopt is process-wide): 400 blocks of 256 KB, every other one freed. With glibc's
-    # defaults they sit in the heap as holes until a trim; with the fixed threshold each had its own mapping.
-    tuned, tuned_rss = _holes_after_free("tuned")
-    untuned, untuned_rss = _holes_after_free("default")
+def test_free_memory_at_the_top_of_the_heap_goes_back_at_once() -> None:
+    # In fresh processes (mallopt is process-wide): 24 MB of 256 KB blocks, all freed. With glibc's defaults the
+    # raised trim threshold keeps them resident at the top of the heap; with tune_malloc's 1 MB they go back.
+    tuned, tuned_rss = _rss_after_freeing_the_top("tuned")
+    untuned, untuned_rss = _rss_after_freeing_the_top("default")
     assert (tuned, untuned) == ("True", "False")
-    assert tuned_rss < untuned_rss - 40  # half of the 100 MB went back to the OS at free()
+    assert tuned_rss < untuned_rss - 20
+
+
+_MAPPED = """
+import ctypes, sys
+from medama_py.allocator import tune_malloc
+
+class Mallinfo2(ctypes.Structure):
+    # glibc's struct mallinfo2, every field: it is returned by value.
+    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(name, ctypes.c_size_t) for name in names.split()]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype = ctypes.c_void_p
+tuned = tune_malloc()
+before = libc.mallinfo2().hblkhd
+block = libc.malloc(int(sys.argv[1]))
+print(tuned, libc.mallinfo2().hblkhd - before >= int(sys.argv[1]))
+"""
+
+
+def _mapped_after_tune(size: int, env: dict[str, str]) -> tuple[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _MAPPED, str(size)],
+        capture_output=True, text=True, check=True, timeout=60, env={**environment, **env},
+    )  # fmt: skip
+    tuned, mapped = done.stdout.split()
+    return tuned, mapped
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "env", [{"MALLOC_MMAP_THRESHOLD_": "1048576"}, {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1048576"}]
+)
+def test_an_mmap_threshold_from_the_environment_is_kept(env: dict[str, str]) -> None:
+    # 2 MB: taken from the heap under tune_malloc's own threshold, mapped under the operator's 1 MB.
+    assert _mapped_after_tune(2 * 1024 * 1024, {}) == ("True", "False")
+    assert _mapped_after_tune(2 * 1024 * 1024, env) == ("True", "True")
+
+
+def test_settings_given_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0:glibc.malloc.arena_max=4")
+    assert set_in_environment("MALLOC_ARENA_MAX", "glibc.malloc.arena_max")
+    assert not set_in_environment("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    assert set_in_environment("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold")
