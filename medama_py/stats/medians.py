@@ -160,16 +160,21 @@ def quantiles_of(
     """
     if not labels:
         return {}
+    listed = list(dict.fromkeys(labels))
     query = Query()
-    wanted = query.params.bind(list(labels))
-    # One aggregate over the list of quantiles sorts each group once (the three quartiles of /time's listed paths
-    # at 10M rows: ~204 -> ~156 ms CPU).
-    groups = Query(params=query.params).select(f"{label_sql} AS label").from_("views AS v")
-    groups.select(f"quantile_cont(v.duration_ms, {[float(q) for q in quantiles]!r}) AS q")
-    groups.where(filters.where(query.params), f"{label_sql} = ANY({wanted})").group_by("label")
+    # The listed labels are joined with their index and the groups keyed by it, which hashes an integer per row
+    # instead of the label text; rows without a duration, which no quantile counts, are left out in the scan. One
+    # aggregate over the list of quantiles sorts each group once. /time's three quartiles of its 100 listed paths
+    # at 10M rows (niced CPU): three aggregates ~204, one ~223 under more load, this join ~153-163 ms.
+    names, indexes = query.params.bind(listed), query.params.bind(list(range(len(listed))))
+    wanted = f"(SELECT unnest({names}::VARCHAR[]) AS label, unnest({indexes}::INTEGER[]) AS n)"
+    levels = [float(q) for q in quantiles]
+    groups = Query(params=query.params).select("w.n AS n", f"quantile_cont(v.duration_ms, {levels!r}) AS q")
+    groups.from_(f"views AS v JOIN {wanted} AS w ON w.label = {label_sql}")
+    groups.where(filters.where(query.params), "v.duration_ms IS NOT NULL").group_by("w.n")
     columns = [rounded_duration(f"g.q[{n}]") for n in range(1, len(quantiles) + 1)]
-    query.select("g.label", *columns).from_(f"({groups.sql()}) AS g")
-    found = {str(row[0]): [as_int(value) for value in row[1:]] for row in query.fetch(cur)}
+    query.select("g.n", *columns).from_(f"({groups.sql()}) AS g")
+    found = {listed[as_int(row[0])]: [as_int(value) for value in row[1:]] for row in query.fetch(cur)}
     return {label: found.get(label, [0] * len(quantiles)) for label in labels}
 
 

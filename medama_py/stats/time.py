@@ -42,8 +42,14 @@ def get_time(
     costs less than the quartiles it saves whatever the limit; the numbers are the same.
     """
     limit = params.page.limit
-    if limit is not None and (limit <= _LISTED_PAGE_MAX or _counts(cur, params.filters, Params(), rollups)):
-        return _listed_page(cur, params, rollups)
+    if limit is None:
+        return _every_path(cur, params)
+    # The counts' SQL is built once, into the statement that reads it: deciding and reading each asked the
+    # rollups which days are usable (four small statements, a few ms).
+    query = Query()
+    counts = _counts(cur, params.filters, query.params, rollups)
+    if limit <= _LISTED_PAGE_MAX or counts is not None:
+        return _listed_page(cur, params, query, counts)
     return _every_path(cur, params)
 
 
@@ -121,14 +127,16 @@ def _positive(q: float) -> str:
     return f"(p.n > 0 AND (p.z <= {k} OR (p.z = {k} + 1 AND {f} * p.m > 0.5)))"
 
 
-def _listed_page(cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None) -> list[StatsTimeItem]:
+def _listed_page(
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, query: Query, counts: str | None
+) -> list[StatsTimeItem]:
     """A limited page: which paths are kept and their shares come from counts; quartiles only for the page.
 
     The order's first key (visitors, or the share for the summary) needs no quantile, so only the paths that
     reach the page's last first-key value can be in it; their quartiles settle the rest of the order.
     """
     summary, offset, limit = params.summary, params.page.offset, params.page.limit or 0
-    rows = _kept_paths(cur, params.filters, summary=summary, rollups=rollups)
+    rows = _kept_paths(cur, params.filters, query, counts, summary=summary)
 
     def first(row: tuple[str, int, float]) -> float:
         """The order's first key of a (path, visitors, share) row: the share for the summary, else visitors."""
@@ -150,11 +158,12 @@ def _listed_page(cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: R
 
 
 def _kept_paths(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, *, summary: bool, rollups: Rollups | None
+    cur: duckdb.DuckDBPyConnection, filters: Filters, query: Query, counts: str | None, *, summary: bool
 ) -> list[tuple[str, int, float]]:
-    """(path, visitors, share of the kept paths' time) of every kept path, without computing a quantile."""
-    query = Query()
-    counts = _counts(cur, filters, query.params, rollups)
+    """(path, visitors, share of the kept paths' time) of every kept path, without computing a quantile.
+
+    `counts` is _counts' SQL bound to `query`'s parameters, or None to count from the views.
+    """
     if counts is None:
         counts = (
             Query(params=query.params)
