@@ -1,6 +1,6 @@
 """Stats benchmark: every endpoint over HTTP against the same SQL run straight on DuckDB, on a generated file.
 
-    .venv/bin/python bench/stats.py [--rows 10000000] [--runs 7] [--big 100000000]
+    .venv/bin/python bench/stats.py [--rows 10000000] [--runs 7] [--big 100000000] [--baseline REV]
 
 1. Generate (or reuse) an analytics file of --rows page views for one site over 2024 (bench/stats_data.py).
 2. Raw: record the SQL each report runs for a full-year query without the hourly rollups, then time those
@@ -9,6 +9,9 @@
 3. HTTP: start `medama start` on the file, log in, register the site, time GET of every endpoint (p50).
 4. Print both with the ratio and the targets: p50 ≤ 150 ms (the dashboard speed target) and ≤ 1.5× raw.
    The machine is shared, so read the medians and ratios of one run, not single samples.
+--baseline REV instead times each endpoint over HTTP on two servers, this tree and the package as it was at git
+revision REV (bench/stats_dashboard.py), samples alternating, and checks that every answer is byte-identical:
+the ratio of one run says what a change saves whatever the load.
 --big N additionally times /summary (raw and HTTP) on an N-row file, if the disk has room. The server's peak
 RSS is printed after each file; --memorylimit passes the server's -memorylimit (DuckDB keeps the file's blocks
 it read cached up to that limit, so the peak follows it).
@@ -33,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from stats_dashboard import wait_for_rollups  # noqa: E402
+from stats_dashboard import Instance, baseline_tree, wait_for_rollups  # noqa: E402
 from stats_data import HOSTNAME, ensure  # noqa: E402
 
 from medama_py.stats.params import parse_params  # noqa: E402
@@ -152,6 +155,39 @@ def time_both(
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def time_against(path: Path, endpoints: list[str], runs: int, baseline: str) -> None:
+    """p50 of GET of every endpoint on this tree's server and on `baseline`'s, alternating; answers must match."""
+    source = baseline_tree(baseline)
+    instances: list[Instance] = []
+    try:
+        instances = [Instance("this tree", ROOT, path), Instance(baseline, source, path)]
+        p50: dict[str, list[float]] = {}
+        for endpoint in endpoints:
+            request = f"{endpoint}?{QUERIES[endpoint]}"
+            answers = {instance.get(request) for instance in instances}  # warm-up, and the answers compared
+            samples: list[list[float]] = [[] for _ in instances]
+            for run in range(runs):
+                # Each server goes first every other run: the one timed second ran slower in one run (summary,
+                # the same code on both: 0.85).
+                for n, instance in sorted(enumerate(instances), reverse=run % 2 == 1):
+                    began = time.perf_counter()
+                    answers.add(instance.get(request))
+                    samples[n].append((time.perf_counter() - began) * 1000)
+            if len(answers) != 1:
+                raise AssertionError(f"{endpoint}: the answers differ between the servers")
+            p50[endpoint] = [statistics.median(s) for s in samples]
+        load = os.getloadavg()[0]
+        print(f"\nHTTP p50 of {runs} runs, ms; load average {load:.1f}; every answer byte-identical")
+        print(f"{'endpoint':<12} {'this tree':>10} {baseline[:12]:>12} {'ratio':>6}  target (≤{TARGET_MS:.0f} ms)")
+        for endpoint, (this, before) in p50.items():
+            ok = "ok" if this <= TARGET_MS else "MISSED"
+            print(f"{endpoint:<12} {this:>10.1f} {before:>12.1f} {this / before:>6.2f}  {ok}")
+    finally:
+        for instance in instances:
+            instance.stop()
+        shutil.rmtree(source, ignore_errors=True)
+
+
 def _peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory so far, from /proc (Linux); 0 where it cannot be read."""
     try:
@@ -195,7 +231,13 @@ def main() -> None:
         "--cache", type=Path, default=Path(os.environ.get("MEDAMA_BENCH_DIR", tempfile.gettempdir())) / "medama_bench"
     )
     parser.add_argument("--memorylimit", default="", help="the server's -memorylimit (default: its own policy)")
+    parser.add_argument("--baseline", help="git revision to time against over HTTP in the same run (e.g. main)")
     args = parser.parse_args()
+    if args.baseline:
+        path = args.cache / f"stats-{args.rows}.duckdb"
+        ensure(path, args.rows)
+        time_against(path, args.only, args.runs, args.baseline)
+        return
     server_args = ("-memorylimit", args.memorylimit) if args.memorylimit else ()
     print(f"server -memorylimit: {args.memorylimit or 'its default (a share of RAM)'}")
     bench(args.rows, args.runs, args.only, args.cache, server_args)
