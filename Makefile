@@ -161,8 +161,8 @@ bench-login: dev ## Login storm: 200 bad logins from 20 clients (limit, memory, 
 	$(PY) bench/login.py
 
 .PHONY: bench-stats
-bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file
-	$(PY) bench/stats.py
+bench-stats: dev ## Stats benchmark over a generated 10M-row analytics file (BASELINE=rev compares over HTTP)
+	$(PY) bench/stats.py $(if $(BASELINE),--baseline $(BASELINE)) $(ARGS)
 
 .PHONY: bench-data
 bench-data: dev system-deps ## Export (Parquet, CSV) and import of the bench-stats file, backup under a wrk hit load (ROWS=10000000)
