@@ -171,6 +171,9 @@ class Appenders:
         self.umami_hits = cur.appender("umami_hits", columns=list(UMAMI_HIT_COLUMNS))
         self.umami_data = cur.appender("umami_event_data", columns=list(UMAMI_DATA_COLUMNS))
         self.umami_session_data = cur.appender("umami_session_data", columns=list(UMAMI_SESSION_DATA_COLUMNS))
+        # Set when a COMMIT of `apply_batch` raised: DuckDB may have committed all of that transaction, none of it or
+        # a part (storage/batch_check.py). A failure before the COMMIT is rolled back whole, so it leaves no doubt.
+        self.commit_failed = False
 
     def clear(self) -> None:
         for appender in (
@@ -232,10 +235,14 @@ def apply_batch(
         appenders.clear()
         cur.rollback()
         raise
-    if keep:
-        cur.commit()
-    else:
+    if not keep:
         cur.rollback()
+        return
+    try:
+        cur.commit()
+    except BaseException:
+        appenders.commit_failed = True
+        raise
 
 
 def apply_refusing_rows(

@@ -507,7 +507,8 @@ class HitWriter:
                         apply_batch, batch=batch, applied=entries[-1].end, before_commit=self._before_commit
                     )
             except ROW_ERRORS:
-                # A row DuckDB refuses fails its transaction before the COMMIT: nothing of that one is in doubt.
+                if self._appenders is not None and self._appenders.commit_failed:
+                    raise  # not a row's fault: the COMMIT failed, and what it left is checked (`_failed`)
                 if len(entries) > 1:  # find the record holding the refused row: one record at a time, in order
                     for entry in entries:
                         if not await self._apply([entry]):
@@ -528,9 +529,13 @@ class HitWriter:
     def _failed(self, entries: list[Journaled]) -> None:
         # A COMMIT that raised may have committed all of it (seen: OutOfMemoryException from commit() at 32 MB, and
         # the retry stored 100 views twice) or a part ("failed to pin block": the position without the views).
-        # The next try resyncs, then applies these records for what the database lacks (`_apply_checked`).
+        # The next try resyncs, then applies these records for what the database lacks (`_apply_checked`). A failure
+        # before the COMMIT was rolled back whole: those are applied as usual, without the check's extra statements
+        # at a moment DuckDB is short of memory.
         self._generation = -1
-        self._in_doubt = max(self._in_doubt, entries[-1].end)
+        if self._appenders is not None and self._appenders.commit_failed:
+            self._appenders.commit_failed = False
+            self._in_doubt = max(self._in_doubt, entries[-1].end)
 
     async def _apply_checked(self, entries: list[Journaled], batch: Batch) -> None:
         checked = await self._write(

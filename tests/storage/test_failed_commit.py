@@ -142,6 +142,30 @@ async def test_a_commit_that_fails_half_way_loses_no_acknowledged_hit(
     assert writer.stats.checked_rows_applied == 20
 
 
+async def test_an_apply_that_fails_before_its_commit_is_applied_again_without_a_check(tmp_path: Path) -> None:
+    # Everything before the COMMIT is rolled back whole: nothing is in doubt, and the retry is a plain apply.
+    failures = [duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")]
+
+    def fail_once(_cur: duckdb.DuckDBPyConnection) -> None:
+        if failures:
+            raise failures.pop()
+
+    path = tmp_path / "analytics.db"
+    store = AnalyticsStore(str(path))
+    store.open()
+    writer = HitWriter(store, max_batch=20, max_delay_ms=1, checkpoints=NO_CHECKPOINTS, before_commit=fail_once)
+    await writer.start()
+    try:
+        await acknowledge(writer, 0, 20)
+        await until_settled(writer)
+    finally:
+        await writer.stop()
+        store.close()
+    assert not failures
+    assert stored(path) == (Counter({f"v{n}": 1 for n in range(20)}), 10)
+    assert writer.stats.checked == 0
+
+
 # --- the check itself: which rows of a batch the database holds -------------------------------------------
 
 
