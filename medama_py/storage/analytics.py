@@ -98,6 +98,8 @@ class AnalyticsStore:
         # 10 s) drops its thread-local cursor, and DuckDB frees that connection's state with it; a strong set kept
         # every retired thread's cursor open for the life of the process.
         self._read_cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+        # Read cursors a fatal error left in a transaction, closed on the writer thread (`_close_parked`).
+        self._parked: list[duckdb.DuckDBPyConnection] = []
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -286,10 +288,15 @@ class AnalyticsStore:
             self._local.cursor = None
             with self._cursors_lock:
                 self._read_cursors.discard(cur)
-            with contextlib.suppress(duckdb.Error):
-                cur.close()
+                if is_fatal(exc):
+                    # Not closed here: two reads closing theirs at once on a database DuckDB had given up crashed
+                    # the process inside DuckDB (a segfault, bench/recovery.py at 32 MB, during a reopen).
+                    self._parked.append(cur)
             if is_fatal(exc):
                 self._ask_recovery(self.generation, exc)
+                return
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
@@ -390,9 +397,18 @@ class AnalyticsStore:
         if generation != self.generation:  # reopened since that failure
             return self._conn is None
         if self._conn is not None and self._answers():
+            self._close_parked()
             return False
         self._reopen(error)
         return True
+
+    def _close_parked(self) -> None:
+        """Writer thread: close the read cursors parked after a fatal error, one after the other."""
+        with self._cursors_lock:
+            parked, self._parked = self._parked, []
+        for cur in parked:
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
 
     def _answers(self) -> bool:
         # A table of the file, not just the instance: DuckDB invalidates an attached file on its own.
@@ -445,6 +461,7 @@ class AnalyticsStore:
         self._rollback_owed = False
         with self._cursors_lock:
             self._read_cursors.clear()
+        self._close_parked()
         if conn is not None:
             with contextlib.suppress(duckdb.Error):
                 conn.close()
