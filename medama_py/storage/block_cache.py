@@ -37,8 +37,13 @@ if TYPE_CHECKING:
 __all__ = ["IDLE_S", "KEEP_BYTES", "TRIM_EVERY_S", "BlockCache", "duckdb_memory_bytes"]
 
 MB = 1024 * 1024
-# What a trim leaves: DuckDB's pinned memory (rows not yet checkpointed, a query's state) stays whatever it is.
-KEEP_BYTES = 16 * MB
+# What a trim asks for: nothing, a limit DuckDB can never reach (its pinned memory, rows not yet checkpointed, stays),
+# so the `SET` walks every eviction queue to its end and fails (`_set_limit`), having evicted every unpinned block.
+# DuckDB frees a buffer's bookkeeping (its block handle) only once the buffer's queue entry is gone, and a walk that
+# stops as soon as it is under its target leaves those entries behind: trimming to 16 MB, the glibc heap of DuckDB's
+# threads grew ~7 MB a minute in a 3-minute bench/soak.py run (peak 232 MB, final 213); trimming to nothing, it
+# stayed flat (peak 194, final 171; locked, at load ~11).
+KEEP_BYTES = 0
 # Trims while hits arrive, at most this often: each makes the next reports read their blocks again from the
 # OS page cache (a few ms at a soak's size).
 TRIM_EVERY_S = 2.0
@@ -115,7 +120,7 @@ class BlockCache:
     # --- trims (writer thread only) --------------------------------------------------------------------
 
     def trim(self, cur: duckdb.DuckDBPyConnection, *, every: float = 0.0, worth: int = WORTH_BYTES) -> int:
-        """Evict the cached blocks down to KEEP_BYTES when no read runs; bytes freed.
+        """Evict every cached block (down to KEEP_BYTES) when no read runs; bytes freed.
 
         Skipped within `every` seconds of the last trim, and while DuckDB holds less than `worth` bytes.
         """
