@@ -222,6 +222,8 @@ class Outcome:
     start_peak_rss_mb: float
     stored: int
     probes_stored: set[str]
+    # Checkpoints DuckDB refused ("there are other write transactions active"), from the server's log.
+    checkpoint_refusals: int = 0
 
 
 def report(args: argparse.Namespace, outcome: Outcome) -> bool:
@@ -265,6 +267,7 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
     _line(f"probe stalls over {STALL_MS} ms", f"{len(stalls)} of {len(samples.probe_ms)}", "", None)
     _line("longest probe answer", f"{longest:.0f} ms", f"<= {TARGET_MAX_STALL_MS} ms", longest <= TARGET_MAX_STALL_MS)
     _line("hits refused with 503", f"{refused}", "", None)
+    _line("checkpoints DuckDB refused (log)", f"{outcome.checkpoint_refusals}", "", None)
     if wrk_exact:
         _line(
             "wrk loads stored / acknowledged",
@@ -320,7 +323,8 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
     for line in problems[:5]:
         print(f"server log: {line[:600]}")
     stored, probes = stored_loads(server)
-    return Outcome(result, samples, peak, start_peak, stored, probes)
+    refusals = server.log().count("Cannot CHECKPOINT")
+    return Outcome(result, samples, peak, start_peak, stored, probes, refusals)
 
 
 def main() -> int:

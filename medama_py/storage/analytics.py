@@ -300,17 +300,20 @@ class AnalyticsStore:
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
-        return self._writer.submit(self._run_write, fn, noted).result()
+        return self._writer.submit(self._run_write, fn, noted, True).result()
 
-    async def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
+    async def write(
+        self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False, changes: bool = True
+    ) -> T:
         """Run `fn(write_cursor)` on the single writer thread; every analytics write goes through here.
 
         Unless `noted` (fn tells `rollups` itself what it changes, or changes no views), every rollup built so
         far is taken as stale before fn runs: renames, deletions and retention are rare, and exactness is not.
+        Without `changes` (a checkpoint, a trim), reads that begin before it do not hold up the next checkpoint.
         """
-        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted))
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted, changes))
 
-    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool) -> T:
+    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool, changes: bool) -> T:
         if self._write_cursor is None and self._failed_at is not None:
             self._reopen()  # the last try failed: this write tries again (at most every REOPEN_RETRY_S)
         cur = self._write_cursor
@@ -336,7 +339,7 @@ class AnalyticsStore:
                 raise AnalyticsReopening from exc
             raise
         finally:
-            self.cache.wrote()
+            self.cache.wrote(changes=changes)
 
     def _failed_write_reopened(self, cur: duckdb.DuckDBPyConnection, generation: int, exc: BaseException) -> bool:
         """After a write failed: True when the file was (or is being) opened again, so its caller answers 503."""
@@ -466,18 +469,32 @@ class AnalyticsStore:
             with contextlib.suppress(duckdb.Error):
                 conn.close()
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the file, then trim DuckDB's block cache unless a read runs or one was trimmed lately."""
+    async def checkpoint(self, *, hold_reads: float = 0.0) -> bool:
+        """Fold the WAL into the file, then trim DuckDB's block cache unless a read runs or one was trimmed lately.
 
-        def checkpoint_and_trim(cur: duckdb.DuckDBPyConnection) -> None:
-            cur.execute("CHECKPOINT")
+        DuckDB refuses a CHECKPOINT while a read that began before the last write is still open (a report spanning an
+        apply of hits): then it is not tried, and the answer is False, for the caller to try again a moment later.
+        With `hold_reads` (seconds), new reads wait at the gate instead and the running ones get that long to end.
+        """
+
+        def checkpoint_and_trim(cur: duckdb.DuckDBPyConnection) -> bool:
+            if hold_reads:
+                with self.cache.reads_held(hold_reads) as idle:
+                    if not idle:
+                        return False
+                    cur.execute("CHECKPOINT")
+            elif self.cache.read_before_last_write():
+                return False
+            else:
+                cur.execute("CHECKPOINT")
             self.cache.trim(cur, every=TRIM_EVERY_S, worth=0)
+            return True
 
-        await self.write(checkpoint_and_trim, noted=True)
+        return await self.write(checkpoint_and_trim, noted=True, changes=False)
 
     async def trim_cache(self) -> int:
         """Hand DuckDB's cached blocks back now unless a read runs (e.g. after a rollup build); bytes freed."""
-        return await self.write(self.cache.trim, noted=True)
+        return await self.write(self.cache.trim, noted=True, changes=False)
 
     async def trim_cache_or_log(self, after: str) -> None:
         """`trim_cache` right `after` some whole-file work; a failure is logged, and the idle trim tries again."""

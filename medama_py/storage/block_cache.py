@@ -77,6 +77,10 @@ class BlockCache:
         self._clock = clock
         self._cond = threading.Condition()
         self._reads = 0
+        # Writes ended so far, and how many of the running reads began after each count: a read that began before
+        # the last write ended makes DuckDB refuse a CHECKPOINT (`read_before_last_write`).
+        self._writes = 0
+        self._reads_since: dict[int, int] = {}
         self._gate_closed = False
         self._last_active = clock()
         self._last_trim = -math.inf
@@ -96,18 +100,55 @@ class BlockCache:
             while self._gate_closed:
                 self._cond.wait()
             self._reads += 1
+            since = self._writes
+            self._reads_since[since] = self._reads_since.get(since, 0) + 1
         try:
             yield
         finally:
             with self._cond:
                 self._reads -= 1
+                if self._reads_since[since] == 1:
+                    del self._reads_since[since]
+                else:
+                    self._reads_since[since] -= 1
                 self._last_active = self._clock()
                 if not self._reads:
                     self._cond.notify_all()  # a reopen may be waiting for the last read (`exclusive`)
 
-    def wrote(self) -> None:
-        """A write just ran (writer thread): the store is not idle."""
+    def wrote(self, *, changes: bool = True) -> None:
+        """A write just ended (writer thread): the store is not idle. A checkpoint or a trim `changes` no rows."""
+        if changes:
+            with self._cond:
+                self._writes += 1
         self._last_active = self._clock()
+
+    def read_before_last_write(self) -> bool:
+        """True while a read runs that began before the last write ended (writer thread, between writes).
+
+        DuckDB refuses a CHECKPOINT ("there are other write transactions active") while a transaction is open that
+        began before an UPDATE committed: every apply of hits updates its journal position, so any report that
+        spans an apply. A read that began after the last write does not stop it.
+        """
+        with self._cond:
+            return any(since < self._writes for since in self._reads_since)
+
+    @contextlib.contextmanager
+    def reads_held(self, timeout: float) -> Iterator[bool]:
+        """Close the gate to new reads and wait at most `timeout` for the running ones; yield whether none runs.
+
+        New reads wait at the gate for the block (writer thread: a checkpoint that could not find a moment between
+        reads for too long).
+        """
+        with self._cond:
+            self._gate_closed = True
+            self._cond.wait_for(lambda: not self._reads, timeout)
+            idle = not self._reads
+        try:
+            yield idle
+        finally:
+            with self._cond:
+                self._gate_closed = False
+                self._cond.notify_all()
 
     def idle_for(self) -> float:
         with self._cond:

@@ -94,6 +94,13 @@ DEFAULT_MAX_PENDING = 10_000
 DEFAULT_MAX_APPLY = 8000
 # After a failed checkpoint the writer only commits for this long, rather than retry after every batch.
 _CHECKPOINT_RETRY_S = 1.0
+# DuckDB refuses a checkpoint while a report that began before the last apply is open (a dashboard's reports take
+# ~100 ms, and every apply updates the journal position): the writer does not try then, and looks again this soon,
+# after the next apply or two, for a moment between reports.
+_CHECKPOINT_WAIT_S = 0.02
+# Without such a moment for this long, new reads wait at the gate while the running ones get _HOLD_READS_S to end.
+_CHECKPOINT_PATIENCE_S = 2.0
+_HOLD_READS_S = 0.25
 # When DuckDB cannot take journaled hits (out of memory, disk full), they wait in the journal this long.
 _APPLY_RETRY_S = 1.0
 # A read waits at most this long for the hits acknowledged before it to reach DuckDB (normally a few ms; up to
@@ -119,6 +126,10 @@ class CheckpointPolicy:
     schema (writer-only, CPU time): a checkpoint costs ~5 ms plus ~3 us per view written since the last one
     (~30 ms at 10k views), and the one that finds a finished 122,880-view row group 230-620 ms more to
     compress it, however often checkpoints run: that one is the longest stall left on the hit path.
+
+    A checkpoint that is due waits for a moment DuckDB allows it: not while a report that began before the last
+    apply is open (`AnalyticsStore.checkpoint`); it is looked at again _CHECKPOINT_WAIT_S later, and after
+    _CHECKPOINT_PATIENCE_S without such a moment new reads wait at the gate for the running ones to end.
     """
 
     # Busy or not, checkpoint once the WAL is this large (~10k views, ~2 s at 5,000 hits/s): small checkpoints
@@ -143,6 +154,9 @@ class WriterStats:
     journaled: int = 0
     batches: int = 0
     checkpoints: int = 0
+    # Checkpoints put off because a read that DuckDB would wait for was open, and those that held new reads back.
+    checkpoints_deferred: int = 0
+    checkpoints_holding_reads: int = 0
     last_checkpoint_ms: float = 0.0
     longest_checkpoint_ms: float = 0.0
     refused: int = 0
@@ -186,6 +200,7 @@ class HitWriter:
         self._clock = clock
         self._last_checkpoint = clock()
         self._retry_at = 0.0
+        self._deferred_since: float | None = None  # the first checkpoint put off for reads, since the last one ran
         self.stats = WriterStats()
         self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
@@ -465,6 +480,8 @@ class HitWriter:
         timeout = self._policy.interval_seconds - (now - self._last_checkpoint)
         if wal >= self._policy.quiet_bytes:
             timeout = min(timeout, self._policy.quiet_seconds)
+        if self._deferred_since is not None:  # a checkpoint waits for a moment between reads: look again soon
+            timeout = min(timeout, _CHECKPOINT_WAIT_S)
         try:
             await asyncio.wait_for(self._apply_kick.wait(), max(timeout, self._retry_at - now))
         except TimeoutError:
@@ -477,8 +494,9 @@ class HitWriter:
 
     async def _checkpoint(self) -> None:
         started = self._clock()
+        patience_out = self._deferred_since is not None and started - self._deferred_since >= _CHECKPOINT_PATIENCE_S
         try:
-            await self._store.checkpoint()
+            done = await self._store.checkpoint(hold_reads=_HOLD_READS_S if patience_out else 0.0)
         except ServiceUnavailable:  # the store is reopening its file after a fatal error (it logs that)
             self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
             return
@@ -486,6 +504,13 @@ class HitWriter:
             log.warning("checkpoint failed; retrying in %.0f s", _CHECKPOINT_RETRY_S, exc_info=True)
             self._retry_at = self._clock() + _CHECKPOINT_RETRY_S
             return
+        if not done:
+            self.stats.checkpoints_deferred += 1
+            self._deferred_since = started if self._deferred_since is None else self._deferred_since
+            self._retry_at = self._clock() + _CHECKPOINT_WAIT_S
+            return
+        self.stats.checkpoints_holding_reads += patience_out
+        self._deferred_since = None
         elapsed_ms = (self._clock() - started) * 1000
         self.stats.checkpoints += 1
         self.stats.last_checkpoint_ms = elapsed_ms
