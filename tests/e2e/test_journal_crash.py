@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = """
-import asyncio, sys, threading
+import asyncio, os, sys, threading
 from medama_py.storage import hit_batches, writer
 from medama_py.storage.analytics import AnalyticsStore
 from tests.support.rows import make_view_row
@@ -33,10 +33,15 @@ from tests.support.rows import make_view_row
 recorded = hit_batches.record_applied
 armed = False
 
+def say(line):
+    # One write(2) per line: the writer thread and the loop both report, and print() writes a line's text and
+    # its newline separately, so two threads' lines could run into one ("applyingacknowledged k2").
+    os.write(1, (line + "\\n").encode())
+
 def stop_once_armed(cur, position):
     # The crash point: inside the apply transaction, after its appends, before its position and commit.
     if armed:
-        print("applying", flush=True)
+        say("applying")
         threading.Event().wait()
     recorded(cur, position)
 
@@ -50,13 +55,13 @@ async def main():
     await hits.start()
     for i in range(30):
         await asyncio.gather(*(hits.add_view(make_view_row(bid=f"k{i}-{j}")) for j in range(10)))
-        print(f"acknowledged k{i}", flush=True)
+        say(f"acknowledged k{i}")
         if i < 2:
             # The first two rounds are stored (in however many applies), then the next apply stops: counting applies
             # instead would depend on how the apply task merges what waits, which varies with the load.
             await hits.settled(timeout=60)
             armed = i == 1
-    print("done", flush=True)
+    say("done")
     await asyncio.sleep(3600)
 
 asyncio.run(main())
