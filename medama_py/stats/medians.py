@@ -107,7 +107,8 @@ def _ranked_values(
     keys = sorted(wanted)
     labels, bins = query.params.bind([key[0] for key in keys]), query.params.bind([key[1] for key in keys])
     indexes = query.params.bind(list(range(len(keys))))
-    ranks = query.params.bind([sorted(rank + 1 for rank in wanted[key]) for key in keys])  # list indexes are 1-based
+    picked = [sorted(wanted[key]) for key in keys]  # each pair's ranks in order, as the query returns their values
+    ranks = query.params.bind([[rank + 1 for rank in pair_ranks] for pair_ranks in picked])  # list indexes: 1-based
     pairs = (
         f"(SELECT unnest({labels}::VARCHAR[]) AS label, unnest({bins}::BIGINT[]) AS bin,"
         f" unnest({indexes}::INTEGER[]) AS n)"
@@ -118,8 +119,7 @@ def _ranked_values(
     found: dict[tuple[str, int, int], int] = {}
     for n, values in query.group_by("w.n").fetch(cur):
         label, bin_ = keys[as_int(n)]
-        picked = sorted(wanted[label, bin_])
-        for rank, value in zip(picked, cast("list[int]", values), strict=True):
+        for rank, value in zip(picked[as_int(n)], cast("list[int]", values), strict=True):
             found[label, bin_, rank] = as_int(value)
     return found
 
