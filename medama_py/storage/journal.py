@@ -24,6 +24,7 @@ import logging
 import os
 import pickle
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "InDoubt",
     "Journal",
     "JournalRecord",
     "Position",
@@ -64,6 +66,7 @@ class Position:
 
 
 START = Position(0, 0)
+_END = Position(2**62, 0)  # past any record
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +177,7 @@ class Journal:
         fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
         self._fd, self._segment, self._size = fd, number, 0
         # The new file's name must survive a crash too, or the records fsync'd into it would be lost with it.
-        directory = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        _fsync_directory(self.directory)
         return fd
 
     def _read_segment(self, number: int) -> list[JournalRecord]:
@@ -197,6 +196,77 @@ class Journal:
                 self._path(number), len(data) - offset,
             )  # fmt: skip
         return records
+
+
+class InDoubt:
+    """A mark in the journal directory naming the records whose apply ended in a COMMIT that raised.
+
+    Such a COMMIT may have committed all, none or a part of its transaction, and what it left becomes durable later:
+    DuckDB's files right after it still hold the previous journal position, but once the store closed the connection
+    (its reopen after "Conflict on update!"), the file held the failed transaction's position without its views.
+    A crash before the writer checked those records then lost them at restart, which trusted the position. The mark
+    is written (fsync'd) the moment the COMMIT raises, on the writer thread, before anything else can reach DuckDB;
+    a start that finds it checks the records it names against the tables (storage/batch_check.py). It is removed
+    once they are applied; a removal a crash undid only costs one more check, which finds every row held.
+
+    Thread-safe: the writer thread marks, the apply task clears.
+    """
+
+    NAME = "in-doubt"
+
+    def __init__(self, directory: Path) -> None:
+        self._path = directory / self.NAME
+        self._lock = threading.Lock()
+
+    def mark(self, after: Position, through: Position, *, widen: bool = True) -> None:
+        """Name the records past `after` up to `through`, with `widen` together with any the mark names already."""
+        with self._lock:
+            old = self._read() if widen else None
+            if old is not None:
+                after, through = min(after, old[0]), max(through, old[1])
+            text = f"{after.segment} {after.offset} {through.segment} {through.offset}\n"
+            temporary = self._path.with_name(self.NAME + ".new")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, text.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            temporary.replace(self._path)
+            _fsync_directory(self._path.parent)
+
+    def read(self) -> tuple[Position, Position] | None:
+        """(after, through) of the records in doubt, or None when no COMMIT raised since they were last checked."""
+        with self._lock:
+            return self._read()
+
+    def clear(self, applied: Position) -> None:
+        """Remove the mark once every record it names is applied (`applied` at or past its end)."""
+        with self._lock:
+            marked = self._read()
+            if marked is not None and marked[1] <= applied:
+                self._path.unlink(missing_ok=True)
+
+    def _read(self) -> tuple[Position, Position] | None:
+        try:
+            text = self._path.read_text()
+        except FileNotFoundError:
+            return None
+        fields = text.split()
+        if len(fields) != 4 or not all(field.isdigit() for field in fields):
+            # Never written torn (a rename replaces it whole): another hand's damage. Every record is doubted.
+            log.warning("unreadable %s (%r); every journal record on disk is checked", self._path, text[:100])
+            return START, _END
+        numbers = [int(field) for field in fields]
+        return Position(numbers[0], numbers[1]), Position(numbers[2], numbers[3])
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --- the applied position, kept in DuckDB -------------------------------------------------------------

@@ -48,6 +48,7 @@ from medama_py.storage.hit_batches import (
 )
 from medama_py.storage.journal import (
     START,
+    InDoubt,
     Journal,
     Position,
     create_applied,
@@ -219,6 +220,9 @@ class HitWriter:
         # Where the last record ends whose apply failed or that DuckDB's position claims after one: the records up to
         # here are applied by checking which of their rows the database holds (storage/batch_check.py).
         self._in_doubt = START
+        # The same records, named durably since a COMMIT raised, until they are checked (storage/journal.InDoubt).
+        self._doubt = InDoubt(self._journal.directory)
+        self._doubt_marked = False
         self._apply_kick = asyncio.Event()
         self._apply_task: asyncio.Task[None] | None = None
         self._journal_done = False
@@ -237,16 +241,20 @@ class HitWriter:
         self._check = await self._store.write(functools.partial(RowCheck, columns=TARGET_COLUMNS), noted=True)
         self._applied, self._position_table = (START, False) if applied is None else (applied, True)
         self._journal_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hit-journal")
-        records = await self._in_journal_thread(self._journal.open, self._applied)
+        marked = await self._in_journal_thread(self._doubt.read)
+        since = self._applied if marked is None else min(self._applied, marked[0])
+        records = await self._in_journal_thread(self._journal.open, since)
         for record in records:
             journaled = batch_from_payload(record.end, decode_payload(record.payload))
             self._unapplied.append(journaled)
             self._unapplied_items += journaled.items
+        self._journaled = records[-1].end if records else self._applied
+        if marked is not None:
+            await self._doubt_at_start(since, marked[1])
         if records:
             log.info(
                 "replaying %d journal records (%d hits) not yet in the database", len(records), self._unapplied_items
             )
-        self._journaled = records[-1].end if records else self._applied
         self._last_checkpoint = self._clock()
         self._store.read_barrier = self.before_read
         self._task = asyncio.create_task(self._run(), name="hit-journal")
@@ -432,6 +440,20 @@ class HitWriter:
             self._in_doubt = max(self._in_doubt, applied)
         return True
 
+    async def _doubt_at_start(self, since: Position, marked_through: Position) -> None:
+        """A COMMIT raised before the last stop: the records it named, and those DuckDB's position claims, are checked.
+
+        The position alone may claim records whose rows the file lacks (storage/journal.InDoubt).
+        """
+        claimed = max(self._applied, marked_through)
+        doubted = [entry.end for entry in self._unapplied if entry.end <= claimed]
+        if not doubted:  # checked before the stop, or no longer on disk: nothing to doubt
+            await self._in_journal_thread(self._doubt.clear, claimed)
+            return
+        self._applied, self._in_doubt, self._doubt_marked = since, doubted[-1], True
+        await self._in_journal_thread(functools.partial(self._doubt.mark, since, doubted[-1], widen=False))
+        log.warning("a COMMIT raised before the last stop: %d journal records are checked against DuckDB", len(doubted))
+
     def _take_store(self, cur: duckdb.DuckDBPyConnection) -> Position | None:
         """Writer thread: appenders on `cur` for the store's current generation; the journal position applied."""
         self._appenders, self._generation = Appenders(cur), self._store.generation
@@ -454,6 +476,9 @@ class HitWriter:
             self._unapplied_items -= self._unapplied.popleft().items
         previous, self._applied = self._applied, entries[-1].end
         self.stats.batches += 1
+        if self._doubt_marked and self._applied >= self._in_doubt:
+            self._doubt_marked = False
+            self._doubt.clear(self._applied)
         self._wake_settled()
         if self._applied.segment > previous.segment:
             self._in_journal_thread(self._journal.release, self._applied).add_done_callback(_log_failure)
@@ -561,6 +586,7 @@ class HitWriter:
         if self._appenders is not None and self._appenders.commit_failed:
             self._appenders.commit_failed = False
             self._in_doubt = max(self._in_doubt, entries[-1].end)
+            self._doubt_marked = True  # and marked on the writer thread when the COMMIT raised (`_with_appenders`)
 
     async def _apply_checked(self, entries: list[Journaled], batch: Batch) -> None:
         checked = await self._write(
@@ -579,17 +605,40 @@ class HitWriter:
         for row in refused[:10]:
             log.error("an acknowledged hit's row was refused by DuckDB and is not stored: %r", row)
 
-    async def _write(self, fn: Callable[..., T], **kwargs: object) -> T:
+    async def _write(self, fn: Callable[..., T], *, applied: Position, **kwargs: object) -> T:
+        """Run `fn` on the writer thread for the records after `self._applied` up to `applied`."""
         if self._appenders is None:
             raise RuntimeError("hit writer is not running")
-        return await self._store.write(functools.partial(self._with_appenders, fn, kwargs), noted=True)
+        write = functools.partial(self._with_appenders, fn, (self._applied, applied), kwargs)
+        return await self._store.write(write, noted=True)
 
-    def _with_appenders(self, fn: Callable[..., T], kwargs: dict[str, object], cur: duckdb.DuckDBPyConnection) -> T:
+    def _with_appenders(
+        self,
+        fn: Callable[..., T],
+        records: tuple[Position, Position],
+        kwargs: dict[str, object],
+        cur: duckdb.DuckDBPyConnection,
+    ) -> T:
         # Writer thread. After a reopen the appenders belong to a closed connection, and the file may hold this
         # batch already: nothing is applied until the apply task has resynced (`_resync`).
-        if self._appenders is None or self._generation != self._store.generation:
+        appenders = self._appenders
+        if appenders is None or self._generation != self._store.generation:
             raise AnalyticsReopening
-        return fn(cur, appenders=self._appenders, rollups=self._store.rollups, **kwargs)
+        try:
+            return fn(cur, appenders=appenders, rollups=self._store.rollups, applied=records[1], **kwargs)
+        except BaseException:
+            if appenders.commit_failed:
+                self._mark_in_doubt(*records)
+            raise
+
+    def _mark_in_doubt(self, after: Position, through: Position) -> None:
+        # Writer thread, right after a COMMIT raised and before the store reacts to it: its reopen would write what the
+        # COMMIT left (the position without the rows) to the file, and a crash then could not tell that batch was lost.
+        try:
+            self._doubt.mark(after, through)
+        except OSError:
+            log.exception("could not mark journal records up to %s as in doubt; a crash before their check loses them",
+                          through)  # fmt: skip
 
 
 def _finish(batch: list[tuple[WriteItem, asyncio.Future[None]]], error: BaseException | None) -> None:
