@@ -210,4 +210,6 @@ def create_asgi(config: Config, clock: Callable[[], datetime] = system_clock) ->
     app = create_app(config, clock)
     edge = EdgeMiddleware(app, commit=COMMIT, cors_origins=config.corsorigins)
     # The event endpoints take a lean path in front of everything else (docs/architecture.md#a-hit).
-    return EventsFastPath(umami_collect.UmamiCollectPath(edge, app), app)
+    # /umami/api/send is answered by the HTTP protocol itself in the plain case (medama_py/http_direct.py).
+    direct = {umami_collect.SEND_PATH.encode(): umami_collect.UmamiSendRoute(app)}
+    return EventsFastPath(umami_collect.UmamiCollectPath(edge, app), app, direct_posts=direct)

@@ -19,7 +19,7 @@ from medama_py.ingest.ping import answer_ping
 from medama_py.middleware import default_cors_headers
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, MutableMapping
+    from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 
     from litestar import Litestar
     from litestar.types import ASGIApp as LitestarASGIApp
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from litestar.types import Scope as LitestarScope
     from litestar.types import Send as LitestarSend
 
+    from medama_py.http_direct import DirectRoute
     from medama_py.services import Services
 
     # Plain ASGI shapes: the lean path handles raw messages, not Litestar's TypedDict variants.
@@ -54,10 +55,14 @@ class EventsFastPath:
     itself, which always follow the default policy; CORS preflights still go through the edge.
     """
 
-    def __init__(self, app: LitestarASGIApp, litestar: Litestar) -> None:
+    def __init__(
+        self, app: LitestarASGIApp, litestar: Litestar, direct_posts: Mapping[bytes, DirectRoute] | None = None
+    ) -> None:
         self.app = app
         # Holds `state.services` once the lifespan ran.
         self.litestar = litestar
+        # Offered to the server's HTTP protocol, which answers these POST paths itself (medama_py/http_direct.py).
+        self.direct_posts: Mapping[bytes, DirectRoute] = direct_posts or {}
 
     async def __call__(self, scope: LitestarScope, receive: LitestarReceive, send: LitestarSend) -> None:
         raw = cast("Scope", scope)

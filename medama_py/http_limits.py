@@ -21,8 +21,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from medama_py.http_direct import DirectExchange, answer_bytes
+
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Mapping
+
+    from medama_py.http_direct import DirectRoute
 
 __all__ = ["MAX_HEAD_BYTES", "BoundedHttpToolsProtocol", "HeadHoldingTransport"]
 
@@ -67,6 +72,10 @@ class HeadHoldingTransport:
         else:
             self._transport.write(data)
 
+    def write_whole(self, data: bytes) -> None:
+        """Write a whole response (head and body) at once."""
+        self._transport.write(data)
+
     def release(self) -> None:
         """Write a head still held (its response had no body)."""
         if self._held is not None:
@@ -82,15 +91,21 @@ class HeadHoldingTransport:
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a limit on the request line plus headers, answering in one write."""
+    """uvicorn's httptools protocol with a limit on the request line plus headers, answering in one write.
+
+    It also answers the application's direct routes itself (medama_py/http_direct.py): an application object
+    with a `direct_posts` mapping (request path → route) offers them.
+    """
 
     _head_bytes = 0  # bytes of the current head seen so far
     _in_head = False
     _head_too_large = False
+    _direct: DirectExchange | None = None  # the direct request whose body is being read
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = cast("asyncio.Transport", HeadHoldingTransport(transport))
+        self._routes: Mapping[bytes, DirectRoute] = getattr(self.app, "direct_posts", None) or {}
 
     def on_response_complete(self) -> None:
         cast("HeadHoldingTransport", self.transport).release()
@@ -111,7 +126,56 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        super().on_headers_complete()
+        route = self._routes.get(self.url) if self._routes else None
+        if route is None or not self._direct_fits(route):
+            super().on_headers_complete()
+            return
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        self._direct = DirectExchange(route, keep_alive)
+        # As uvicorn's current cycle, it makes a pipelined request wait for its answer (see DirectExchange).
+        self.cycle = cast("Any", self._direct)
+
+    def _direct_fits(self, route: DirectRoute) -> bool:
+        """Whether this request can take the direct way (see medama_py/http_direct.py for which do)."""
+        cycle = self.cycle
+        if (cycle is not None and not cycle.response_complete) or self.expect_100_continue:
+            return False
+        if self.parser.get_method() != b"POST" or self.parser.should_upgrade():
+            return False
+        length = None
+        for name, value in self.headers:
+            if name == b"content-length":
+                if length is not None:
+                    return False
+                length = value
+            elif name == b"transfer-encoding":
+                return False
+        return length is not None and length.isdigit() and int(length) <= route.limit
+
+    def on_body(self, body: bytes) -> None:
+        direct = self._direct
+        if direct is None:
+            super().on_body(body)
+        else:
+            direct.body += body
+
+    def on_message_complete(self) -> None:
+        direct = self._direct
+        if direct is None:
+            super().on_message_complete()
+            return
+        self._direct = None
+        direct.run(self.headers, self.client, lambda status, body: self._direct_answer(direct, status, body))
+
+    def _direct_answer(self, direct: DirectExchange, status: int, body: bytes) -> None:
+        if direct.disconnected or direct.response_complete:
+            return
+        head = b"".join(b"%s: %s\r\n" % pair for pair in self.server_state.default_headers) + direct.route.headers
+        cast("HeadHoldingTransport", self.transport).write_whole(answer_bytes(status, head, body, direct.keep_alive))
+        direct.response_complete = True
+        if not direct.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
 
     def _count(self, size: int) -> None:
         self._head_bytes += size

@@ -8,6 +8,7 @@ the OpenAPI schema and serve them when the app runs bare. Every answer carries U
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import operator
@@ -22,6 +23,7 @@ from medama_py.api.envelope import INTERNAL_MESSAGE
 from medama_py.api.events import read_body, select_headers
 from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import MedamaError, WebsiteNotFound
+from medama_py.http_direct import DirectAnswer
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
 from medama_py.ingest.visit_token import VisitTokens, page_bit
@@ -53,6 +55,7 @@ __all__ = [
     "BATCH_PATH",
     "SEND_PATH",
     "UmamiCollectPath",
+    "UmamiSendRoute",
     "make_collector",
     "route_handlers",
 ]
@@ -140,6 +143,47 @@ async def _send_json(send: Send, status: int, body: object, extra: Iterable[tupl
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+# --- the direct route (medama_py/http_direct.py): /umami/api/send answered by the HTTP protocol itself ------
+
+
+class UmamiSendRoute:
+    """/umami/api/send as a direct route: the same service and answers as the ASGI door, without its cycle."""
+
+    limit = MAX_SEND_BYTES
+    headers = b"content-type: application/json\r\n" + b"".join(b"%s: %s\r\n" % pair for pair in CORS_HEADERS)
+
+    def __init__(self, litestar: Litestar) -> None:
+        # Holds `state.services` once the lifespan ran (before the server accepts connections).
+        self.litestar = litestar
+
+    def handle(self, headers: list[tuple[bytes, bytes]], body: bytes, client: tuple[str, int] | None) -> DirectAnswer:
+        services: Services = self.litestar.state.services
+        req = _umami_request(services, _header_map(headers), client[0] if client else None)
+        try:
+            ready = services.umami_collector.send_now(body, req)
+        except MedamaError as exc:
+            return DirectAnswer(exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail)))
+        except Exception:
+            log.exception("POST %s failed", SEND_PATH)
+            return DirectAnswer(*self.failed(None))
+        if ready is None:  # a lookup first: the coroutine way
+            return DirectAnswer(200, b"", asyncio.ensure_future(self._slow(services, body, req)))
+        answer, committed = ready
+        return DirectAnswer(200, msgspec.json.encode(answer), committed)
+
+    @staticmethod
+    async def _slow(services: Services, body: bytes, req: UmamiRequest) -> tuple[int, bytes]:
+        status, answer = await _answer(services, SEND_PATH, body, req)
+        return status, msgspec.json.encode(answer)
+
+    def failed(self, exc: BaseException | None) -> tuple[int, bytes]:
+        if isinstance(exc, MedamaError):
+            return exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail))
+        if exc is not None:
+            log.error("POST %s failed", SEND_PATH, exc_info=exc)
+        return 500, msgspec.json.encode(error_envelope(500, INTERNAL_MESSAGE))
 
 
 class UmamiCollectPath:

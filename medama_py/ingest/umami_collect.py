@@ -108,8 +108,8 @@ class DistinctVisitorDays:
         self._limit = limit
         self._days: dict[str, dict[int, int]] = {}
 
-    async def pages_on(self, session: str, day: int) -> int | None:
-        """The page map of the session's hits that day; None when this is its first hit of the day."""
+    async def days_of(self, session: str) -> dict[int, int]:
+        """The session's days (UTC day → page map of its hits that day), loaded from the store on first sight."""
         days = self._days.get(session)
         if days is None:
             loaded = await self._load(session)
@@ -117,7 +117,11 @@ class DistinctVisitorDays:
             days = self._days.setdefault(session, loaded)
             if len(self._days) > self._limit:
                 del self._days[next(iter(self._days))]
-        return days.get(day)
+        return days
+
+    def loaded(self, session: str) -> dict[int, int] | None:
+        """The session's days (day → page map) when they are in memory, else None (`pages_on` loads them)."""
+        return self._days.get(session)
 
     def mark(self, session: str, day: int, pages: int) -> None:
         """Record a hit of the session on `day` with the pages its visit has seen."""
@@ -153,6 +157,21 @@ class UmamiCollector:
             await self.writer.add_umami_hit(hit.item)
         return self._answer(hit)
 
+    def send_now(self, body: bytes, req: UmamiRequest) -> tuple[dict[str, object], asyncio.Future[None] | None] | None:
+        """`send` without a coroutine: the answer and the commit to wait for before it leaves.
+
+        None when the hit needs a lookup first (a website not cached yet, a distinct id not seen since start):
+        `send` then answers it. Raises as `send` does.
+        """
+        message = decode_send(body)
+        hit = self._accept_now(message, req)
+        if hit is None:
+            return None
+        if isinstance(hit, dict):
+            return hit, None
+        committed = self.writer.add_umami_hit(hit.item)
+        return self._answer(hit), committed
+
     async def batch(self, body: bytes, req: UmamiRequest) -> dict[str, object]:
         """Answer a /umami/api/batch body: every item goes through `send`'s path; they commit together."""
         items = decode_batch(body)
@@ -181,11 +200,33 @@ class UmamiCollector:
         payload = message.payload
         if payload is None:
             return {}
-        at = hit_time(payload, req.now)
-        # Nearly every hit names a cached site: no coroutine for it on the hot path.
+        hit_time(payload, req.now)  # a bad timestamp answers before an unknown website
         site = self.sites.known(payload.website) or await self.sites.find(payload.website)
         if site is None:
             raise BadRequest("Website not found.")
+        days = None
+        if payload.id and message.type == "event":
+            days = await self.visitors.days_of(self.tokens.distinct_session(site.uuid, payload.id))
+        hit = self._accept_now(message, req, site, days)
+        if hit is None:  # given the site and the days, nothing is left to look up
+            raise RuntimeError("a Umami hit still needed a lookup")
+        return hit
+
+    def _accept_now(
+        self,
+        message: UmamiSend,
+        req: UmamiRequest,
+        site: UmamiSite | None = None,
+        days: dict[int, int] | None = None,
+    ) -> UmamiHit | dict[str, object] | None:
+        """`_accept` from what is in memory (or given); None when the website or a distinct id's days are not."""
+        payload = message.payload
+        if payload is None:
+            return {}
+        at = hit_time(payload, req.now)
+        site = site or self.sites.known(payload.website)
+        if site is None:
+            return None
         if not check_sender(payload, req, self.ip_filter, self.spam_hosts):
             return dict(BEEP)
         distinct = self.tokens.distinct_session(site.uuid, payload.id) if payload.id else None
@@ -193,8 +234,11 @@ class UmamiCollector:
         visit, new_visit = open_visit(site, self.tokens.read(req.cache), at_ms, distinct)
         if distinct is None or message.type != "event":
             return build_hit(message.type, payload, site, req, (at, at_ms), (visit, new_visit), new_visit)
+        days = days if days is not None else self.visitors.loaded(distinct)
+        if days is None:
+            return None
         day = at_ms // 86_400_000
-        seen = await self.visitors.pages_on(distinct, day)
+        seen = days.get(day)
         visit = visit.with_session(distinct, seen or 0)
         hit = build_hit(message.type, payload, site, req, (at, at_ms), (visit, new_visit), seen is None)
         self.visitors.mark(distinct, day, hit.visit.pages)

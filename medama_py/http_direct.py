@@ -1,0 +1,132 @@
+"""Direct routes: a POST the HTTP protocol answers itself, without an ASGI request cycle.
+
+/umami/api/send is the server's busiest JSON endpoint. Through ASGI every hit paid for uvicorn's request
+cycle (the scope, an event, a task, `receive`, two `send` messages whose headers are checked one by one)
+and our two ASGI layers, on the event loop that limits the ingest rate (docs/umami.md "Where the time
+goes"). A direct route gets the request's headers and whole body from the protocol
+(`http_limits.BoundedHttpToolsProtocol`) once the body is complete and gives back a `DirectAnswer`: the
+status and JSON body, and optionally a future to wait for first (the hit's commit). The protocol then
+writes the answer in one transport write.
+
+A request takes this way only in the plain case: POST, the exact path (no query), a Content-Length within
+the route's limit, no `Expect: 100-continue`, no upgrade, and no other request of its connection still
+unanswered. Anything else (a 413, chunked bodies, pipelined requests) goes through ASGI, where the same
+route also has its ASGI door (api/umami_collect.py), so both answer alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
+__all__ = ["DirectAnswer", "DirectExchange", "DirectRoute", "answer_bytes"]
+
+log = logging.getLogger(__name__)
+
+
+class DirectAnswer(NamedTuple):
+    """A route's answer: written once `after` (if any) completes.
+
+    `after` resolving to a (status, body) pair replaces the answer (a route that had to await something);
+    resolving to anything else keeps it; raising (or being cancelled) is answered by the route's `failed`.
+    """
+
+    status: int
+    body: bytes
+    after: asyncio.Future[Any] | None = None
+
+
+class DirectRoute(Protocol):
+    """What the protocol needs of a route."""
+
+    @property
+    def limit(self) -> int:
+        """The largest body (bytes) this way takes; a larger declared one goes through ASGI (413 there)."""
+        ...
+
+    @property
+    def headers(self) -> bytes:
+        """The answer's header lines besides the length and the date, each ending in CRLF."""
+        ...
+
+    def handle(self, headers: list[tuple[bytes, bytes]], body: bytes, client: tuple[str, int] | None) -> DirectAnswer:
+        """The answer to one request (headers with lower-case names); never raises."""
+        ...
+
+    def failed(self, exc: BaseException | None) -> tuple[int, bytes]:
+        """The answer when `after` raised `exc` (None: it was cancelled)."""
+        ...
+
+
+_STATUS_LINES = {int(status): b"HTTP/1.1 %d %s\r\n" % (status, status.phrase.encode()) for status in HTTPStatus}
+
+
+def answer_bytes(status: int, head_lines: bytes, body: bytes, keep_alive: bool) -> bytes:
+    """The whole response: status line, `head_lines` (the route's and the server's), length, body."""
+    close = b"" if keep_alive else b"connection: close\r\n"
+    return b"%s%scontent-length: %d\r\n%s\r\n%s" % (_STATUS_LINES[status], head_lines, len(body), close, body)
+
+
+class _NoEvent:
+    """Stands in for uvicorn's per-request event, which its protocol sets when the connection is lost."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        return None
+
+
+_NO_EVENT = _NoEvent()
+
+
+class DirectExchange:
+    """One request on a direct route, from its head to its answer.
+
+    While it is unanswered it is the protocol's current cycle: uvicorn's own code then queues a pipelined
+    request behind it, marks it `disconnected` when the connection is lost and clears `keep_alive` on a
+    graceful shutdown, through these attributes.
+    """
+
+    __slots__ = ("body", "disconnected", "keep_alive", "reading", "response_complete", "route")
+
+    message_event = _NO_EVENT
+
+    def __init__(self, route: DirectRoute, keep_alive: bool) -> None:
+        self.route = route
+        self.keep_alive = keep_alive
+        self.body = bytearray()
+        self.reading = True
+        self.disconnected = False
+        self.response_complete = False
+
+    def run(
+        self, headers: list[tuple[bytes, bytes]], client: tuple[str, int] | None, write: Callable[[int, bytes], None]
+    ) -> None:
+        """Hand the request to the route; `write(status, body)` is called once the answer is ready."""
+        self.reading = False
+        try:
+            answer = self.route.handle(headers, bytes(self.body), client)
+        except Exception:  # a route never raises; if one does, the client still gets an answer
+            log.exception("POST direct route failed")
+            write(*self.route.failed(None))
+            return
+        if answer.after is None:
+            write(answer.status, answer.body)
+            return
+        answer.after.add_done_callback(lambda done: write(*self._outcome(answer, done)))
+
+    def _outcome(self, answer: DirectAnswer, done: asyncio.Future[Any]) -> tuple[int, bytes]:
+        if done.cancelled():
+            return self.route.failed(None)
+        exc = done.exception()
+        if exc is not None:
+            return self.route.failed(exc)
+        result = done.result()
+        if isinstance(result, tuple):
+            return result[0], result[1]
+        return answer.status, answer.body
