@@ -104,7 +104,8 @@ async def test_a_plain_post_is_answered_by_the_route_in_one_write() -> None:
     protocol.data_received(_post(extra=b"User-Agent: t\r\n"))
     await _settle()
     assert app.calls == []
-    assert route.seen == [([(b"host", b"x"), (b"content-length", b"7"), (b"user-agent", b"t")], b'{"a":1}', ("127.0.0.1", 5555))]
+    headers = [(b"host", b"x"), (b"content-length", b"7"), (b"user-agent", b"t")]
+    assert route.seen == [(headers, b'{"a":1}', ("127.0.0.1", 5555))]
     [answer] = transport.writes
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert answer.endswith(b"content-type: application/json\r\ncontent-length: 8\r\n\r\n" + b'{"ok":1}')
