@@ -1,4 +1,5 @@
-"""Checkpoints and open reads: the writer checkpoints when DuckDB lets it, instead of failing and waiting a second.
+"""Checkpoints and open reads: the writer checkpoints when DuckDB lets it, instead of failing and waiting a second,
+and when reports overlap without a moment between them for 2 s, it holds new reads back for one.
 
 DuckDB refuses a CHECKPOINT ("there are other write transactions active") while a transaction is open that began
 before an UPDATE committed. Every apply of hits updates the journal position, so a dashboard report that spans an
@@ -136,3 +137,68 @@ async def test_the_writer_checkpoints_in_the_first_moment_between_reports(
         assert store.wal_bytes() == 0
         assert "checkpoint failed" not in caplog.text
         assert writer.stats.checkpoints_holding_reads == 0
+
+
+class _Reports:
+    """Reports that overlap without end: one begins every 50 ms and keeps its read transaction open 200 ms.
+
+    So at every apply some report began before it, and DuckDB would refuse a CHECKPOINT at any moment.
+    """
+
+    def __init__(self, store: AnalyticsStore) -> None:
+        self._store = store
+        self.stopped = asyncio.Event()
+        self.done: list[tuple[float, float, float]] = []  # per report: asked, began (past the gate), ended
+
+    async def _one(self) -> None:
+        asked = time.monotonic()
+
+        def report(cur: duckdb.DuckDBPyConnection) -> float:
+            began = time.monotonic()
+            cur.execute("SELECT count(*) FROM views").fetchall()
+            time.sleep(0.2)
+            return began
+
+        began = await self._store.read(report, settled=False)
+        self.done.append((asked, began, time.monotonic()))
+
+    async def run(self) -> None:
+        running = []
+        while not self.stopped.is_set():
+            running.append(asyncio.ensure_future(self._one()))
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*running)
+
+
+async def test_without_a_moment_for_two_seconds_new_reads_wait_for_the_checkpoint_then_resume(tmp_path: Path) -> None:
+    policy = replace(NEVER, wal_bytes=1)  # due after every apply
+    async with live_writer(tmp_path / "analytics.db", max_batch=50, max_delay_ms=1, checkpoints=policy) as running:
+        store, writer = running
+        assert await _wait_for(lambda: writer.stats.checkpoints == 1)  # the new file's tables, before any report
+        reports = _Reports(store)
+        chain = asyncio.ensure_future(reports.run())
+        acknowledged: list[asyncio.Future[None]] = []
+        started = time.monotonic()
+        checkpoints_put_off = writer.stats.checkpoints  # the checkpoints so far, before the one holding reads
+        try:
+            while writer.stats.checkpoints_holding_reads == 0 and time.monotonic() - started < 30:
+                checkpoints_put_off = writer.stats.checkpoints
+                acknowledged.append(writer.add_view(make_view_row(bid=f"h{len(acknowledged)}")))  # a hit every 20 ms
+                await asyncio.sleep(0.02)
+            held = time.monotonic()
+            await asyncio.sleep(0.5)  # reports go on after the held checkpoint
+        finally:
+            reports.stopped.set()
+            await chain
+        await asyncio.gather(*acknowledged)
+        await writer.settled(timeout=30)
+        assert writer.stats.checkpoints_holding_reads == 1
+        # Put off again and again (every 20 ms) for the two seconds of patience, then one checkpoint, holding reads.
+        assert held - started >= 2.0
+        assert checkpoints_put_off == 1
+        assert writer.stats.checkpoints_deferred >= 10
+        # Reads resumed: every report ended, reports asked after the held checkpoint ran too, none waited long.
+        assert any(asked > held for asked, _, _ in reports.done)
+        assert max(began - asked for asked, began, _ in reports.done) < 5
+        with store.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM views").fetchone() == (len(acknowledged),)
