@@ -162,13 +162,24 @@ def _connections(store: AnalyticsStore) -> int:
 def test_a_retired_worker_threads_cursor_is_closed(small_store: AnalyticsStore) -> None:
     # Each event loop gets its own anyio worker thread and stops it when it ends, as anyio retires a thread idle for
     # 10 s in the server. The read cursor that thread made must go with it, not stay open for the process's life.
-    async def read_once() -> tuple[int, ...] | None:
-        return await small_store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+    threads: list[threading.Thread] = []
 
-    asyncio.run(read_once())
-    gc.collect()
+    def count(cur: duckdb.DuckDBPyConnection) -> tuple[int, ...] | None:
+        threads.append(threading.current_thread())
+        return cur.execute("SELECT count(*) FROM views").fetchone()
+
+    def read_on_a_thread_that_retires() -> tuple[int, ...] | None:
+        answer = asyncio.run(small_store.read(count))
+        # The loop's end only tells its worker thread to stop: wait until it has. Counted any earlier, under load
+        # the thread (and the cursor it holds) could still be there (seen at load ~14 under -n 2).
+        threads[-1].join(30)
+        assert not threads[-1].is_alive()
+        gc.collect()
+        return answer
+
+    read_on_a_thread_that_retires()
     before = _connections(small_store)
     for _ in range(5):
-        assert asyncio.run(read_once()) == (0,)
-    gc.collect()
+        assert read_on_a_thread_that_retires() == (0,)
+    assert len(set(threads)) == 6  # six threads, each retired with its cursor
     assert _connections(small_store) == before
