@@ -13,7 +13,12 @@ runs PARALLEL reports at once through `AnalyticsStore.read` while a feeder keeps
   and so are the hit writer's checked applies (after a failed one: only the rows DuckDB lacked, see
   storage/batch_check.py).
 
-Usage: .venv/bin/python bench/recovery.py [--rounds 30] [--parallel 12] [--memorylimit 32MB]
+With --kill, each round runs in a child process that is killed with SIGKILL at a random moment of the storm (as
+the kernel's OOM killer would), and a hit writer is started on its files: every view the child saw acknowledged
+must be stored exactly once after that restart (a COMMIT that raised just before the kill is checked at the
+restart: storage/journal.InDoubt).
+
+Usage: .venv/bin/python bench/recovery.py [--rounds 30] [--parallel 12] [--memorylimit 32MB] [--kill]
        make bench-recovery ARGS="--rounds 30"
 """
 
@@ -23,7 +28,11 @@ import argparse
 import asyncio
 import collections
 import logging
+import os
+import random
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +51,7 @@ from medama_py.model import ViewRow  # noqa: E402
 from medama_py.stats.params import parse_params  # noqa: E402
 from medama_py.stats.reports import REPORTS  # noqa: E402
 from medama_py.storage.analytics import AnalyticsStore  # noqa: E402
+from medama_py.storage.journal import InDoubt  # noqa: E402
 from medama_py.storage.limits import DuckDBLimits, threads_for  # noqa: E402
 from medama_py.storage.rollup_job import RollupJob  # noqa: E402
 from medama_py.storage.writer import HitWriter  # noqa: E402
@@ -100,6 +110,8 @@ class Round:
         self.acked = 0
         self.lost = self.doubled = 0
         self.storming = True
+        # Told the numbers of the feeder's views each time a group of them is acknowledged (the --kill child says them).
+        self.on_acked: Callable[[list[int]], None] = lambda _numbers: None
 
     async def one_read(self, name: str, query: str) -> None:
         try:
@@ -119,12 +131,15 @@ class Round:
         n = 0
         while self.storming:
             futures = [self.writer.add_view(feeder_view(n + i)) for i in range(20)]
-            for future in futures:
+            acked = []
+            for i, future in enumerate(futures):
                 try:
                     await future
                     self.acked += 1
+                    acked.append(n + i)
                 except ServiceUnavailable:
                     self.seen["hit refused 503"] += 1
+            self.on_acked(acked)
             n += 20
             await asyncio.sleep(0.01)
 
@@ -162,12 +177,87 @@ class Round:
         rows, bids = await self.stored_feed() if answered else (-1, -1)
         await self.writer.stop()
         self.store.close()
+        if (Path(f"{self.store.path}.journal") / InDoubt.NAME).exists():
+            self.seen["FAILED an in-doubt mark left after a stop with everything applied"] += 1
         if not rows == bids == self.acked:
             print(f"feed: {self.acked} acknowledged, {rows} rows stored, {bids} distinct bids", flush=True)
             self.lost, self.doubled = max(self.acked - bids, 0), max(rows - bids, 0)
         self.seen["checked applies (rows DuckDB lacked)"] += self.writer.stats.checked
         self.seen["rows applied by a check"] += self.writer.stats.checked_rows_applied
         return answered, self.store.recoveries, rows == bids == self.acked
+
+
+def say(line: str) -> None:
+    os.write(1, (line + "\n").encode())  # one write(2) per line: the parent reads them while the child is killed
+
+
+async def child(path: Path, limits: DuckDBLimits, parallel: int, turn: int) -> None:
+    """--child: one storm on `path`, saying which feeder views were acknowledged, until the parent kills it."""
+    one = Round(path, limits, parallel, collections.Counter())
+    one.on_acked = lambda numbers: say("acked " + " ".join(map(str, numbers)))
+    await one.run(turn)
+    say("finished")
+
+
+async def crash_round(base: Path, work: Path, memory: str, parallel: int, turn: int) -> dict[str, int]:
+    """One round in a child killed at a random moment, then a writer started on its files: what came back."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    path = work / "analytics.db"
+    shutil.copyfile(base, path)
+    command = [sys.executable, __file__, "--child", str(path), "--memorylimit", memory, "--parallel", str(parallel),
+               "--turn", str(turn)]  # fmt: skip
+    with (work.parent / f"child-{turn}.log").open("w") as log_file:  # DuckDB's warnings: read when a view was lost
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, text=True)
+    lines: list[str] = []
+    reader = asyncio.create_task(asyncio.to_thread(lambda: lines.extend(process.stdout or [])))
+    # A storm acknowledges ~30 groups of 20 views: the kill comes after a random number of them, whatever the load.
+    groups = random.Random(turn).randint(1, 30)
+    while sum(line.startswith("acked ") for line in lines) < groups and process.poll() is None:
+        await asyncio.sleep(0.002)
+    killed = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    await reader
+    acked = {int(n) for line in lines if line.startswith("acked ") for n in line.split()[1:]}
+    marked = (Path(f"{path}.journal") / InDoubt.NAME).exists()
+    store = AnalyticsStore(str(path), DuckDBLimits(parse_size(memory), threads_for(parse_size(memory), 2)))
+    store.open()
+    writer = HitWriter(store)
+    await writer.start()
+    await writer.settled(timeout=60)
+    sql = "SELECT bid, count(*) FROM views WHERE bid LIKE 'feed%' GROUP BY bid"
+    counts = {str(bid): int(n) for bid, n in await store.read(lambda cur: cur.execute(sql).fetchall())}
+    await writer.stop()
+    store.close()
+    return {
+        "killed": killed,
+        "acknowledged": len(acked),
+        "lost": sum(1 for n in acked if f"feed{n}" not in counts),
+        "doubled": sum(n - 1 for n in counts.values()),
+        "in-doubt mark found": marked,
+        "checked applies at restart": writer.stats.checked,
+        "rows applied by those checks": writer.stats.checked_rows_applied,
+        "finished before the kill": "finished\n" in lines,
+    }
+
+
+async def main_kill(rounds: int, parallel: int, memory: str) -> int:
+    totals: collections.Counter[str] = collections.Counter()
+    with tempfile.TemporaryDirectory(prefix="bench-recovery-") as tmp:
+        base = Path(tmp) / "seed.db"
+        seed(base)
+        for turn in range(rounds):
+            found = await crash_round(base, Path(tmp) / "run", memory, parallel, turn)
+            totals.update(found)
+            print(f"round {turn + 1}: " + ", ".join(f"{key} {value}" for key, value in found.items()), flush=True)
+            if found["lost"] or found["doubled"]:
+                print((Path(tmp) / f"child-{turn}.log").read_text()[-3000:], flush=True)
+    print(f"\n{rounds} rounds killed with SIGKILL during 2 x {parallel} parallel reports at memory_limit {memory}")
+    for key, value in totals.items():
+        print(f"  {value:8d}  {key}")
+    print(f"acknowledged views lost: {totals['lost']}, stored twice: {totals['doubled']} (target 0 and 0)")
+    return 1 if totals["lost"] or totals["doubled"] else 0
 
 
 async def main(rounds: int, parallel: int, memory: int) -> int:
@@ -206,6 +296,15 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--parallel", type=int, default=12)
     parser.add_argument("--memorylimit", default="32MB")
+    parser.add_argument("--kill", action="store_true", help="kill each round's process at a random moment")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--turn", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(asyncio.run(main(args.rounds, args.parallel, parse_size(args.memorylimit))))
+    memory = parse_size(args.memorylimit)
+    if args.child is not None:
+        asyncio.run(child(args.child, DuckDBLimits(memory, threads_for(memory, 2)), args.parallel, args.turn))
+        sys.exit(0)
+    if args.kill:
+        sys.exit(asyncio.run(main_kill(args.rounds, args.parallel, args.memorylimit)))
+    sys.exit(asyncio.run(main(args.rounds, args.parallel, memory)))
