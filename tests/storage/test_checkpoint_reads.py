@@ -139,35 +139,46 @@ async def test_the_writer_checkpoints_in_the_first_moment_between_reports(
         assert writer.stats.checkpoints_holding_reads == 0
 
 
-class _Reports:
-    """Reports that overlap without end: one begins every 50 ms and keeps its read transaction open 200 ms.
+class _Relay:
+    """Reports handed on like a relay baton: a new one begins, a hit is applied, and only then the older one ends.
 
-    So at every apply some report began before it, and DuckDB would refuse a CHECKPOINT at any moment.
+    So at every moment a report is open that began before the last apply, and DuckDB would refuse any CHECKPOINT;
+    the one open at the end stays open until `finish`.
     """
 
-    def __init__(self, store: AnalyticsStore) -> None:
-        self._store = store
-        self.stopped = asyncio.Event()
-        self.done: list[tuple[float, float, float]] = []  # per report: asked, began (past the gate), ended
+    def __init__(self, store: AnalyticsStore, writer: HitWriter) -> None:
+        self._store, self._writer = store, writer
+        self.hits = 0
+        self.gate_waits: list[float] = []  # per report: from asking to its transaction's first statement
 
-    async def _one(self) -> None:
-        asked = time.monotonic()
+    async def _open(self) -> tuple[threading.Event, asyncio.Future[None]]:
+        began, end = threading.Event(), threading.Event()
 
-        def report(cur: duckdb.DuckDBPyConnection) -> float:
-            began = time.monotonic()
+        def report(cur: duckdb.DuckDBPyConnection) -> None:
             cur.execute("SELECT count(*) FROM views").fetchall()
-            time.sleep(0.2)
-            return began
+            began.set()
+            end.wait(30)
 
-        began = await self._store.read(report, settled=False)
-        self.done.append((asked, began, time.monotonic()))
+        asked = time.monotonic()
+        running = asyncio.ensure_future(self._store.read(report, settled=False))
+        assert await asyncio.to_thread(began.wait, 30), "the report never began"
+        self.gate_waits.append(time.monotonic() - asked)
+        return end, running
 
-    async def run(self) -> None:
-        running = []
-        while not self.stopped.is_set():
-            running.append(asyncio.ensure_future(self._one()))
-            await asyncio.sleep(0.05)
-        await asyncio.gather(*running)
+    async def run(self, seconds: float) -> tuple[threading.Event, asyncio.Future[None]]:
+        """Hand on for `seconds` (one apply each time); return the report left open."""
+        older = await self._open()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            newer = await self._open()
+            await self._writer.add_view(make_view_row(bid=f"h{self.hits}"))
+            self.hits += 1
+            await self._writer.settled(timeout=30)
+            assert self._writer.pending == 0
+            older[0].set()
+            await older[1]
+            older = newer
+        return older
 
 
 async def test_without_a_moment_for_two_seconds_new_reads_wait_for_the_checkpoint_then_resume(tmp_path: Path) -> None:
@@ -175,30 +186,21 @@ async def test_without_a_moment_for_two_seconds_new_reads_wait_for_the_checkpoin
     async with live_writer(tmp_path / "analytics.db", max_batch=50, max_delay_ms=1, checkpoints=policy) as running:
         store, writer = running
         assert await _wait_for(lambda: writer.stats.checkpoints == 1)  # the new file's tables, before any report
-        reports = _Reports(store)
-        chain = asyncio.ensure_future(reports.run())
-        acknowledged: list[asyncio.Future[None]] = []
-        started = time.monotonic()
-        checkpoints_put_off = writer.stats.checkpoints  # the checkpoints so far, before the one holding reads
-        try:
-            while writer.stats.checkpoints_holding_reads == 0 and time.monotonic() - started < 30:
-                checkpoints_put_off = writer.stats.checkpoints
-                acknowledged.append(writer.add_view(make_view_row(bid=f"h{len(acknowledged)}")))  # a hit every 20 ms
-                await asyncio.sleep(0.02)
-            held = time.monotonic()
-            await asyncio.sleep(0.5)  # reports go on after the held checkpoint
-        finally:
-            reports.stopped.set()
-            await chain
-        await asyncio.gather(*acknowledged)
-        await writer.settled(timeout=30)
-        assert writer.stats.checkpoints_holding_reads == 1
-        # Put off again and again (every 20 ms) for the two seconds of patience, then one checkpoint, holding reads.
-        assert held - started >= 2.0
-        assert checkpoints_put_off == 1
+        relay = _Relay(store, writer)
+        end, last = await relay.run(seconds=3.0)
+        # Put off after every apply and every 20 ms between; past the 2 s of patience each try closed the gate to
+        # new reads and gave the open ones 250 ms, which the baton's report outlasted: still no checkpoint.
+        assert writer.stats.checkpoints == 1
         assert writer.stats.checkpoints_deferred >= 10
-        # Reads resumed: every report ended, reports asked after the held checkpoint ran too, none waited long.
-        assert any(asked > held for asked, _, _ in reports.done)
-        assert max(began - asked for asked, began, _ in reports.done) < 5
-        with store.cursor() as cur:
-            assert cur.execute("SELECT count(*) FROM views").fetchone() == (len(acknowledged),)
+        assert writer.stats.checkpoints_holding_reads == 0
+        # Those tries held new reads at the gate (a report asked right after an apply waited ~250 ms), not for long.
+        assert 0.1 <= max(relay.gate_waits) < 2.0
+        end.set()
+        await last
+        # The last report ended: the next try, holding new reads, checkpoints.
+        assert await _wait_for(lambda: writer.stats.checkpoints == 2, seconds=10)
+        assert writer.stats.checkpoints_holding_reads == 1
+        assert store.wal_bytes() == 0
+        # Reads resume.
+        count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
+        assert count == (relay.hits,)
