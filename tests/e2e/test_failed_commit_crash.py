@@ -20,7 +20,7 @@ import pytest
 
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.journal import InDoubt, read_applied
-from medama_py.storage.writer import HitWriter, WriterStats
+from tests.support.crash import restart
 from tests.support.failed_commit import stored
 
 pytestmark = pytest.mark.e2e
@@ -82,18 +82,6 @@ def crash(path: Path, kill_at: str) -> list[str]:
     lines = child.stdout.splitlines()
     assert child.returncode == -9, (lines, child.stderr[-2000:])
     return lines
-
-
-async def restart(path: Path) -> WriterStats:
-    store = AnalyticsStore(str(path))
-    store.open()
-    try:
-        writer = HitWriter(store)
-        await writer.start()
-        await writer.stop()
-    finally:
-        store.close()
-    return writer.stats
 
 
 def applied_position_views(path: Path) -> tuple[int, int]:

@@ -25,14 +25,15 @@ from medama_py.storage.hit_batches import (
     prepare_batch,
 )
 from medama_py.storage.journal import START, InDoubt, Journal, Position, decode_payload, encode_payload
-from medama_py.storage.writer import HitWriter, WriterStats
-from tests.support.crash import restart_writer, stored_bids
+from tests.support.crash import restart, restart_writer, stored_bids
 from tests.support.live import live_writer, writer_thread_held
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
+
+    from medama_py.storage.writer import HitWriter
 
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
@@ -181,18 +182,6 @@ def test_the_in_doubt_mark_widens_and_goes_once_its_records_are_applied(tmp_path
     assert doubt.read() == (Position(1, 300), Position(1, 400))
 
 
-async def _restart_stats(path: Path) -> WriterStats:
-    store = AnalyticsStore(str(path))
-    store.open()
-    try:
-        writer = HitWriter(store)
-        await writer.start()
-        await writer.stop()
-    finally:
-        store.close()
-    return writer.stats
-
-
 async def test_a_damaged_mark_has_every_record_on_disk_checked_once(tmp_path: Path) -> None:
     live = tmp_path / "live"
     async with _live_writer(live, max_batch=3) as (_store, writer):
@@ -201,12 +190,12 @@ async def test_a_damaged_mark_has_every_record_on_disk_checked_once(tmp_path: Pa
         crashed = _crash_copy(live, tmp_path / "crashed")
     mark = crashed.parent / "analytics.db.journal" / InDoubt.NAME
     mark.write_text("not a position")
-    stats = await _restart_stats(crashed)
+    stats = await restart(crashed)
     assert stats.checked >= 1
     assert stats.checked_rows_applied == 0  # every row was held: DuckDB's position was right this time
     assert stored_bids(crashed) == Counter({f"v{i}": 1 for i in range(12)})
     assert not mark.exists()
-    assert (await _restart_stats(crashed)).checked == 0
+    assert (await restart(crashed)).checked == 0
 
 
 async def test_a_mark_naming_records_no_longer_on_disk_is_dropped(tmp_path: Path) -> None:
@@ -215,7 +204,7 @@ async def test_a_mark_naming_records_no_longer_on_disk_is_dropped(tmp_path: Path
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"v{i}")) for i in range(6)))
     # A clean stop deleted the applied segments; a mark left from before them names nothing to check.
     InDoubt(tmp_path / "analytics.db.journal").mark(START, Position(1, 10))
-    stats = await _restart_stats(path)
+    stats = await restart(path)
     assert (stats.checked, stats.batches) == (0, 0)
     assert InDoubt(tmp_path / "analytics.db.journal").read() is None
     assert stored_bids(path) == Counter({f"v{i}": 1 for i in range(6)})

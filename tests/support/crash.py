@@ -11,7 +11,9 @@ from medama_py.storage.writer import HitWriter
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["restart_writer", "stored_bids"]
+    from medama_py.storage.writer import WriterStats
+
+__all__ = ["restart", "restart_writer", "stored_bids"]
 
 
 def stored_bids(path: Path) -> Counter[str]:
@@ -24,12 +26,20 @@ def stored_bids(path: Path) -> Counter[str]:
         store.close()
 
 
-async def restart_writer(path: Path) -> Counter[str]:
-    """Start a writer on the files (it replays its journal past DuckDB's position), stop it, count the views."""
+async def restart(path: Path) -> WriterStats:
+    """Start a writer on the files (it replays its journal past DuckDB's position), stop it; what it did."""
     store = AnalyticsStore(str(path))
     store.open()
-    writer = HitWriter(store)
-    await writer.start()
-    await writer.stop()
-    store.close()
+    try:
+        writer = HitWriter(store)
+        await writer.start()
+        await writer.stop()
+    finally:
+        store.close()
+    return writer.stats
+
+
+async def restart_writer(path: Path) -> Counter[str]:
+    """`restart`, then count the views."""
+    await restart(path)
     return stored_bids(path)
