@@ -79,8 +79,9 @@ REPORTS = ("summary", "pages", "referrers", "browsers", "countries", "time", "so
 class Samples:
     """What the side threads record while wrk runs."""
 
-    # (seconds, RSS MB, the interval's peak RSS MB, WAL MB, DuckDB's own memory MB from /api/user/usage)
-    rss_mb: list[tuple[float, float, float, float, float]] = field(default_factory=list)
+    # (seconds, RSS MB, the interval's peak RSS MB, WAL MB, and from /api/user/usage: DuckDB's accounted memory MB,
+    # what its allocator (jemalloc) holds resident MB)
+    rss_mb: list[tuple[float, float, float, float, float, float]] = field(default_factory=list)
     query_ms: list[float] = field(default_factory=list)
     query_status: dict[int, int] = field(default_factory=dict)
     probe_ms: list[float] = field(default_factory=list)
@@ -109,18 +110,25 @@ def _wal_mb(server: Server) -> float:
         return 0.0
 
 
+def _duckdb_memory_mb(client: httpx.Client) -> tuple[float, float]:
+    """DuckDB's accounted memory and its allocator's resident bytes, in MB (nan when not known)."""
+    try:
+        analytics = client.get("/api/user/usage", timeout=30).json()["analytics"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return float("nan"), float("nan")
+    resident = analytics.get("memoryResident")
+    return analytics["memoryUsed"] / 2**20, float("nan") if resident is None else resident / 2**20
+
+
 def sample_memory(server: Server, client: httpx.Client, samples: Samples, stop: threading.Event) -> None:
     started = time.monotonic()
     try:
         while True:
-            try:
-                duckdb_mb = client.get("/api/user/usage", timeout=30).json()["analytics"]["memoryUsed"] / 2**20
-            except (httpx.HTTPError, KeyError, ValueError):
-                duckdb_mb = float("nan")
+            duckdb_mb, resident_mb = _duckdb_memory_mb(client)
             rss = _status_line(server.process.pid, "VmRSS:")
             peak = _status_line(server.process.pid, "VmHWM:")
             _reset_peak(server.process.pid)
-            samples.rss_mb.append((time.monotonic() - started, rss, peak, _wal_mb(server), duckdb_mb))
+            samples.rss_mb.append((time.monotonic() - started, rss, peak, _wal_mb(server), duckdb_mb, resident_mb))
             if stop.wait(SAMPLE_SECONDS):
                 return
     finally:
@@ -230,9 +238,13 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
     wrk, samples = outcome.wrk, outcome.samples
     seconds = wrk["real_ms"] / 1000
     rate = (wrk["load"] + wrk["unload"] + wrk["custom"]) / seconds
-    print(f"\nEvery {SAMPLE_SECONDS} s, seconds: RSS MB / peak RSS MB since the last sample / WAL MB / DuckDB MB:")
+    print(
+        f"\nEvery {SAMPLE_SECONDS} s, seconds: RSS MB / peak RSS MB since the last sample / WAL MB / DuckDB MB"
+        " (accounted) / DuckDB allocator MB (resident):"
+    )
     series = samples.rss_mb
-    print("  " + ", ".join(f"{t:.0f}: {rss:.0f}/{peak:.0f}/{wal:.1f}/{duck:.0f}" for t, rss, peak, wal, duck in series))
+    cells = (f"{t:.0f}: {rss:.0f}/{peak:.0f}/{wal:.1f}/{duck:.0f}/{je:.0f}" for t, rss, peak, wal, duck, je in series)
+    print("  " + ", ".join(cells))
     limited = args.memorylimit is not None
     rss_target = TARGET_RSS_LIMITED_MB if limited else TARGET_RSS_MB
     final_rss = samples.rss_mb[-1][1] if samples.rss_mb else float("nan")

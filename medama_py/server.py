@@ -20,6 +20,7 @@ from medama_py.allocator import MemoryTrimmer, tune_malloc
 from medama_py.app import create_asgi
 from medama_py.clock import system_clock
 from medama_py.config import DEFAULT_PORT
+from medama_py.duckdb_allocator import tune_jemalloc
 from medama_py.http_limits import BoundedHttpToolsProtocol
 from medama_py.logs import setup_logging
 from medama_py.storage.files import PRIVATE_UMASK, busy_analytics_file, make_data_directories
@@ -146,6 +147,7 @@ def serve(config: Config) -> int:
     """Run until a signal; return 0 after a graceful stop and 1 when start-up fails."""
     # Before the first thread: an arena cap only holds for threads that have not picked an arena yet.
     tune_malloc()
+    tune_jemalloc()
     setup_logging(config.logger, config.level)
     log.info(version_line())
     log.debug("config", extra={"config": repr(config)})

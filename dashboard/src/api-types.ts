@@ -1566,6 +1566,7 @@ export interface components {
             wal: number;
             memoryUsed: number;
             memoryLimit: number;
+            memoryResident: number | null;
             refusedHits: number;
             recoveries: number;
             oldestPageView?: string | null;

@@ -94,6 +94,9 @@ class UsageAnalytics(msgspec.Struct):
     wal: int  # bytes of write-ahead log not yet folded into the file
     memoryUsed: int  # noqa: N815  (bytes DuckDB holds now: buffers, rows not yet checkpointed, queries)
     memoryLimit: int  # noqa: N815  (bytes DuckDB may use: -memorylimit or its default)
+    # Bytes of RAM DuckDB's own allocator (jemalloc) holds: memoryUsed, its other allocations and freed pages not
+    # yet handed back. None where DuckDB has no jemalloc (macOS, Windows).
+    memoryResident: int | None  # noqa: N815
     refusedHits: int  # noqa: N815  (hits answered 503 since start because the database fell behind)
     recoveries: int  # times since start the file was reopened after DuckDB invalidated it (a fatal error)
     oldestPageView: str | None = None  # noqa: N815  (RFC 3339: the oldest row kept, docs/data.md#retention)

@@ -15,6 +15,7 @@ import anyio.to_thread
 import psutil
 
 from medama_py.api.schemas import UsageAmount, UsageAnalytics, UsageCPU, UsageProcess, UserUsageGet
+from medama_py.duckdb_allocator import resident_bytes
 from medama_py.storage.block_cache import duckdb_memory_bytes
 from medama_py.storage.retention import oldest_row
 
@@ -31,6 +32,10 @@ _PROCESS = psutil.Process()
 
 def _clamp(value: int) -> int:
     return min(int(value), _INT64_MAX)
+
+
+def _optional(value: int | None) -> int | None:
+    return None if value is None else _clamp(value)
 
 
 def _database_dir(appdb: str) -> str:
@@ -63,6 +68,7 @@ def _measure(services: Services, duckdb_used: int, oldest: datetime | None) -> U
             wal=_clamp(analytics.wal_bytes()),
             memoryUsed=_clamp(duckdb_used),
             memoryLimit=_clamp(analytics.limits.memory_bytes),
+            memoryResident=_optional(resident_bytes()),
             refusedHits=services.writer.stats.refused,
             recoveries=analytics.recoveries,
             oldestPageView=_rfc3339(oldest),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import closing
 from typing import TYPE_CHECKING
@@ -169,9 +170,12 @@ def test_usage_shape(client: httpx.Client) -> None:
     # medama_py's additions: this process's resident memory, the analytics WAL and DuckDB's memory limit.
     assert list(body["process"]) == ["rss"]
     assert 10 * 2**20 < body["process"]["rss"] < body["memory"]["total"]
-    analytics = ["wal", "memoryUsed", "memoryLimit", "refusedHits", "recoveries", "oldestPageView"]
+    analytics = ["wal", "memoryUsed", "memoryLimit", "memoryResident", "refusedHits", "recoveries", "oldestPageView"]
     assert list(body["analytics"]) == analytics
     assert 0 <= body["analytics"]["memoryUsed"] <= body["process"]["rss"]
+    # DuckDB's jemalloc (its Linux wheel): what it holds in RAM is part of the process's.
+    resident = body["analytics"]["memoryResident"]
+    assert resident is None if sys.platform != "linux" else 0 < resident < body["process"]["rss"]
     assert isinstance(body["analytics"]["wal"], int)
     assert body["analytics"]["wal"] >= 0
     assert body["analytics"]["memoryLimit"] >= 32 * 2**20
