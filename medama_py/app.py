@@ -33,7 +33,7 @@ from medama_py.api.deps import SERVICES_AND_USER, StrictJSONRequest
 from medama_py.api.error_handler import handle_exception
 from medama_py.clock import system_clock, unix
 from medama_py.errors import UserNotFound
-from medama_py.events_fast_path import EventsFastPath
+from medama_py.events_fast_path import EventsFastPath, HitRoute
 from medama_py.ids import new_typeid
 from medama_py.ingest.ip import IPFilter
 from medama_py.ingest.pipeline import IngestDeps
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Scope
 
     from medama_py.config import Config
+    from medama_py.http_direct import DirectRoute
 
 __all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "create_app", "create_asgi"]
 
@@ -210,6 +211,10 @@ def create_asgi(config: Config, clock: Callable[[], datetime] = system_clock) ->
     app = create_app(config, clock)
     edge = EdgeMiddleware(app, commit=COMMIT, cors_origins=config.corsorigins)
     # The event endpoints take a lean path in front of everything else (docs/architecture.md#a-hit).
-    # /umami/api/send is answered by the HTTP protocol itself in the plain case (medama_py/http_direct.py).
-    direct = {umami_collect.SEND_PATH.encode(): umami_collect.UmamiSendRoute(app)}
+    # POST /api/event/hit and /umami/api/send are answered by the HTTP protocol itself in the plain case
+    # (medama_py/http_direct.py).
+    direct: dict[bytes, DirectRoute] = {
+        umami_collect.SEND_PATH.encode(): umami_collect.UmamiSendRoute(app),
+        events.HIT_PATH.encode(): HitRoute(app),
+    }
     return EventsFastPath(umami_collect.UmamiCollectPath(edge, app), app, direct_posts=direct)

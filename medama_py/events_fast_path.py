@@ -5,17 +5,33 @@ framework's per-request cost dominating a hit's. This layer reads the request, c
 `receive_hit` / `answer_ping` as the Litestar handlers in api/events.py and answers with the same bytes;
 tests/unit/test_ingest_endpoints.py holds both doors to that. Everything else, and CORS preflights,
 goes on to the edge middleware and Litestar (docs/architecture.md#a-hit).
+
+A plain `POST /api/event/hit` does not even become an ASGI request: `HitRoute` is a direct route the HTTP
+protocol answers itself (medama_py/http_direct.py), with the bytes `EventsFastPath` would send;
+tests/e2e/test_event_hit_wire.py holds the two to that on a socket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from medama_py.api.envelope import INTERNAL_MESSAGE, send_error
-from medama_py.api.events import HIT_PATH, MAX_HIT_BYTES, PING_PATH, hit_headers, read_body, receive_hit
+from medama_py.api.envelope import ENVELOPE_HEADERS, INTERNAL_MESSAGE, encode_error, send_error
+from medama_py.api.events import (
+    HIT_PATH,
+    MAX_HIT_BYTES,
+    PING_PATH,
+    hit_headers,
+    parsers_ready,
+    read_body,
+    receive_hit,
+    start_hit,
+)
 from medama_py.errors import MedamaError
+from medama_py.http_direct import DirectAnswer
 from medama_py.ingest.ping import answer_ping
+from medama_py.ingest.recorder import check_hit_content_type
 from medama_py.middleware import default_cors_headers
 
 if TYPE_CHECKING:
@@ -36,7 +52,7 @@ if TYPE_CHECKING:
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
 
-__all__ = ["EventsFastPath"]
+__all__ = ["EventsFastPath", "HitRoute"]
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +141,63 @@ class EventsFastPath:
         client = scope.get("client")
         await receive_hit(self._services(), body, headers, client[0] if client else None)
         await _send(send, 204, headers=cors)
+
+
+# --- the direct route (medama_py/http_direct.py): a plain POST /api/event/hit answered by the HTTP protocol ---
+
+
+def _lines(headers: Headers | tuple[tuple[bytes, bytes], ...]) -> bytes:
+    return b"".join(b"%s: %s\r\n" % pair for pair in headers)
+
+
+_ENVELOPE_LINES = _lines(ENVELOPE_HEADERS)
+# A hit's CORS lines (the default policy for a POST), by whether the request has an Origin.
+_CORS_LINES = {False: _lines(default_cors_headers(None, "POST")), True: _lines(default_cors_headers("", "POST"))}
+
+
+def _error(status: int, message: str, retry_after: int | None, cors: bytes) -> DirectAnswer:
+    """`send_error`'s answer, header lines in its order."""
+    body = encode_error(status, message)
+    retry = b"" if retry_after is None else b"retry-after: %d\r\n" % retry_after
+    return DirectAnswer(status, body, None, b"%scontent-length: %d\r\n%s%s" % (_ENVELOPE_LINES, len(body), retry, cors))
+
+
+class HitRoute:
+    """POST /api/event/hit as a direct route: `EventsFastPath`'s work and answers, without an ASGI cycle.
+
+    Every answer carries its own header lines (`DirectAnswer.head`): a hit's 204 has only its CORS lines, which
+    `failed` reads back to answer an error raised by its commit with the same CORS lines.
+    """
+
+    limit = MAX_HIT_BYTES
+    headers = b""  # unused: every answer has its own head
+
+    def __init__(self, litestar: Litestar) -> None:
+        # Holds `state.services` once the lifespan ran (before the server accepts connections).
+        self.litestar = litestar
+
+    def handle(self, headers: Headers, body: bytes, client: tuple[str, int] | None) -> DirectAnswer:
+        selected = hit_headers(headers)
+        cors = _CORS_LINES["origin" in selected]
+        services: Services = self.litestar.state.services
+        peer = client[0] if client else None
+        try:
+            if parsers_ready():
+                check_hit_content_type(selected.get("content-type"))
+                after = start_hit(services, body, selected, peer)
+            else:  # the very first hit: `receive_hit` loads the parser tables on a worker thread
+                after = asyncio.ensure_future(receive_hit(services, body, selected, peer))
+        except MedamaError as exc:
+            return _error(exc.status_code, exc.detail, exc.retry_after, cors)
+        except Exception:
+            log.exception("POST %s failed", HIT_PATH)
+            return _error(500, INTERNAL_MESSAGE, None, cors)
+        return DirectAnswer(204, b"", after, cors)
+
+    def failed(self, exc: BaseException | None, answer: DirectAnswer | None) -> DirectAnswer:
+        cors = answer.head if answer is not None and answer.head is not None else _CORS_LINES[False]
+        if isinstance(exc, MedamaError):
+            return _error(exc.status_code, exc.detail, exc.retry_after, cors)
+        if exc is not None:
+            log.error("POST %s failed", HIT_PATH, exc_info=exc)
+        return _error(500, INTERNAL_MESSAGE, None, cors)

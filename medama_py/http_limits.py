@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Mapping
 
-    from medama_py.http_direct import DirectRoute
+    from medama_py.http_direct import DirectAnswer, DirectRoute
 
 __all__ = ["MAX_HEAD_BYTES", "BoundedHttpToolsProtocol", "HeadHoldingTransport"]
 
@@ -165,12 +165,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super().on_message_complete()
             return
         self._direct = None
-        direct.run(self.headers, self.client, lambda status, body: self._direct_answer(direct, status, body))
+        direct.run(self.headers, self.client, lambda answer: self._direct_answer(direct, answer))
 
-    def _direct_answer(self, direct: DirectExchange, status: int, body: bytes) -> None:
+    def _direct_answer(self, direct: DirectExchange, answer: DirectAnswer) -> None:
         if direct.disconnected or direct.response_complete:
             return
-        head = b"".join(b"%s: %s\r\n" % pair for pair in self.server_state.default_headers) + direct.route.headers
+        status, body, _, own = answer
+        if own is None:
+            own = b"%scontent-length: %d\r\n" % (direct.route.headers, len(body))
+        head = b"".join(b"%s: %s\r\n" % pair for pair in self.server_state.default_headers) + own
         cast("HeadHoldingTransport", self.transport).write_whole(answer_bytes(status, head, body, direct.keep_alive))
         direct.response_complete = True
         if not direct.keep_alive:

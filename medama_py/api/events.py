@@ -24,6 +24,7 @@ from medama_py.ingest.pipeline import HitContext, warm_up
 from medama_py.ingest.recorder import check_hit_content_type, record_hit
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 
     from medama_py.services import Services
@@ -33,10 +34,12 @@ __all__ = [
     "MAX_HIT_BYTES",
     "PING_PATH",
     "hit_headers",
+    "parsers_ready",
     "read_body",
     "receive_hit",
     "route_handlers",
     "select_headers",
+    "start_hit",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,21 +120,36 @@ def _load_parsers() -> None:
             _parsers_ready.set()
 
 
+def parsers_ready() -> bool:
+    """Whether the parser tables are loaded (`start_hit` may run); `receive_hit` loads them first otherwise."""
+    return _parsers_ready.is_set()
+
+
 async def receive_hit(services: Services, body: bytes, headers: Mapping[str, str], peer: str | None) -> None:
     """Validate one hit and wait until it is committed (or dropped); raises MedamaError for every 4xx."""
     check_hit_content_type(headers.get("content-type"))
     if not _parsers_ready.is_set():
         await anyio.to_thread.run_sync(_load_parsers)
+    # start_hit queues the writes and hands back their commit (None when the hit was dropped).
+    commit = start_hit(services, body, headers, peer)
+    if commit is not None:
+        await commit
+
+
+def start_hit(
+    services: Services, body: bytes, headers: Mapping[str, str], peer: str | None
+) -> asyncio.Future[None] | None:
+    """`receive_hit` without a coroutine, once the Content-Type is checked and the parsers are loaded.
+
+    Returns the pending commit to wait for (None when the hit was dropped); raises MedamaError for every 4xx.
+    """
     ctx = HitContext(
         ip=client_ip(headers, peer_ip(peer), services.trusted_proxies),
         user_agent=headers.get("user-agent", ""),
         accept_language=headers.get("accept-language", ""),
         now=services.clock(),
     )
-    # record_hit queues the writes and hands back their commit (None when the hit was dropped).
-    commit = record_hit(body, ctx, services.ingest, services.writer)
-    if commit is not None:
-        await commit
+    return record_hit(body, ctx, services.ingest, services.writer)
 
 
 @get(PING_PATH, operation_id="get-event-ping", tags=["Event"], media_type="text/plain; charset=utf-8")

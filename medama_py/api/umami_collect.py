@@ -167,23 +167,23 @@ class UmamiSendRoute:
             return DirectAnswer(exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail)))
         except Exception:
             log.exception("POST %s failed", SEND_PATH)
-            return DirectAnswer(*self.failed(None))
+            return self.failed(None, None)
         if ready is None:  # a lookup first: the coroutine way
             return DirectAnswer(200, b"", asyncio.ensure_future(self._slow(services, body, req)))
         answer, committed = ready
         return DirectAnswer(200, msgspec.json.encode(answer), committed)
 
     @staticmethod
-    async def _slow(services: Services, body: bytes, req: UmamiRequest) -> tuple[int, bytes]:
+    async def _slow(services: Services, body: bytes, req: UmamiRequest) -> DirectAnswer:
         status, answer = await _answer(services, SEND_PATH, body, req)
-        return status, msgspec.json.encode(answer)
+        return DirectAnswer(status, msgspec.json.encode(answer))
 
-    def failed(self, exc: BaseException | None) -> tuple[int, bytes]:
+    def failed(self, exc: BaseException | None, answer: DirectAnswer | None) -> DirectAnswer:
         if isinstance(exc, MedamaError):
-            return exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail))
+            return DirectAnswer(exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail)))
         if exc is not None:
             log.error("POST %s failed", SEND_PATH, exc_info=exc)
-        return 500, msgspec.json.encode(error_envelope(500, INTERNAL_MESSAGE))
+        return DirectAnswer(500, msgspec.json.encode(error_envelope(500, INTERNAL_MESSAGE)))
 
 
 class UmamiCollectPath:

@@ -10,40 +10,11 @@ import asyncio
 from typing import Any
 
 import pytest
-import uvicorn
-from uvicorn.server import ServerState
 
 from medama_py.http_direct import DirectAnswer
-from medama_py.http_limits import BoundedHttpToolsProtocol
+from tests.support.protocol import connect, exchange
 
 PATH = b"/direct"
-
-
-class Transport(asyncio.Transport):
-    """What the protocol writes, and whether it closed the connection."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append(bytes(data))
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"sockname": ("127.0.0.1", 8080), "peername": ("127.0.0.1", 5555)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        return None
-
-    def resume_reading(self) -> None:
-        return None
 
 
 class Route:
@@ -58,8 +29,8 @@ class Route:
         self.seen.append((headers, body, client))
         return DirectAnswer(200, b'{"ok":1}', self.after)
 
-    def failed(self, exc: BaseException | None) -> tuple[int, bytes]:
-        return 500, b'{"failed":"%s"}' % type(exc).__name__.encode()
+    def failed(self, exc: BaseException | None, answer: DirectAnswer | None) -> DirectAnswer:
+        return DirectAnswer(500, b'{"failed":"%s"}' % type(exc).__name__.encode())
 
 
 class App:
@@ -79,15 +50,6 @@ class App:
         await send({"type": "http.response.body", "body": b""})
 
 
-def _connect(app: App) -> tuple[BoundedHttpToolsProtocol, Transport]:
-    config = uvicorn.Config(app, http=BoundedHttpToolsProtocol, log_config=None, lifespan="off", proxy_headers=False)
-    config.load()
-    protocol = BoundedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = Transport()
-    protocol.connection_made(transport)
-    return protocol, transport
-
-
 def _post(path: bytes = PATH, body: bytes = b'{"a":1}', extra: bytes = b"") -> bytes:
     return b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n%s" % (path, len(body), extra, body)
 
@@ -100,7 +62,7 @@ async def _settle() -> None:
 async def test_a_plain_post_is_answered_by_the_route_in_one_write() -> None:
     route = Route()
     app = App(route)
-    protocol, transport = _connect(app)
+    protocol, transport = connect(app)
     protocol.data_received(_post(extra=b"User-Agent: t\r\n"))
     await _settle()
     assert app.calls == []
@@ -116,7 +78,7 @@ async def test_a_plain_post_is_answered_by_the_route_in_one_write() -> None:
 
 async def test_the_answer_waits_for_the_routes_future_and_reports_its_failure() -> None:
     route = Route()
-    protocol, transport = _connect(App(route))
+    protocol, transport = connect(App(route))
     route.after = asyncio.get_running_loop().create_future()
     protocol.data_received(_post())
     await _settle()
@@ -151,7 +113,7 @@ async def test_the_answer_waits_for_the_routes_future_and_reports_its_failure() 
 async def test_other_requests_go_through_asgi(request_bytes: bytes) -> None:
     route = Route()
     app = App(route)
-    protocol, transport = _connect(app)
+    protocol, transport = connect(app)
     protocol.data_received(request_bytes)
     await _settle()
     assert route.seen == []
@@ -162,7 +124,7 @@ async def test_other_requests_go_through_asgi(request_bytes: bytes) -> None:
 async def test_a_pipelined_request_waits_for_the_direct_answer() -> None:
     route = Route()
     app = App(route)
-    protocol, transport = _connect(app)
+    protocol, transport = connect(app)
     route.after = asyncio.get_running_loop().create_future()
     protocol.data_received(_post() + b"GET /other HTTP/1.1\r\nHost: x\r\n\r\n" + _post())
     await _settle()
@@ -178,14 +140,59 @@ async def test_a_pipelined_request_waits_for_the_direct_answer() -> None:
 
 async def test_http_1_0_closes_after_the_answer_and_a_lost_connection_gets_none() -> None:
     route = Route()
-    protocol, transport = _connect(App(route))
+    protocol, transport = connect(App(route))
     protocol.data_received(_post().replace(b"HTTP/1.1", b"HTTP/1.0"))
     assert b"connection: close\r\n" in transport.writes[0]
     assert transport.closed
-    protocol, transport = _connect(App(route))
+    protocol, transport = connect(App(route))
     route.after = asyncio.get_running_loop().create_future()
     protocol.data_received(_post())
     protocol.connection_lost(None)
     route.after.set_result(None)
     await _settle()
     assert transport.writes == []
+
+
+class Answering:
+    """An ASGI app and a direct route giving the same answer: `status`, `body` and the header `pairs`."""
+
+    limit = 100
+    headers = b""
+
+    def __init__(self, status: int, body: bytes, pairs: list[tuple[bytes, bytes]]) -> None:
+        self.answer = (status, body, pairs)
+        self.direct_posts = {PATH: self}
+
+    def handle(self, headers: list[tuple[bytes, bytes]], body: bytes, client: tuple[str, int] | None) -> DirectAnswer:
+        status, content, pairs = self.answer
+        return DirectAnswer(status, content, None, b"".join(b"%s: %s\r\n" % pair for pair in pairs))
+
+    def failed(self, exc: BaseException | None, answer: DirectAnswer | None) -> DirectAnswer:
+        raise AssertionError(exc)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        status, content, pairs = self.answer
+        await send({"type": "http.response.start", "status": status, "headers": pairs})
+        await send({"type": "http.response.body", "body": content})
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "pairs"),
+    [
+        (204, b"", [(b"vary", b"Origin"), (b"access-control-allow-origin", b"*")]),
+        (503, b'{"e":1}', [(b"content-type", b"application/json"), (b"content-length", b"7"), (b"retry-after", b"1")]),
+    ],
+    ids=["204", "503"],
+)
+@pytest.mark.parametrize("version", [b"1.1", b"1.0"])
+async def test_an_answer_with_its_own_head_is_the_asgi_doors_bytes(
+    status: int, body: bytes, pairs: list[tuple[bytes, bytes]], version: bytes
+) -> None:
+    app = Answering(status, body, pairs)
+    plain = _post().replace(b"HTTP/1.1", b"HTTP/" + version)
+    chunked = b"POST /direct HTTP/%s\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" % version
+    direct, via_asgi = await exchange(app, plain), await exchange(app, chunked)
+    assert direct.startswith(b"HTTP/1.1 %d " % status)
+    assert direct == via_asgi

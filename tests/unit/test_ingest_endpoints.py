@@ -1,21 +1,25 @@
-"""Both doors to the event endpoints (Litestar handlers and the lean ASGI path) answer identically."""
+"""Every door to the event endpoints answers identically: Litestar handlers, the lean ASGI path, the direct route."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
 
+from medama_py.api import events as events_api
+from medama_py.api.events import HIT_PATH
 from medama_py.app import create_app
 from medama_py.clock import fixed_clock
 from medama_py.config import Config
-from medama_py.events_fast_path import EventsFastPath
+from medama_py.events_fast_path import EventsFastPath, HitRoute
 from medama_py.storage.writer import HitWriter
 from tests.support.hits import make_hit
 from tests.support.live import writer_thread_held
+from tests.support.protocol import exchange
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -141,4 +145,79 @@ async def test_a_database_that_cannot_keep_up_gets_503_with_retry_after(tmp_path
         rows = await services.analytics.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
         assert rows == [("ok0",), ("ok1",), ("warm-up",)]  # every acknowledged hit, nothing refused
         assert services.writer.stats.refused == 2
+        await services.writer.stop()
+
+
+# --- the direct route: a plain POST answered by the HTTP protocol, the same bytes as the ASGI door -----------
+
+
+def _wire(headers: dict[str, str], body: bytes, *, chunked: bool) -> bytes:
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    if chunked:  # the direct way never takes a chunked body: this one goes through EventsFastPath
+        framed = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
+        return f"POST {HIT_PATH} HTTP/1.1\r\nHost: t\r\n{head}Transfer-Encoding: chunked\r\n\r\n".encode() + framed
+    return f"POST {HIT_PATH} HTTP/1.1\r\nHost: t\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def _served(app: Litestar) -> EventsFastPath:
+    """The server's stack in front of `app`: the fast path, offering the hit's direct route to the protocol."""
+    return EventsFastPath(app, app, direct_posts={HIT_PATH.encode(): HitRoute(app)})
+
+
+HIT_REQUESTS = [(headers, body) for method, url, headers, body in REQUESTS if method == "POST"] + [
+    ({**HEADERS, "Origin": "https://example.com"}, make_hit(b="origin", u="https://example.com/")),
+    ({**HEADERS, "Origin": "https://example.com"}, b"not json"),
+    ({"Content-Type": "application/json"}, make_hit(b="no-ua", u="https://example.com/")),
+    ({}, make_hit(b="no-type", u="https://example.com/")),
+]
+
+
+async def test_the_direct_route_answers_the_bytes_of_the_asgi_door(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        served = _served(app)
+        direct = [await exchange(served, _wire(headers, body, chunked=False)) for headers, body in HIT_REQUESTS]
+        via_asgi = [await exchange(served, _wire(headers, body, chunked=True)) for headers, body in HIT_REQUESTS]
+        rows = await app.state.services.analytics.read(
+            lambda cur: cur.execute("SELECT bid, count(*) FROM views GROUP BY bid ORDER BY bid").fetchall()
+        )
+    statuses = [int(answer.split(b" ", 2)[1]) for answer in direct]
+    assert statuses == [204, 204, 204, 400, 404, 400, 400, 400, 415, 413, 204, 400, 204, 400]
+    assert direct == via_asgi
+    assert b"access-control-allow-origin: *\r\n" in direct[-4]
+    # Each door's loads, stored once (a hit without a User-Agent is dropped as a bot, answered 204 too).
+    assert rows == [("a", 2), ("origin", 2)]
+
+
+async def test_the_first_hit_loads_the_parsers_on_the_direct_route_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events_api, "_parsers_ready", threading.Event())
+    async with running_app(tmp_path) as app:
+        answer = await exchange(
+            _served(app), _wire(HEADERS, make_hit(b="first", u="https://example.com/"), chunked=False)
+        )
+        assert answer.startswith(b"HTTP/1.1 204 No Content\r\n")
+        assert events_api.parsers_ready()
+        refused = await exchange(_served(app), _wire({"Content-Type": "text/html"}, b"{}", chunked=False))
+        assert refused.startswith(b"HTTP/1.1 415 ")
+
+
+async def test_a_full_writer_gets_503_with_retry_after_on_both_doors_alike(tmp_path: Path) -> None:
+    async with running_app(tmp_path) as app:
+        services = app.state.services
+        await services.writer.stop()
+        services.writer = HitWriter(services.analytics, max_batch=1, max_delay_ms=0, max_pending=2)
+        await services.writer.start()
+        served = _served(app)
+        await exchange(served, _wire(HEADERS, _load("warm-up"), chunked=False))
+        await services.writer.settled()
+        async with writer_thread_held(services.analytics):
+            accepted = [await exchange(served, _wire(HEADERS, _load(f"ok{i}"), chunked=False)) for i in (0, 1)]
+            assert all(answer.startswith(b"HTTP/1.1 204 ") for answer in accepted)
+            refused = [await exchange(served, _wire(HEADERS, _load("refused"), chunked=c)) for c in (False, True)]
+        assert refused[0] == refused[1]
+        assert refused[0].startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert b"\r\nretry-after: 1\r\n" in refused[0]
+        rows = await services.analytics.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
+        assert rows == [("ok0",), ("ok1",), ("warm-up",)]
         await services.writer.stop()
