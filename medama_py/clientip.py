@@ -92,6 +92,8 @@ class TrustedProxies:
         return bool(self.networks)
 
     def trusts(self, ip: IPAddress) -> bool:
+        if not self.networks:  # the default: asked once per hit
+            return False
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
         return any(ip in network for network in self.networks)

@@ -5,7 +5,6 @@ A TypeID is `<prefix>_<26 lowercase Crockford base32 chars of a UUIDv7>`.
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
@@ -13,8 +12,9 @@ import time
 __all__ = ["new_typeid", "random_bytes"]
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-# RFC 4648 base32 digits → Crockford's lowercase digits, the same 5-bit values.
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+# Two digits per 10 bits: a TypeID's 26 digits are 1 + 12 pairs + 1 (3 + 120 + 5 bits), built with 14 lookups
+# (base64.b32encode is Python code: 3.5 us an id against 1.7; a Umami custom event makes one per hit).
+_PAIRS = tuple(high + low for high in _ALPHABET for low in _ALPHABET)
 
 # The operating system's random bytes, read 4 KiB at a time. os.urandom releases the GIL around its system
 # call, and on a busy server the writer's threads take the GIL then: each call on the event loop cost a GIL
@@ -58,7 +58,11 @@ def _uuid7_int(now_ms: int) -> int:
 
 def new_typeid(prefix: str, now_ms: int | None = None) -> str:
     """Return a new TypeID such as `user_01h455vb4pex5vsknk084sn02q`."""
-    value = _uuid7_int(time.time_ns() // 1_000_000 if now_ms is None else now_ms)
-    # 128 bits in 26 base32 digits, the first carrying only 3: the last 26 digits of 160 bits in 32.
-    digits = base64.b32encode(value.to_bytes(20, "big"))[6:].translate(_TO_CROCKFORD)
-    return f"{prefix}_{digits.decode('ascii')}"
+    v = _uuid7_int(time.time_ns() // 1_000_000 if now_ms is None else now_ms)
+    # 128 bits in 26 base32 digits, most significant first; the first digit carries only 3 bits.
+    p = _PAIRS
+    return (
+        f"{prefix}_{_ALPHABET[v >> 125]}{p[(v >> 115) & 1023]}{p[(v >> 105) & 1023]}{p[(v >> 95) & 1023]}"
+        f"{p[(v >> 85) & 1023]}{p[(v >> 75) & 1023]}{p[(v >> 65) & 1023]}{p[(v >> 55) & 1023]}{p[(v >> 45) & 1023]}"
+        f"{p[(v >> 35) & 1023]}{p[(v >> 25) & 1023]}{p[(v >> 15) & 1023]}{p[(v >> 5) & 1023]}{_ALPHABET[v & 31]}"
+    )

@@ -96,7 +96,8 @@ class IPFilter:
 
     def is_blocked(self, ip: IPAddress) -> bool:
         """Return whether hits from this address are dropped."""
-        if ip in self._manual:
+        # Hashing an ipaddress object is not free (it formats the number): an empty list is not asked.
+        if self._manual and ip in self._manual:
             return True
         if self._block_abusive and ip.version == 4 and self._in_abusive(int(ip)):
             return True

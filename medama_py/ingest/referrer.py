@@ -215,7 +215,21 @@ def referrer_group(host: str) -> str:
 
 def is_spam_referrer(host: str, spammers: frozenset[str]) -> bool:
     """Return whether a referrer host is on the spam list (lowercased, then without `www.`)."""
-    return bool(spammers) and any(key in spammers for key in _lookup_keys(host))
+    if not spammers:
+        return False
+    # Cached (0.08 us against 0.58 a hit): the same referrer hosts come back over and over; a host longer than
+    # any DNS name skips the cache, so hostile input cannot fill it.
+    return _is_spam(host, spammers) if len(host) > _MAX_HOST_LEN else _is_spam_cached(host, spammers)
+
+
+_MAX_HOST_LEN = 253
+
+
+def _is_spam(host: str, spammers: frozenset[str]) -> bool:
+    return any(key in spammers for key in _lookup_keys(host))
+
+
+_is_spam_cached = functools.lru_cache(maxsize=4096)(_is_spam)
 
 
 _IP_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]+")

@@ -412,21 +412,22 @@ def build_hit(
         BadRequest: an unparsable URL or referrer, event data over the limits.
     """
     agent = parse_user_agent(payload.user_agent or req.user_agent)
+    # Positional, in _Draft's field order: from keywords a NamedTuple of 14 fields costs ~0.4 us more per hit.
     draft = _Draft(
-        payload=payload,
-        site=site,
-        visit=visit[0],
-        new_visit=visit[1],
-        new_visitor=new_visitor,
-        at=at[0],
-        at_ms=at[1],
-        page=_split_page(payload, site.hostname),
-        browser=agent.browser,
-        os=agent.os,
-        device=_device(agent, payload.screen),
-        country=(country_for_timezone(payload.tz) if payload.tz else None) or UNKNOWN,
-        data=flatten_event_data(payload.data) if payload.data else [],
-        languages=_languages(payload, req),
+        payload,
+        site,
+        visit[0],  # visit
+        visit[1],  # new_visit
+        new_visitor,
+        at[0],  # at
+        at[1],  # at_ms
+        _split_page(payload, site.hostname),  # page
+        agent.browser,
+        agent.os,
+        _device(agent, payload.screen),
+        (country_for_timezone(payload.tz) if payload.tz else None) or UNKNOWN,  # country
+        flatten_event_data(payload.data) if payload.data else [],  # data
+        _languages(payload, req),
     )
     if kind == "identify":
         return _identify(draft)

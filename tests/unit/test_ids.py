@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 import uuid
@@ -50,6 +51,15 @@ def test_default_timestamp_is_now() -> None:
     decoded = _decode(new_typeid("event").partition("_")[2])
     after = time.time_ns() // 1_000_000
     assert before <= decoded.int >> 80 <= after
+
+
+@given(st.integers(min_value=0, max_value=(1 << 48) - 1))
+def test_the_digits_are_base32_of_the_uuid(now_ms: int) -> None:
+    # The RFC 4648 encoding of the 128 bits (left-padded to 160), in Crockford's digits: how ids were made before.
+    suffix = new_typeid("event", now_ms).partition("_")[2]
+    value = _decode(suffix).int
+    crockford = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+    assert suffix == base64.b32encode(value.to_bytes(20, "big"))[6:].translate(crockford).decode()
 
 
 def test_ids_are_unique_and_sort_by_time() -> None:

@@ -14,7 +14,7 @@ import pytest
 from medama_py.errors import ServiceUnavailable
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.hit_batches import DURATION_SLACK
+from medama_py.storage.hit_batches import DURATION_SLACK, WriteItem
 from medama_py.storage.row_check import RowRefused
 from medama_py.storage.writer import CheckpointPolicy, HitWriter
 from tests.support.live import writer_thread_held
@@ -304,3 +304,14 @@ async def test_a_refused_checkpoint_never_holds_up_hits(store: AnalyticsStore) -
         assert await _wait_for(lambda: writer.stats.checkpoints >= 1)
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (6,)
+
+
+async def test_a_null_in_any_required_column_is_found(store: AnalyticsStore, writer: HitWriter) -> None:
+    check = writer._check
+    assert check is not None
+    assert check.problem(WriteItem(events=EventRows("event_y", "example.com", "", (("click", "true"),), NOW))) is None
+    refused = check.problem(WriteItem(events=EventRows("event_y", "example.com", "", (("click", None),), NOW)))  # type: ignore[arg-type]
+    assert isinstance(refused, RowRefused)
+    for field in ("hostname", "date_created"):
+        assert isinstance(check.problem(WriteItem(view=make_view_row(**{field: None}))), RowRefused), field
+    assert check.problem(WriteItem(view=make_view_row())) is None

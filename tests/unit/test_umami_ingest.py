@@ -16,7 +16,7 @@ from medama_py.ingest import umami_payload
 from medama_py.ingest.umami import UmamiSite, is_bot_user_agent, open_visit
 from medama_py.ingest.umami_collect import UNKNOWN_SITE_SECONDS, SiteDirectory
 from medama_py.ingest.umami_payload import ARRAY, BOOLEAN, DATE, NUMBER, STRING, decode_send, flatten_event_data
-from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, new_time_uuid, page_bit
+from medama_py.ingest.visit_token import VISIT_SECONDS, Visit, VisitTokens, new_time_uuid, new_uuid, page_bit
 from medama_py.jsonbody import decode_strictly
 
 TOKENS = VisitTokens(b"k" * 32)
@@ -62,6 +62,16 @@ def test_the_prepared_key_signs_as_hmac_sha256(key: bytes, message: bytes) -> No
     expected = hmac.digest(key, message, "sha256")
     assert tokens._hmac(message) == expected
     assert tokens._hmac(message) == expected
+
+
+def test_visit_ids_are_random_version_4_uuids() -> None:
+    ids = [new_uuid() for _ in range(2000)]
+    parsed = [uuid.UUID(text) for text in ids]
+    assert all(
+        u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == text for u, text in zip(parsed, ids, strict=True)
+    )
+    assert len(set(ids)) == 2000
+    assert {text[19] for text in ids} == set("89ab")  # every variant digit occurs
 
 
 def test_page_view_ids_are_version_7_uuids_in_time_order() -> None:
