@@ -8,7 +8,6 @@ way, and store every acknowledged hit once.
 
 from __future__ import annotations
 
-import socket
 from contextlib import closing
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import pytest
 
 from tests.support.hits import make_custom, make_hit, make_unload
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
+from tests.support.wire import Answers, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,45 +46,6 @@ def _request(body: bytes, headers: dict[str, str], *, chunked: bool = False, ver
     return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
 
 
-class Answers:
-    """Reads HTTP/1.1 responses off one socket, in order: (head without its Date line, body)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        self.buffer += chunk
-        return bool(chunk)
-
-    def next(self) -> tuple[bytes, bytes]:
-        while b"\r\n\r\n" not in self.buffer:
-            assert self._fill(), self.buffer
-        head, _, rest = self.buffer.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        assert sum(line.lower().startswith(b"date: ") for line in lines) == 1, head
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        while len(rest) < length:
-            assert self._fill()
-            rest = self.buffer.partition(b"\r\n\r\n")[2]
-        self.buffer = rest[length:]
-        kept = b"\r\n".join(line for line in lines if not line.lower().startswith(b"date: "))
-        return kept, rest[:length]
-
-    def closed(self) -> bool:
-        self.sock.settimeout(5)
-        return not self._fill() and not self.buffer
-
-
-def _connect(server: Server) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
-
-
 # (headers, body, expected status): every kind of answer a hit gets.
 CASES: list[tuple[dict[str, str], bytes, int]] = [
     (TEXT, make_hit(b="load-{door}", u=PAGE, r=..., q=True, t="UTC"), 204),
@@ -106,12 +67,12 @@ def _body(body: bytes, door: str) -> bytes:
 def test_both_doors_answer_the_same_bytes_and_store_each_hit_once(server: Server) -> None:
     answers: dict[str, list[tuple[bytes, bytes]]] = {}
     for door, chunked in (("direct", False), ("asgi", True)):
-        with _connect(server) as sock:
+        with connect(server) as sock:
             reader = Answers(sock)
             got = []
             for headers, body, _ in CASES:
                 sock.sendall(_request(_body(body, door), headers, chunked=chunked))
-                got.append(reader.next())
+                got.append(reader.next_undated())
             answers[door] = got
     assert answers["direct"] == answers["asgi"]
     for (head, body), (headers, _, status) in zip(answers["direct"], CASES, strict=True):
@@ -145,22 +106,22 @@ def test_http_1_0_pipelining_and_over_limit_answer_alike(fresh: Server) -> None:
     load = make_hit(b="v10", u=PAGE, t="UTC")
     heads = []
     for chunked in (False, True):
-        with _connect(fresh) as sock:
+        with connect(fresh) as sock:
             reader = Answers(sock)
             sock.sendall(_request(load, TEXT, chunked=chunked, version="1.0"))
-            heads.append(reader.next()[0])
+            heads.append(reader.next_undated()[0])
             assert reader.closed()
     assert heads[0] == heads[1]
     assert heads[0].endswith(b"\r\nconnection: close")
-    with _connect(fresh) as sock:  # pipelined: the second waits for the first's answer, in order
+    with connect(fresh) as sock:  # pipelined: the second waits for the first's answer, in order
         reader = Answers(sock)
         sock.sendall(
             _request(make_hit(b="p1", u=PAGE), TEXT) + _request(b"nope", TEXT) + _request(make_unload("p1"), TEXT)
         )
-        statuses = [int(reader.next()[0].split(b" ", 2)[1]) for _ in range(3)]
+        statuses = [int(reader.next_undated()[0].split(b" ", 2)[1]) for _ in range(3)]
         assert statuses == [204, 400, 204]
-    with _connect(fresh) as sock:  # over 64 KiB declared: the ASGI door's 413
+    with connect(fresh) as sock:  # over 64 KiB declared: the ASGI door's 413
         sock.sendall(_request(b"", TEXT).replace(b"Content-Length: 0", b"Content-Length: 70000"))
-        head, body = Answers(sock).next()
+        head, body = Answers(sock).next_undated()
         assert head.startswith(b"HTTP/1.1 413 ")
         assert body == b'{"error":{"code":413,"message":"request body too large"}}'

@@ -8,7 +8,6 @@ query string), which must answer the same.
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.server import BROWSER_UA, logged_in_client, register_website, running_server
+from tests.support.wire import Answers, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,47 +62,8 @@ def _request(body: bytes, *, path: str = "/umami/api/send", version: str = "1.1"
     return head.encode() + b"\r\n" + body
 
 
-class Answers:
-    """Reads HTTP/1.1 responses with a Content-Length off one socket, in order."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        self.buffer += chunk
-        return bool(chunk)
-
-    def next(self) -> tuple[int, dict[str, str], bytes]:
-        while b"\r\n\r\n" not in self.buffer:
-            assert self._fill(), self.buffer
-        head, _, rest = self.buffer.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            assert name.lower() not in headers, lines  # no header twice
-            headers[name.lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        while len(rest) < length:
-            assert self._fill()
-            rest = self.buffer.partition(b"\r\n\r\n")[2]
-        self.buffer = rest[length:]
-        return status, headers, rest[:length]
-
-    def closed(self) -> bool:
-        self.sock.settimeout(5)
-        return not self._fill() and not self.buffer
-
-
-def _connect(server: Server) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
-
-
 def test_an_answer_carries_umamis_headers_and_the_connection_stays_open(server: Server, uuid: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         answers = Answers(sock)
         sock.sendall(_request(json.dumps(_hit(uuid, "/one")).encode()))
         status, headers, body = answers.next()
@@ -120,7 +81,7 @@ def test_an_answer_carries_umamis_headers_and_the_connection_stays_open(server: 
 
 
 def test_error_answers_keep_umamis_envelope_and_headers(server: Server, uuid: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         answers = Answers(sock)
         cases = [
             (b"{not json", 400),
@@ -143,7 +104,7 @@ def test_error_answers_keep_umamis_envelope_and_headers(server: Server, uuid: st
 def test_pipelined_requests_are_answered_in_order(server: Server, uuid: str) -> None:
     sends = [json.dumps(_hit(uuid, f"/p{i}")).encode() for i in range(3)]
     unknown = json.dumps(_hit("00000000-0000-4000-8000-000000000003")).encode()
-    with _connect(server) as sock:
+    with connect(server) as sock:
         answers = Answers(sock)
         script = b"GET /umami/script.js HTTP/1.1\r\nHost: x\r\n\r\n"
         sock.sendall(_request(sends[0]) + _request(unknown) + script + _request(sends[1]) + _request(sends[2]))
@@ -152,7 +113,7 @@ def test_pipelined_requests_are_answered_in_order(server: Server, uuid: str) -> 
 
 
 def test_http_1_0_gets_its_answer_then_the_connection_closes(server: Server, uuid: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         answers = Answers(sock)
         sock.sendall(_request(json.dumps(_hit(uuid)).encode(), version="1.0"))
         status, headers, _ = answers.next()
@@ -164,7 +125,7 @@ def test_http_1_0_gets_its_answer_then_the_connection_closes(server: Server, uui
 def test_requests_left_to_asgi_answer_alike(server: Server, uuid: str) -> None:
     body = json.dumps(_hit(uuid)).encode()
     chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
-    with _connect(server) as sock:
+    with connect(server) as sock:
         answers = Answers(sock)
         for request in (
             _request(chunked, extra="Transfer-Encoding: chunked\r\n"),
@@ -178,7 +139,7 @@ def test_requests_left_to_asgi_answer_alike(server: Server, uuid: str) -> None:
         sock.sendall(_request(body, extra="Expect: 100-continue\r\n"))
         assert answers.next()[0] == 100
         assert answers.next()[0] == 200
-    with _connect(server) as sock:
+    with connect(server) as sock:
         sock.sendall(_request(b"", extra="Content-Length: 70000\r\n").replace(b"Content-Length: 0\r\n", b""))
         status, headers, answer = Answers(sock).next()
         assert status == 413
