@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from medama_py.http_limits import HeadHoldingTransport
+from tests.support.protocol import Transport
 
 JSON_HEAD = b"HTTP/1.1 200 OK\r\ndate: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n"
 NO_CONTENT_HEAD = b"HTTP/1.1 204 No Content\r\ndate: x\r\n\r\n"
 
 
-class SocketWrites(asyncio.Transport):
-    """What reaches the socket: each write and writelines call, and whether it was closed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append(bytes(data))
+class SocketWrites(Transport):
+    """What reaches the socket: each write, and each writelines call as its parts joined by "|"."""
 
     def writelines(self, list_of_data: object) -> None:
         self.writes.append(b"|".join(bytes(part) for part in list_of_data))  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
 
 
 def test_a_head_with_a_content_length_waits_for_its_body() -> None:
