@@ -29,7 +29,7 @@ from medama_py.api.events import (
     start_hit,
 )
 from medama_py.errors import MedamaError
-from medama_py.http_direct import DirectAnswer
+from medama_py.http_direct import DirectAnswer, header_lines
 from medama_py.ingest.ping import answer_ping
 from medama_py.ingest.recorder import check_hit_content_type
 from medama_py.middleware import default_cors_headers
@@ -146,13 +146,12 @@ class EventsFastPath:
 # --- the direct route (medama_py/http_direct.py): a plain POST /api/event/hit answered by the HTTP protocol ---
 
 
-def _lines(headers: Headers | tuple[tuple[bytes, bytes], ...]) -> bytes:
-    return b"".join(b"%s: %s\r\n" % pair for pair in headers)
-
-
-_ENVELOPE_LINES = _lines(ENVELOPE_HEADERS)
+_ENVELOPE_LINES = header_lines(ENVELOPE_HEADERS)
 # A hit's CORS lines (the default policy for a POST), by whether the request has an Origin.
-_CORS_LINES = {False: _lines(default_cors_headers(None, "POST")), True: _lines(default_cors_headers("", "POST"))}
+_CORS_LINES = {
+    False: header_lines(default_cors_headers(None, "POST")),
+    True: header_lines(default_cors_headers("", "POST")),
+}
 
 
 def _error(status: int, message: str, retry_after: int | None, cors: bytes) -> DirectAnswer:

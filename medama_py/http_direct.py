@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
-__all__ = ["DirectAnswer", "DirectExchange", "DirectRoute", "answer_bytes"]
+__all__ = ["DirectAnswer", "DirectExchange", "DirectRoute", "answer_bytes", "header_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,11 @@ class DirectRoute(Protocol):
         `exc` is None when `after` was cancelled, or when `handle` raised: then `answer` is None too.
         """
         ...
+
+
+def header_lines(pairs: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """(name, value) pairs as the header lines uvicorn writes for them, each ending in CRLF."""
+    return b"".join(b"%s: %s\r\n" % pair for pair in pairs)
 
 
 _STATUS_LINES = {int(status): b"HTTP/1.1 %d %s\r\n" % (status, status.phrase.encode()) for status in HTTPStatus}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from medama_py.http_direct import DirectExchange, answer_bytes
+from medama_py.http_direct import DirectExchange, answer_bytes, header_lines
 
 if TYPE_CHECKING:
     import asyncio
@@ -173,7 +173,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         status, body, _, own = answer
         if own is None:
             own = b"%scontent-length: %d\r\n" % (direct.route.headers, len(body))
-        head = b"".join(b"%s: %s\r\n" % pair for pair in self.server_state.default_headers) + own
+        head = header_lines(self.server_state.default_headers) + own
         cast("HeadHoldingTransport", self.transport).write_whole(answer_bytes(status, head, body, direct.keep_alive))
         direct.response_complete = True
         if not direct.keep_alive:

@@ -23,7 +23,7 @@ from medama_py.api.envelope import INTERNAL_MESSAGE
 from medama_py.api.events import read_body, select_headers
 from medama_py.clientip import FORWARDING_HEADERS, client_ip, peer_ip
 from medama_py.errors import MedamaError, WebsiteNotFound
-from medama_py.http_direct import DirectAnswer
+from medama_py.http_direct import DirectAnswer, header_lines
 from medama_py.ingest.umami import UmamiRequest
 from medama_py.ingest.umami_collect import DistinctVisitorDays, SiteDirectory, UmamiCollector, error_envelope
 from medama_py.ingest.visit_token import VisitTokens, page_bit
@@ -152,7 +152,7 @@ class UmamiSendRoute:
     """/umami/api/send as a direct route: the same service and answers as the ASGI door, without its cycle."""
 
     limit = MAX_SEND_BYTES
-    headers = b"content-type: application/json\r\n" + b"".join(b"%s: %s\r\n" % pair for pair in CORS_HEADERS)
+    headers = b"content-type: application/json\r\n" + header_lines(CORS_HEADERS)
 
     def __init__(self, litestar: Litestar) -> None:
         # Holds `state.services` once the lifespan ran (before the server accepts connections).
@@ -164,7 +164,7 @@ class UmamiSendRoute:
         try:
             ready = services.umami_collector.send_now(body, req)
         except MedamaError as exc:
-            return DirectAnswer(exc.status_code, msgspec.json.encode(error_envelope(exc.status_code, exc.detail)))
+            return self.failed(exc, None)
         except Exception:
             log.exception("POST %s failed", SEND_PATH)
             return self.failed(None, None)

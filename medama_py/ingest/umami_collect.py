@@ -120,7 +120,7 @@ class DistinctVisitorDays:
         return days
 
     def loaded(self, session: str) -> dict[int, int] | None:
-        """The session's days (day → page map) when they are in memory, else None (`pages_on` loads them)."""
+        """The session's days (day → page map) when they are in memory, else None (`days_of` loads them)."""
         return self._days.get(session)
 
     def mark(self, session: str, day: int, pages: int) -> None:
