@@ -11,7 +11,10 @@ hits/s) for DURATION seconds (default 600), while in the same run:
 Then it prints the RSS series, peak and final RSS, hit p50/p99, query p50/p99, stalls, and acknowledged
 against stored loads, each next to its target (issue 21).
 
-Usage: .venv/bin/python bench/soak.py [--duration 600] [--rate 5500] [--memorylimit 128MB]
+With --trace FILE the server runs with bench/latency_trace/sitecustomize.py, which records what ran long inside it
+(event-loop lag, fsyncs, writer-thread jobs, reads, GC), and each probe stall is printed with what overlapped it.
+
+Usage: .venv/bin/python bench/soak.py [--duration 600] [--rate 5500] [--memorylimit 128MB] [--trace FILE]
        DURATION=60 make bench-soak ARGS="--memorylimit 128MB"
 """
 
@@ -84,6 +87,7 @@ class Samples:
     query_ms: list[float] = field(default_factory=list)
     query_status: dict[int, int] = field(default_factory=dict)
     probe_ms: list[float] = field(default_factory=list)
+    probe_at: list[float] = field(default_factory=list)  # each probe's send time (time.monotonic)
     probe_acknowledged: list[str] = field(default_factory=list)
     probe_refused: int = 0
     probe_errors: int = 0
@@ -176,6 +180,7 @@ def probe_hits(server: Server, client: httpx.Client, samples: Samples, stop: thr
                 continue
             elapsed = time.monotonic() - started
             samples.probe_ms.append(elapsed * 1000)
+            samples.probe_at.append(started)
             if response.status_code == 204:
                 samples.probe_acknowledged.append(bid)
             elif response.status_code == 503:
@@ -304,6 +309,9 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
 def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
     extra = ["-level", "warn", *(["-memorylimit", args.memorylimit] if args.memorylimit else [])]
     env = dict(item.split("=", 1) for item in args.server_env)
+    if args.trace:
+        # bench/latency_trace/sitecustomize.py loads into the server alone and records what ran long.
+        env.update(PYTHONPATH=str(BENCH_DIR / "latency_trace"), MEDAMA_TRACE=str(Path(args.trace).resolve()))
     server = start_server(workdir / "data", *extra, env=env)
     samples, stop = Samples(), threading.Event()
     try:
@@ -344,6 +352,28 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
     return Outcome(result, samples, peak, start_peak, stored, probes, refusals)
 
 
+def show_stalls(trace: Path, samples: Samples) -> None:
+    """Each probe answer over STALL_MS, with the trace's events that overlapped it (bench/latency_trace)."""
+    events: list[tuple[float, float, str, str]] = []
+    for line in trace.read_text().splitlines():
+        name, begun, took, *detail = line.split()
+        events.append((float(begun), float(took) / 1000, name, " ".join(detail)))
+    fsyncs = [seconds for _, seconds, name, _ in events if name == "fdatasync"]
+    print(f"\ntrace: {len(events)} events; journal fdatasyncs over 1 ms: {len(fsyncs)}, longest"
+          f" {max(fsyncs, default=0) * 1000:.0f} ms")  # fmt: skip
+    for kind in sorted({name for _, _, name, _ in events}):
+        durations = sorted(seconds * 1000 for _, seconds, name, _ in events if name == kind)
+        print(f"  {kind:34} {len(durations):6} over its floor, p50 {_percentile(durations, 0.5):7.1f} ms,"
+              f" max {durations[-1]:7.1f} ms")  # fmt: skip
+    for at, ms in zip(samples.probe_at, samples.probe_ms, strict=True):
+        if ms <= STALL_MS:
+            continue
+        print(f"probe at {at:.3f} took {ms:.0f} ms; overlapping:")
+        for start, seconds, name, note in sorted(events):
+            if start < at + ms / 1000 and start + seconds > at - 0.05:
+                print(f"    {name:34} {start - at:+8.3f} s  {seconds * 1000:8.1f} ms  {note}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "600")), help="seconds")
@@ -353,6 +383,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--memorylimit", default=os.environ.get("MEMORY_LIMIT"), help="e.g. 128MB")
     parser.add_argument("--server-env", action="append", default=[], help="NAME=value for the server's environment")
+    parser.add_argument("--trace", help="file for the server's latency trace; each probe stall is shown with it")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: sudo apt-get install wrk", file=sys.stderr)
@@ -361,7 +392,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="medama-soak-") as tmp:
         outcome = soak(args, Path(tmp))
     print(f"load average after the run: {os.getloadavg()[0]:.2f}")
-    return 0 if report(args, outcome) else 1
+    ok = report(args, outcome)
+    if args.trace:
+        show_stalls(Path(args.trace), outcome.samples)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

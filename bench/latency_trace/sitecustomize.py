@@ -1,0 +1,190 @@
+"""Latency tracer for bench/soak.py --trace: loaded into the server only (PYTHONPATH), never part of medama_py.
+
+Python imports `sitecustomize` at start when it is on the path; this one wraps a few of the server's functions
+and records, with CLOCK_MONOTONIC timestamps (the same clock as the soak's probe), what ran long:
+- `loop`: the event loop woke late from a 5 ms sleep, with its thread's CPU time and its time runnable but waiting
+  for a CPU meanwhile (Linux schedstat): the rest of the lag is waiting for the GIL;
+- `thread`: a plain Python thread woke late from a 2 ms sleep (someone held the GIL, or the CPU was not ours);
+- `fsync` / `fdatasync`: the call's own duration (the journal's, InDoubt's, a new segment's directory);
+- `journal`: a whole journal append (pickling + write + fdatasync), on the journal thread;
+- `prepare`: prepare_batch on the event loop;
+- `write:<fn>`: a job on the DuckDB writer thread (apply, checkpoint + trim, ...), and `queued` its wait before;
+- `read`: a report's snapshot on a worker thread;
+- `gc<gen>`: a garbage collection.
+Lines are "kind start_s duration_ms detail", flushed every 0.5 s to $MEDAMA_TRACE. Only events past a floor
+are written (1 ms for fsyncs, more for the rest), plus a count of every fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import os
+import threading
+import time
+
+_PATH = os.environ.get("MEDAMA_TRACE")
+_events: list[str] = []
+_now = time.monotonic
+
+
+def _note(kind: str, start: float, seconds: float, detail: str = "") -> None:
+    _events.append(f"{kind} {start:.6f} {seconds * 1000:.3f} {detail}\n")
+
+
+def _flush_forever() -> None:
+    assert _PATH is not None
+    with open(_PATH, "a", buffering=1) as out:  # noqa: PTH123
+        while True:
+            time.sleep(0.5)
+            taken = len(_events)
+            if taken:
+                out.write("".join(_events[:taken]))
+                del _events[:taken]
+
+
+def _thread_lag() -> None:
+    while True:
+        start = _now()
+        time.sleep(0.002)
+        lag = _now() - start - 0.002
+        if lag > 0.01:
+            _note("thread", start + 0.002, lag)
+
+
+def _schedstat() -> tuple[float, float]:
+    """This thread's CPU time and time spent runnable but waiting for a CPU, in ms (Linux schedstat)."""
+    with open("/proc/thread-self/schedstat") as stat:  # noqa: PTH123
+        cpu, waiting, _ = stat.read().split()
+    return int(cpu) / 1e6, int(waiting) / 1e6
+
+
+async def _loop_lag() -> None:
+    while True:
+        start = _now()
+        cpu, waiting = _schedstat()
+        await asyncio.sleep(0.005)
+        lag = _now() - start - 0.005
+        if lag > 0.01:
+            cpu_after, waiting_after = _schedstat()
+            _note("loop", start + 0.005, lag, f"cpu={cpu_after - cpu:.0f} runq={waiting_after - waiting:.0f}")
+
+
+_gc_started: list[float] = [0.0]
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[0] = _now()
+        return
+    seconds = _now() - _gc_started[0]
+    if seconds > 0.002:
+        _note(f"gc{info['generation']}", _gc_started[0], seconds, f"collected={info['collected']}")
+
+
+def _timed_os(name: str, floor: float) -> None:
+    original = getattr(os, name)
+    counts = [0]
+
+    def timed(fd: int) -> None:
+        start = _now()
+        try:
+            original(fd)
+        finally:
+            seconds = _now() - start
+            counts[0] += 1
+            if seconds > floor:
+                _note(name, start, seconds, f"n={counts[0]}")
+
+    setattr(os, name, timed)
+
+
+def _fn_name(fn: object) -> str:
+    while isinstance(fn, functools.partial):
+        fn = fn.args[0] if fn.func.__name__ == "_with_appenders" else fn.func
+    return getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
+
+
+def _install() -> None:
+    from medama_py.storage import analytics, writer
+
+    _timed_os("fdatasync", 0.001)
+    _timed_os("fsync", 0.001)
+    gc.callbacks.append(_on_gc)
+
+    start_writer = writer.HitWriter.start
+
+    async def start(self: writer.HitWriter) -> None:
+        await start_writer(self)
+        self._lag_task = asyncio.get_running_loop().create_task(_loop_lag())  # type: ignore[attr-defined]
+
+    writer.HitWriter.start = start  # type: ignore[method-assign]
+
+    append = writer.HitWriter._append
+
+    def timed_append(self: writer.HitWriter, batch: object, items: int) -> object:
+        start = _now()
+        try:
+            return append(self, batch, items)  # type: ignore[arg-type]
+        finally:
+            seconds = _now() - start
+            if seconds > 0.005:
+                _note("journal", start, seconds, f"items={items}")
+
+    writer.HitWriter._append = timed_append  # type: ignore[assignment,method-assign]
+
+    prepare = writer.__dict__["prepare_batch"]  # writer's own name for it, which it calls
+
+    def timed_prepare(items: list[object]) -> object:
+        start = _now()
+        try:
+            return prepare(items)
+        finally:
+            seconds = _now() - start
+            if seconds > 0.003:
+                _note("prepare", start, seconds, f"items={len(items)}")
+
+    writer.__dict__["prepare_batch"] = timed_prepare
+
+    run_write = analytics.AnalyticsStore._run_write
+    submit_write = analytics.AnalyticsStore.write
+
+    async def write(self: analytics.AnalyticsStore, fn: object, **kwargs: object) -> object:
+        queued = _now()
+
+        def run(cur: object) -> object:
+            start = _now()
+            if start - queued > 0.02:
+                _note("queued", queued, start - queued, _fn_name(fn))
+            try:
+                return fn(cur)  # type: ignore[operator]
+            finally:
+                seconds = _now() - start
+                if seconds > 0.01:
+                    _note(f"write:{_fn_name(fn)}", start, seconds)
+
+        return await submit_write(self, run, **kwargs)  # type: ignore[arg-type]
+
+    analytics.AnalyticsStore.write = write  # type: ignore[assignment,method-assign]
+    del run_write
+
+    snapshot = analytics.AnalyticsStore._in_snapshot
+
+    def timed_snapshot(self: analytics.AnalyticsStore, fn: object, memory_bytes: object) -> object:
+        start = _now()
+        try:
+            return snapshot(self, fn, memory_bytes)  # type: ignore[arg-type]
+        finally:
+            seconds = _now() - start
+            if seconds > 0.05:
+                _note("read", start, seconds, _fn_name(fn))
+
+    analytics.AnalyticsStore._in_snapshot = timed_snapshot  # type: ignore[assignment,method-assign]
+
+    threading.Thread(target=_flush_forever, name="trace-flush", daemon=True).start()
+    threading.Thread(target=_thread_lag, name="trace-lag", daemon=True).start()
+
+
+if _PATH:
+    _install()
