@@ -10,7 +10,8 @@ and records, with CLOCK_MONOTONIC timestamps (the same clock as the soak's probe
 - `prepare`: prepare_batch on the event loop;
 - `write:<fn>`: a job on the DuckDB writer thread (apply, checkpoint + trim, ...), and `queued` its wait before;
 - `read`: a report's snapshot on a worker thread;
-- `gc<gen>`: a garbage collection.
+- `gc<gen>`: a garbage collection;
+- `majflt`: page faults of the process that read from disk (a page the kernel reclaimed), per 20 ms.
 Lines are "kind start_s duration_ms detail", flushed every 0.5 s to $MEDAMA_TRACE. Only events past a floor
 are written (1 ms for fsyncs, more for the rest), plus a count of every fsync.
 """
@@ -60,15 +61,35 @@ def _schedstat() -> tuple[float, float]:
     return int(cpu) / 1e6, int(waiting) / 1e6
 
 
+def _major_faults(stat_path: str) -> int:
+    """Page faults that had to read from disk (a page the kernel had reclaimed), from a /proc .../stat file."""
+    with open(stat_path) as stat:  # noqa: PTH123
+        return int(stat.read().rsplit(")", 1)[1].split()[9])
+
+
 async def _loop_lag() -> None:
     while True:
         start = _now()
         cpu, waiting = _schedstat()
+        faults = _major_faults("/proc/thread-self/stat")
         await asyncio.sleep(0.005)
         lag = _now() - start - 0.005
         if lag > 0.01:
             cpu_after, waiting_after = _schedstat()
-            _note("loop", start + 0.005, lag, f"cpu={cpu_after - cpu:.0f} runq={waiting_after - waiting:.0f}")
+            faulted = _major_faults("/proc/thread-self/stat") - faults
+            detail = f"cpu={cpu_after - cpu:.0f} runq={waiting_after - waiting:.0f} majflt={faulted}"
+            _note("loop", start + 0.005, lag, detail)
+
+
+def _process_faults() -> None:
+    before = _major_faults("/proc/self/stat")
+    while True:
+        start = _now()
+        time.sleep(0.02)
+        now = _major_faults("/proc/self/stat")
+        if now > before:
+            _note("majflt", start, _now() - start, f"n={now - before}")
+        before = now
 
 
 _gc_started: list[float] = [0.0]
@@ -184,6 +205,7 @@ def _install() -> None:
 
     threading.Thread(target=_flush_forever, name="trace-flush", daemon=True).start()
     threading.Thread(target=_thread_lag, name="trace-lag", daemon=True).start()
+    threading.Thread(target=_process_faults, name="trace-faults", daemon=True).start()
 
 
 if _PATH:
