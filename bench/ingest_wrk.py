@@ -20,6 +20,7 @@ __all__ = [
     "USER_AGENTS",
     "lua_list",
     "lua_script",
+    "paced",
     "read_result",
 ]
 
@@ -224,6 +225,15 @@ def read_result(wrk_stdout: str) -> dict[str, int]:
 def lua_list(values: tuple[str, ...]) -> str:
     # JSON string literals are valid Lua string literals for this data (no control characters).
     return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def paced(script: str, pause_ms: int) -> str:
+    """`script` with a pause of `pause_ms` between each answer and its connection's next request (wrk's `delay`).
+
+    With C connections the offered rate is then about C / pause (less by the answers' latency): a paced load, the
+    same for both protocols, instead of the closed loop at saturation.
+    """
+    return f"{script}\nfunction delay() return {int(pause_ms)} end\n" if pause_ms > 0 else script
 
 
 def lua_script(run_ms: int, drain_ms: int) -> str:
