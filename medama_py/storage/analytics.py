@@ -36,6 +36,7 @@ from medama_py.storage.analytics_file import (
     set_up_cursor,
 )
 from medama_py.storage.block_cache import IDLE_S, TRIM_EVERY_S, BlockCache, duckdb_memory_bytes
+from medama_py.storage.cpu_priority import lower_this_thread
 from medama_py.storage.limits import DuckDBLimits, limits_for_host
 from medama_py.storage.rollups import Rollups, create_rollup_tables
 
@@ -73,7 +74,10 @@ class AnalyticsStore:
         self.path = path
         self.limits = limits if limits is not None else limits_for_host()
         self._conn: duckdb.DuckDBPyConnection | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-writer")
+        # Below the event loop's CPU priority, as is every thread it makes: DuckDB's workers (storage/cpu_priority.py).
+        self._writer = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="duckdb-writer", initializer=lower_this_thread
+        )
         self._write_cursor: duckdb.DuckDBPyConnection | None = None
         self._read_limiter = anyio.CapacityLimiter(_READ_THREADS)
         self._local = threading.local()
@@ -110,8 +114,11 @@ class AnalyticsStore:
         return self._conn
 
     def open(self) -> None:
-        """Open (or create) the file, load ICU for time zone functions and ensure the schema."""
-        self._connect()
+        """Open (or create) the file, load ICU for time zone functions and ensure the schema.
+
+        On the writer thread, as a reopen is: DuckDB's worker threads start with its lower CPU priority.
+        """
+        self._writer.submit(self._connect).result()
 
     def _connect(self) -> None:
         conn = open_analytics_file(self.path, self._config())
@@ -153,6 +160,7 @@ class AnalyticsStore:
         # A cursor of an earlier generation was closed with its connection: the thread takes a new one.
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cur is None or self._local.generation != self.generation:
+            lower_this_thread()  # a report's thread, and DuckDB's parallel work on it (storage/cpu_priority.py)
             cur = self.cursor()
             self._local.cursor, self._local.generation = cur, self.generation
             with self._cursors_lock:

@@ -13,6 +13,13 @@ begins; a segment is deleted once every batch in it is applied. A record is a he
 CRC-32 of the payload) and the payload. A record that is cut short or fails its CRC ends its segment: it was
 being written when the process died, so its fsync never returned and nobody was told it was stored.
 
+A segment is written full of zeros and fsync'd before it is used (`next.zero`, made on a thread of its own while the
+one before fills, then renamed), and records overwrite those zeros in place. So a record's fdatasync flushes its
+own bytes and never the file's size or extents: on ext4 (data=ordered) a size change has fdatasync commit the
+filesystem's journal, and that commit first writes out whatever any file allocated meanwhile, DuckDB's WAL and its
+checkpoints included, which held a hit's answer up to ~0.4 s behind DuckDB's writes (docs/architecture.md#a-hit).
+The zeros after the last record end the segment quietly.
+
 The payload is the batch's rows pickled; only the journal's own files are ever unpickled, and only with the
 row value types allowed (`_RowUnpickler`), so a damaged file cannot name any other class.
 """
@@ -29,6 +36,8 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from medama_py.storage.cpu_priority import lower_this_thread
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,6 +64,9 @@ _HEADER = struct.Struct("<4sII")  # magic, payload length, CRC-32 of the payload
 # does not sit on disk for long.
 DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024
 _SUFFIX = ".log"
+# The next segment, being zero-filled (or ready) and not yet named as a segment: never read as records.
+_NEXT = "next.zero"
+_ZEROS = bytes(1024 * 1024)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -103,7 +115,10 @@ def decode_payload(payload: bytes) -> Any:
 
 
 class Journal:
-    """The segment files. Not thread-safe: the writer calls `append` and `release` from one thread only."""
+    """The segment files. Not thread-safe: the writer calls `append` and `release` from one thread only.
+
+    The next segment is zero-filled ahead on a thread of its own (`_prepare_next`), joined when it is needed.
+    """
 
     def __init__(self, directory: Path, *, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
         self.directory = directory
@@ -111,10 +126,13 @@ class Journal:
         self._fd: int | None = None
         self._segment = 0
         self._size = 0
+        self._preparing: threading.Thread | None = None
+        self._prepared = False
 
     def open(self, applied: Position) -> list[JournalRecord]:
         """Return the records past `applied`, oldest first, delete the segments before it, and start a new one."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.directory / _NEXT).unlink(missing_ok=True)  # a crash may have cut its zeros short
         records: list[JournalRecord] = []
         numbers = self._segments()
         for number in numbers:
@@ -127,12 +145,13 @@ class Journal:
 
     def append(self, payload: bytes) -> Position:
         """Write one record and fsync it; return where it ends. Raises OSError when the disk refuses."""
-        fd = self._fd
-        if fd is None or self._size >= self._segment_bytes:
-            fd = self._start_segment(self._segment + 1)
         record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+        fd = self._fd
+        if fd is None or (self._size and self._size + len(record) > self._segment_bytes):
+            fd = self._start_segment(self._segment + 1)
         try:
-            written = os.write(fd, record)
+            # Over the zeros; a record larger than a whole segment grows the file, as an append would.
+            written = os.pwrite(fd, record, self._size)
             if written != len(record):
                 raise OSError(f"short write to the journal ({written} of {len(record)} bytes)")
             os.fdatasync(fd)
@@ -153,6 +172,8 @@ class Journal:
     def close(self, applied: Position | None = None) -> None:
         """Close the current segment; with `applied` at its end (a clean stop), delete it and the older ones."""
         self._close_fd()
+        self._take_next()
+        (self.directory / _NEXT).unlink(missing_ok=True)
         if applied is not None and applied >= Position(self._segment, self._size):
             self.release(Position(self._segment + 1, 0))
 
@@ -174,11 +195,37 @@ class Journal:
 
     def _start_segment(self, number: int) -> int:
         self._close_fd()
-        fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
+        path = self._path(number)
+        if self._take_next():
+            (self.directory / _NEXT).rename(path)
+        else:  # the first segment of this start, or the one made ahead failed: zero-filled now
+            _write_zeros(path, self._segment_bytes)
+        fd = os.open(path, os.O_WRONLY)
         self._fd, self._segment, self._size = fd, number, 0
         # The new file's name must survive a crash too, or the records fsync'd into it would be lost with it.
         _fsync_directory(self.directory)
+        self._preparing = threading.Thread(target=self._prepare_next, name="hit-journal-zeros", daemon=True)
+        self._preparing.start()
         return fd
+
+    def _prepare_next(self) -> None:
+        # Its own thread: 8 MB of zeros and their fsync take tens of ms, which the hits of the rotation would wait.
+        lower_this_thread()
+        self._prepared = False
+        try:
+            _write_zeros(self.directory / _NEXT, self._segment_bytes)
+        except OSError as exc:
+            log.warning("could not prepare the next journal segment (%s); it is made when needed", exc)
+            return
+        self._prepared = True
+
+    def _take_next(self) -> bool:
+        """Wait for the segment being made ahead; True when it is ready to be renamed into place."""
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
+        prepared, self._prepared = self._prepared, False
+        return prepared
 
     def _read_segment(self, number: int) -> list[JournalRecord]:
         data = self._path(number).read_bytes()
@@ -190,10 +237,11 @@ class Journal:
                 break
             records.append(JournalRecord(Position(number, end), data[start:end]))
             offset = end
-        if offset != len(data):
+        torn = len(data.rstrip(b"\0")) - offset  # the zeros no record overwrote yet are a clean end
+        if torn > 0:
             log.warning(
                 "journal segment %s ends with %d bytes of a record that was never acknowledged; ignored",
-                self._path(number), len(data) - offset,
+                self._path(number), torn,
             )  # fmt: skip
         return records
 
@@ -259,6 +307,18 @@ class InDoubt:
             return START, _END
         numbers = [int(field) for field in fields]
         return Position(numbers[0], numbers[1]), Position(numbers[2], numbers[3])
+
+
+def _write_zeros(path: Path, size: int) -> None:
+    """Create `path` (replacing it) holding `size` zero bytes, fsync'd with its size and extents."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        left = size
+        while left > 0:
+            left -= os.write(fd, _ZEROS[: min(left, len(_ZEROS))])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -62,16 +62,17 @@ def test_a_torn_last_record_ends_its_segment(tmp_path: Path, damage: str) -> Non
     journal.open(START)
     journal.append(b"first")
     second = journal.append(b"second, acknowledged")
-    journal.append(b"third, its fsync never returned")
+    third = journal.append(b"third, its fsync never returned")
     journal.close()
     segment = _segments(tmp_path / "j")[-1]
-    data = segment.read_bytes()
+    data = bytearray(segment.read_bytes())
+    # What a crash leaves of a record being written: part of it over the segment's zeros.
     if damage == "cut short":
-        data = data[:-3]
+        data[third.offset - 3 : third.offset] = bytes(3)
     elif damage == "bit flipped":
-        data = data[:-1] + bytes([data[-1] ^ 1])
+        data[third.offset - 1] ^= 1
     else:
-        data = data[: second.offset + 7]
+        data[second.offset + 7 :] = bytes(len(data) - second.offset - 7)
     segment.write_bytes(data)
     again = Journal(tmp_path / "j")
     assert [r.payload for r in again.open(START)] == [b"first", b"second, acknowledged"]
@@ -79,6 +80,27 @@ def test_a_torn_last_record_ends_its_segment(tmp_path: Path, damage: str) -> Non
     assert again.append(b"after").segment > int(segment.stem)
     again.close()
     assert [r.payload for r in Journal(tmp_path / "j").open(START)] == [b"first", b"second, acknowledged", b"after"]
+
+
+def test_records_overwrite_a_segment_zero_filled_ahead(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A record's fdatasync then flushes its bytes alone, never the file's size (storage/journal.py).
+    journal = Journal(tmp_path / "j", segment_bytes=4096)
+    journal.open(START)
+    first = journal.append(b"a" * 1000)
+    segment = _segments(tmp_path / "j")[0]
+    assert segment.stat().st_size == 4096
+    ends = [journal.append(b"b" * 1000) for _ in range(4)]
+    assert segment.stat().st_size == 4096  # written in place, never grown
+    # Four records of 1,012 bytes fill 4,048 of the 4,096; the fifth goes to the next segment, also zero-filled.
+    assert [end.segment for end in ends] == [first.segment] * 3 + [first.segment + 1]
+    assert [p.stat().st_size for p in _segments(tmp_path / "j")] == [4096, 4096]
+    big = journal.append(b"c" * 5000)  # larger than a segment: a segment of its own, grown for it
+    journal.close()
+    assert (tmp_path / "j" / "next.zero").exists() is False
+    records = Journal(tmp_path / "j").open(START)
+    assert [r.payload for r in records] == [b"a" * 1000, *[b"b" * 1000] * 4, b"c" * 5000]
+    assert records[-1].end == big
+    assert "never acknowledged" not in caplog.text  # the zeros after the last record are no torn record
 
 
 def test_segments_rotate_and_applied_ones_are_deleted(tmp_path: Path) -> None:
