@@ -32,6 +32,7 @@ import os
 import pickle
 import struct
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -66,7 +67,10 @@ DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024
 _SUFFIX = ".log"
 # The next segment, being zero-filled (or ready) and not yet named as a segment: never read as records.
 _NEXT = "next.zero"
-_ZEROS = bytes(1024 * 1024)
+_ZEROS = bytes(256 * 1024)
+# Between two chunks of the next segment's zeros (8 MB in 32 chunks: ~0.3 s of the ~30 s a segment lasts at 5,000
+# hits/s).
+_ZERO_PAUSE_S = 0.01
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -209,11 +213,11 @@ class Journal:
         return fd
 
     def _prepare_next(self) -> None:
-        # Its own thread: 8 MB of zeros and their fsync take tens of ms, which the hits of the rotation would wait.
+        # Its own thread: 8 MB of zeros and their fsyncs take tens of ms, which the hits of the rotation would wait.
         lower_this_thread()
         self._prepared = False
         try:
-            _write_zeros(self.directory / _NEXT, self._segment_bytes)
+            _write_zeros(self.directory / _NEXT, self._segment_bytes, pause=_ZERO_PAUSE_S)
         except OSError as exc:
             log.warning("could not prepare the next journal segment (%s); it is made when needed", exc)
             return
@@ -309,13 +313,20 @@ class InDoubt:
         return Position(numbers[0], numbers[1]), Position(numbers[2], numbers[3])
 
 
-def _write_zeros(path: Path, size: int) -> None:
-    """Create `path` (replacing it) holding `size` zero bytes, fsync'd with its size and extents."""
+def _write_zeros(path: Path, size: int, *, pause: float = 0.0) -> None:
+    """Create `path` (replacing it) holding `size` zero bytes, fsync'd with its size and extents.
+
+    With `pause`, each chunk is flushed on its own and followed by that pause: the hit journal's fdatasync, which
+    waits for whatever the disk has queued before it, then never finds more than one chunk ahead of it.
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         left = size
         while left > 0:
             left -= os.write(fd, _ZEROS[: min(left, len(_ZEROS))])
+            if pause:
+                os.fdatasync(fd)
+                time.sleep(pause)
         os.fsync(fd)
     finally:
         os.close(fd)
