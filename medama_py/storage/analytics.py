@@ -179,8 +179,9 @@ class AnalyticsStore:
         Unless `settled` is False, first wait for the hits acknowledged so far to be applied (`read_barrier`).
         With `memory_bytes` (a whole-site export), DuckDB's limit is lowered to it while `fn` runs, so the
         blocks `fn` reads are evicted as it goes, and what stays cached is handed back when it ends
-        (storage/block_cache.py). A read that meets such a lower limit (its own or an export's) runs once more
-        under the full one.
+        (storage/block_cache.py). Any other read runs under the limits' `read_bytes` the same way, when they have
+        one (a small limit: storage/limits.py). A read that meets such a lower limit (its own or an export's) runs
+        once more under the full one.
 
         Raises:
             ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
@@ -189,7 +190,7 @@ class AnalyticsStore:
             await self.read_barrier()
         self._refuse_while_reopening()
         if memory_bytes is None:
-            return await self._read_fitting(fn, None)
+            return await self._read_fitting(fn, self.limits.read_bytes)
         try:
             return await self._read_fitting(fn, memory_bytes)
         finally:

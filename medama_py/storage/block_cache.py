@@ -16,9 +16,10 @@ So the store "trims" the cache, `SET memory_limit` down to `KEEP_BYTES` and stra
   the whole file: 283 MB cached at 10M views).
 
 An export reads the whole site once, so it runs under a lower limit for its length (`bounded`): DuckDB then
-evicts as it goes, and the store trims what is left when it ends. Anything else that meets that lower limit (a
-report, an apply of hits) widens it back to the full limit first (`widen`), and a report is run again, so
-nobody fails for it.
+evicts as it goes, and the store trims what is left when it ends. On a small limit every read runs under a lower
+one the same way (`storage/limits.read_bytes_for`): between two trims the reports' blocks otherwise stayed cached
+up to the limit. Anything else that meets that lower limit (a report, an apply of hits) widens it back to the full
+limit first (`widen`), and a report is run again, so nobody fails for it.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ __all__ = [
     "cgroup_memory_bytes",
     "default_memory_bytes",
     "limits_for_host",
+    "read_bytes_for",
     "threads_for",
 ]
 
@@ -46,6 +47,12 @@ MIN_MEMORY_BYTES = 32 * MB
 _MAX_THREADS = 4
 # Each DuckDB thread scans its own row groups into its own hash tables: give each at least this much.
 _MEMORY_PER_THREAD = 32 * MB
+# On a limit this small (a small VM, `-memorylimit 128MB`), reads run under a quarter of it (at least
+# MIN_MEMORY_BYTES): DuckDB keeps every block a report reads cached until its limit, and a soak's reports never needed
+# more than ~50 MB of 128, so the cache, not the queries, filled the rest. Under the lower limit DuckDB evicts as it
+# reads; a read that meets it runs again under the full limit (docs/architecture.md#a-stats-request).
+SMALL_LIMIT_BYTES = 128 * MB
+_READ_SHARE = 4
 
 _CGROUP_V2 = Path("/sys/fs/cgroup")
 _CGROUP_V1_MEMORY = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")
@@ -57,10 +64,11 @@ _UNLIMITED = 1 << 60
 
 @dataclass(frozen=True, slots=True)
 class DuckDBLimits:
-    """DuckDB's memory_limit in bytes and its worker threads."""
+    """DuckDB's memory_limit in bytes, its worker threads, and the lower limit reads run under (None: the full one)."""
 
     memory_bytes: int
     threads: int
+    read_bytes: int | None = None
 
 
 def _read(path: Path) -> str | None:
@@ -116,10 +124,19 @@ def threads_for(memory_bytes: int, cpus: int) -> int:
     return max(1, min(_MAX_THREADS, cpus, memory_bytes // _MEMORY_PER_THREAD))
 
 
+def read_bytes_for(memory_bytes: int) -> int | None:
+    """The limit reads run under when DuckDB's is `memory_bytes`; None (the full limit) unless that one is small."""
+    if memory_bytes > SMALL_LIMIT_BYTES:
+        return None
+    read = max(MIN_MEMORY_BYTES, memory_bytes // _READ_SHARE)
+    return read if read < memory_bytes else None
+
+
 def limits_for_host(memory_override: int | None = None) -> DuckDBLimits:
     """DuckDB's limits for this host: `memory_override` (-memorylimit) or a share of the cgroup/RAM limit."""
     if memory_override is not None:
         memory = max(MIN_MEMORY_BYTES, memory_override)
     else:
         memory = default_memory_bytes(cgroup_memory_bytes() or psutil.virtual_memory().total)
-    return DuckDBLimits(memory_bytes=memory, threads=threads_for(memory, _host_cpus()))
+    threads = threads_for(memory, _host_cpus())
+    return DuckDBLimits(memory_bytes=memory, threads=threads, read_bytes=read_bytes_for(memory))

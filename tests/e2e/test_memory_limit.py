@@ -60,3 +60,31 @@ def test_heavy_queries_under_a_tiny_limit_answer_or_503_and_the_server_keeps_ser
         usage = admin.get("/api/user/usage").json()
         assert usage["analytics"]["memoryLimit"] == 32 * 2**20
         assert server.process.poll() is None
+
+
+def test_reports_under_a_small_limits_lower_read_limit_answer_as_under_a_large_one(tmp_path: Path) -> None:
+    # At -memorylimit 128MB every read runs under 32 MB (storage/limits.read_bytes_for): DuckDB evicts as it reads,
+    # and a report needing more runs again under the full 128 MB. The answers are those of a large limit.
+    data_dir = tmp_path / "data"
+    with running_server(data_dir) as server, closing(logged_in_client(server)) as admin:
+        register_website(admin, SITE)
+    add_heavy_year(data_dir / "me_analytics.db", SITE)
+    reports = [
+        ("summary", {"previous": "true", "interval": "day"}),
+        ("pages", {}),
+        ("referrers", {}),
+        ("time", {}),
+        ("browsers", {}),
+        ("properties", {}),
+    ]
+
+    def answers(*args: str) -> list[object]:
+        with running_server(data_dir, *args) as server, closing(logged_in_client(server)) as admin:
+            got = []
+            for report, extra in reports:
+                response = admin.get(f"/api/website/{SITE}/{report}", params={**YEAR, **extra}, timeout=120)
+                assert response.status_code == 200, (report, response.text)
+                got.append(response.json())
+            return got
+
+    assert answers("-memorylimit", "128MB") == answers("-memorylimit", "512MB")

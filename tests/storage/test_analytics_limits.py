@@ -18,6 +18,7 @@ from medama_py.storage.limits import (
     cgroup_memory_bytes,
     default_memory_bytes,
     limits_for_host,
+    read_bytes_for,
     threads_for,
 )
 
@@ -151,6 +152,22 @@ def test_threads_follow_cores_and_memory() -> None:
     assert threads_for(10 * 2**30, cpus=2) == 2
     assert threads_for(10 * 2**30, cpus=64) == 4
     assert limits_for_host(64 * MB).threads <= 2
+
+
+@pytest.mark.parametrize(
+    ("duckdb_mb", "read_mb"),
+    [
+        (1024, None),  # a large limit: reads run under all of it
+        (256, None),
+        (128, 32),  # -memorylimit 128MB: a quarter
+        (64, 32),  # Medama's small VM: at least MIN_MEMORY_BYTES
+        (32, None),  # nothing lower is left
+    ],
+)
+def test_reads_run_under_a_quarter_of_a_small_limit(duckdb_mb: int, read_mb: int | None) -> None:
+    read = read_bytes_for(duckdb_mb * MB)
+    assert (read if read is None else read // MB) == read_mb
+    assert limits_for_host(duckdb_mb * MB).read_bytes == read
 
 
 def _connections(store: AnalyticsStore) -> int:

@@ -50,6 +50,17 @@ def store(wide_file: Path, tmp_path: Path) -> Iterator[AnalyticsStore]:
     store.close()
 
 
+@pytest.fixture
+def read_bounded_store(wide_file: Path, tmp_path: Path) -> Iterator[AnalyticsStore]:
+    """The same copy, with reads run under 48 MB of the 1 GiB (a small limit's `read_bytes`, storage/limits.py)."""
+    path = tmp_path / "me_analytics.db"
+    shutil.copyfile(wide_file, path)
+    store = AnalyticsStore(str(path), DuckDBLimits(memory_bytes=LIMIT, threads=2, read_bytes=48 * MB))
+    store.open()
+    yield store
+    store.close()
+
+
 def _scan(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     row = cur.execute("SELECT sum(n), max(s) FROM wide").fetchone()
     assert row is not None
@@ -112,6 +123,33 @@ async def test_an_export_runs_under_its_lower_limit_then_the_full_one_is_back(st
     assert await store.read(seen_limit, memory_bytes=48 * MB) == "48.0 MiB"
     assert store.memory_bytes() <= 48 * MB  # the blocks read before were evicted as it went
     assert _limit(store) == "1.0 GiB"
+
+
+async def test_a_read_runs_under_the_read_limit_and_evicts_as_it_goes(read_bounded_store: AnalyticsStore) -> None:
+    store = read_bounded_store
+
+    def seen_limit(cur: duckdb.DuckDBPyConnection) -> tuple[tuple[int, str], str]:
+        answer = _scan(cur)
+        row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert row is not None
+        return answer, str(row[0])
+
+    answer, limit = await store.read(seen_limit)
+    assert limit == "48.0 MiB"
+    assert store.memory_bytes() <= 48 * MB  # ~60 MB of blocks read, the rest evicted on the way
+    assert _limit(store) == "1.0 GiB"  # writes between reads keep the full limit
+    assert answer == _scan(store.cursor())  # the same answer as a scan under the full limit
+
+
+async def test_a_read_too_big_for_the_read_limit_answers_under_the_full_one(read_bounded_store: AnalyticsStore) -> None:
+    def big_report(cur: duckdb.DuckDBPyConnection) -> int:
+        # ~100 MB of list state: it cannot spill, so it fails under 48 MB and fits the full limit.
+        row = cur.execute("SELECT len(list(range)) FROM range(12000000)").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    assert await read_bounded_store.read(big_report) == 12_000_000
+    assert _limit(read_bounded_store) == "1.0 GiB"
 
 
 async def test_an_exports_cached_blocks_are_handed_back_when_it_ends(store: AnalyticsStore) -> None:
