@@ -16,7 +16,7 @@ from medama_py.app import create_app
 from medama_py.clock import fixed_clock
 from medama_py.config import Config
 from medama_py.events_fast_path import EventsFastPath, HitRoute
-from medama_py.storage.writer import HitWriter
+from medama_py.storage.writer import DRAIN_WAIT_S, HitWriter
 from tests.support.hits import make_hit
 from tests.support.live import writer_thread_held
 from tests.support.protocol import exchange
@@ -218,6 +218,8 @@ async def test_a_full_writer_gets_503_with_retry_after_on_both_doors_alike(tmp_p
         assert refused[0] == refused[1]
         assert refused[0].startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
         assert b"\r\nretry-after: 1\r\n" in refused[0]
+        # A read waits only READ_WAIT_S for acknowledged hits; on a loaded machine the two held ones can take longer.
+        await services.writer.settled(timeout=DRAIN_WAIT_S)
         rows = await services.analytics.read(lambda cur: cur.execute("SELECT bid FROM views ORDER BY bid").fetchall())
         assert rows == [("ok0",), ("ok1",), ("warm-up",)]
         await services.writer.stop()
