@@ -198,6 +198,7 @@ class HitWriter:
         gather_ms: float = DEFAULT_GATHER_MS,
         gather_items: int = DEFAULT_GATHER_ITEMS,
         checkpoints: CheckpointPolicy | None = None,
+        read_wait_s: float = READ_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
         journal_dir: Path | None = None,
         before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
@@ -210,6 +211,7 @@ class HitWriter:
         self._max_pending = max_pending
         self._max_apply = max_apply
         self._gather = gather_ms / 1000
+        self._read_wait = read_wait_s
         self._gather_items = min(gather_items, max_apply)
         # When the last apply transaction started, and how many hits it took (`_gather_hits`).
         self._last_apply = float("-inf")
@@ -316,15 +318,15 @@ class HitWriter:
         await self.settled()
         _WAITED_IN_THIS_TASK.set(True)
 
-    async def settled(self, timeout: float = READ_WAIT_S) -> None:
-        """Wait (at most `timeout`) until every hit acknowledged so far is in DuckDB, so a read sees it."""
+    async def settled(self, timeout: float | None = None) -> None:
+        """Wait (at most `timeout`, else `read_wait_s`) until every hit acknowledged so far is in DuckDB."""
         target = self._journaled
         if self._applied >= target:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._settled.append((target, future))
         self._apply_kick.set()  # no more gathering (`_gather_hits`): a read waits
-        await asyncio.wait([future], timeout=timeout)
+        await asyncio.wait([future], timeout=self._read_wait if timeout is None else timeout)
 
     # These queue the write and return its acknowledgement to await: plain functions returning the future, so a
     # request awaits it itself rather than through one more coroutine resumed per hit. Each raises

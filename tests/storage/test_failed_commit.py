@@ -20,6 +20,7 @@ from medama_py.storage.hit_batches import TARGET_COLUMNS, Appenders, WriteItem, 
 from medama_py.storage.journal import Position, create_applied, read_applied
 from medama_py.storage.writer import HitWriter
 from tests.support.failed_commit import NO_CHECKPOINTS, START, CommitSqueeze, acknowledge, stored, until_settled
+from tests.support.live import PATIENT_READS_S
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -35,7 +36,14 @@ async def test_a_commit_that_fails_half_way_loses_no_acknowledged_hit(
     store = AnalyticsStore(str(path))
     store.open()
     squeeze = CommitSqueeze(store)
-    writer = HitWriter(store, max_batch=20, max_delay_ms=1, checkpoints=NO_CHECKPOINTS, before_commit=squeeze)
+    writer = HitWriter(
+        store,
+        max_batch=20,
+        max_delay_ms=1,
+        checkpoints=NO_CHECKPOINTS,
+        before_commit=squeeze,
+        read_wait_s=PATIENT_READS_S,
+    )
     await writer.start()
     try:
         # The views so far in the file's blocks, and a few more in the WAL only: DuckDB's COMMIT appends to a
@@ -75,7 +83,14 @@ async def test_an_apply_that_fails_before_its_commit_is_applied_again_without_a_
     path = tmp_path / "analytics.db"
     store = AnalyticsStore(str(path))
     store.open()
-    writer = HitWriter(store, max_batch=20, max_delay_ms=1, checkpoints=NO_CHECKPOINTS, before_commit=fail_once)
+    writer = HitWriter(
+        store,
+        max_batch=20,
+        max_delay_ms=1,
+        checkpoints=NO_CHECKPOINTS,
+        before_commit=fail_once,
+        read_wait_s=PATIENT_READS_S,
+    )
     await writer.start()
     try:
         await acknowledge(writer, 0, 20)

@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-__all__ = ["live_writer", "writer_thread_held"]
+__all__ = ["PATIENT_READS_S", "live_writer", "writer_thread_held"]
+
+# How long a test's reads wait for the hits acknowledged before them (HitWriter's `read_wait_s`). The server's
+# quarter of a second suits a dashboard, which would rather lag a checkpoint than wait for it; a test that reads
+# what it has just written must see all of it, and on a loaded 2-core CI machine two applies can take longer.
+PATIENT_READS_S = 30.0
 
 
 @contextlib.asynccontextmanager
@@ -22,7 +27,7 @@ async def live_writer(path: Path, **options: object) -> AsyncIterator[tuple[Anal
     """The store on `path` and a started `HitWriter(store, **options)`; stopped and closed afterwards."""
     store = AnalyticsStore(str(path))
     store.open()
-    writer = HitWriter(store, **options)  # type: ignore[arg-type]
+    writer = HitWriter(store, **{"read_wait_s": PATIENT_READS_S, **options})  # type: ignore[arg-type]
     await writer.start()
     try:
         yield store, writer

@@ -17,7 +17,7 @@ from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.hit_batches import DURATION_SLACK, WriteItem
 from medama_py.storage.row_check import RowRefused
 from medama_py.storage.writer import CheckpointPolicy, HitWriter
-from tests.support.live import writer_thread_held
+from tests.support.live import PATIENT_READS_S, writer_thread_held
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def store(tmp_path: Path) -> AnalyticsStore:
 
 @pytest.fixture
 async def writer(store: AnalyticsStore) -> AsyncIterator[HitWriter]:
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1)
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, read_wait_s=PATIENT_READS_S)
     await writer.start()
     yield writer
     await writer.stop()
@@ -198,7 +198,7 @@ NEVER = CheckpointPolicy(wal_bytes=1 << 40, interval_seconds=3600, quiet_seconds
 
 @contextlib.asynccontextmanager
 async def writer_with(store: AnalyticsStore, policy: CheckpointPolicy, batch: int = 50) -> AsyncIterator[HitWriter]:
-    writer = HitWriter(store, max_batch=batch, max_delay_ms=1, checkpoints=policy)
+    writer = HitWriter(store, max_batch=batch, max_delay_ms=1, checkpoints=policy, read_wait_s=PATIENT_READS_S)
     await writer.start()
     try:
         yield writer
@@ -266,7 +266,7 @@ def test_checkpoint_policy_rules() -> None:
 
 
 async def test_a_full_backlog_refuses_instead_of_growing(store: AnalyticsStore) -> None:
-    writer = HitWriter(store, max_batch=2, max_delay_ms=0, max_pending=3)
+    writer = HitWriter(store, max_batch=2, max_delay_ms=0, max_pending=3, read_wait_s=PATIENT_READS_S)
     await writer.start()
     try:
         async with writer_thread_held(store):  # a real stall of the database: its thread busy with something slow

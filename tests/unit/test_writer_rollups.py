@@ -12,6 +12,7 @@ from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
 from medama_py.storage.rollups import hour_of
 from medama_py.storage.writer import HitWriter
+from tests.support.live import PATIENT_READS_S
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ async def built(tmp_path: Path) -> AsyncIterator[tuple[AnalyticsStore, HitWriter
     """Two views in hours H and H+1 (bids b0, b1; an event on b0) with both hours built, the writer running."""
     store = AnalyticsStore(str(tmp_path / "analytics.db"))
     store.open()
-    writer = HitWriter(store, max_batch=50, max_delay_ms=1)
+    writer = HitWriter(store, max_batch=50, max_delay_ms=1, read_wait_s=PATIENT_READS_S)
     await writer.start()
     for n in range(2):
         await writer.add_view(make_view_row(bid=f"b{n}", date_created=HOUR0 + timedelta(hours=n, minutes=5)))
