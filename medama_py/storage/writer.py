@@ -213,7 +213,7 @@ class HitWriter:
         self._gather = gather_ms / 1000
         self._read_wait = read_wait_s
         self._gather_items = min(gather_items, max_apply)
-        # When the last apply transaction started, and how many hits it took (`_gather_hits`).
+        # When the last apply transaction started, and how many hits it took (`_gathered_entries`).
         self._last_apply = float("-inf")
         self._last_apply_items = 0
         self._policy = checkpoints if checkpoints is not None else CheckpointPolicy()
@@ -325,7 +325,7 @@ class HitWriter:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._settled.append((target, future))
-        self._apply_kick.set()  # no more gathering (`_gather_hits`): a read waits
+        self._apply_kick.set()  # no more gathering (`_gathered_entries`): a read waits
         await asyncio.wait([future], timeout=self._read_wait if timeout is None else timeout)
 
     # These queue the write and return its acknowledgement to await: plain functions returning the future, so a
@@ -431,7 +431,7 @@ class HitWriter:
             if self._generation != self._store.generation:  # an apply failed, or the store reopened its file
                 if await self._resync():
                     continue
-            elif await self._gather_hits() and await self._apply(self._next_entries()):
+            elif await self._apply(await self._gathered_entries()):
                 # Under continuous traffic the journal never empties: the WAL is bounded here, between transactions.
                 if self._checkpoint_due(self._store.wal_bytes()):
                     await self._checkpoint()
@@ -440,8 +440,8 @@ class HitWriter:
                 return  # stopping: what DuckDB refused stays in the journal for the next start
             await asyncio.sleep(_APPLY_RETRY_S)
 
-    async def _gather_hits(self) -> bool:
-        """Under steady traffic, let journaled hits gather into one larger transaction; always True.
+    async def _gathered_entries(self) -> list[Journaled]:
+        """The next transaction's records (`_next_entries`), once journaled hits have gathered under steady traffic.
 
         After a transaction of at least _GATHER_AFTER_ITEMS hits the next one starts `gather_ms` after it started, or
         at once when `gather_items` hits wait, a read waits for them (`settled`) or the writer stops. After a smaller
@@ -461,7 +461,7 @@ class HitWriter:
                 break
         self._last_apply = self._clock()
         self._last_apply_items = self._unapplied_items
-        return True
+        return self._next_entries()
 
     async def _resync(self) -> bool:
         """After a failed apply, or the store reopening its file: fresh appenders, and no batch applied twice or lost.
