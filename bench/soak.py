@@ -6,7 +6,10 @@ hits/s) for DURATION seconds (default 600), while in the same run:
   referrers, ... in turn) and records each answer's latency and status;
 - a probe sends one load every 20 ms on its own connection: its latencies show stalls (an answer over
   100 ms) that wrk's percentiles hide, and its bids are checked one by one in DuckDB afterwards;
-- the server's RSS and WAL size are sampled every 5 s.
+- the server's RSS and WAL size are sampled every 5 s;
+- a disk probe, outside the server, overwrites 2 kB of a file next to the server's and fdatasyncs it every 20 ms.
+  A hit is answered only after the journal's fdatasync, so when the disk's flush stalls every answer waits: a
+  probe stall that this independent writer saw at the same moment is the disk's, not the server's.
 
 Then it prints the RSS series, peak and final RSS, hit p50/p99, query p50/p99, stalls, and acknowledged
 against stored loads, each next to its target (issue 21).
@@ -56,6 +59,8 @@ SAMPLE_SECONDS = float(os.environ.get("SOAK_SAMPLE_SECONDS", "5"))
 QUERY_EVERY_S = 0.2
 PROBE_EVERY_S = 0.02
 PROBE_SITE = SITES[0]
+DISK_PROBE_EVERY_S = 0.02
+DISK_PROBE_BYTES = 1 << 20
 _TEXT = {"content-type": "text/plain", "user-agent": BROWSER_UA}
 
 # wrk calls delay() before each request of a connection: this paces each wrk thread to its share of the
@@ -91,6 +96,8 @@ class Samples:
     probe_acknowledged: list[str] = field(default_factory=list)
     probe_refused: int = 0
     probe_errors: int = 0
+    disk_ms: list[float] = field(default_factory=list)  # the disk probe's fdatasync latencies
+    disk_at: list[float] = field(default_factory=list)  # when each began (time.monotonic)
 
 
 def _status_line(pid: int, key: str) -> float:
@@ -187,6 +194,37 @@ def probe_hits(server: Server, client: httpx.Client, samples: Samples, stop: thr
                 samples.probe_refused += 1
             if stop.wait(max(0.0, PROBE_EVERY_S - elapsed)):
                 return
+
+
+def probe_disk(directory: Path, samples: Samples, stop: threading.Event) -> None:
+    """fdatasync 2 kB overwritten in a zero-filled file every DISK_PROBE_EVERY_S, on the server's filesystem.
+
+    It overwrites rather than appends, as the hit journal does (storage/journal.py), so its fdatasync waits for the
+    device's flush and not for the filesystem's own journal.
+    """
+    fd = os.open(directory / "disk-probe.bin", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, bytes(DISK_PROBE_BYTES))
+        os.fsync(fd)
+        for n in itertools.count():
+            os.pwrite(fd, os.urandom(2048), n * 4096 % DISK_PROBE_BYTES)
+            started = time.monotonic()
+            os.fdatasync(fd)
+            samples.disk_ms.append((time.monotonic() - started) * 1000)
+            samples.disk_at.append(started)
+            if stop.wait(DISK_PROBE_EVERY_S):
+                return
+    finally:
+        os.close(fd)
+
+
+def disk_stalled(samples: Samples, at: float, ms: float) -> bool:
+    """Whether the disk probe had an fdatasync over STALL_MS overlapping [at, at + ms]."""
+    return any(
+        began < at + ms / 1000 and began + took / 1000 > at
+        for began, took in zip(samples.disk_at, samples.disk_ms, strict=True)
+        if took > STALL_MS
+    )
 
 
 def run_wrk(args: argparse.Namespace, base_url: str, workdir: Path) -> dict[str, int]:
@@ -288,6 +326,17 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
     print(f"  {'query answers by status':36} {samples.query_status}")
     _line(f"probe stalls over {STALL_MS} ms", f"{len(stalls)} of {len(samples.probe_ms)}", "", None)
     _line("longest probe answer", f"{longest:.0f} ms", f"<= {TARGET_MAX_STALL_MS} ms", longest <= TARGET_MAX_STALL_MS)
+    disk = sorted(samples.disk_ms)
+    if disk:
+        spread = f"{_percentile(disk, 0.5):.1f} / {_percentile(disk, 0.999):.0f} / {disk[-1]:.0f} ms"
+        _line("disk probe fdatasync p50/p99.9/max", spread, "", None)
+        slow_disk = sum(1 for ms in disk if ms > TARGET_MAX_STALL_MS)
+        _line(f"disk probe fdatasyncs > {TARGET_MAX_STALL_MS} ms", f"{slow_disk} of {len(disk)}", "", None)
+        timed = list(zip(samples.probe_at, samples.probe_ms, strict=True))
+        with_disk = [ms for at, ms in timed if ms > STALL_MS and disk_stalled(samples, at, ms)]
+        _line("probe stalls the disk probe saw too", f"{len(with_disk)} of {len(stalls)}", "", None)
+        own = max((ms for at, ms in timed if not (ms > STALL_MS and disk_stalled(samples, at, ms))), default=0.0)
+        _line("longest probe without a disk stall", f"{own:.0f} ms", "", None)
     _line("hits refused with 503", f"{refused}", "", None)
     _line("checkpoints DuckDB refused (log)", f"{outcome.checkpoint_refusals}", "", None)
     if wrk_exact:
@@ -332,6 +381,7 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
             threading.Thread(target=fn, args=(server, client, samples, stop), daemon=True)
             for fn, client in zip((sample_memory, query_dashboard, probe_hits), clients, strict=True)
         ]
+        sides.append(threading.Thread(target=probe_disk, args=(workdir, samples, stop), daemon=True))
         for thread in sides:
             thread.start()
         result = run_wrk(args, server.base_url, workdir)
