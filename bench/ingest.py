@@ -7,7 +7,7 @@ right after the Medama run, it drives Umami's /umami/api/send the same way (benc
 server of its own, and reports its rate as a ratio to the Medama hit rate of that round, its p99, and its rows.
 Both runs also report the server's CPU time per acknowledged hit (all threads, and the event loop's alone): on
 these two shared cores the rates follow it. After the rounds, both mixes run once more at the same offered rate
-(`--paced-rate`, each connection pausing between an answer and its next request): their p50/p99 below saturation,
+(`--paced-rate`, requests sent evenly spaced, as independent browsers' beacons): their p50/p99 below saturation,
 printed apart from the targets, which are stated for the closed loop (docs/umami.md "Tests and benchmark").
 
 The machine is shared and noisy, so the two are measured in alternating rounds and the report gives
@@ -137,21 +137,21 @@ def _phase(raw: dict[str, Any]) -> dict[str, Any]:
     return {name: raw[name] for name in ("ok", "other", "errors", "real_ms", "p50_ms", "p99_ms")}
 
 
-def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Path, pause_ms: int = 0) -> WrkResult:
-    """The tracker's mix of loads, unloads and custom events against /api/event/hit (paced with `pause_ms`)."""
+def run_wrk(url: str, seconds: int, connections: int, threads: int, workdir: Path, rate: int = 0) -> WrkResult:
+    """The tracker's mix of loads, unloads and custom events against /api/event/hit (paced at `rate` hits/s)."""
     script = workdir / "mix.lua"
-    script.write_text(paced(lua_script(seconds * 1000, DRAIN_MS), pause_ms))
+    script.write_text(paced(lua_script(seconds * 1000, DRAIN_MS), rate, threads))
     raw = run_mix(script, url, seconds, connections, threads)
     kinds = {name: raw[name] for name in ("load", "unload", "custom", "not_found")}
     return WrkResult(**_phase(raw), **kinds)
 
 
 def run_umami_wrk(
-    server_url: str, sites: dict[str, str], args: argparse.Namespace, workdir: Path, pause_ms: int = 0
+    server_url: str, sites: dict[str, str], args: argparse.Namespace, workdir: Path, rate: int = 0
 ) -> UmamiResult:
-    """Umami's page views and events against /umami/api/send, for the websites' UUIDs in `sites` (paced: `pause_ms`)."""
+    """Umami's page views and events against /umami/api/send, for the websites' UUIDs in `sites` (paced: `rate`)."""
     script = workdir / "umami.lua"
-    script.write_text(paced(umami_lua_script(args.seconds * 1000, DRAIN_MS, sites), pause_ms))
+    script.write_text(paced(umami_lua_script(args.seconds * 1000, DRAIN_MS, sites), rate, args.threads))
     raw = run_mix(script, server_url, args.seconds, args.connections, args.threads)
     return UmamiResult(**_phase(raw), views=raw["view"], events=raw["event"])
 
@@ -233,13 +233,13 @@ def _stop(server: Server) -> None:
         raise RuntimeError(f"server exited with {code}\n{server.log()[-2000:]}")
 
 
-def run_medama(args: argparse.Namespace, workdir: Path, pause_ms: int = 0) -> tuple[WrkResult, float, int, int]:
+def run_medama(args: argparse.Namespace, workdir: Path, rate: int = 0) -> tuple[WrkResult, float, int, int]:
     """The tracker mix on a fresh server: its result, the server's peak RSS, its views and those with a duration."""
     server = _registered_server(workdir / "medama")
     try:
         pid = server.process.pid
         url, seconds, connections, threads = server.base_url, args.seconds, args.connections, args.threads
-        result = _timed(pid, lambda: run_wrk(url, seconds, connections, threads, workdir, pause_ms))
+        result = _timed(pid, lambda: run_wrk(url, seconds, connections, threads, workdir, rate))
         rss = peak_rss_mb(server.process.pid)
     finally:
         _stop(server)
@@ -251,7 +251,7 @@ def run_medama(args: argparse.Namespace, workdir: Path, pause_ms: int = 0) -> tu
     return result, rss, int(views[0]), int(with_duration[0])
 
 
-def run_umami(args: argparse.Namespace, workdir: Path, pause_ms: int = 0) -> UmamiResult:
+def run_umami(args: argparse.Namespace, workdir: Path, rate: int = 0) -> UmamiResult:
     """Umami's mix on a fresh server of its own, so both mixes start from the same empty database.
 
     On the Medama run's server, the Umami run began at ~110k views and wrote the first full 122,880-row group,
@@ -260,7 +260,7 @@ def run_umami(args: argparse.Namespace, workdir: Path, pause_ms: int = 0) -> Uma
     server = _registered_server(workdir / "umami")
     try:
         sites = website_uuids(server)
-        umami = _timed(server.process.pid, lambda: run_umami_wrk(server.base_url, sites, args, workdir, pause_ms))
+        umami = _timed(server.process.pid, lambda: run_umami_wrk(server.base_url, sites, args, workdir, rate))
     finally:
         _stop(server)
     with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
@@ -372,15 +372,15 @@ def run_paced(args: argparse.Namespace, workdir: Path) -> bool:
     """Both mixes at the same offered rate, each on a fresh server: p50/p99 below saturation (no target).
 
     The targets' p99 is the closed loop's at saturation, where the mean latency is connections / rate (Little's
-    law) whatever the server does; this adds what a hit waits at a rate both protocols sustain, printed apart.
+    law) whatever the server does; this adds what a hit waits at a rate both protocols sustain, sent evenly spaced
+    (`ingest_wrk.paced`), printed apart.
     """
-    pause_ms = round(args.connections * 1000 / args.paced_rate)
-    medama, _rss, rows, _durations = run_medama(args, workdir / "paced", pause_ms)
-    umami = run_umami(args, workdir / "paced", pause_ms)
+    medama, _rss, rows, _durations = run_medama(args, workdir / "paced", args.paced_rate)
+    umami = run_umami(args, workdir / "paced", args.paced_rate)
     medama_exact = medama.ok == medama.real and medama.other == 0 and medama.errors == 0 and rows == medama.load
     print(
-        f"Paced (not the targets' measurement): each of {args.connections} connections pauses {pause_ms} ms between "
-        f"an answer and its next request, ~{args.paced_rate:,} hits/s offered to each protocol"
+        f"Paced (not the targets' measurement): {args.paced_rate:,} hits/s offered to each protocol, evenly spaced"
+        f" over {args.connections} connections"
     )
     for name, result, exact in (
         ("medama /api/event/hit", medama, medama_exact),

@@ -227,13 +227,30 @@ def lua_list(values: tuple[str, ...]) -> str:
     return "{" + ", ".join(json.dumps(v) for v in values) + "}"
 
 
-def paced(script: str, pause_ms: int) -> str:
-    """`script` with a pause of `pause_ms` between each answer and its connection's next request (wrk's `delay`).
+# wrk calls delay() before each request of a connection. This paces each wrk thread to its share of the rate from
+# one schedule for all its connections: requests leave evenly spaced, as independent browsers' beacons would, and a
+# slow answer is followed by a catch-up rather than lost send time (bounded to 100 ms of debt, so a long stall does
+# not turn into a burst). A pause after each answer instead would line the connections up: a group commit answers
+# many at once, so they would all come back together and the load would arrive in bursts.
+_SCHEDULE = r"""
+local interval_ms = __INTERVAL_MS__
+local next_at = nil
+function delay()
+  local t = now_ms()
+  if next_at == nil or next_at < t - 100 then next_at = t end
+  next_at = next_at + interval_ms
+  local wait = next_at - t
+  if wait < 0 then return 0 end
+  return wait
+end
+"""
 
-    With C connections the offered rate is then about C / pause (less by the answers' latency): a paced load, the
-    same for both protocols, instead of the closed loop at saturation.
-    """
-    return f"{script}\nfunction delay() return {int(pause_ms)} end\n" if pause_ms > 0 else script
+
+def paced(script: str, rate: int, threads: int) -> str:
+    """`script` sending `rate` requests per second in all, spread evenly over time; 0: wrk's closed loop."""
+    if rate <= 0:
+        return script
+    return script + _SCHEDULE.replace("__INTERVAL_MS__", f"{1000 * threads / rate:.6f}")
 
 
 def lua_script(run_ms: int, drain_ms: int) -> str:

@@ -43,7 +43,7 @@ import httpx
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from ingest_wrk import SITES, lua_script, read_result  # noqa: E402  (a sibling module: bench/ is not a package)
+from ingest_wrk import SITES, lua_script, paced, read_result  # noqa: E402  (a sibling module: bench/ is not a package)
 
 from tests.support.server import BROWSER_UA, Server, logged_in_client, register_website, start_server  # noqa: E402
 
@@ -62,22 +62,6 @@ PROBE_SITE = SITES[0]
 DISK_PROBE_EVERY_S = 0.02
 DISK_PROBE_BYTES = 1 << 20
 _TEXT = {"content-type": "text/plain", "user-agent": BROWSER_UA}
-
-# wrk calls delay() before each request of a connection: this paces each wrk thread to its share of the
-# rate from a schedule, so a slow answer is followed by a catch-up rather than lost send time (bounded to
-# 100 ms of debt, so a long stall does not turn into a burst).
-_PACING = r"""
-local interval_ms = __INTERVAL_MS__
-local next_at = nil
-function delay()
-  local t = now_ms()
-  if next_at == nil or next_at < t - 100 then next_at = t end
-  next_at = next_at + interval_ms
-  local wait = next_at - t
-  if wait < 0 then return 0 end
-  return wait
-end
-"""
 
 REPORTS = ("summary", "pages", "referrers", "browsers", "countries", "time", "sources", "languages")
 
@@ -229,9 +213,7 @@ def disk_stalled(samples: Samples, at: float, ms: float) -> bool:
 
 def run_wrk(args: argparse.Namespace, base_url: str, workdir: Path) -> dict[str, int]:
     script = workdir / "soak.lua"
-    interval_ms = 1000 * args.threads / args.rate
-    pacing = _PACING.replace("__INTERVAL_MS__", f"{interval_ms:.6f}")
-    script.write_text(lua_script(args.duration * 1000, DRAIN_MS) + pacing)
+    script.write_text(paced(lua_script(args.duration * 1000, DRAIN_MS), args.rate, args.threads))
     command = [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
         "--latency", "-s", str(script), base_url,
