@@ -1569,6 +1569,9 @@ export interface components {
             memoryResident: number | null;
             refusedHits: number;
             recoveries: number;
+            journalFlushes: number;
+            slowJournalFlushes: number;
+            slowestJournalFlushMs: number;
             oldestPageView?: string | null;
         };
         /** UsageCPU */

@@ -99,6 +99,11 @@ class UsageAnalytics(msgspec.Struct):
     memoryResident: int | None  # noqa: N815
     refusedHits: int  # noqa: N815  (hits answered 503 since start because the database fell behind)
     recoveries: int  # times since start the file was reopened after DuckDB invalidated it (a fatal error)
+    # The hit journal's fdatasyncs since start, those slower than 250 ms, and the slowest (ms): every hit's answer
+    # waits for its record's flush, so slow ones are slow answers, and on most hosts the disk's doing.
+    journalFlushes: int  # noqa: N815
+    slowJournalFlushes: int  # noqa: N815
+    slowestJournalFlushMs: int  # noqa: N815
     oldestPageView: str | None = None  # noqa: N815  (RFC 3339: the oldest row kept, docs/data.md#retention)
 
 

@@ -1,8 +1,8 @@
 """Resource figures for GET /api/user/usage: host CPU, memory and disk, plus this process and its DuckDB.
 
 Medama's three figures describe the machine; medama_py adds the server's own RSS, the analytics WAL and
-DuckDB's memory, which is what a small VM runs out of first, and how often the analytics file had to be reopened
-after a fatal DuckDB error.
+DuckDB's memory, which is what a small VM runs out of first, how often the analytics file had to be reopened
+after a fatal DuckDB error, and how slowly the disk flushed the hit journal (each hit's answer waits for that).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def _measure(services: Services, duckdb_used: int, oldest: datetime | None) -> U
     memory = psutil.virtual_memory()
     disk = psutil.disk_usage(_database_dir(services.config.appdb))
     analytics = services.analytics
+    flushes = services.writer.journal_flushes
     return UserUsageGet(
         # interval=None: the busy share since the previous call, without blocking (Medama's semantics).
         cpu=UsageCPU(
@@ -71,6 +72,9 @@ def _measure(services: Services, duckdb_used: int, oldest: datetime | None) -> U
             memoryResident=_optional(resident_bytes()),
             refusedHits=services.writer.stats.refused,
             recoveries=analytics.recoveries,
+            journalFlushes=flushes.flushes,
+            slowJournalFlushes=flushes.slow,
+            slowestJournalFlushMs=round(flushes.slowest_s * 1000),
             oldestPageView=_rfc3339(oldest),
         ),
     )

@@ -41,11 +41,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from medama_py.storage.cpu_priority import lower_this_thread
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     import duckdb
 
 __all__ = [
+    "SLOW_FLUSH_S",
+    "FlushStats",
     "InDoubt",
     "Journal",
     "JournalRecord",
@@ -71,6 +74,13 @@ _ZEROS = bytes(256 * 1024)
 # Between two chunks of the next segment's zeros (8 MB in 32 chunks: ~0.3 s of the ~30 s a segment lasts at 5,000
 # hits/s).
 _ZERO_PAUSE_S = 0.01
+# A record's fdatasync slower than this held its hits' answers past what a tracker's beacon should wait; counted,
+# and shown in Settings -> Usage. On a virtual disk with a write-back cache each fdatasync is a cache flush the host
+# serves, and the host sometimes takes seconds (docs/architecture.md#a-hit).
+SLOW_FLUSH_S = 0.25
+# A flush this slow is also logged as a warning, at most once per _FLUSH_WARNING_EVERY_S.
+_FLUSH_WARNING_S = 1.0
+_FLUSH_WARNING_EVERY_S = 60.0
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -118,14 +128,33 @@ def decode_payload(payload: bytes) -> Any:
     return _RowUnpickler(io.BytesIO(payload)).load()
 
 
+@dataclass(slots=True)
+class FlushStats:
+    """The records' fdatasyncs since start: every hit's answer waits for its record's."""
+
+    flushes: int = 0
+    slow: int = 0  # those over SLOW_FLUSH_S
+    slowest_s: float = 0.0
+
+
 class Journal:
     """The segment files. Not thread-safe: the writer calls `append` and `release` from one thread only.
 
     The next segment is zero-filled ahead on a thread of its own (`_prepare_next`), joined when it is needed.
+    `clock` (seconds, monotonic) times each record's fdatasync (`flushes`).
     """
 
-    def __init__(self, directory: Path, *, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = directory
+        self.flushes = FlushStats()
+        self._clock = clock
+        self._warned_at: float | None = None
         self._segment_bytes = segment_bytes
         self._fd: int | None = None
         self._segment = 0
@@ -158,7 +187,10 @@ class Journal:
             written = os.pwrite(fd, record, self._size)
             if written != len(record):
                 raise OSError(f"short write to the journal ({written} of {len(record)} bytes)")
+            started = self._clock()
             os.fdatasync(fd)
+            ended = self._clock()
+            self._count_flush(ended - started, ended)
         except OSError:
             # Whatever part of the record reached the file must not sit in front of later records: the next
             # ones go to a fresh segment, and recovery stops reading this one at the damaged record.
@@ -166,6 +198,24 @@ class Journal:
             raise
         self._size += len(record)
         return Position(self._segment, self._size)
+
+    def _count_flush(self, seconds: float, now: float) -> None:
+        stats = self.flushes
+        stats.flushes += 1
+        stats.slowest_s = max(stats.slowest_s, seconds)
+        if seconds <= SLOW_FLUSH_S:
+            return
+        stats.slow += 1
+        if seconds >= _FLUSH_WARNING_S and (self._warned_at is None or now - self._warned_at >= _FLUSH_WARNING_EVERY_S):
+            self._warned_at = now
+            log.warning(
+                "the disk took %.1f s to flush the hit journal; the hits of that record waited for it"
+                " (%d of %d flushes over %.2f s since start)",
+                seconds,
+                stats.slow,
+                stats.flushes,
+                SLOW_FLUSH_S,
+            )
 
     def release(self, applied: Position) -> None:
         """Delete the segments whose every record is applied (those before the one `applied` is in)."""

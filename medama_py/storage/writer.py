@@ -48,6 +48,7 @@ from medama_py.storage.hit_batches import (
 )
 from medama_py.storage.journal import (
     START,
+    FlushStats,
     InDoubt,
     Journal,
     Position,
@@ -300,6 +301,11 @@ class HitWriter:
             await self._in_journal_thread(self._journal.close, None if self._unapplied else self._applied)
             self._journal_thread.shutdown(wait=True)
             self._journal_thread = None
+
+    @property
+    def journal_flushes(self) -> FlushStats:
+        """The hit journal's fdatasyncs since start (each hit's answer waited for one)."""
+        return self._journal.flushes
 
     @property
     def pending(self) -> int:

@@ -170,7 +170,10 @@ def test_usage_shape(client: httpx.Client) -> None:
     # medama_py's additions: this process's resident memory, the analytics WAL and DuckDB's memory limit.
     assert list(body["process"]) == ["rss"]
     assert 10 * 2**20 < body["process"]["rss"] < body["memory"]["total"]
-    analytics = ["wal", "memoryUsed", "memoryLimit", "memoryResident", "refusedHits", "recoveries", "oldestPageView"]
+    analytics = [
+        *("wal", "memoryUsed", "memoryLimit", "memoryResident", "refusedHits", "recoveries"),
+        *("journalFlushes", "slowJournalFlushes", "slowestJournalFlushMs", "oldestPageView"),
+    ]
     assert list(body["analytics"]) == analytics
     assert 0 <= body["analytics"]["memoryUsed"] <= body["process"]["rss"]
     # DuckDB's jemalloc (its Linux wheel): what it holds in RAM is part of the process's.
@@ -181,3 +184,7 @@ def test_usage_shape(client: httpx.Client) -> None:
     assert body["analytics"]["memoryLimit"] >= 32 * 2**20
     assert body["analytics"]["refusedHits"] == 0
     assert body["analytics"]["recoveries"] == 0
+    flushes = [body["analytics"][key] for key in ("journalFlushes", "slowJournalFlushes", "slowestJournalFlushMs")]
+    assert all(isinstance(value, int) for value in flushes)
+    assert 0 <= flushes[1] <= flushes[0]
+    assert flushes[2] >= 0

@@ -135,6 +135,9 @@ def test_dashboard_journey(
     expect(page.get_by_text("Threads")).to_be_visible()
     expect(page.get_by_text("Process memory (RSS)")).to_be_visible()
     expect(page.get_by_text("Write-ahead log", exact=True)).to_be_visible()
+    # The hit journal's slow flushes since start, out of all of them ("0 of 0" before the first hit).
+    flushes = page.locator("dt:text-is('Slow disk flushes (over 250 ms)') + dd")
+    expect(flushes).to_have_text(re.compile(r"^\d[\d,]* of \d[\d,]*( \(slowest [\d,]+ ms\))?$"))
     screenshot(page, "settings-usage")
 
     # --- the empty website list, then add the fixture site and get the snippet

@@ -24,7 +24,16 @@ from medama_py.storage.hit_batches import (
     merge_batches,
     prepare_batch,
 )
-from medama_py.storage.journal import START, InDoubt, Journal, Position, decode_payload, encode_payload
+from medama_py.storage.journal import (
+    SLOW_FLUSH_S,
+    START,
+    FlushStats,
+    InDoubt,
+    Journal,
+    Position,
+    decode_payload,
+    encode_payload,
+)
 from tests.support.crash import restart, restart_writer, stored_bids
 from tests.support.live import live_writer, writer_thread_held
 from tests.support.rows import make_view_row
@@ -54,6 +63,44 @@ def test_records_come_back_in_order_past_the_applied_position(tmp_path: Path) ->
     third = Journal(tmp_path / "j")
     assert [(r.end, r.payload) for r in third.open(ends[0])] == [(ends[1], b"record 1"), (ends[2], b"record 2")]
     third.close()
+
+
+class SteppingClock:
+    """A monotonic clock that a test moves: each record's fdatasync "takes" the next of `flushes` seconds."""
+
+    def __init__(self, flushes: list[float]) -> None:
+        self.now = 1000.0
+        self._flushes = flushes
+        self._started = False
+
+    def __call__(self) -> float:
+        # Read twice per record, before and after its fdatasync; the after reading adds that record's duration.
+        if self._started:
+            self.now += self._flushes.pop(0)
+        self._started = not self._started
+        return self.now
+
+
+def test_slow_flushes_are_counted_and_the_slowest_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    durations = [0.001, SLOW_FLUSH_S + 0.05, 0.002, 1.5, 2.5, 0.004]
+    clock = SteppingClock(list(durations))
+    journal = Journal(tmp_path / "j", clock=clock)
+    journal.open(START)
+    with caplog.at_level("WARNING", logger="medama_py.storage.journal"):
+        for i in range(len(durations)):
+            journal.append(f"record {i}".encode())
+            if i == 4:
+                clock.now += 61  # a minute later: a slow flush may warn again
+    journal.close()
+    assert journal.flushes == FlushStats(flushes=6, slow=3, slowest_s=journal.flushes.slowest_s)
+    assert journal.flushes.slowest_s == pytest.approx(2.5)
+    # Flushes of a second or more are logged, at most one warning a minute: the 1.5 s one, not the 2.5 s one
+    # right after it (same minute).
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["the disk took 1.5 s to flush the hit journal; the hits of that record waited for it"
+                        " (2 of 4 flushes over 0.25 s since start)"]  # fmt: skip
+    # Records are as they would be with a real clock.
+    assert [r.payload for r in Journal(tmp_path / "j").open(START)] == [f"record {i}".encode() for i in range(6)]
 
 
 @pytest.mark.parametrize("damage", ["cut short", "bit flipped", "header only"])

@@ -35,6 +35,12 @@ function oldest(iso: string | null | undefined): string {
   return Number.isNaN(at.getTime()) ? iso : at.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
 }
 
+/** Slow flushes of the hit journal since start, out of all of them, with the slowest. */
+function slowFlushes(slow: number, all: number, slowestMs: number): string {
+  const share = `${slow.toLocaleString()} of ${all.toLocaleString()}`;
+  return all ? `${share} (slowest ${slowestMs.toLocaleString()} ms)` : share;
+}
+
 export function UsageSettings(): JSX.Element {
   const usage = useData('usage', (signal) => get<Usage>('/user/usage', { signal }));
   useEffect(() => {
@@ -93,6 +99,10 @@ export function UsageSettings(): JSX.Element {
           <dd>{formatBytes(analytics.wal)}</dd>
           <dt>Hits refused while busy</dt>
           <dd>{analytics.refusedHits}</dd>
+          <dt>Slow disk flushes (over 250 ms)</dt>
+          <dd title="Each hit is answered once the hit journal is flushed to disk; a slow flush is a slow answer.">
+            {slowFlushes(analytics.slowJournalFlushes, analytics.journalFlushes, analytics.slowestJournalFlushMs)}
+          </dd>
           <dt>Oldest page view kept</dt>
           <dd>{oldest(analytics.oldestPageView)}</dd>
         </dl>
