@@ -315,9 +315,10 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
         slow_disk = sum(1 for ms in disk if ms > TARGET_MAX_STALL_MS)
         _line(f"disk probe fdatasyncs > {TARGET_MAX_STALL_MS} ms", f"{slow_disk} of {len(disk)}", "", None)
         timed = list(zip(samples.probe_at, samples.probe_ms, strict=True))
-        with_disk = [ms for at, ms in timed if ms > STALL_MS and disk_stalled(samples, at, ms)]
-        _line("probe stalls the disk probe saw too", f"{len(with_disk)} of {len(stalls)}", "", None)
-        own = max((ms for at, ms in timed if not (ms > STALL_MS and disk_stalled(samples, at, ms))), default=0.0)
+        # Each probe answer: whether it was a stall that the disk probe saw too (looked up once per stall).
+        disk_seen = [ms > STALL_MS and disk_stalled(samples, at, ms) for at, ms in timed]
+        _line("probe stalls the disk probe saw too", f"{sum(disk_seen)} of {len(stalls)}", "", None)
+        own = max((ms for (_, ms), seen in zip(timed, disk_seen, strict=True) if not seen), default=0.0)
         _line("longest probe without a disk stall", f"{own:.0f} ms", "", None)
     _line("hits refused with 503", f"{refused}", "", None)
     _line("checkpoints DuckDB refused (log)", f"{outcome.checkpoint_refusals}", "", None)
