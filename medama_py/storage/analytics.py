@@ -309,20 +309,28 @@ class AnalyticsStore:
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False) -> T:
         """Run `fn(write_cursor)` on the writer thread and wait for it (for threads other than the loop)."""
-        return self._writer.submit(self._run_write, fn, noted, True).result()
+        return self._writer.submit(self._run_write, fn, noted, True, False).result()
 
     async def write(
-        self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, noted: bool = False, changes: bool = True
+        self,
+        fn: Callable[[duckdb.DuckDBPyConnection], T],
+        *,
+        noted: bool = False,
+        changes: bool = True,
+        small: bool = False,
     ) -> T:
         """Run `fn(write_cursor)` on the single writer thread; every analytics write goes through here.
 
         Unless `noted` (fn tells `rollups` itself what it changes, or changes no views), every rollup built so
         far is taken as stale before fn runs: renames, deletions and retention are rare, and exactness is not.
         Without `changes` (a checkpoint, a trim), reads that begin before it do not hold up the next checkpoint.
+        A write runs under DuckDB's full memory limit even while a read has lowered it (`BlockCache.full_limit`),
+        unless it is `small` (an apply of hits: its caller retries one that met the lower limit) and the WAL is
+        too short for its COMMIT to checkpoint.
         """
-        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted, changes))
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn, noted, changes, small))
 
-    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool, changes: bool) -> T:
+    def _run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], noted: bool, changes: bool, small: bool) -> T:
         if self._write_cursor is None and self._failed_at is not None:
             self._reopen()  # the last try failed: this write tries again (at most every REOPEN_RETRY_S)
         cur = self._write_cursor
@@ -335,8 +343,11 @@ class AnalyticsStore:
         if not noted:
             self.rollups.note_everything()
         generation = self.generation
+        # Applies of hits keep a read's lower limit while they can, or every read would lose it at 5,000 hits/s.
+        shares_read_limit = small and self.wal_bytes() < AUTO_CHECKPOINT_BYTES // 2
         try:
-            return fn(cur)
+            with contextlib.nullcontext() if shares_read_limit else self.cache.full_limit(cur):
+                return fn(cur)
         except duckdb.OutOfMemoryException:
             # An export's lower limit: back to the full one, so the caller's retry (the hit writer's, the rollup
             # job's) finds it.
@@ -427,6 +438,8 @@ class AnalyticsStore:
         try:
             with self.cursor() as probe:  # not the connection itself: readers make their cursors from it
                 probe.execute("SELECT count(*) FROM (SELECT 1 FROM views LIMIT 1)").fetchall()
+        except duckdb.OutOfMemoryException:
+            return True  # it answered, only short of memory (a read's lower limit): nothing to reopen
         except duckdb.Error:
             return False
         return True

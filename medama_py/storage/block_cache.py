@@ -19,7 +19,9 @@ An export reads the whole site once, so it runs under a lower limit for its leng
 evicts as it goes, and the store trims what is left when it ends. On a small limit every read runs under a lower
 one the same way (`storage/limits.read_bytes_for`): between two trims the reports' blocks otherwise stayed cached
 up to the limit. Anything else that meets that lower limit (a report, an apply of hits) widens it back to the full
-limit first (`widen`), and a report is run again, so nobody fails for it.
+limit first (`widen`), and a report is run again, so nobody fails for it. Every other write (a checkpoint, a rollup
+build, a rename) holds the full limit while it runs (`full_limit`): a checkpoint that fails for memory invalidates
+the database, and DuckDB may checkpoint inside any COMMIT.
 """
 
 from __future__ import annotations
@@ -85,9 +87,12 @@ class BlockCache:
         self._gate_closed = False
         self._last_active = clock()
         self._last_trim = -math.inf
-        # The lower limit in force for an export, None when the full limit is.
+        # The lower limit a read or an export asked for, None when the full limit is wanted; and the writes running
+        # that need the full limit meanwhile (`full_limit`). Both change under `_limit_lock`, with the SET.
+        self._limit_lock = threading.Lock()
         self._bounded: int | None = None
-        # Counts every bound and widen: a read that failed for memory and saw it change is run again.
+        self._full_holders = 0
+        # Counts every change of the lower limit: a read that failed for memory and saw it change is run again.
         self.epoch = 0
         self.trims = 0
         self.trimmed_bytes = 0
@@ -214,28 +219,60 @@ class BlockCache:
             self._bounded = None
             self.epoch += 1
 
-    # --- an export's lower limit -----------------------------------------------------------------------
+    # --- a read's or an export's lower limit ---------------------------------------------------------
 
     def bound(self, cur: duckdb.DuckDBPyConnection, limit: int) -> bool:
-        """Lower the limit to `limit` (an export starts); False when another export holds one or DuckDB cannot."""
-        with self._cond:
+        """Lower the limit to `limit` (a read or an export starts); False when another holds one or DuckDB cannot.
+
+        While a write holds the full limit (`full_limit`) the lower one is only recorded, and takes effect when the
+        last such write ends.
+        """
+        with self._limit_lock:
             if self._bounded is not None or limit >= self.limit_bytes:
                 return False
             self._bounded = limit
             self.epoch += 1
-        if not _set_limit(cur, limit):
-            with self._cond:
+            if self._full_holders:
+                return True
+            if not _set_limit(cur, limit):
                 self._bounded = None
-            return False
-        return True
+                return False
+            return True
 
     def widen(self, cur: duckdb.DuckDBPyConnection) -> bool:
-        """Back to the full limit (someone met the lower one, or the export ended); False when it already was."""
-        with self._cond:
+        """Back to the full limit (someone met the lower one, or the read ended); False when it already was."""
+        with self._limit_lock:
             if self._bounded is None:
                 return False
             self._bounded = None
             self.epoch += 1
-        # Raising a limit never needs an eviction, so this cannot fail for memory.
-        _set_limit(cur, self.limit_bytes)
-        return True
+            if not self._full_holders:  # else the full limit is in force already
+                _set_limit(cur, self.limit_bytes)  # raising a limit never needs an eviction: cannot fail for memory
+            return True
+
+    @contextlib.contextmanager
+    def full_limit(self, cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Around a write (writer thread): the full limit is in force for its length, whatever a read lowered it to.
+
+        A write whose COMMIT met a read's lower limit could fail inside the checkpoint DuckDB runs in that COMMIT
+        (its WAL past `checkpoint_threshold`), and a failed checkpoint invalidates the whole database: every read
+        and hit then waited for a reopen (a rollup build at -memorylimit 128MB, tests/e2e/test_memory_limit.py).
+        A read's lower limit recorded meanwhile, or still wanted when the write ends, is put back then.
+        """
+        with self._limit_lock:
+            if not self._full_holders and self._bounded is not None:
+                _set_limit(cur, self.limit_bytes)  # raises only when DuckDB is unusable: the write fails with it
+            self._full_holders += 1
+        try:
+            yield
+        finally:
+            with self._limit_lock:
+                self._full_holders -= 1
+                if not self._full_holders and self._bounded is not None:
+                    self.epoch += 1  # a read that fails for memory from here on is run again
+                    try:
+                        lowered = _set_limit(cur, self._bounded)
+                    except duckdb.Error:  # the write broke DuckDB: its own error is the one its caller sees
+                        lowered = False
+                    if not lowered:  # (or pinned memory over the lower limit) the read keeps the full one
+                        self._bounded = None

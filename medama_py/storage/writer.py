@@ -660,7 +660,7 @@ class HitWriter:
         if self._appenders is None:
             raise RuntimeError("hit writer is not running")
         write = functools.partial(self._with_appenders, fn, (self._applied, applied), kwargs)
-        return await self._store.write(write, noted=True)
+        return await self._store.write(write, noted=True, small=True)
 
     def _with_appenders(
         self,

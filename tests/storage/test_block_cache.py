@@ -217,3 +217,86 @@ async def test_an_idle_store_is_trimmed_by_its_background_task(store: AnalyticsS
         trims.cancel()
     assert store.cache.trims == 1
     assert store.memory_bytes() <= KEEP_BYTES + MB  # pinned memory only (the catalog's)
+
+
+async def test_a_write_runs_under_the_full_limit_while_a_read_holds_a_lower_one(
+    read_bounded_store: AnalyticsStore,
+) -> None:
+    # DuckDB may checkpoint inside any COMMIT, and a checkpoint that fails for memory invalidates the database: a
+    # rollup build's COMMIT under a report's 32 MB did, at -memorylimit 128MB (tests/e2e/test_memory_limit.py).
+    store = read_bounded_store
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_read(cur: duckdb.DuckDBPyConnection) -> str:
+        inside.set()
+        release.wait(10)
+        return _limit_of(cur)
+
+    reading = asyncio.ensure_future(store.read(slow_read))
+    await asyncio.to_thread(inside.wait, 10)
+    assert _limit(store) == "48.0 MiB"
+    epoch = store.cache.epoch
+    assert await store.write(_limit_of) == "1.0 GiB"
+    assert _limit(store) == "48.0 MiB"  # the read's lower limit is back once the write ends
+    assert store.cache.epoch > epoch  # a read that failed meanwhile for memory is run again
+    assert await store.write(_limit_of, small=True) == "48.0 MiB"  # an apply of hits shares it (a short WAL)
+    release.set()
+    assert await reading == "48.0 MiB"
+    assert _limit(store) == "1.0 GiB"
+
+
+async def test_a_lower_limit_asked_for_during_a_write_starts_when_the_write_ends(
+    read_bounded_store: AnalyticsStore,
+) -> None:
+    store = read_bounded_store
+    writing, finish = threading.Event(), threading.Event()
+
+    def slow_write(cur: duckdb.DuckDBPyConnection) -> str:
+        writing.set()
+        finish.wait(10)
+        return _limit_of(cur)
+
+    write = asyncio.ensure_future(store.write(slow_write))
+    await asyncio.to_thread(writing.wait, 10)
+    inside, release = threading.Event(), threading.Event()
+
+    def read_across_the_write(cur: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+        during = _limit_of(cur)
+        inside.set()
+        release.wait(10)
+        return during, _limit_of(cur)
+
+    reading = asyncio.ensure_future(store.read(read_across_the_write))
+    await asyncio.to_thread(inside.wait, 10)
+    finish.set()
+    assert await write == "1.0 GiB"
+    release.set()
+    assert await reading == ("1.0 GiB", "48.0 MiB")
+    assert _limit(store) == "1.0 GiB"
+
+
+async def test_a_checkpoint_while_a_read_holds_a_lower_limit_leaves_the_database_open(
+    read_bounded_store: AnalyticsStore,
+) -> None:
+    store = read_bounded_store
+    await store.write(lambda cur: cur.execute("INSERT INTO wide SELECT range, md5(range::VARCHAR) FROM range(50000)"))
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_read(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+        inside.set()
+        release.wait(10)
+        return _scan(cur)
+
+    reading = asyncio.ensure_future(store.read(slow_read))
+    await asyncio.to_thread(inside.wait, 10)
+    assert await store.checkpoint()
+    assert store.wal_bytes() == 0
+    release.set()
+    assert (await reading)[0] == ROWS * (ROWS - 1) // 2 + 50_000 * 49_999 // 2
+    assert store.recoveries == 0
+
+
+def _limit_of(cur: duckdb.DuckDBPyConnection) -> str:
+    row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert row is not None
+    return str(row[0])
