@@ -73,6 +73,7 @@ class AnalyticsStore:
     def __init__(self, path: str, limits: DuckDBLimits | None = None) -> None:
         self.path = path
         self.limits = limits if limits is not None else limits_for_host()
+        self._read_steps = self.limits.read_steps()
         self._conn: duckdb.DuckDBPyConnection | None = None
         # Below the event loop's CPU priority, as is every thread it makes: DuckDB's workers (storage/cpu_priority.py).
         self._writer = ThreadPoolExecutor(
@@ -181,7 +182,8 @@ class AnalyticsStore:
         blocks `fn` reads are evicted as it goes, and what stays cached is handed back when it ends
         (storage/block_cache.py). Any other read runs under the limits' `read_bytes` the same way, when they have
         one (a small limit: storage/limits.py). A read that meets such a lower limit (its own or an export's) runs
-        once more under the full one.
+        again under a wider one: twice the read limit while that is under the full one (`DuckDBLimits.read_steps`),
+        then the full one.
 
         Raises:
             ServiceUnavailable: the query did not fit in DuckDB's memory limit, even spilling to disk.
@@ -190,33 +192,36 @@ class AnalyticsStore:
             await self.read_barrier()
         self._refuse_while_reopening()
         if memory_bytes is None:
-            return await self._read_fitting(fn, self.limits.read_bytes)
+            return await self._read_fitting(fn, self._read_steps)
         try:
-            return await self._read_fitting(fn, memory_bytes)
+            return await self._read_fitting(fn, (memory_bytes,))
         finally:
             # What the export read stays cached (up to its lower limit) and no report reads it again: handed back
             # now, not at the next idle moment. An export started right after another one otherwise began on
             # top of the first one's cache (bench/data.py: CSV peak 325 MB straight after Parquet).
             await self.trim_cache_or_log("an export")
 
-    async def _read_fitting(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
-        """`fn` in a snapshot; once more under the full limit when it met a lower one (its own or an export's)."""
-        epoch = self.cache.epoch
-        try:
-            return await self._run_read(fn, memory_bytes)
-        except duckdb.OutOfMemoryException as exc:
+    async def _read_fitting(self, fn: Callable[[duckdb.DuckDBPyConnection], T], steps: tuple[int, ...]) -> T:
+        """`fn` in a snapshot under each lower limit of `steps` in turn while it meets them, then under the full one.
+
+        Under the full limit an out-of-memory is a 503, unless the limit changed while `fn` ran (another read or an
+        export lowered it): then `fn` runs once more.
+        """
+        attempts: list[int | None] = [*steps, None, None]
+        for attempt, memory_bytes in enumerate(attempts):
+            epoch = self.cache.epoch
             try:
-                widened = await self._run_read(self.cache.widen, None)
-            except duckdb.OutOfMemoryException:
-                widened = False  # even the new cursor or its BEGIN found no memory (seen at -memorylimit 32MB)
-            if not widened and self.cache.epoch == epoch and memory_bytes is None:
-                log.warning("analytics query over the memory limit: %s", exc)
-                raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
-        try:
-            return await self._run_read(fn, None)
-        except duckdb.OutOfMemoryException as exc:
-            log.warning("analytics query over the memory limit: %s", exc)
-            raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
+                return await self._run_read(fn, memory_bytes)
+            except duckdb.OutOfMemoryException as exc:
+                try:
+                    widened = await self._run_read(self.cache.widen, None)
+                except duckdb.OutOfMemoryException:
+                    widened = False  # even the new cursor or its BEGIN found no memory (seen at -memorylimit 32MB)
+                full_limit_met = memory_bytes is None and not widened and self.cache.epoch == epoch
+                if full_limit_met or attempt == len(attempts) - 1:
+                    log.warning("analytics query over the memory limit: %s", exc)
+                    raise ServiceUnavailable(_OUT_OF_MEMORY) from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _run_read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], memory_bytes: int | None) -> T:
         def run() -> T:

@@ -50,7 +50,7 @@ _MEMORY_PER_THREAD = 32 * MB
 # On a limit this small (a small VM, `-memorylimit 128MB`), reads run under a quarter of it (at least
 # MIN_MEMORY_BYTES): DuckDB keeps every block a report reads cached until its limit, and a soak's reports never needed
 # more than ~50 MB of 128, so the cache, not the queries, filled the rest. Under the lower limit DuckDB evicts as it
-# reads; a read that meets it runs again under the full limit (docs/architecture.md#a-stats-request).
+# reads; a read that meets it runs again under twice as much, then the full one (docs/architecture.md#a-stats-request).
 SMALL_LIMIT_BYTES = 128 * MB
 _READ_SHARE = 4
 
@@ -69,6 +69,20 @@ class DuckDBLimits:
     memory_bytes: int
     threads: int
     read_bytes: int | None = None
+
+    def read_steps(self) -> tuple[int, ...]:
+        """The lower limits a read tries in turn before the full one: `read_bytes`, doubled while under the full limit.
+
+        A report that outgrew a quarter of 128 MB (the day's views grow under ingestion) ran again under all of it,
+        and DuckDB then kept its blocks cached up to 128 MB: 8 of the 9 soak intervals whose peak RSS went over
+        200 MB held such a retry (docs/performance.md). Half the limit fits most of those reports.
+        """
+        steps: list[int] = []
+        step = self.read_bytes
+        while step is not None and step < self.memory_bytes:
+            steps.append(step)
+            step *= 2
+        return tuple(steps)
 
 
 def _read(path: Path) -> str | None:

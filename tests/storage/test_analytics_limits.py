@@ -170,6 +170,22 @@ def test_reads_run_under_a_quarter_of_a_small_limit(duckdb_mb: int, read_mb: int
     assert limits_for_host(duckdb_mb * MB).read_bytes == read
 
 
+@pytest.mark.parametrize(
+    ("duckdb_mb", "steps_mb"),
+    [
+        (1024, ()),  # reads run under the full limit
+        (128, (32, 64)),  # a report that meets 32 MB runs under 64 before all 128
+        (100, (32, 64)),
+        (64, (32,)),
+        (32, ()),
+    ],
+)
+def test_a_read_that_meets_its_limit_tries_twice_as_much_before_the_full_one(
+    duckdb_mb: int, steps_mb: tuple[int, ...]
+) -> None:
+    assert tuple(step // MB for step in limits_for_host(duckdb_mb * MB).read_steps()) == steps_mb
+
+
 def _connections(store: AnalyticsStore) -> int:
     row = store.cursor().execute("SELECT * FROM duckdb_connection_count()").fetchone()
     assert row is not None

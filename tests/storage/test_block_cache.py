@@ -300,3 +300,21 @@ def _limit_of(cur: duckdb.DuckDBPyConnection) -> str:
     row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
     assert row is not None
     return str(row[0])
+
+
+async def test_a_read_too_big_for_the_read_limit_answers_under_twice_as_much(
+    read_bounded_store: AnalyticsStore,
+) -> None:
+    # Not the full limit at once: DuckDB keeps what a read reads cached up to the limit it runs under.
+    tried: list[str] = []
+
+    def report(cur: duckdb.DuckDBPyConnection) -> int:
+        tried.append(_limit_of(cur))
+        # List state cannot spill: 3M-4M of them fail under 48 MB and fit 96 MB (5M does not fit 96).
+        row = cur.execute("SELECT len(list(range)) FROM range(3500000)").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    assert await read_bounded_store.read(report) == 3_500_000
+    assert tried == ["48.0 MiB", "96.0 MiB"]
+    assert _limit(read_bounded_store) == "1.0 GiB"
