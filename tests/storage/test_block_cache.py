@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pytest
 
@@ -15,11 +15,12 @@ from medama_py.storage.block_cache import KEEP_BYTES
 from medama_py.storage.limits import DuckDBLimits
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     import duckdb
 
+T = TypeVar("T")
 MB = 1024 * 1024
 LIMIT = 1024 * MB
 # ~60 MB of blocks once read: enough to be worth a trim (more than 32 MB cached).
@@ -67,10 +68,30 @@ def _scan(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _limit(store: AnalyticsStore) -> str:
-    row = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+class _Paused(Generic[T]):
+    """`then(cursor)`, once released: a read or write that stays open while the test does something beside it."""
+
+    def __init__(self, then: Callable[[duckdb.DuckDBPyConnection], T]) -> None:
+        self.then = then
+        self.inside, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, cur: duckdb.DuckDBPyConnection) -> T:
+        self.inside.set()
+        self.release.wait(10)
+        return self.then(cur)
+
+    async def started(self) -> None:
+        await asyncio.to_thread(self.inside.wait, 10)
+
+
+def _limit_of(cur: duckdb.DuckDBPyConnection) -> str:
+    row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
     assert row is not None
     return str(row[0])
+
+
+def _limit(store: AnalyticsStore) -> str:
+    return _limit_of(store.cursor())
 
 
 async def test_a_trim_hands_the_cached_blocks_back_and_keeps_the_full_limit(store: AnalyticsStore) -> None:
@@ -86,17 +107,11 @@ async def test_a_trim_hands_the_cached_blocks_back_and_keeps_the_full_limit(stor
 
 async def test_no_trim_while_a_read_runs(store: AnalyticsStore) -> None:
     await store.read(_scan)
-    inside, release = threading.Event(), threading.Event()
-
-    def slow_read(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-        inside.set()
-        release.wait(10)
-        return _scan(cur)
-
+    slow_read = _Paused(_scan)
     reading = asyncio.ensure_future(store.read(slow_read))
-    await asyncio.to_thread(inside.wait, 10)
+    await slow_read.started()
     assert await store.trim_cache() == 0
-    release.set()
+    slow_read.release.set()
     await reading
     assert await store.trim_cache() > 0
 
@@ -116,9 +131,7 @@ async def test_an_export_runs_under_its_lower_limit_then_the_full_one_is_back(st
 
     def seen_limit(cur: duckdb.DuckDBPyConnection) -> str:
         _scan(cur)
-        row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
-        assert row is not None
-        return str(row[0])
+        return _limit_of(cur)
 
     assert await store.read(seen_limit, memory_bytes=48 * MB) == "48.0 MiB"
     assert store.memory_bytes() <= 48 * MB  # the blocks read before were evicted as it went
@@ -129,10 +142,7 @@ async def test_a_read_runs_under_the_read_limit_and_evicts_as_it_goes(read_bound
     store = read_bounded_store
 
     def seen_limit(cur: duckdb.DuckDBPyConnection) -> tuple[tuple[int, str], str]:
-        answer = _scan(cur)
-        row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
-        assert row is not None
-        return answer, str(row[0])
+        return _scan(cur), _limit_of(cur)
 
     answer, limit = await store.read(seen_limit)
     assert limit == "48.0 MiB"
@@ -161,12 +171,7 @@ async def test_an_exports_cached_blocks_are_handed_back_when_it_ends(store: Anal
 
 
 async def test_a_report_meeting_an_exports_lower_limit_runs_again_under_the_full_one(store: AnalyticsStore) -> None:
-    inside, release = threading.Event(), threading.Event()
-
-    def export(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-        inside.set()
-        release.wait(10)
-        return _scan(cur)
+    export = _Paused(_scan)
 
     def big_report(cur: duckdb.DuckDBPyConnection) -> int:
         # ~100 MB of list state: it cannot spill, so it fails under 48 MB and fits the full limit.
@@ -175,11 +180,11 @@ async def test_a_report_meeting_an_exports_lower_limit_runs_again_under_the_full
         return int(row[0])
 
     exporting = asyncio.ensure_future(store.read(export, memory_bytes=48 * MB))
-    await asyncio.to_thread(inside.wait, 10)
+    await export.started()
     assert _limit(store) == "48.0 MiB"
     assert await store.read(big_report) == 12_000_000
     assert _limit(store) == "1.0 GiB"  # widened for the report, for the rest of the export too
-    release.set()
+    export.release.set()
     assert (await exporting)[0] == ROWS * (ROWS - 1) // 2
 
 
@@ -225,22 +230,16 @@ async def test_a_write_runs_under_the_full_limit_while_a_read_holds_a_lower_one(
     # DuckDB may checkpoint inside any COMMIT, and a checkpoint that fails for memory invalidates the database: a
     # rollup build's COMMIT under a report's 32 MB did, at -memorylimit 128MB (tests/e2e/test_memory_limit.py).
     store = read_bounded_store
-    inside, release = threading.Event(), threading.Event()
-
-    def slow_read(cur: duckdb.DuckDBPyConnection) -> str:
-        inside.set()
-        release.wait(10)
-        return _limit_of(cur)
-
+    slow_read = _Paused(_limit_of)
     reading = asyncio.ensure_future(store.read(slow_read))
-    await asyncio.to_thread(inside.wait, 10)
+    await slow_read.started()
     assert _limit(store) == "48.0 MiB"
     epoch = store.cache.epoch
     assert await store.write(_limit_of) == "1.0 GiB"
     assert _limit(store) == "48.0 MiB"  # the read's lower limit is back once the write ends
     assert store.cache.epoch > epoch  # a read that failed meanwhile for memory is run again
     assert await store.write(_limit_of, small=True) == "48.0 MiB"  # an apply of hits shares it (a short WAL)
-    release.set()
+    slow_read.release.set()
     assert await reading == "48.0 MiB"
     assert _limit(store) == "1.0 GiB"
 
@@ -249,15 +248,9 @@ async def test_a_lower_limit_asked_for_during_a_write_starts_when_the_write_ends
     read_bounded_store: AnalyticsStore,
 ) -> None:
     store = read_bounded_store
-    writing, finish = threading.Event(), threading.Event()
-
-    def slow_write(cur: duckdb.DuckDBPyConnection) -> str:
-        writing.set()
-        finish.wait(10)
-        return _limit_of(cur)
-
+    slow_write = _Paused(_limit_of)
     write = asyncio.ensure_future(store.write(slow_write))
-    await asyncio.to_thread(writing.wait, 10)
+    await slow_write.started()
     inside, release = threading.Event(), threading.Event()
 
     def read_across_the_write(cur: duckdb.DuckDBPyConnection) -> tuple[str, str]:
@@ -268,7 +261,7 @@ async def test_a_lower_limit_asked_for_during_a_write_starts_when_the_write_ends
 
     reading = asyncio.ensure_future(store.read(read_across_the_write))
     await asyncio.to_thread(inside.wait, 10)
-    finish.set()
+    slow_write.release.set()
     assert await write == "1.0 GiB"
     release.set()
     assert await reading == ("1.0 GiB", "48.0 MiB")
@@ -280,26 +273,14 @@ async def test_a_checkpoint_while_a_read_holds_a_lower_limit_leaves_the_database
 ) -> None:
     store = read_bounded_store
     await store.write(lambda cur: cur.execute("INSERT INTO wide SELECT range, md5(range::VARCHAR) FROM range(50000)"))
-    inside, release = threading.Event(), threading.Event()
-
-    def slow_read(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-        inside.set()
-        release.wait(10)
-        return _scan(cur)
-
+    slow_read = _Paused(_scan)
     reading = asyncio.ensure_future(store.read(slow_read))
-    await asyncio.to_thread(inside.wait, 10)
+    await slow_read.started()
     assert await store.checkpoint()
     assert store.wal_bytes() == 0
-    release.set()
+    slow_read.release.set()
     assert (await reading)[0] == ROWS * (ROWS - 1) // 2 + 50_000 * 49_999 // 2
     assert store.recoveries == 0
-
-
-def _limit_of(cur: duckdb.DuckDBPyConnection) -> str:
-    row = cur.execute("SELECT current_setting('memory_limit')").fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 async def test_a_read_too_big_for_the_read_limit_answers_under_twice_as_much(
