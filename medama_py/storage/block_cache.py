@@ -160,10 +160,6 @@ class BlockCache:
         with self._cond:
             return 0.0 if self._reads else self._clock() - self._last_active
 
-    @property
-    def bounded(self) -> bool:
-        return self._bounded is not None
-
     # --- trims (writer thread only) --------------------------------------------------------------------
 
     def trim(self, cur: duckdb.DuckDBPyConnection, *, every: float = 0.0, worth: int = WORTH_BYTES) -> int:
@@ -214,8 +210,8 @@ class BlockCache:
                 self._cond.notify_all()
 
     def reset(self) -> None:
-        """The database was opened again, at the full limit: an export's lower one is gone with the old instance."""
-        with self._cond:
+        """The database was opened again, at the full limit: a read's lower one is gone with the old instance."""
+        with self._limit_lock:
             self._bounded = None
             self.epoch += 1
 
