@@ -16,6 +16,9 @@ against stored loads, each next to its target (issue 21).
 
 With --trace FILE the server runs with bench/latency_trace/sitecustomize.py, which records what ran long inside it
 (event-loop lag, fsyncs, writer-thread jobs, reads, GC), and each probe stall is printed with what overlapped it.
+With --server-env MEDAMA_TRACE_RSS_MB=N too, it samples the server's RSS every 2 ms (samples over N MB are listed
+with the operations running then) and prints how far the RSS rose during each checkpoint; it costs the server CPU,
+so compare traced runs with traced runs only.
 
 Usage: .venv/bin/python bench/soak.py [--duration 600] [--rate 5500] [--memorylimit 128MB] [--trace FILE]
        DURATION=60 make bench-soak ARGS="--memorylimit 128MB"
@@ -398,6 +401,7 @@ def show_stalls(trace: Path, samples: Samples) -> None:
         durations = sorted(seconds * 1000 for _, seconds, name, _ in events if name == kind)
         print(f"  {kind:34} {len(durations):6} over its floor, p50 {_percentile(durations, 0.5):7.1f} ms,"
               f" max {durations[-1]:7.1f} ms")  # fmt: skip
+    show_checkpoint_rss(events)
     for at, ms in zip(samples.probe_at, samples.probe_ms, strict=True):
         if ms <= STALL_MS:
             continue
@@ -405,6 +409,24 @@ def show_stalls(trace: Path, samples: Samples) -> None:
         for start, seconds, name, note in sorted(events):
             if start < at + ms / 1000 and start + seconds > at - 0.05:
                 print(f"    {name:34} {start - at:+8.3f} s  {seconds * 1000:8.1f} ms  {note}")
+
+
+def show_checkpoint_rss(events: list[tuple[float, float, str, str]]) -> None:
+    """How far the RSS rose above its value at each checkpoint's start (`ckrss`, with MEDAMA_TRACE_RSS_MB)."""
+    rises = []
+    for _, seconds, name, note in events:
+        if name == "ckrss":
+            fields = dict(item.split("=", 1) for item in note.split())
+            rises.append((float(fields["peak"]) - float(fields["before"]), seconds * 1000))
+    if not rises:
+        return
+    rise_mb = [rise for rise, _ in rises]
+    big = [ms for rise, ms in rises if rise > 15]
+    print(
+        f"  checkpoints: {len(rises)}; RSS rise during one p50 {_percentile(rise_mb, 0.5):.1f} /"
+        f" p90 {_percentile(rise_mb, 0.9):.1f} / max {max(rise_mb):.1f} MB; {len(big)} rose over 15 MB"
+        f" (their median length {_percentile(big, 0.5) if big else 0:.0f} ms)"
+    )
 
 
 def main() -> int:

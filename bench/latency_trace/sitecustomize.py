@@ -11,7 +11,9 @@ and records, with CLOCK_MONOTONIC timestamps (the same clock as the soak's probe
 - `write:<fn>`: a job on the DuckDB writer thread (apply, checkpoint + trim, ...), and `queued` its wait before;
 - `read`: a report's snapshot on a worker thread;
 - `gc<gen>`: a garbage collection;
-- `majflt`: page faults of the process that read from disk (a page the kernel reclaimed), per 20 ms.
+- `majflt`: page faults of the process that read from disk (a page the kernel reclaimed), per 20 ms;
+- `rss`: with MEDAMA_TRACE_RSS_MB set, the process's RSS read every 2 ms whenever it is at least that many MB,
+  with the writer jobs, reads, journal appends and batch preparations running at that moment (and for how long).
 Lines are "kind start_s duration_ms detail", flushed every 0.5 s to $MEDAMA_TRACE. Only events past a floor
 are written (1 ms for fsyncs, more for the rest), plus a count of every fsync.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import itertools
 import os
 import threading
 import time
@@ -32,6 +35,63 @@ _now = time.monotonic
 
 def _note(kind: str, start: float, seconds: float, detail: str = "") -> None:
     _events.append(f"{kind} {start:.6f} {seconds * 1000:.3f} {detail}\n")
+
+
+# What runs now, for the RSS sampler: a key per operation -> (its label, when it began).
+_active: dict[int, tuple[str, float]] = {}
+_keys = itertools.count()
+
+
+def _begin(label: str) -> int:
+    key = next(_keys)
+    _active[key] = (label, _now())
+    return key
+
+
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1048576
+_STATM = os.open("/proc/self/statm", os.O_RDONLY)
+# The highest RSS the sampler saw during each running checkpoint (key -> MB).
+_checkpoint_peaks: dict[int, float] = {}
+
+
+def _rss_mb() -> float:
+    return int(os.pread(_STATM, 64, 0).split()[1]) * _PAGE_MB
+
+
+def _rss_sampler(floor_mb: float) -> None:
+    while True:
+        time.sleep(0.002)
+        rss_mb = _rss_mb()
+        for key in list(_checkpoint_peaks):
+            _checkpoint_peaks[key] = max(_checkpoint_peaks.get(key, 0.0), rss_mb)
+        if rss_mb >= floor_mb:
+            now = _now()
+            running = ",".join(f"{label}@{(now - began) * 1000:.0f}" for label, began in list(_active.values()))
+            _note("rss", now, 0, f"mb={rss_mb:.1f} active={running or '-'}")
+
+
+_stores: list[object] = []
+
+
+def _duckdb_memory() -> None:
+    """Every 5 s: DuckDB's accounted memory by tag and what its jemalloc holds, beside the RSS."""
+    from medama_py.duckdb_allocator import resident_bytes
+
+    while True:
+        time.sleep(5)
+        if not _stores:
+            continue
+        try:
+            cur = _stores[-1].cursor()  # type: ignore[attr-defined]
+            rows = cur.execute(
+                "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0"
+            ).fetchall()
+            cur.close()
+        except Exception as error:
+            _note("duckmem", _now(), 0, f"error={error!r}")
+            continue
+        tags = " ".join(f"{tag}={size / 1048576:.1f}" for tag, size in rows)
+        _note("duckmem", _now(), 0, f"rss={_rss_mb():.1f} je={(resident_bytes() or 0) / 1048576:.1f} {tags}")
 
 
 def _flush_forever() -> None:
@@ -146,9 +206,11 @@ def _install() -> None:
 
     def timed_append(self: writer.HitWriter, batch: object, items: int) -> object:
         start = _now()
+        key = _begin("journal")
         try:
             return append(self, batch, items)  # type: ignore[arg-type]
         finally:
+            _active.pop(key, None)
             seconds = _now() - start
             if seconds > 0.005:
                 _note("journal", start, seconds, f"items={items}")
@@ -159,9 +221,11 @@ def _install() -> None:
 
     def timed_prepare(items: list[object]) -> object:
         start = _now()
+        key = _begin("prepare")
         try:
             return prepare(items)
         finally:
+            _active.pop(key, None)
             seconds = _now() - start
             if seconds > 0.003:
                 _note("prepare", start, seconds, f"items={len(items)}")
@@ -178,9 +242,18 @@ def _install() -> None:
             start = _now()
             if start - queued > 0.02:
                 _note("queued", queued, start - queued, _fn_name(fn))
+            name = _fn_name(fn)
+            key = _begin(f"write:{name}")
+            watched = "checkpoint" in name
+            if watched:
+                rss_before = _checkpoint_peaks[key] = _rss_mb()
             try:
                 return fn(cur)  # type: ignore[operator]
             finally:
+                _active.pop(key, None)
+                if watched:
+                    peak = _checkpoint_peaks.pop(key, 0.0)
+                    _note("ckrss", start, _now() - start, f"before={rss_before:.1f} peak={peak:.1f}")
                 seconds = _now() - start
                 if seconds > 0.01:
                     _note(f"write:{_fn_name(fn)}", start, seconds)
@@ -191,12 +264,21 @@ def _install() -> None:
     del run_write
 
     snapshot = analytics.AnalyticsStore._in_snapshot
+    init = analytics.AnalyticsStore.__init__
+
+    def remembered_init(self: analytics.AnalyticsStore, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        _stores.append(self)
+
+    analytics.AnalyticsStore.__init__ = remembered_init  # type: ignore[method-assign]
 
     def timed_snapshot(self: analytics.AnalyticsStore, fn: object, memory_bytes: object) -> object:
         start = _now()
+        key = _begin(f"read:{_fn_name(fn)}")
         try:
             return snapshot(self, fn, memory_bytes)  # type: ignore[arg-type]
         finally:
+            _active.pop(key, None)
             seconds = _now() - start
             if seconds > 0.05:
                 _note("read", start, seconds, _fn_name(fn))
@@ -206,6 +288,10 @@ def _install() -> None:
     threading.Thread(target=_flush_forever, name="trace-flush", daemon=True).start()
     threading.Thread(target=_thread_lag, name="trace-lag", daemon=True).start()
     threading.Thread(target=_process_faults, name="trace-faults", daemon=True).start()
+    if os.environ.get("MEDAMA_TRACE_RSS_MB"):
+        threading.Thread(target=_duckdb_memory, name="trace-duckmem", daemon=True).start()
+        floor_mb = float(os.environ["MEDAMA_TRACE_RSS_MB"])
+        threading.Thread(target=_rss_sampler, args=(floor_mb,), name="trace-rss", daemon=True).start()
 
 
 if _PATH:
