@@ -74,13 +74,15 @@ _stores: list[object] = []
 
 
 def _duckdb_memory() -> None:
-    """Every 5 s: DuckDB's accounted memory by tag and what its jemalloc holds, beside the RSS."""
+    """Every 5 s, and every 50 ms during a checkpoint: DuckDB's accounted memory by tag, its jemalloc's RSS."""
     from medama_py.duckdb_allocator import resident_bytes
 
+    last = 0.0
     while True:
-        time.sleep(5)
-        if not _stores:
+        time.sleep(0.05)
+        if not _stores or (not _checkpoint_peaks and _now() - last < 5):
             continue
+        last = _now()
         try:
             cur = _stores[-1].cursor()  # type: ignore[attr-defined]
             rows = cur.execute(
@@ -91,7 +93,8 @@ def _duckdb_memory() -> None:
             _note("duckmem", _now(), 0, f"error={error!r}")
             continue
         tags = " ".join(f"{tag}={size / 1048576:.1f}" for tag, size in rows)
-        _note("duckmem", _now(), 0, f"rss={_rss_mb():.1f} je={(resident_bytes() or 0) / 1048576:.1f} {tags}")
+        during = "ckpt " if _checkpoint_peaks else ""
+        _note("duckmem", _now(), 0, f"{during}rss={_rss_mb():.1f} je={(resident_bytes() or 0) / 1048576:.1f} {tags}")
 
 
 def _flush_forever() -> None:
