@@ -74,8 +74,8 @@ _stores: list[object] = []
 
 
 def _duckdb_memory() -> None:
-    """Every 5 s, and every 50 ms during a checkpoint: DuckDB's accounted memory by tag, its jemalloc's RSS."""
-    from medama_py.duckdb_allocator import resident_bytes
+    """Every 5 s, and every 50 ms during a checkpoint: DuckDB's accounted memory by tag, its jemalloc's byte counts."""
+    from medama_py.duckdb_allocator import allocator_stats
 
     last = 0.0
     while True:
@@ -94,7 +94,8 @@ def _duckdb_memory() -> None:
             continue
         tags = " ".join(f"{tag}={size / 1048576:.1f}" for tag, size in rows)
         during = "ckpt " if _checkpoint_peaks else ""
-        _note("duckmem", _now(), 0, f"{during}rss={_rss_mb():.1f} je={(resident_bytes() or 0) / 1048576:.1f} {tags}")
+        held = " ".join(f"je_{name}={size / 1048576:.1f}" for name, size in (allocator_stats() or {}).items())
+        _note("duckmem", _now(), 0, f"{during}rss={_rss_mb():.1f} {held} {tags}")
 
 
 def _flush_forever() -> None:
