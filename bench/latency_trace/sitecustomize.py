@@ -244,9 +244,9 @@ def _install() -> None:
 
         def run(cur: object) -> object:
             start = _now()
-            if start - queued > 0.02:
-                _note("queued", queued, start - queued, _fn_name(fn))
             name = _fn_name(fn)
+            if start - queued > 0.02:
+                _note("queued", queued, start - queued, name)
             key = _begin(f"write:{name}")
             watched = "checkpoint" in name
             if watched:
@@ -260,7 +260,7 @@ def _install() -> None:
                     _note("ckrss", start, _now() - start, f"before={rss_before:.1f} peak={peak:.1f}")
                 seconds = _now() - start
                 if seconds > 0.01:
-                    _note(f"write:{_fn_name(fn)}", start, seconds)
+                    _note(f"write:{name}", start, seconds)
 
         return await submit_write(self, run, **kwargs)  # type: ignore[arg-type]
 
