@@ -122,6 +122,7 @@ def _uvicorn_config(app: Callable[..., Any], host: str, port: int, **extra: Any)
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        "ws": "none",
         # X-Forwarded-For/-Proto are read where they matter (medama_py/clientip.py, api/deps.py), only from
         # trusted proxies; uvicorn rewriting the peer first would only repeat that work on every request.
         "proxy_headers": False,

@@ -1,8 +1,8 @@
 """User-agent → Medama's browser, OS and device names, plus its bot rule (docs/tracker.md#hits).
 
-ua-parser (with the ua-parser-rs native resolver) identifies the browser and OS family; its names
-(`Chrome Mobile`, `Mac OS X`, `Samsung Internet`, ...) are mapped onto the exact vocabulary Medama
-stores. Families outside that vocabulary (in-app browsers, web views, Chromium forks) fall back to
+ua-parser's rules (run in order behind a literal prefilter: ingest/ua_rules.py) identify the browser
+and OS family; its names (`Chrome Mobile`, `Mac OS X`, `Samsung Internet`, ...) are mapped onto the exact
+vocabulary Medama stores. Families outside that vocabulary (in-app browsers, web views, Chromium forks) fall back to
 the engine tokens Medama itself keys on, highest precedence first. ua-parser has no notion of a
 device *type*, so that comes from Medama's device tokens and the OS default.
 """
@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
-import ua_parser_rs
 from ua_parser import load_builtins
 
+from medama_py.ingest.ua_rules import FirstMatch, Needles, Text
 from medama_py.model import UNKNOWN
 
 if TYPE_CHECKING:
@@ -144,9 +143,6 @@ _TV_RE = re.compile(
 _TABLET_RE = re.compile(r"\b(?:Tablet|Touch|iPad|Nintendo Switch|Kindle|Silk)")
 _MOBILE_RE = re.compile(r"\b(?:Mobile|ONEPLUS|Huawei|HUAWEI|HTC|Galaxy|iPhone|iPod|Windows Phone|LG)")
 
-# The rule fields ua-parser's native resolver compiles, in its order (as ua_parser.regex.Resolver passes them).
-_UA_FIELDS = attrgetter("regex", "family", "major", "minor", "patch", "patch_minor")
-_DEVICE_FIELDS = attrgetter("regex", "regex_flag", "family", "brand", "model")
 _SPIDER = "Spider"
 
 
@@ -156,38 +152,42 @@ def _is_spider_rule(matcher: Matcher[Device]) -> bool:
 
 
 class _Extractors:
-    """ua-parser's browser and OS extractors, and of its device matchers only what the bot rule asks.
+    """ua-parser's browser and OS rules, and of its device rules what the bot rule asks.
 
-    The device is wanted for one thing: whether ua-parser's first matching device rule names a Spider.
-    Compiling all 633 device rules costs ~14 MB (of ~27 MB for the three sets, measured with RSS), so only
-    the rules whose family is Spider are compiled at start. The leading run of Spider rules decides alone (a
-    match there is the first match). A later Spider rule (the generic crawler rule near the end) is the first
-    match only if no rule before it matches, which the full set answers: it is compiled the first time such
-    a User-Agent arrives and kept. A rule whose family is a template could also produce "Spider" from a
-    captured "Spider", but such a User-Agent already contains "Spider" and is a bot by _BOT_RE first.
+    The device is wanted for one thing: whether ua-parser's first matching device rule names a Spider. Of the
+    633 device rules, 65 ignore case and so run on every User-Agent (the prefilter cannot skip them), so only
+    the rules whose family is Spider run at first. The leading run of Spider rules decides alone (a match there
+    is the first match). A later Spider rule (the generic crawler rule near the end) is the first match only if
+    no rule before it matches, which the full set answers, for such User-Agents only. A rule whose family is a
+    template could also produce "Spider" from a captured "Spider", but such a User-Agent already contains
+    "Spider" and is a bot by _BOT_RE first.
     """
 
     def __init__(self) -> None:
-        matchers = load_builtins()
-        self.browser = ua_parser_rs.UserAgentExtractor(map(_UA_FIELDS, matchers[0]))
-        self.os = ua_parser_rs.OSExtractor(map(_UA_FIELDS, matchers[1]))
-        devices = matchers[2]
+        browsers, oses, devices = load_builtins()
+        self.needles = Needles()
+        self.browser = FirstMatch(browsers, self.needles)
+        self.os = FirstMatch(oses, self.needles)
         leading = next((i for i, m in enumerate(devices) if not _is_spider_rule(m)), len(devices))
-        self._devices = devices
-        self._first_spiders = ua_parser_rs.DeviceExtractor(map(_DEVICE_FIELDS, devices[:leading]))
-        later = [m for m in devices[leading:] if _is_spider_rule(m)]
-        self._later_spiders = ua_parser_rs.DeviceExtractor(map(_DEVICE_FIELDS, later)) if later else None
-        self._all_devices: ua_parser_rs.DeviceExtractor | None = None  # compiled on first need: see above
+        self._first_spiders = FirstMatch(devices[:leading], self.needles)
+        self._later_spiders = FirstMatch([m for m in devices[leading:] if _is_spider_rule(m)], self.needles)
+        self.needles.freeze()
+        # The full set is asked rarely (see above): its ~2,000 needles would slow every other lookup.
+        self._all_devices_needles = Needles()
+        self._all_devices = FirstMatch(devices, self._all_devices_needles)
+        self._all_devices_needles.freeze()
 
-    def is_spider(self, ua: str) -> bool:
+    def text(self, ua: str) -> Text:
+        """`ua` ready for the rule sets: the needles it holds are found once for all of them."""
+        return Text(ua, self.needles)
+
+    def is_spider(self, ua: Text) -> bool:
         """Whether ua-parser's device result for `ua` would be the Spider family."""
-        if self._first_spiders.extract(ua) is not None:
+        if self._first_spiders(ua) is not None:
             return True
-        if self._later_spiders is None or self._later_spiders.extract(ua) is None:
+        if self._later_spiders(ua) is None:
             return False
-        if self._all_devices is None:
-            self._all_devices = ua_parser_rs.DeviceExtractor(map(_DEVICE_FIELDS, self._devices))
-        device = self._all_devices.extract(ua)
+        device = self._all_devices(Text(ua.text, self._all_devices_needles))
         return device is not None and device.family == _SPIDER
 
 
@@ -195,7 +195,7 @@ _extractors: _Extractors | None = None
 
 
 def _get_extractors() -> _Extractors:
-    # Built on first use: compiling the rules costs ~0.2 s, which tests that never parse should not pay.
+    # Built on first use: reading the rules costs ~0.1 s, which tests that never parse should not pay.
     global _extractors
     if _extractors is None:
         _extractors = _Extractors()
@@ -228,8 +228,9 @@ def _device_type(ua: str, os_name: str) -> str:
 
 def _parse(ua: str) -> UserAgent:
     extractors = _get_extractors()
-    is_bot = bool(_BOT_RE.search(ua)) or extractors.is_spider(ua)
-    browser_match, os_match = extractors.browser.extract(ua), extractors.os.extract(ua)
+    probe = extractors.text(ua)
+    is_bot = bool(_BOT_RE.search(ua)) or extractors.is_spider(probe)
+    browser_match, os_match = extractors.browser(probe), extractors.os(probe)
     family = browser_match.family if browser_match is not None else ""
     browser = _BROWSERS.get(family) or _first_token(ua, _BROWSER_TOKENS)
     os_family = os_match.family if os_match is not None else ""
