@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 
 # The parser of `re` is how Python itself reads a pattern; it has been private since 3.11 (sre_parse before).
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as sre
+from re import _parser as sre_parse
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
@@ -236,6 +236,9 @@ class _Rule(Generic[T]):
 class FirstMatch(Generic[T]):
     """The first of ua-parser's matchers (in order) that matches, as ua-parser's basic resolver finds it.
 
+    Where ua-parser's matcher raises instead of answering (its basic resolver would raise too), the answer is
+    None: parsing a User-Agent never fails.
+
     Its needles go into `needles`, which must be frozen (Needles.freeze) before the first call.
     """
 
@@ -260,7 +263,12 @@ class FirstMatch(Generic[T]):
         for position in self._candidates(text):
             rule = rules[position]
             if all(any(text.has(needle) for needle in requirement) for requirement in rule.others):
-                result = rule.match(text.text)
+                try:
+                    result = rule.match(text.text)
+                except (ValueError, TypeError):
+                    # The rule matched but ua-parser could not build its answer (the family it captures is empty
+                    # or missing, e.g. `;  Build/Karbonn`): the first match decides, and it names nothing.
+                    return None
                 if result is not None:
                     return result
         return None

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ua_parser import load_builtins
 
 from medama_py.ingest.useragent import UNKNOWN, parse_user_agent
+
+if TYPE_CHECKING:
+    import re
 
 BROWSERS = {
     "Chrome",
@@ -175,3 +181,26 @@ def test_never_raises_and_stays_in_vocabulary(ua: str) -> None:
     assert parsed.browser in BROWSERS
     assert parsed.os in OSES
     assert parsed.device in DEVICES
+
+
+def test_a_rule_that_cannot_name_its_match_never_raises() -> None:
+    # The generic crawler rule sends `Java/...` to the full device set, whose Karbonn rule captures an empty family.
+    parsed = parse_user_agent("Java/1.8.0_292 (Linux; Android 4.4;  Build/Karbonn)")
+    assert parsed.browser in BROWSERS
+    assert parsed.device in DEVICES
+
+
+@st.composite
+def matching_some_rule(draw: st.DrawFn) -> str:
+    """A string drawn from one of ua-parser's own rules: the strings most likely to reach odd corners."""
+    browsers, oses, devices = load_builtins()
+    rule: Any = draw(st.sampled_from([*browsers, *oses, *devices]))
+    pattern: re.Pattern[str] = rule.pattern
+    return draw(st.from_regex(pattern))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(matching_some_rule())
+def test_strings_matching_any_rule_never_raise(ua: str) -> None:
+    parsed = parse_user_agent(ua)
+    assert (parsed.browser, parsed.os, parsed.device) in {(b, o, d) for b in BROWSERS for o in OSES for d in DEVICES}
