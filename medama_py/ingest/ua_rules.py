@@ -1,20 +1,21 @@
 """ua-parser's rules run in order, first match wins, with a literal prefilter (docs/performance.md#user-agent-rules).
 
 ua-parser's reference resolver tries every rule's regex in turn: ~500 µs for a User-Agent that matches late.
-Its native resolver (ua-parser-rs) is fast but holds ~11 MB for the browser and OS rules, a large share of
-what a small VM can give. This keeps the reference semantics (the same compiled `re` patterns ua-parser
-already holds, the same order) and skips the rules that cannot match:
+Its native resolver (ua-parser-rs) is fast but held 11-28 MB for the browser and OS rules (its caches grow with
+the strings it sees), a large share of what a small VM can give. This keeps the reference semantics (the same
+compiled `re` patterns ua-parser already holds, the same order) and skips the rules that cannot match:
 
 - every rule's pattern is read once with the `re` parser for the literals any match must contain: a run of
-  literal characters that is always there, or a group of alternatives each of which brings its own;
+  literal characters that is always there, or a choice each of whose branches brings its own; runs that ignore
+  case (a pattern's flag, or classes such as `[Ss]pider`) are looked for in the folded string;
 - each rule is filed under one of those requirements (the one least likely to be in an ordinary browser's
-  User-Agent), and a User-Agent looks up only the rules filed under literals it contains, through an index
-  by each literal's first three characters;
+  User-Agent); a User-Agent finds the needles it contains once, for every rule set together, through an
+  index by each needle's first three characters, and looks up only the rules filed under them;
 - a rule found that way is checked against its other requirements, then its regex runs.
 
-A rule whose pattern ignores case, or has no literal that every match must contain, runs on every
-User-Agent, as in the reference. The requirements are a necessary condition only, so the answer is the
-reference resolver's (tests/unit/test_ua_rules.py checks both with Hypothesis and against the reference).
+A rule with no literal that every match must contain runs on every User-Agent, as in the reference. The
+requirements are a necessary condition only, so the answer is the reference resolver's
+(tests/unit/test_ua_rules.py checks it with Hypothesis and against the reference).
 """
 
 from __future__ import annotations
@@ -80,13 +81,13 @@ def requirements(pattern: str, flags: int = 0) -> list[Requirement]:
 def _sequence(items: Iterable[tuple[Any, Any]], *, ignore_case: bool) -> list[Requirement]:
     found: list[Requirement] = []
     run: list[str] = []
-    folded = False  # whether the run holds a case class such as [Ss]: then it is looked for in lower case
+    folded = False  # whether the run ignores case somewhere (a flag, or [Ss]): then it is looked for folded
 
     def end_run() -> None:
         nonlocal folded
         if run:
             text = "".join(run)
-            found.append(frozenset((Needle(text.lower() if folded else text, folded=folded),)))
+            found.append(frozenset((Needle(text.translate(_FOLD) if folded else text, folded=folded),)))
             run.clear()
         folded = False
 
@@ -176,25 +177,25 @@ class Needles:
     def __init__(self) -> None:
         self._short: set[Needle] = set()  # shorter than the index's width: each looked for directly
         self._index: dict[str, set[Needle]] = {}  # the first characters, folded -> the needles starting so
+        # The same as tuples (faster to walk), made at the first lookup after a change.
+        self._lookup: tuple[tuple[Needle, ...], dict[str, tuple[Needle, ...]]] | None = None
 
     def add(self, needle: Needle) -> None:
+        self._lookup = None
         if len(needle.text) < _INDEX_WIDTH:
             self._short.add(needle)
         else:
             self._index.setdefault(needle.text[:_INDEX_WIDTH].translate(_FOLD), set()).add(needle)
 
-    def freeze(self) -> None:
-        """Make the lookups' containers tuples (faster to walk); call once every rule set is added."""
-        self._frozen_short = tuple(self._short)
-        self._frozen_index = {start: tuple(needles) for start, needles in self._index.items()}
-
     def found(self, text: str, folded: str) -> set[Needle]:
         """The needles `text` contains (`folded` is the text folded, for the needles that ignore case)."""
+        if self._lookup is None:
+            self._lookup = tuple(self._short), {start: tuple(needles) for start, needles in self._index.items()}
+        short, index = self._lookup
         present = set()
-        for needle in self._frozen_short:
+        for needle in short:
             if needle.text in (folded if needle.folded else text):
                 present.add(needle)
-        index = self._frozen_index
         for start in set(map("".join, zip(folded, folded[1:], folded[2:], strict=False))) & index.keys():
             for needle in index[start]:
                 if needle.text in (folded if needle.folded else text):
@@ -237,9 +238,7 @@ class FirstMatch(Generic[T]):
     """The first of ua-parser's matchers (in order) that matches, as ua-parser's basic resolver finds it.
 
     Where ua-parser's matcher raises instead of answering (its basic resolver would raise too), the answer is
-    None: parsing a User-Agent never fails.
-
-    Its needles go into `needles`, which must be frozen (Needles.freeze) before the first call.
+    None: parsing a User-Agent never fails. Its needles go into `needles`, which rule sets may share.
     """
 
     def __init__(self, matchers: Iterable[Callable[[str], T | None]], needles: Needles) -> None:

@@ -171,11 +171,9 @@ class _Extractors:
         leading = next((i for i, m in enumerate(devices) if not _is_spider_rule(m)), len(devices))
         self._first_spiders = FirstMatch(devices[:leading], self.needles)
         self._later_spiders = FirstMatch([m for m in devices[leading:] if _is_spider_rule(m)], self.needles)
-        self.needles.freeze()
         # The full set is asked rarely (see above): its ~2,000 needles would slow every other lookup.
         self._all_devices_needles = Needles()
         self._all_devices = FirstMatch(devices, self._all_devices_needles)
-        self._all_devices_needles.freeze()
 
     def text(self, ua: str) -> Text:
         """`ua` ready for the rule sets: the needles it holds are found once for all of them."""

@@ -115,7 +115,6 @@ class Resolvers:
 def resolvers() -> Resolvers:
     needles = Needles()
     sets = FirstMatch(BROWSERS, needles), FirstMatch(OSES, needles), FirstMatch(DEVICES, needles)
-    needles.freeze()
     return Resolvers(needles, *sets)
 
 
