@@ -231,6 +231,39 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+# Views of the soak's sites, spread over the last closed UTC hour, for `--prefill` (bids 'prefill…', not counted as
+# wrk's loads). Run in a child process: this one must not map DuckDB's library before the run (see stored_loads).
+_PREFILL_SQL = """
+INSERT INTO views (bid, hostname, pathname, is_unique_user, is_unique_page, referrer_host, referrer_group, country,
+                   language_base, language_dialect, ua_browser, ua_os, ua_device_type, utm_source, utm_medium,
+                   utm_campaign, duration_ms, date_created)
+SELECT 'prefill' || i::VARCHAR, $sites[1 + (i % len($sites))::BIGINT], '/page/' || (hash(i, 1) % 40)::VARCHAR,
+       hash(i, 2) % 3 = 0, hash(i, 3) % 2 = 0, CASE WHEN hash(i, 4) % 3 = 0 THEN '' ELSE 'news.example.org' END, '',
+       'Country ' || (hash(i, 5) % 60)::VARCHAR, 'English', 'English (A)', 'Chrome', 'Windows', 'Desktop', '', '', '',
+       CASE WHEN hash(i, 6) % 5 = 0 THEN NULL ELSE (hash(i, 7) % 600000)::UINTEGER END,
+       $start::TIMESTAMPTZ + to_microseconds((i::HUGEINT * 3600000000 // $rows)::BIGINT)
+FROM range($rows) AS t(i)
+"""
+
+
+def prefill_last_hour(path: Path, rows: int, now: datetime) -> None:
+    """Store `rows` page views in the hour before `now`'s, so the rollup job builds a full hour during the run.
+
+    At 5,500 hits/s an hour holds ~20M views; a run of 10 minutes never sees the job build one that big.
+    """
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    script = (
+        "import duckdb, sys\n"
+        "with duckdb.connect(sys.argv[1]) as conn:\n"
+        "    conn.execute('SET enable_progress_bar = false')\n"
+        "    conn.execute(sys.argv[2], {'sites': sys.argv[3].split(','), 'rows': int(sys.argv[4]),"
+        " 'start': sys.argv[5]})\n"
+        "    conn.execute('CHECKPOINT')\n"
+    )
+    args = [str(path), _PREFILL_SQL, ",".join(SITES), str(rows), start.isoformat()]
+    subprocess.run([sys.executable, "-c", script, *args], check=True)
+
+
 def stored_loads(server: Server) -> tuple[int, set[str]]:
     """Views stored by wrk's loads, and the probe's bids that are stored."""
     # Imported only now, after the server stopped: while this process mapped DuckDB's library too, the pages both
@@ -240,7 +273,9 @@ def stored_loads(server: Server) -> tuple[int, set[str]]:
     import duckdb
 
     with duckdb.connect(str(server.analyticsdb), read_only=True) as conn:
-        total = conn.execute("SELECT count(*) FROM views WHERE bid NOT LIKE 'probe%'").fetchone()
+        total = conn.execute(
+            "SELECT count(*) FROM views WHERE bid NOT LIKE 'probe%' AND bid NOT LIKE 'prefill%'"
+        ).fetchone()
         probes = {row[0] for row in conn.execute("SELECT bid FROM views WHERE bid LIKE 'probe%'").fetchall()}
     assert total is not None
     return int(total[0]), probes
@@ -342,7 +377,7 @@ def report(args: argparse.Namespace, outcome: Outcome) -> bool:
 
 
 def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
-    extra = ["-level", "warn", *(["-memorylimit", args.memorylimit] if args.memorylimit else [])]
+    extra = ["-level", args.level, *(["-memorylimit", args.memorylimit] if args.memorylimit else [])]
     env = dict(item.split("=", 1) for item in args.server_env)
     if args.trace:
         # bench/latency_trace/sitecustomize.py loads into the server alone and records what ran long.
@@ -354,6 +389,10 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
         for site in SITES:
             register_website(admin, site)
         admin.close()
+        if args.prefill:
+            server.stop()
+            prefill_last_hour(server.analyticsdb, args.prefill, datetime.now(UTC))
+            server = start_server(workdir / "data", *extra, env=env)
         # The parser tables load with the first hit; an unregistered site answers 404 and stores nothing.
         warm_up = b'{"b":"warm-up","e":"load","u":"https://unregistered.invalid/","p":true,"q":true}'
         httpx.post(f"{server.base_url}/api/event/hit", content=warm_up, headers=_TEXT, timeout=10)
@@ -383,6 +422,9 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
     problems = [line for line in server.log().splitlines() if '"level": "error"' in line or "ERROR" in line]
     for line in problems[:5]:
         print(f"server log: {line[:600]}")
+    rollup_lines = [line for line in server.log().splitlines() if "rollup" in line]
+    for line in rollup_lines[:20]:
+        print(f"server log: {line[:300]}")
     stored, probes = stored_loads(server)
     refusals = server.log().count("Cannot CHECKPOINT")
     return Outcome(result, samples, peak, start_peak, stored, probes, refusals)
@@ -438,6 +480,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--memorylimit", default=os.environ.get("MEMORY_LIMIT"), help="e.g. 128MB")
     parser.add_argument("--server-env", action="append", default=[], help="NAME=value for the server's environment")
+    parser.add_argument("--level", default="warn", help="the server's log level (info shows the rollup builds)")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="page views to store in the last closed hour first (its rollup build)"
+    )
     parser.add_argument("--trace", help="file for the server's latency trace; each probe stall is shown with it")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

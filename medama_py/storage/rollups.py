@@ -7,9 +7,12 @@ period's partial hours at either end, and every hour that is not built or not cu
 hour. Writes are seen on the single writer thread, before they commit:
 
 - a hit batch's views mark their own (hostname, hour) when that hour may already be built;
-- a hit batch's durations update every view with a given bid, wherever it is: the bids wait in `pending`
-  until a reader or the maintenance job looks them up in `rollup_keys` (a 32-bit hash of each built view's
-  bid, so a lookup never reads the bid strings) and marks the hours they are in;
+- a hit batch's durations update the views with a given bid: the bids wait in `pending` until a reader or the
+  maintenance job looks them up in `rollup_keys` (a 32-bit hash of each built view's bid, so a lookup never
+  reads the bid strings) and marks the hours they are in. An unload's update searches only the views stored
+  since its own window began (storage/hit_batches.py), so its bid is looked up only in the hours from that
+  window's: a 32-bit hash matches one of N built views by chance with odds N / 2^32, and at 5M built views an
+  unload stream marked some big hour about every second, so the job rebuilt it over and over;
 - any other write (renaming or deleting a site, retention) marks everything.
 
 A mark holds the build version current when the write ran; builds run on the writer thread too, so a build
@@ -105,10 +108,19 @@ FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop AND v.bid IS NOT NULL
 """
 _BUILT = "INSERT INTO rollup_built SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
+# Each bid with the first hour its update can reach (NO_WINDOW when it searches every view).
 _FIND_BIDS = """
-SELECT DISTINCT k.hostname, k.hour FROM rollup_keys AS k
-WHERE k.key IN (SELECT (hash(b) >> 32)::UINTEGER FROM unnest($bids::TEXT[]) AS t(b))
+SELECT DISTINCT k.hostname, k.hour
+FROM rollup_keys AS k
+JOIN (
+    SELECT (hash(b) >> 32)::UINTEGER AS key, min(h) AS first
+    FROM (SELECT unnest($bids::TEXT[]) AS b, unnest($firsts::INTEGER[]) AS h)
+    GROUP BY key
+) AS p ON k.key = p.key AND k.hour >= p.first
+WHERE k.hour >= $first
 """
+# The first hour of a duration that searches every view (one without a report time): below any hour.
+NO_WINDOW: Final = -(2**31)
 
 
 def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -123,6 +135,11 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     create_prop_tables(conn)
 
 
+def _first_hour(duration: Sequence[object]) -> int:
+    """The first hour a duration row's update can reach: its window's (bid, ms, since), else NO_WINDOW."""
+    return hour_of(duration[2]) if len(duration) > 2 else NO_WINDOW  # type: ignore[arg-type]
+
+
 def hour_of(moment: datetime) -> int:
     """The UTC hour number (hours since 1970) holding `moment`."""
     return (moment - _EPOCH) // HOUR
@@ -134,10 +151,10 @@ def hour_start(hour: int) -> datetime:
 
 @dataclass(slots=True)
 class _Pending:
-    """Duration bids of one batch, with the version current when the batch ran."""
+    """Duration bids of one batch, each with the first hour its update can reach, and the batch's version."""
 
     version: int
-    bids: list[str]
+    bids: list[tuple[str, int]]
 
 
 @dataclass(slots=True)
@@ -166,17 +183,21 @@ class Rollups:
         durations: Sequence[Sequence[object]],
         events: Sequence[Sequence[object]] = (),
     ) -> None:
-        """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created), `durations` (bid, ms)."""
+        """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created).
+
+        `durations` rows are (bid, ms), updating every view with the bid, or (bid, ms, since), updating only the
+        views stored since `since`: those need no lookup when nothing from `since` on is built yet.
+        """
         self.props.note(views, events)
+        until = self.built_until
         if views:
-            until = self.built_until
             early = [(str(r[1]), r[-1]) for r in views if r[-1] < until]  # type: ignore[operator]
             if early:
                 with self._lock:
                     for hostname, moment in early:
                         self._mark((hostname, hour_of(moment)), self.version)  # type: ignore[arg-type]
-        if durations:
-            bids = [str(row[0]) for row in durations]
+        bids = [(str(row[0]), _first_hour(row)) for row in durations if len(row) < 3 or row[2] < until]  # type: ignore[operator]
+        if bids:
             with self._lock:
                 self._pending.append(_Pending(self.version, bids))
 
@@ -285,8 +306,9 @@ class Rollups:
             return
         row = cur.execute("SELECT max(version) FROM rollup_state").fetchone()
         seen = int(row[0]) if row and row[0] is not None else 0
-        bids = sorted({bid for entry in pending for bid in entry.bids})
-        found = cur.execute(_FIND_BIDS, {"bids": bids}).fetchall()
+        bids, firsts = zip(*sorted({pair for entry in pending for pair in entry.bids}), strict=True)
+        params = {"bids": list(bids), "firsts": list(firsts), "first": min(firsts)}
+        found = cur.execute(_FIND_BIDS, params).fetchall()
         newest = max(entry.version for entry in pending)
         with self._lock:
             for hostname, hour in found:

@@ -279,7 +279,11 @@ def _period(start: int, length: int, shape: str) -> str:
     views=st.lists(VIEW, max_size=60),
     spans=st.lists(SPAN, max_size=4),
     later=st.lists(VIEW, max_size=6),
-    durations=st.lists(st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 20000)), max_size=3),
+    # A duration with a window start (seconds after DAY0) updates only the views stored since, as an unload's does.
+    durations=st.lists(
+        st.tuples(st.sampled_from(["b1", "b2", "b7"]), st.integers(0, 20000), st.none() | st.integers(0, 72 * 3600)),
+        max_size=3,
+    ),
     rebuilds=st.lists(SPAN, max_size=2),
     periods=st.lists(st.tuples(PERIOD, SHAPES), min_size=1, max_size=4),
     listed=st.sampled_from(["", "&summary=true", "&limit=2", "&summary=true&limit=1&offset=1"]),
@@ -290,7 +294,7 @@ def test_random_rollups_equal_raw(
     views: list[tuple[str, int, bool, int | None, str]],
     spans: list[tuple[int, int]],
     later: list[tuple[str, int, bool, int | None, str]],
-    durations: list[tuple[str, int]],
+    durations: list[tuple[str, int, int | None]],
     rebuilds: list[tuple[int, int]],
     periods: list[tuple[tuple[int, int], str]],
     listed: str,
@@ -309,9 +313,11 @@ def test_random_rollups_equal_raw(
     # Writes after the builds: views into built hours, and durations of bids wherever their views are.
     _insert(db, rollups, later)
     if durations:
-        rollups.note_batch([], durations)
-        for bid, duration in durations:
-            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ?", [duration, bid])
+        rows = [(b, ms) if at is None else (b, ms, DAY0 + timedelta(seconds=at)) for b, ms, at in durations]
+        rollups.note_batch([], rows)
+        for row in rows:
+            since = row[2] if len(row) > 2 else DAY0 - timedelta(days=1)
+            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ? AND date_created >= ?", [row[1], row[0], since])
     if resolve_first:
         rollups.resolve(db)
     # Some hours rebuilt after the writes: a day row older than one of its hours is left out.
@@ -408,6 +414,22 @@ def test_a_duration_makes_the_hour_of_its_view_stale(db: duckdb.DuckDBPyConnecti
     rollups.note_batch([], [("b2", 3000)])
     db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b2'")
     assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
+    assert not rollups.has_pending
+
+
+def test_a_duration_looks_up_its_bid_only_from_the_hour_its_window_starts(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    # b1 has views in two built hours; an unload whose window starts in the second reaches only that one.
+    _insert(db, rollups, [("a.example", 10, True, None, "b1"), ("a.example", 7300, True, None, "b1")])
+    hour = hour_of(DAY0)
+    rollups.build(db, "a.example", hour, hour + 2)
+    since = DAY0 + timedelta(seconds=7000)
+    rollups.note_batch([], [("b1", 3000, since)])
+    db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b1' AND date_created >= ?", [since])
+    assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
+    # A window that starts after every built hour has nothing to look up.
+    rollups.note_batch([], [("b1", 3000, DAY0 + timedelta(hours=3))])
     assert not rollups.has_pending
 
 
