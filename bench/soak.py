@@ -419,14 +419,15 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
         code = server.stop()
     if code != 0:
         raise RuntimeError(f"server exited with {code}\n{server.log()[-2000:]}")
-    problems = [line for line in server.log().splitlines() if '"level": "error"' in line or "ERROR" in line]
+    log = server.log()
+    problems = [line for line in log.splitlines() if '"level": "error"' in line or "ERROR" in line]
     for line in problems[:5]:
         print(f"server log: {line[:600]}")
-    rollup_lines = [line for line in server.log().splitlines() if "rollup" in line]
+    rollup_lines = [line for line in log.splitlines() if "rollup" in line]
     for line in rollup_lines[:20]:
         print(f"server log: {line[:300]}")
     stored, probes = stored_loads(server)
-    refusals = server.log().count("Cannot CHECKPOINT")
+    refusals = log.count("Cannot CHECKPOINT")
     return Outcome(result, samples, peak, start_peak, stored, probes, refusals)
 
 

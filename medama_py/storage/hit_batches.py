@@ -217,8 +217,7 @@ def apply_batch(
     if not work and not batch.recent_durations and applied is None:
         return
     if rollups is not None:
-        # Every duration names a bid whose views may lie in built hours (storage/rollups.py looks them up).
-        rollups.note_batch(batch.views, [*batch.durations, *batch.recent_durations], batch.events)
+        rollups.note_batch(batch.views, batch.durations, batch.events, batch.recent_durations)
     cur.begin()
     try:
         for appender, rows in work:

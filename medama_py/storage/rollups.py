@@ -108,7 +108,8 @@ FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop AND v.bid IS NOT NULL
 """
 _BUILT = "INSERT INTO rollup_built SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
-# Each bid with the first hour its update can reach (NO_WINDOW when it searches every view).
+# Each bid with the first hour its update can reach (NO_WINDOW when it searches every view); the outer bound on
+# k.hour lets DuckDB skip the key row groups of older hours.
 _FIND_BIDS = """
 SELECT DISTINCT k.hostname, k.hour
 FROM rollup_keys AS k
@@ -133,11 +134,6 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     create_day_tables(conn)
     create_block_tables(conn)
     create_prop_tables(conn)
-
-
-def _first_hour(duration: Sequence[object]) -> int:
-    """The first hour a duration row's update can reach: its window's (bid, ms, since), else NO_WINDOW."""
-    return hour_of(duration[2]) if len(duration) > 2 else NO_WINDOW  # type: ignore[arg-type]
 
 
 def hour_of(moment: datetime) -> int:
@@ -182,11 +178,12 @@ class Rollups:
         views: Sequence[Sequence[object]],
         durations: Sequence[Sequence[object]],
         events: Sequence[Sequence[object]] = (),
+        recent: Sequence[Sequence[object]] = (),
     ) -> None:
         """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created).
 
-        `durations` rows are (bid, ms), updating every view with the bid, or (bid, ms, since), updating only the
-        views stored since `since`: those need no lookup when nothing from `since` on is built yet.
+        `durations` rows (bid, ms) update every view with the bid; `recent` rows (bid, ms, since) only the views
+        stored since `since`, so they need no lookup while nothing from `since` on is built.
         """
         self.props.note(views, events)
         until = self.built_until
@@ -196,7 +193,8 @@ class Rollups:
                 with self._lock:
                     for hostname, moment in early:
                         self._mark((hostname, hour_of(moment)), self.version)  # type: ignore[arg-type]
-        bids = [(str(row[0]), _first_hour(row)) for row in durations if len(row) < 3 or row[2] < until]  # type: ignore[operator]
+        bids = [(str(row[0]), NO_WINDOW) for row in durations]
+        bids += [(str(r[0]), hour_of(r[2])) for r in recent if r[2] < until]  # type: ignore[arg-type,operator]
         if bids:
             with self._lock:
                 self._pending.append(_Pending(self.version, bids))

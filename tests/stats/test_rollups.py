@@ -313,11 +313,12 @@ def test_random_rollups_equal_raw(
     # Writes after the builds: views into built hours, and durations of bids wherever their views are.
     _insert(db, rollups, later)
     if durations:
-        rows = [(b, ms) if at is None else (b, ms, DAY0 + timedelta(seconds=at)) for b, ms, at in durations]
-        rollups.note_batch([], rows)
-        for row in rows:
-            since = row[2] if len(row) > 2 else DAY0 - timedelta(days=1)
-            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ? AND date_created >= ?", [row[1], row[0], since])
+        anywhere = [(bid, ms) for bid, ms, at in durations if at is None]
+        recent = [(bid, ms, DAY0 + timedelta(seconds=at)) for bid, ms, at in durations if at is not None]
+        rollups.note_batch([], anywhere, recent=recent)
+        for bid, ms, at in durations:
+            since = DAY0 + timedelta(seconds=at) if at is not None else DAY0 - timedelta(days=1)
+            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ? AND date_created >= ?", [ms, bid, since])
     if resolve_first:
         rollups.resolve(db)
     # Some hours rebuilt after the writes: a day row older than one of its hours is left out.
@@ -425,11 +426,11 @@ def test_a_duration_looks_up_its_bid_only_from_the_hour_its_window_starts(db: du
     hour = hour_of(DAY0)
     rollups.build(db, "a.example", hour, hour + 2)
     since = DAY0 + timedelta(seconds=7000)
-    rollups.note_batch([], [("b1", 3000, since)])
+    rollups.note_batch([], [], recent=[("b1", 3000, since)])
     db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b1' AND date_created >= ?", [since])
     assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
     # A window that starts after every built hour has nothing to look up.
-    rollups.note_batch([], [("b1", 3000, DAY0 + timedelta(hours=3))])
+    rollups.note_batch([], [], recent=[("b1", 3000, DAY0 + timedelta(hours=3))])
     assert not rollups.has_pending
 
 
