@@ -3,9 +3,9 @@
 The writer (storage/writer.py) queues each request's `WriteItem`, closes a batch, turns it into plain rows in
 column order here on the event loop (`prepare_batch`), journals them (`batch_payload`) and later hands them to
 `apply_batch` on the store's writer thread: DuckDB appenders insert the views, events and Umami rows, and the
-durations become updates of the views with their bid. Several journaled batches can be merged into one
-transaction with the outcome of applying them one after another (`merge_batches`); a row DuckDB refuses is set
-aside without losing the rest (`apply_refusing_rows`).
+durations become updates of the views with their bid, which name the hours they changed to the rollups.
+Several journaled batches can be merged into one transaction with the outcome of applying them one after
+another (`merge_batches`); a row DuckDB refuses is set aside without losing the rest (`apply_refusing_rows`).
 """
 
 from __future__ import annotations
@@ -157,9 +157,8 @@ def prepare_umami(items: list[WriteItem]) -> UmamiBatch:
 class Appenders:
     """DuckDB appenders of the write cursor, one per target, made once and reused by every batch.
 
-    An appender converts the rows in C++ and applies them with one statement at `flush`: the views and
-    events are inserted, the durations become `UPDATE views SET duration_ms … WHERE bid = …` on every row
-    with that bid (a bid nobody loaded is a no-op). Appenders rather than Arrow tables: DuckDB reads an Arrow
+    An appender converts the rows in C++ and inserts them with one statement at `flush` (the durations are
+    UPDATE statements instead, see `apply_batch`). Appenders rather than Arrow tables: DuckDB reads an Arrow
     table by calling back into Python, and under load each call waits for the GIL (a contended batch took
     ~20% longer that way).
     """
@@ -167,7 +166,6 @@ class Appenders:
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
         self.views = cur.appender("views", columns=list(_VIEW_COLUMNS))
         self.events = cur.appender("events", columns=list(_EVENT_COLUMNS))
-        self.durations = cur.appender("views", columns=["bid", "duration_ms"], action="update", key=["bid"])
         self.umami_hits = cur.appender("umami_hits", columns=list(UMAMI_HIT_COLUMNS))
         self.umami_data = cur.appender("umami_event_data", columns=list(UMAMI_DATA_COLUMNS))
         self.umami_session_data = cur.appender("umami_session_data", columns=list(UMAMI_SESSION_DATA_COLUMNS))
@@ -179,7 +177,6 @@ class Appenders:
         for appender in (
             self.views,
             self.events,
-            self.durations,
             self.umami_hits,
             self.umami_data,
             self.umami_session_data,
@@ -199,7 +196,8 @@ def apply_batch(
 ) -> None:
     """Write a batch in one transaction: insert views, insert events, then apply durations.
 
-    `rollups` is told first which hours the batch may change (storage/rollups.py), before anyone can see it.
+    `rollups` is told which hours the batch changes (storage/rollups.py) before anyone can see it: the views'
+    own hours first, then the hours of the views each duration update changed, as the update returns them.
     `applied`, the end of the batch's journal record, is recorded in the same transaction, so after a crash
     the batch is either in the database with its position or replayed from the journal, never both. Without
     `keep` the transaction is rolled back: a trial of whether DuckDB takes the rows. `before_commit` runs last
@@ -208,23 +206,23 @@ def apply_batch(
     targets = (
         (appenders.views, batch.views),
         (appenders.events, batch.events),
-        (appenders.durations, batch.durations),
         (appenders.umami_hits, batch.umami.hits),
         (appenders.umami_data, batch.umami.data),
         (appenders.umami_session_data, batch.umami.session_data),
     )
     work = [(appender, rows) for appender, rows in targets if rows]
-    if not work and not batch.recent_durations and applied is None:
+    if not work and not batch.durations and not batch.recent_durations and applied is None:
         return
     if rollups is not None:
-        rollups.note_batch(batch.views, batch.durations, batch.events, batch.recent_durations)
+        rollups.note_batch(batch.views, batch.events)
     cur.begin()
     try:
         for appender, rows in work:
             appender.append_rows(rows)
             appender.flush()
-        if batch.recent_durations and batch.recent_since is not None:
-            _update_recent_durations(cur, batch.recent_durations, batch.recent_since)
+        changed = _update_durations(cur, batch)
+        if rollups is not None and changed:
+            rollups.note_updated(changed)
         if applied is not None:
             record_applied(cur, applied)
         if before_commit is not None:
@@ -344,13 +342,32 @@ def batch_from_payload(end: Position, payload: Any) -> Journaled:
 # keyed update), and it kept the bid column of every view in DuckDB's buffer pool.
 DURATION_SLACK = timedelta(minutes=1)
 
-_UPDATE_RECENT_DURATIONS = """
+# Each returns the (hostname, UTC hour) of every view it changed, for the rollups (storage/rollups.py): exactly
+# the hours whose durations moved, with no lookup of bids afterwards.
+_CHANGED = "RETURNING views.hostname, (epoch_us(views.date_created) // 3600000000)::INTEGER"
+# Every view with the bid (a duration journaled without its arrival time, by an older version); a bid nobody
+# loaded is a no-op.
+_UPDATE_DURATIONS = f"""
 UPDATE views SET duration_ms = u.duration_ms
-FROM (SELECT unnest($bids) AS bid, unnest($durations) AS duration_ms, unnest($sinces) AS since) AS u
-WHERE views.bid = u.bid AND views.date_created >= u.since AND views.date_created >= $since"""
+FROM (SELECT unnest($bids::TEXT[]) AS bid, unnest($durations::BIGINT[]) AS duration_ms) AS u
+WHERE views.bid = u.bid
+{_CHANGED}"""  # noqa: S608 (only code)
+_UPDATE_RECENT_DURATIONS = f"""
+UPDATE views SET duration_ms = u.duration_ms
+FROM (SELECT unnest($bids::TEXT[]) AS bid, unnest($durations::BIGINT[]) AS duration_ms,
+             unnest($sinces::TIMESTAMPTZ[]) AS since) AS u
+WHERE views.bid = u.bid AND views.date_created >= u.since AND views.date_created >= $since
+{_CHANGED}"""  # noqa: S608 (only code)
 
 
-def _update_recent_durations(cur: duckdb.DuckDBPyConnection, rows: list[Row], since: datetime) -> None:
-    bids, durations, sinces = zip(*rows, strict=True)
-    params = {"bids": list(bids), "durations": list(durations), "sinces": list(sinces), "since": since}
-    cur.execute(_UPDATE_RECENT_DURATIONS, params)
+def _update_durations(cur: duckdb.DuckDBPyConnection, batch: Batch) -> list[tuple[str, int]]:
+    """Apply the batch's durations, the unbounded ones first (`merge_batches` relies on that order)."""
+    changed: list[tuple[str, int]] = []
+    if batch.durations:
+        bids, durations = zip(*batch.durations, strict=True)
+        changed += cur.execute(_UPDATE_DURATIONS, {"bids": list(bids), "durations": list(durations)}).fetchall()
+    if batch.recent_durations and batch.recent_since is not None:
+        bids, durations, sinces = zip(*batch.recent_durations, strict=True)
+        params = {"bids": list(bids), "durations": list(durations), "sinces": list(sinces), "since": batch.recent_since}
+        changed += cur.execute(_UPDATE_RECENT_DURATIONS, params).fetchall()
+    return changed

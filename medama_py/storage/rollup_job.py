@@ -80,8 +80,6 @@ class RollupJob:
     async def step(self) -> bool:
         """Build one span of stale hours; False when every closed hour is current."""
         rollups = self.analytics.rollups
-        if rollups.has_pending:
-            await self.analytics.read(rollups.resolve)
         stop = hour_of(self.clock() - _GRACE)
         for hostname in sorted(self.hostnames):
             first = await self._first_hour(hostname)

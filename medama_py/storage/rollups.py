@@ -7,12 +7,10 @@ period's partial hours at either end, and every hour that is not built or not cu
 hour. Writes are seen on the single writer thread, before they commit:
 
 - a hit batch's views mark their own (hostname, hour) when that hour may already be built;
-- a hit batch's durations update the views with a given bid: the bids wait in `pending` until a reader or the
-  maintenance job looks them up in `rollup_keys` (a 32-bit hash of each built view's bid, so a lookup never
-  reads the bid strings) and marks the hours they are in. An unload's update searches only the views stored
-  since its own window began (storage/hit_batches.py), so its bid is looked up only in the hours from that
-  window's: a 32-bit hash matches one of N built views by chance with odds N / 2^32, and at 5M built views an
-  unload stream marked some big hour about every second, so the job rebuilt it over and over;
+- a hit batch's duration updates return the (hostname, hour) of every view they changed, and mark those
+  (storage/hit_batches.py). Until 2026-12 the bids waited for a lookup in a 32-bit hash of each built view's
+  bid: besides costing every report a join, a hash matched one of millions of built views by chance about
+  every second under steady traffic, and the job rebuilt that hour over and over;
 - any other write (renaming or deleting a site, retention) marks everything.
 
 A mark holds the build version current when the write ran; builds run on the writer thread too, so a build
@@ -60,9 +58,10 @@ HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 ROLLUP_TABLES: Final = (
-    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", "rollup_state", *DAY_TABLES, *BLOCK_TABLES,
-    *PROP_TABLES
+    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", *DAY_TABLES, *BLOCK_TABLES, *PROP_TABLES
 )  # fmt: skip
+# Written by earlier versions and no longer: dropped with the others when the file is opened.
+_RETIRED_TABLES: Final = ("rollup_state",)
 # Dimension reports whose labels are few, rolled up per hour, label and bin in `rollup_labels` (the report's
 # name -> its label over `views AS v`, as stats/reports.py defines it). Reports of many labels (paths,
 # referrers) would keep about as many rollup rows as views.
@@ -78,9 +77,9 @@ _CREATE = (
        timings HUGEINT NOT NULL)""",
     # Every built hour, empty ones included, with the version of the build that wrote it.
     "CREATE TABLE rollup_built (hostname TEXT NOT NULL, hour INTEGER NOT NULL, version BIGINT NOT NULL)",
+    # A 32-bit hash of each built view's bid: /properties skips the view hours no raw event's bid is in
+    # (stats/rolled.py).
     "CREATE TABLE rollup_keys (hostname TEXT NOT NULL, hour INTEGER NOT NULL, key UINTEGER NOT NULL)",
-    # The highest build version committed: a reader's snapshot holds every build up to it.
-    "CREATE TABLE rollup_state (version BIGINT NOT NULL)",
 )
 
 # The same metrics as stats/query.py (VISITORS, PAGEVIEWS, storage/view_sums.TIMINGS) and the same 1024 ms bins as
@@ -108,29 +107,14 @@ FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop AND v.bid IS NOT NULL
 """
 _BUILT = "INSERT INTO rollup_built SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
-# Each bid with the first hour its update can reach (NO_WINDOW when it searches every view); the outer bound on
-# k.hour lets DuckDB skip the key row groups of older hours.
-_FIND_BIDS = """
-SELECT DISTINCT k.hostname, k.hour
-FROM rollup_keys AS k
-JOIN (
-    SELECT (hash(b) >> 32)::UINTEGER AS key, min(h) AS first
-    FROM (SELECT unnest($bids::TEXT[]) AS b, unnest($firsts::INTEGER[]) AS h)
-    GROUP BY key
-) AS p ON k.key = p.key AND k.hour >= p.first
-WHERE k.hour >= $first
-"""
-# The first hour of a duration that searches every view (one without a report time): below any hour.
-NO_WINDOW: Final = -(2**31)
 
 
 def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Drop whatever rollups the file holds and create them empty (their validity died with the last process)."""
-    for table in ROLLUP_TABLES:
+    for table in (*ROLLUP_TABLES, *_RETIRED_TABLES):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in _CREATE:
         conn.execute(statement)
-    conn.execute("INSERT INTO rollup_state VALUES (0)")
     create_day_tables(conn)
     create_block_tables(conn)
     create_prop_tables(conn)
@@ -146,16 +130,8 @@ def hour_start(hour: int) -> datetime:
 
 
 @dataclass(slots=True)
-class _Pending:
-    """Duration bids of one batch, each with the first hour its update can reach, and the batch's version."""
-
-    version: int
-    bids: list[tuple[str, int]]
-
-
-@dataclass(slots=True)
 class Rollups:
-    """The in-memory side of the rollups: build versions, marks and pending duration bids (thread-safe)."""
+    """The in-memory side of the rollups: build versions and marks (thread-safe)."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Build versions are handed out on the writer thread only.
@@ -164,7 +140,6 @@ class Rollups:
     built_until: datetime = _EPOCH
     _everything: int = -1
     _marks: dict[tuple[str, int], int] = field(default_factory=dict)
-    _pending: list[_Pending] = field(default_factory=list)
     # hostname -> hour -> version of the build in the file (the maintenance job's plan, not readers').
     built: dict[str, dict[int, int]] = field(default_factory=dict)
     built_days: dict[str, dict[int, int]] = field(default_factory=dict)  # the same for day rows
@@ -173,38 +148,29 @@ class Rollups:
 
     # --- writes (writer thread, before the write commits) ---------------------------------------------
 
-    def note_batch(
-        self,
-        views: Sequence[Sequence[object]],
-        durations: Sequence[Sequence[object]],
-        events: Sequence[Sequence[object]] = (),
-        recent: Sequence[Sequence[object]] = (),
-    ) -> None:
-        """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created).
-
-        `durations` rows (bid, ms) update every view with the bid; `recent` rows (bid, ms, since) only the views
-        stored since `since`, so they need no lookup while nothing from `since` on is built.
-        """
+    def note_batch(self, views: Sequence[Sequence[object]], events: Sequence[Sequence[object]] = ()) -> None:
+        """A hit batch is about to commit: `views` rows are (bid, hostname, …, date_created)."""
         self.props.note(views, events)
         until = self.built_until
-        if views:
-            early = [(str(r[1]), r[-1]) for r in views if r[-1] < until]  # type: ignore[operator]
-            if early:
-                with self._lock:
-                    for hostname, moment in early:
-                        self._mark((hostname, hour_of(moment)), self.version)  # type: ignore[arg-type]
-        bids = [(str(row[0]), NO_WINDOW) for row in durations]
-        bids += [(str(r[0]), hour_of(r[2])) for r in recent if r[2] < until]  # type: ignore[arg-type,operator]
-        if bids:
+        early = [(str(r[1]), r[-1]) for r in views if r[-1] < until]  # type: ignore[operator]
+        if early:
             with self._lock:
-                self._pending.append(_Pending(self.version, bids))
+                for hostname, moment in early:
+                    self._mark((hostname, hour_of(moment)), self.version)  # type: ignore[arg-type]
+
+    def note_updated(self, hours: Iterable[Sequence[object]]) -> None:
+        """The batch about to commit changed views in these (hostname, hour) pairs (its duration updates)."""
+        until = hour_of(self.built_until)
+        with self._lock:
+            for hostname, hour in hours:
+                if hour < until:  # type: ignore[operator]
+                    self._mark((str(hostname), int(hour)), self.version)  # type: ignore[call-overload]
 
     def note_everything(self) -> None:
         """Some other write is about to commit: no build made so far may be used."""
         self.props.note_everything()
         with self._lock:
             self._everything = self.version
-            self._pending.clear()
             self.built.clear()
             self.built_days.clear()
 
@@ -279,7 +245,6 @@ class Rollups:
         """The build version of each usable hour in [first, last], by hour."""
         if first > last:
             return {}
-        self.resolve(cur)
         rows = cur.execute(
             "SELECT hour, version FROM rollup_built WHERE hostname = $hostname AND hour BETWEEN $first AND $last",
             {"hostname": hostname, "first": first, "last": last},
@@ -291,33 +256,6 @@ class Rollups:
                 for hour, version in rows
                 if version > everything and version > marks.get((hostname, int(hour)), -1)
             }
-
-    def resolve(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Mark the built hours holding a pending duration bid, looked up in `cur`'s snapshot of the keys.
-
-        Entries are dropped only when the snapshot holds every build up to their version; the rest are
-        looked up again later (by a reader or the job), as a newer build may hold their views.
-        """
-        with self._lock:
-            pending = list(self._pending)
-        if not pending:
-            return
-        row = cur.execute("SELECT max(version) FROM rollup_state").fetchone()
-        seen = int(row[0]) if row and row[0] is not None else 0
-        bids, firsts = zip(*sorted({pair for entry in pending for pair in entry.bids}), strict=True)
-        params = {"bids": list(bids), "firsts": list(firsts), "first": min(firsts)}
-        found = cur.execute(_FIND_BIDS, params).fetchall()
-        newest = max(entry.version for entry in pending)
-        with self._lock:
-            for hostname, hour in found:
-                self._mark((str(hostname), int(hour)), newest)
-            done = {id(entry) for entry in pending if entry.version <= seen}
-            self._pending = [entry for entry in self._pending if id(entry) not in done]
-
-    @property
-    def has_pending(self) -> bool:
-        with self._lock:
-            return bool(self._pending)
 
     # --- the maintenance job -------------------------------------------------------------------------------
 
@@ -357,7 +295,6 @@ class Rollups:
             cur.execute(_BUILT, {**span, "version": version})
             build_days(cur, hostname, first, last, version)
             build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_sizes)
-            cur.execute("UPDATE rollup_state SET version = $version", {"version": version})
             cur.commit()
         except BaseException:
             cur.rollback()

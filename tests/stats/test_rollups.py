@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from medama_py.stats.reports import REPORTS
 from medama_py.storage.analytics_file import VIEWS_COLUMNS, create_analytics_schema
+from medama_py.storage.hit_batches import Appenders, Batch, Row, UmamiBatch, apply_batch
 from medama_py.storage.rollup_blocks import cover
 from medama_py.storage.rollup_days import GROUPED_LABELS
 from medama_py.storage.rollup_job import _run_end
@@ -262,9 +263,16 @@ def _insert(
     if not rows:
         return
     # The writer's rows carry no duration and end with date_created, hostname second.
-    rollups.note_batch([(*r[:16], r[17]) for r in rows], [])
+    rollups.note_batch([(*r[:16], r[17]) for r in rows])
     placeholders = ", ".join("?" * len(VIEWS_COLUMNS))
     conn.executemany(f"INSERT INTO views VALUES ({placeholders})", rows)  # noqa: S608 (placeholders only)
+
+
+def _set_duration(conn: duckdb.DuckDBPyConnection, rollups: Rollups, bid: str, ms: int, since: datetime | None) -> None:
+    """The writer's own duration update of one unload (searching the views stored since `since`, or every view)."""
+    anywhere: list[Row] = [(bid, ms)] if since is None else []
+    recent: list[Row] = [(bid, ms, since)] if since is not None else []
+    apply_batch(conn, Appenders(conn), Batch([], [], anywhere, UmamiBatch([], [], []), recent, since), rollups)
 
 
 def _period(start: int, length: int, shape: str) -> str:
@@ -287,7 +295,6 @@ def _period(start: int, length: int, shape: str) -> str:
     rebuilds=st.lists(SPAN, max_size=2),
     periods=st.lists(st.tuples(PERIOD, SHAPES), min_size=1, max_size=4),
     listed=st.sampled_from(["", "&summary=true", "&limit=2", "&summary=true&limit=1&offset=1"]),
-    resolve_first=st.booleans(),
 )
 def test_random_rollups_equal_raw(
     db: duckdb.DuckDBPyConnection,
@@ -298,7 +305,6 @@ def test_random_rollups_equal_raw(
     rebuilds: list[tuple[int, int]],
     periods: list[tuple[tuple[int, int], str]],
     listed: str,
-    resolve_first: bool,
 ) -> None:
     db.execute("DELETE FROM views")
     create_rollup_tables(db)
@@ -312,15 +318,8 @@ def test_random_rollups_equal_raw(
             rollups.build(db, hostname, base + offset, base + min(offset + length, 72) - 1)
     # Writes after the builds: views into built hours, and durations of bids wherever their views are.
     _insert(db, rollups, later)
-    if durations:
-        anywhere = [(bid, ms) for bid, ms, at in durations if at is None]
-        recent = [(bid, ms, DAY0 + timedelta(seconds=at)) for bid, ms, at in durations if at is not None]
-        rollups.note_batch([], anywhere, recent=recent)
-        for bid, ms, at in durations:
-            since = DAY0 + timedelta(seconds=at) if at is not None else DAY0 - timedelta(days=1)
-            db.execute("UPDATE views SET duration_ms = ? WHERE bid = ? AND date_created >= ?", [ms, bid, since])
-    if resolve_first:
-        rollups.resolve(db)
+    for bid, ms, at in durations:
+        _set_duration(db, rollups, bid, ms, DAY0 + timedelta(seconds=at) if at is not None else None)
     # Some hours rebuilt after the writes: a day row older than one of its hours is left out.
     for hostname in HOSTS:
         for offset, length in rebuilds:
@@ -412,26 +411,24 @@ def test_a_duration_makes_the_hour_of_its_view_stale(db: duckdb.DuckDBPyConnecti
     _insert(db, rollups, [("a.example", 10, True, None, "b1"), ("a.example", 7300, True, None, "b2")])
     hour = hour_of(DAY0)
     rollups.build(db, "a.example", hour, hour + 2)
-    rollups.note_batch([], [("b2", 3000)])
-    db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b2'")
+    _set_duration(db, rollups, "b2", 3000, None)
     assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
-    assert not rollups.has_pending
 
 
-def test_a_duration_looks_up_its_bid_only_from_the_hour_its_window_starts(db: duckdb.DuckDBPyConnection) -> None:
+def test_a_duration_marks_only_the_hours_of_the_views_it_changed(db: duckdb.DuckDBPyConnection) -> None:
     create_rollup_tables(db)
     rollups = Rollups()
-    # b1 has views in two built hours; an unload whose window starts in the second reaches only that one.
+    # b1 has views in two built hours; an unload whose window starts in the second changes only that one.
     _insert(db, rollups, [("a.example", 10, True, None, "b1"), ("a.example", 7300, True, None, "b1")])
     hour = hour_of(DAY0)
     rollups.build(db, "a.example", hour, hour + 2)
-    since = DAY0 + timedelta(seconds=7000)
-    rollups.note_batch([], [], recent=[("b1", 3000, since)])
-    db.execute("UPDATE views SET duration_ms = 3000 WHERE bid = 'b1' AND date_created >= ?", [since])
+    _set_duration(db, rollups, "b1", 3000, DAY0 + timedelta(seconds=7000))
     assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1]
-    # A window that starts after every built hour has nothing to look up.
-    rollups.note_batch([], [], recent=[("b1", 3000, DAY0 + timedelta(hours=3))])
-    assert not rollups.has_pending
+    # A window after every view changes nothing, so it marks nothing; nor does a bid nobody loaded.
+    rollups.build(db, "a.example", hour + 2, hour + 2)
+    _set_duration(db, rollups, "b1", 4000, DAY0 + timedelta(hours=3))
+    _set_duration(db, rollups, "nobody", 4000, None)
+    assert rollups.usable_hours(db, "a.example", hour, hour + 2) == [hour, hour + 1, hour + 2]
 
 
 def test_any_other_write_makes_everything_stale(db: duckdb.DuckDBPyConnection) -> None:
@@ -512,7 +509,7 @@ def _insert_events(conn: duckdb.DuckDBPyConnection, rollups: Rollups, events: li
     rows = [("batch", "a.example", name, value, DAY0 + timedelta(seconds=s), bid) for bid, s, name, value in events]
     if not rows:
         return
-    rollups.note_batch([], [], rows)
+    rollups.note_batch([], rows)
     conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 

@@ -62,8 +62,16 @@ async def test_a_duration_marks_the_hour_of_its_view(built: tuple[AnalyticsStore
 
 async def test_a_recent_duration_marks_it_too(built: tuple[AnalyticsStore, HitWriter]) -> None:
     store, writer = built
-    await writer.set_duration("b0", 3000, at=HOUR0 + timedelta(minutes=7))
+    # b0's view is at 10:05; the unload's window (its arrival minus the duration and a minute) reaches it.
+    await writer.set_duration("b0", 3000, at=HOUR0 + timedelta(minutes=6))
     assert (await usable(store))[0] == [H + 1]
+
+
+async def test_a_duration_whose_window_misses_the_view_marks_nothing(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    store, writer = built
+    # The window starts at 10:05:57, after b0's view: the update changes no row, so no hour is marked.
+    await writer.set_duration("b0", 3000, at=HOUR0 + timedelta(minutes=7))
+    assert (await usable(store))[0] == [H, H + 1]
 
 
 async def test_a_late_view_marks_its_hour_and_the_events_of_its_bid(built: tuple[AnalyticsStore, HitWriter]) -> None:
