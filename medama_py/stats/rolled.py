@@ -164,8 +164,8 @@ class PropSplit:
 
 
 _FIND_VIEW_HOURS: Final = """
-SELECT DISTINCT k.hour FROM rollup_keys AS k
-WHERE k.hostname = $hostname AND k.key IN (
+SELECT DISTINCT k.hour FROM rollup_keys AS k JOIN rollup_built AS b ON b.version = k.version AND b.hour = k.hour
+WHERE b.hostname = $hostname AND k.key IN (
     SELECT (hash(e.bid) >> 32)::UINTEGER FROM events AS e WHERE e.bid <> '' AND ({events}))
 """
 

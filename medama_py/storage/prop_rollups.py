@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from medama_py.storage.rollup_days import append
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -191,10 +193,7 @@ class PropRollups:
         try:
             for table in ("rollup_props", "rollup_props_built", "rollup_event_keys"):
                 cur.execute(f"DELETE FROM {table} WHERE hour BETWEEN $first AND $last", span)  # noqa: S608 (code names)
-            if rows:
-                appender = cur.appender("rollup_props")
-                appender.append_rows(rows)
-                appender.flush()
+            append(cur, "rollup_props", rows)
             cur.execute(_KEYS, _span(first, last))
             cur.execute(
                 "INSERT INTO rollup_props_built SELECT range::INTEGER, $seen FROM range($first, $last + 1)",

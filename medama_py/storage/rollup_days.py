@@ -10,8 +10,9 @@ out until the maintenance job rebuilds the whole day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from medama_py.storage.view_sums import DAY_BIN_SHIFT, TIMINGS
 
@@ -23,10 +24,13 @@ __all__ = [
     "GROUPED_LABELS",
     "HOURS_PER_DAY",
     "PATHS",
-    "build_days",
+    "DayCounts",
+    "append",
+    "count_days",
     "create_day_tables",
     "hours_of",
     "whole_days",
+    "write_days",
 ]
 
 HOURS_PER_DAY: Final = 24
@@ -73,7 +77,6 @@ _CREATE: Final = (
 # The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per day and
 # label; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
 _GROUPS: Final = f"""
-INSERT INTO rollup_day_groups
 SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
        count_if(v.is_unique_user), count_if(v.is_unique_page), count(*), {TIMINGS},
        count(v.duration_ms), sum(v.duration_ms), count_if(v.duration_ms = 0),
@@ -85,7 +88,6 @@ GROUP BY v.hostname, day, label
 # The other lists per day, label and duration bin (DAY_BIN_SHIFT): what their full variant sums (visitors, bounce
 # counts, and the histogram that finds each listed label's median, stats/dimensions.py).
 _BINS: Final = f"""
-INSERT INTO rollup_day_bins
 SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
        (v.duration_ms >> {DAY_BIN_SHIFT})::INTEGER AS bin, count(v.duration_ms), count_if(v.is_unique_user), {TIMINGS}
 FROM views AS v
@@ -132,13 +134,36 @@ def whole_days(first: int, last: int) -> tuple[int, int]:
     return -(-first // HOURS_PER_DAY), (last + 1) // HOURS_PER_DAY - 1
 
 
-def build_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, version: int) -> None:
-    """Write the day rows of the whole days in hours [first, last], inside the build's transaction.
+@dataclass(slots=True)
+class DayCounts:
+    """The lists of whole days counted from the views (on a reader): rollup_day_groups and rollup_day_bins rows."""
 
-    The hour rows of those hours must already be written by this transaction; the groups are counted from the views.
-    """
+    groups: list[Any]
+    bins: list[Any]
+
+
+def count_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> DayCounts | None:
+    """The lists' counts of the whole days in hours [first, last] (None if there are none), from the views."""
     first_day, last_day = whole_days(first, last)
     if first_day > last_day:
+        return None
+    stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
+    counts = DayCounts([], [])
+    for report, label in GROUPED_LABELS.items():
+        rows = cur.execute((_GROUPS if report == PATHS else _BINS).format(label=label), {**stretch, "report": report})
+        (counts.groups if report == PATHS else counts.bins).extend(rows.fetchall())
+    return counts
+
+
+def write_days(
+    cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, version: int, counts: DayCounts | None
+) -> None:
+    """Write the day rows of the whole days in hours [first, last], inside the build's install transaction.
+
+    The hour rows of those hours must already be written by this transaction; `counts` are `count_days`' of them.
+    """
+    first_day, last_day = whole_days(first, last)
+    if first_day > last_day or counts is None:
         return
     span = {"hostname": hostname, "first": first_day, "last": last_day}
     for table in DAY_TABLES:
@@ -146,9 +171,15 @@ def build_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: 
     hours = {"hostname": hostname, "first": first_day * HOURS_PER_DAY, "last": (last_day + 1) * HOURS_PER_DAY - 1}
     cur.execute(_CELLS, hours)
     cur.execute(_LABELS, hours)
-    stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
-    for report, label in GROUPED_LABELS.items():
-        statement = _GROUPS if report == PATHS else _BINS
-        cur.execute(statement.format(label=label), {**stretch, "report": report})
+    append(cur, "rollup_day_groups", counts.groups)
+    append(cur, "rollup_day_bins", counts.bins)
     cur.execute(_VISITORS, span)
     cur.execute(_DAYS, {**span, "version": version})
+
+
+def append(cur: duckdb.DuckDBPyConnection, table: str, rows: list[Any]) -> None:
+    """Append `rows`, in the table's column order, inside the cursor's transaction."""
+    if rows:
+        appender = cur.appender(table)
+        appender.append_rows(rows)
+        appender.flush()

@@ -1,7 +1,8 @@
 """The background job that keeps the hourly rollups built (storage/rollups.py, docs/stats.md#rollups).
 
-It builds every closed hour of every registered website, oldest first, a span of hours per write on the
-writer thread so hits wait at most one short build, and rebuilds the hours that writes have marked since.
+It builds every closed hour of every registered website, oldest first, and rebuilds the hours that writes have
+marked since. A build counts a span of hours on a reader and installs the counts on the writer thread, so hits
+wait only for the install (appends, and the bids' keys), not for the counting of the views.
 Nothing depends on it for correctness: an hour it has not built (yet) is read raw.
 """
 
@@ -20,7 +21,7 @@ import duckdb
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollup_days import HOURS_PER_DAY
-from medama_py.storage.rollups import hour_of
+from medama_py.storage.rollups import Rollups, hour_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -34,7 +35,8 @@ log = logging.getLogger("medama_py")
 
 # An hour is built once it has been over this long: hits still arriving for it would only mark it again.
 _GRACE: Final = timedelta(minutes=2)
-# Each build holds the writer thread; the span of hours adapts so one build takes about this long.
+# The span of hours adapts so one build (its counting and its install) takes about this long: short installs for
+# the writer thread, and a bounded working set for the reader.
 _TARGET_SECONDS: Final = 0.1
 _MAX_SPAN: Final = 24 * 31
 _IDLE_SECONDS: Final = 5.0
@@ -90,7 +92,11 @@ class RollupJob:
                 continue
             last = _run_end(stale, self.span)
             began = time.perf_counter()
-            await self.analytics.write(partial(rollups.build, hostname=hostname, first=stale[0], last=last), noted=True)
+            build = await self.analytics.write(
+                partial(rollups.begin_build, hostname=hostname, first=stale[0], last=last), noted=True
+            )
+            build = await self.analytics.read(partial(Rollups.compute, build=build))
+            await self.analytics.write(partial(rollups.install, build=build), noted=True)
             self._adapt(time.perf_counter() - began)
             return True
         return await self._props_step(stop)

@@ -13,8 +13,11 @@ hour. Writes are seen on the single writer thread, before they commit:
   every second under steady traffic, and the job rebuilt that hour over and over;
 - any other write (renaming or deleting a site, retention) marks everything.
 
-A mark holds the build version current when the write ran; builds run on the writer thread too, so a build
-with a higher version saw the write. Readers compare the versions in their own snapshot (`rollup_built`)
+A mark holds the build version current when the write ran. A build takes a new version on the writer thread
+before a reader counts its views, and the writer thread installs the counts (`begin_build`, `compute`,
+`install`): every write with a lower mark committed before that snapshot began, and every later write marks
+with the build's version or a higher one, so a build with a version above an hour's mark saw every write to
+it. Readers compare the versions in their own snapshot (`rollup_built`)
 with the marks, so a reader never uses a build that misses a row it can see. The tables are dropped and
 rebuilt whenever the file is opened: another program (Medama, an import, a restore) may have changed it.
 """
@@ -24,17 +27,20 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from medama_py.storage.prop_rollups import PROP_TABLES, PropRollups, create_prop_tables
 from medama_py.storage.rollup_blocks import BLOCK_SIZES, BLOCK_TABLES, build_blocks, cover, create_block_tables, days_of
 from medama_py.storage.rollup_days import (
     DAY_TABLES,
     HOURS_PER_DAY,
-    build_days,
+    DayCounts,
+    append,
+    count_days,
     create_day_tables,
     hours_of,
     whole_days,
+    write_days,
 )
 from medama_py.storage.view_sums import TIMINGS
 
@@ -48,6 +54,7 @@ __all__ = [
     "HOUR_US",
     "ROLLED_LABELS",
     "ROLLUP_TABLES",
+    "HourBuild",
     "Rollups",
     "create_rollup_tables",
     "hour_of",
@@ -77,34 +84,40 @@ _CREATE = (
        timings HUGEINT NOT NULL)""",
     # Every built hour, empty ones included, with the version of the build that wrote it.
     "CREATE TABLE rollup_built (hostname TEXT NOT NULL, hour INTEGER NOT NULL, version BIGINT NOT NULL)",
-    # A 32-bit hash of each built view's bid: /properties skips the view hours no raw event's bid is in
-    # (stats/rolled.py).
-    "CREATE TABLE rollup_keys (hostname TEXT NOT NULL, hour INTEGER NOT NULL, key UINTEGER NOT NULL)",
+    # A 32-bit hash of each built view's bid, by the version of the build (one website's): /properties skips the
+    # view hours no raw event's bid is in (stats/rolled.py). The version rather than the hostname: a string column
+    # took ~55% of the install's time (~80 ms of ~140 per million views, against ~10 ms for the number).
+    "CREATE TABLE rollup_keys (version BIGINT NOT NULL, hour INTEGER NOT NULL, key UINTEGER NOT NULL)",
 )
 
 # The same metrics as stats/query.py (VISITORS, PAGEVIEWS, storage/view_sums.TIMINGS) and the same 1024 ms bins as
 # stats/medians.py; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
-_BUILD_HOURS = f"""
-INSERT INTO rollup_hours
+_HOURS_OF_VIEWS = f"""
 SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, (v.duration_ms >> 10) AS bin,
        count(v.duration_ms), count_if(v.is_unique_user), count(*), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, hour, bin
 """  # noqa: S608 (only code: the metric and the label SQL)
-_BUILD_LABELS = f"""
-INSERT INTO rollup_labels
+_LABELS_OF_VIEWS = f"""
 SELECT $report, v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER AS hour, {{label}} AS label,
        (v.duration_ms >> 10) AS bin, count(v.duration_ms), count_if(v.is_unique_user), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
 GROUP BY v.hostname, hour, label, bin
 """  # noqa: S608 (only code: the metric and the label SQL)
+# Inserted by the install on the writer thread, whose snapshot holds every view the build's snapshot held and
+# perhaps later ones (a key too many only makes /properties read one view hour too many).
 _BUILD_KEYS = """
 INSERT INTO rollup_keys
-SELECT v.hostname, (epoch_us(v.date_created) // 3600000000)::INTEGER, (hash(v.bid) >> 32)::UINTEGER
+SELECT $version, (epoch_us(v.date_created) // 3600000000)::INTEGER, (hash(v.bid) >> 32)::UINTEGER
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop AND v.bid IS NOT NULL
+"""
+# The keys of the builds a new one replaces (before their rollup_built rows go).
+_DROP_KEYS = """
+DELETE FROM rollup_keys WHERE hour BETWEEN $first AND $last AND version IN (
+    SELECT version FROM rollup_built WHERE hostname = $hostname AND hour BETWEEN $first AND $last)
 """
 _BUILT = "INSERT INTO rollup_built SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
 
@@ -127,6 +140,19 @@ def hour_of(moment: datetime) -> int:
 
 def hour_start(hour: int) -> datetime:
     return _EPOCH + hour * HOUR
+
+
+@dataclass(slots=True)
+class HourBuild:
+    """A build of hours [first, last] of one website: its version, then the counts a reader made of the views."""
+
+    hostname: str
+    first: int
+    last: int
+    version: int
+    hours: list[Any] = field(default_factory=list)  # rollup_hours rows
+    labels: list[Any] = field(default_factory=list)  # rollup_labels rows
+    days: DayCounts | None = None  # the whole days' lists (storage/rollup_days.py), if the hours hold any
 
 
 @dataclass(slots=True)
@@ -279,29 +305,53 @@ class Rollups:
                     stale.extend(old)
             return stale
 
-    def build(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
-        """Rebuild hours [first, last] of `hostname` from the views, in one transaction (on the writer thread)."""
-        version = self.version + 1
-        values = {"hostname": hostname, "start": hour_start(first), "stop": hour_start(last + 1)}
+    def begin_build(self, _cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> HourBuild:
+        """A new build's version, taken on the writer thread (as a write) before `compute`'s snapshot begins.
+
+        Every write before it has committed, so that snapshot holds it; every write after it marks with this version
+        or a later one (views into hours before `built_until`, moved here, and the hours durations changed), so the
+        build never counts as current for a write it may have missed.
+        """
+        with self._lock:
+            self.version += 1
+            self.built_until = max(self.built_until, hour_start(last + 1))
+            return HourBuild(hostname, first, last, self.version)
+
+    @staticmethod
+    def compute(cur: duckdb.DuckDBPyConnection, build: HourBuild) -> HourBuild:
+        """The counts of the build's hours (and whole days) from the views, in a reader's snapshot."""
+        values = {"hostname": build.hostname, "start": hour_start(build.first), "stop": hour_start(build.last + 1)}
+        build.hours = cur.execute(_HOURS_OF_VIEWS, values).fetchall()
+        for report, label in ROLLED_LABELS.items():
+            build.labels += cur.execute(_LABELS_OF_VIEWS.format(label=label), {**values, "report": report}).fetchall()
+        build.days = count_days(cur, build.hostname, build.first, build.last)
+        return build
+
+    def install(self, cur: duckdb.DuckDBPyConnection, build: HourBuild) -> None:
+        """Replace the build's hours with its counts, in one transaction (on the writer thread).
+
+        Only appends and sums of the rollup tables run here, plus the bids' keys (read from the views), so hits wait
+        behind the install only, not behind counting the views.
+        """
+        hostname, first, last, version = build.hostname, build.first, build.last, build.version
         span = {"hostname": hostname, "first": first, "last": last}
         cur.begin()
         try:
-            for table in ("rollup_hours", "rollup_labels", "rollup_built", "rollup_keys"):
+            cur.execute(_DROP_KEYS, span)
+            for table in ("rollup_hours", "rollup_labels", "rollup_built"):
                 cur.execute(f"DELETE FROM {table} WHERE hostname = $hostname AND hour BETWEEN $first AND $last", span)  # noqa: S608 (table names are code)
-            cur.execute(_BUILD_HOURS, values)
-            for report, label in ROLLED_LABELS.items():
-                cur.execute(_BUILD_LABELS.format(label=label), {**values, "report": report})
-            cur.execute(_BUILD_KEYS, values)
+            append(cur, "rollup_hours", build.hours)
+            append(cur, "rollup_labels", build.labels)
+            views = {"hostname": hostname, "start": hour_start(first), "stop": hour_start(last + 1)}
+            cur.execute(_BUILD_KEYS, {**views, "version": version})
             cur.execute(_BUILT, {**span, "version": version})
-            build_days(cur, hostname, first, last, version)
+            write_days(cur, hostname, first, last, version, build.days)
             build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_sizes)
             cur.commit()
         except BaseException:
             cur.rollback()
             raise
         with self._lock:
-            self.version = version
-            self.built_until = max(self.built_until, hour_start(last + 1))
             hours = self.built.setdefault(hostname, {})
             for hour in range(first, last + 1):
                 hours[hour] = version
@@ -309,6 +359,10 @@ class Rollups:
             days = self.built_days.setdefault(hostname, {})
             for day in range(first_day, last_day + 1):
                 days[day] = version
+
+    def build(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
+        """Begin, compute and install a build of hours [first, last] on one cursor (tests, tools; not concurrently)."""
+        self.install(cur, self.compute(cur, self.begin_build(cur, hostname, first, last)))
 
     def _completed_blocks(self, hostname: str, first: int, last: int) -> list[tuple[int, int]]:
         """The (size, block) blocks with a whole day of hours [first, last], each of whose days has a day row then.

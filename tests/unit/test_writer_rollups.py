@@ -10,13 +10,14 @@ import pytest
 
 from medama_py.model import EventRows
 from medama_py.storage.analytics import AnalyticsStore
-from medama_py.storage.rollups import hour_of
+from medama_py.storage.rollups import Rollups, hour_of
 from medama_py.storage.writer import HitWriter
 from tests.support.live import PATIENT_READS_S
 from tests.support.rows import make_view_row
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    import asyncio
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
 HOUR0 = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
@@ -90,3 +91,23 @@ async def test_any_other_write_marks_everything(built: tuple[AnalyticsStore, Hit
     store, _ = built
     await store.write(lambda cur: cur.execute("DELETE FROM views WHERE bid = 'nothing'"))
     assert await usable(store) == ([], [])
+
+
+async def test_writes_while_a_build_counts_leave_that_build_stale(built: tuple[AnalyticsStore, HitWriter]) -> None:
+    """The job's way: a version on the writer thread, the counting on a reader, the install on the writer thread."""
+    store, writer = built
+    rollups = store.rollups
+    writes: list[tuple[Callable[[], asyncio.Future[None]], list[int]]] = [
+        # a late view into H; an unload of b1's view in H + 1
+        (lambda: writer.add_view(make_view_row(bid="late", date_created=HOUR0 + timedelta(minutes=9))), [H + 1]),
+        (lambda: writer.set_duration("b1", 4000, at=HOUR0 + timedelta(hours=1, minutes=6)), [H]),
+    ]
+    for write, current in writes:
+        build = await store.write(partial(rollups.begin_build, hostname="example.com", first=H, last=H + 1), noted=True)
+        await write()
+        await writer.settled()
+        build = await store.read(partial(Rollups.compute, build=build))
+        await store.write(partial(rollups.install, build=build), noted=True)
+        assert (await usable(store))[0] == current
+        await store.write(partial(rollups.build, hostname="example.com", first=H, last=H + 1), noted=True)
+        assert (await usable(store))[0] == [H, H + 1]
