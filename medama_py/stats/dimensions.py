@@ -126,11 +126,12 @@ def _rolled_cells(
         hours = ("rollup_labels", split.hours, split.hours_where)
         return _Cells(report, _HOUR_BIN_SHIFT, split, (hours, ("rollup_day_labels", split.days, split.days_where)))
     key = _BINNED.get(label_sql)
-    split = split_period(cur, rollups, filters, hours=False) if key is not None and not summary else None
-    if key is None or rollups is None or split is None or not split.days:
+    split = split_period(cur, rollups, filters, lists=True) if key is not None and not summary else None
+    if key is None or rollups is None or split is None:
         return None
     blocks, days = split_blocks(cur, rollups, split)
     parts = [("rollup_day_bins", days, lambda params: split.runs_where(params, "r.day", days))]
+    parts.append(("rollup_hour_bins", split.hours, split.hours_where))
     for size, first, last in block_runs(blocks):
         parts.append(("rollup_block_bins", [(first, last)], partial(block_where, split.hostname, size, first, last)))
     return _Cells(key, DAY_BIN_SHIFT, split, tuple(parts))

@@ -15,6 +15,8 @@ from medama_py.stats.rolled import block_runs, block_where, split_blocks, split_
 from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from medama_py.stats.filters import Filters
@@ -49,18 +51,23 @@ def rolled_counts(
     """SQL of one row per label (`label` and each of `metrics`) over the period; None when it must be read raw.
 
     Whole usable days come from the fewest blocks of `rollup_block_groups` and the other days from
-    `rollup_day_groups` (storage/rollup_blocks.py), every other moment of the period from the views; the sums are
-    the raw ones (a `sum` over no durations stays NULL, as the raw one does).
+    `rollup_day_groups` (storage/rollup_blocks.py), recent hours outside them from `rollup_hour_groups`
+    (storage/rollup_hour_lists.py), every other moment of the period from the views; the sums are the raw ones (a
+    `sum` over no durations stays NULL, as the raw one does).
     """
     key = _KEYS.get(label_sql)
     # Only the paths keep every count; the other lists their visitors alone (storage/rollup_days.py).
     kept = key is not None and (key == PATHS or metrics == ["visitors"])
-    split = split_period(cur, rollups, filters, hours=False) if kept else None
-    if split is None or not split.days:
+    split = split_period(cur, rollups, filters, lists=True) if kept else None
+    if split is None:
         return None
-    # The rows of the blocks and of the days outside them are summed by the one GROUP BY below.
+    # The rows of the blocks, of the days outside them and of the recent hours are summed by the one GROUP BY below.
     blocks, days = split_blocks(cur, rollups, split) if rollups is not None else ([], split.days)
-    tables = [("rollup_day_groups", partial(split.runs_where, column="r.day", spans=days))] if days else []
+    tables: list[tuple[str, Callable[[Params], str]]] = []
+    if days:
+        tables.append(("rollup_day_groups", partial(split.runs_where, column="r.day", spans=days)))
+    if split.hours:
+        tables.append(("rollup_hour_groups", split.hours_where))
     tables += [
         ("rollup_block_groups", partial(block_where, split.hostname, size, first, last))
         for size, first, last in block_runs(blocks)

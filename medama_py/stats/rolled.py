@@ -80,12 +80,13 @@ def split_period(
     filters: Filters,
     *,
     days: bool = True,
-    hours: bool = True,
+    lists: bool = False,
 ) -> Split | None:
     """The split of `filters`' period, or None when the rollups cannot serve any of it.
 
     With `days`, whole days come from the day rows where they are usable; without, every hour from the hourly rows.
-    Without `hours` (a report with day rows only), every hour outside the usable days is read raw.
+    With `lists` (a list report), the hours outside the usable days are those with list rows of recent hours
+    (storage/rollup_hour_lists.py); the others are read raw.
     """
     start, end = filters.start, filters.end
     if rollups is None or filters.conditions or start is None or end is None or start > end:
@@ -94,11 +95,9 @@ def split_period(
     # The last hour that ends inside the period: its last microsecond is at most `end`.
     last = hour_of(end + _MICROSECOND) - 1
     if days:
-        usable_days, usable = rollups.usable(cur, filters.hostname, first, last)
+        usable_days, usable = rollups.usable(cur, filters.hostname, first, last, lists=lists)
     else:
         usable_days, usable = [], rollups.usable_hours(cur, filters.hostname, first, last)
-    if not hours:
-        usable = []
     if not usable and not usable_days:
         return None
     day_hours = (hour for day in usable_days for hour in hours_of(day))

@@ -24,18 +24,27 @@ __all__ = [
     "GROUPED_LABELS",
     "HOURS_PER_DAY",
     "PATHS",
-    "DayCounts",
+    "ListCounts",
     "append",
     "count_days",
+    "count_lists",
     "create_day_tables",
     "hours_of",
     "whole_days",
     "write_days",
+    "write_lists",
 ]
 
 HOURS_PER_DAY: Final = 24
 _DAY_ZERO: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY: Final = timedelta(days=1)
+_DAY_US: Final = 86_400_000_000
+# The (groups, bins) tables of each unit of list rows: the days' here, the recent hours' in
+# storage/rollup_hour_lists.py.
+_LIST_TABLES: Final = {
+    "day": ("rollup_day_groups", "rollup_day_bins"),
+    "hour": ("rollup_hour_groups", "rollup_hour_bins"),
+}
 DAY_TABLES: Final = ("rollup_days", "rollup_day_cells", "rollup_day_labels", "rollup_day_groups", "rollup_day_bins")
 # The lists of many labels, counted per day and label (rollup_day_groups): a key -> the label over `views AS v`, as
 # stats/reports.py defines it. Per hour they would keep about as many rows as views; per day, at 10M page views a
@@ -74,33 +83,34 @@ _CREATE: Final = (
        label TEXT NOT NULL, bin INTEGER, durations BIGINT NOT NULL, visitors BIGINT NOT NULL,
        timings HUGEINT NOT NULL)""",
 )
-# The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per day and
-# label; tests/stats/test_rollups.py proves the rollup path equal to the raw one.
+# The metrics of stats/query.py (VISITORS, PAGE_VISITORS, PAGEVIEWS, TIMINGS) and stats/grouped.py, per unit (a
+# day here, an hour in storage/rollup_hour_lists.py) and label; tests/stats/test_rollups.py proves the rollup path
+# equal to the raw one.
 _GROUPS: Final = f"""
-SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
+SELECT $report, v.hostname, (epoch_us(v.date_created) // $unit_us)::INTEGER AS unit, {{label}} AS label,
        count_if(v.is_unique_user), count_if(v.is_unique_page), count(*), {TIMINGS},
        count(v.duration_ms), sum(v.duration_ms), count_if(v.duration_ms = 0),
        min(v.duration_ms) FILTER (WHERE v.duration_ms > 0)
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
-GROUP BY v.hostname, day, label
+GROUP BY v.hostname, unit, label
 """  # noqa: S608 (only code: the metric and the label SQL)
-# The other lists per day, label and duration bin (DAY_BIN_SHIFT): what their full variant sums (visitors, bounce
+# The other lists per unit, label and duration bin (DAY_BIN_SHIFT): what their full variant sums (visitors, bounce
 # counts, and the histogram that finds each listed label's median, stats/dimensions.py).
 _BINS: Final = f"""
-SELECT $report, v.hostname, (epoch_us(v.date_created) // 86400000000)::INTEGER AS day, {{label}} AS label,
+SELECT $report, v.hostname, (epoch_us(v.date_created) // $unit_us)::INTEGER AS unit, {{label}} AS label,
        (v.duration_ms >> {DAY_BIN_SHIFT})::INTEGER AS bin, count(v.duration_ms), count_if(v.is_unique_user), {TIMINGS}
 FROM views AS v
 WHERE v.hostname = $hostname AND v.date_created >= $start AND v.date_created < $stop
-GROUP BY v.hostname, day, label, bin
+GROUP BY v.hostname, unit, label, bin
 """  # noqa: S608 (only code: the metric and the label SQL)
-# Their visitors per day and label (all the summary variant reads), summed from those bins rather than read from
+# Their visitors per unit and label (all the summary variant reads), summed from those bins rather than read from
 # the views again.
 _VISITORS: Final = """
-INSERT INTO rollup_day_groups (report, hostname, day, label, visitors)
-SELECT report, hostname, day, label, sum(visitors) FROM rollup_day_bins
-WHERE hostname = $hostname AND day BETWEEN $first AND $last
-GROUP BY report, hostname, day, label
+INSERT INTO {groups} (report, hostname, {unit}, label, visitors)
+SELECT report, hostname, {unit}, label, sum(visitors) FROM {bins}
+WHERE hostname = $hostname AND {unit} BETWEEN $first AND $last
+GROUP BY report, hostname, {unit}, label
 """
 # Summed from the hour rows just written in the same transaction: the same sums as from the views.
 _CELLS: Final = """
@@ -135,28 +145,46 @@ def whole_days(first: int, last: int) -> tuple[int, int]:
 
 
 @dataclass(slots=True)
-class DayCounts:
-    """The lists of whole days counted from the views (on a reader): rollup_day_groups and rollup_day_bins rows."""
+class ListCounts:
+    """The lists of a stretch of days or hours counted from the views (on a reader): `groups` and `bins` rows."""
 
     groups: list[Any]
     bins: list[Any]
 
 
-def count_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> DayCounts | None:
-    """The lists' counts of the whole days in hours [first, last] (None if there are none), from the views."""
-    first_day, last_day = whole_days(first, last)
-    if first_day > last_day:
-        return None
-    stretch = {"hostname": hostname, "start": _DAY_ZERO + first_day * _DAY, "stop": _DAY_ZERO + (last_day + 1) * _DAY}
-    counts = DayCounts([], [])
+def count_lists(
+    cur: duckdb.DuckDBPyConnection, hostname: str, start: datetime, stop: datetime, unit_us: int
+) -> ListCounts:
+    """Every list's counts of the views in [start, stop), per unit of `unit_us` microseconds (a day or an hour)."""
+    stretch = {"hostname": hostname, "start": start, "stop": stop, "unit_us": unit_us}
+    counts = ListCounts([], [])
     for report, label in GROUPED_LABELS.items():
         rows = cur.execute((_GROUPS if report == PATHS else _BINS).format(label=label), {**stretch, "report": report})
         (counts.groups if report == PATHS else counts.bins).extend(rows.fetchall())
     return counts
 
 
+def write_lists(
+    cur: duckdb.DuckDBPyConnection, unit: str, hostname: str, first: int, last: int, counts: ListCounts
+) -> None:
+    """Append `count_lists`' rows of units [first, last] to the `unit` ("day" or "hour") tables, and the visitors."""
+    groups, bins = _LIST_TABLES[unit]
+    append(cur, groups, counts.groups)
+    append(cur, bins, counts.bins)
+    span = {"hostname": hostname, "first": first, "last": last}
+    cur.execute(_VISITORS.format(groups=groups, bins=bins, unit=unit), span)
+
+
+def count_days(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> ListCounts | None:
+    """The lists' counts of the whole days in hours [first, last] (None if there are none), from the views."""
+    first_day, last_day = whole_days(first, last)
+    if first_day > last_day:
+        return None
+    return count_lists(cur, hostname, _DAY_ZERO + first_day * _DAY, _DAY_ZERO + (last_day + 1) * _DAY, _DAY_US)
+
+
 def write_days(
-    cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, version: int, counts: DayCounts | None
+    cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, version: int, counts: ListCounts | None
 ) -> None:
     """Write the day rows of the whole days in hours [first, last], inside the build's install transaction.
 
@@ -171,9 +199,7 @@ def write_days(
     hours = {"hostname": hostname, "first": first_day * HOURS_PER_DAY, "last": (last_day + 1) * HOURS_PER_DAY - 1}
     cur.execute(_CELLS, hours)
     cur.execute(_LABELS, hours)
-    append(cur, "rollup_day_groups", counts.groups)
-    append(cur, "rollup_day_bins", counts.bins)
-    cur.execute(_VISITORS, span)
+    write_lists(cur, "day", hostname, first_day, last_day, counts)
     cur.execute(_DAYS, {**span, "version": version})
 
 

@@ -21,6 +21,7 @@ import duckdb
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollup_days import HOURS_PER_DAY
+from medama_py.storage.rollup_hour_lists import RECENT_DAYS, drop_hour_lists_before
 from medama_py.storage.rollups import Rollups, hour_of
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class RollupJob:
     _builds: int = 0  # since the rollups were last up to date
     _first: dict[str, int] = field(default_factory=dict)
     _first_event: int | None = None
+    _lists_from: int = 0  # list rows of the hours before this one were dropped (storage/rollup_hour_lists.py)
 
     async def run(self) -> None:
         while True:
@@ -82,7 +84,12 @@ class RollupJob:
     async def step(self) -> bool:
         """Build one span of stale hours; False when every closed hour is current."""
         rollups = self.analytics.rollups
+        now = hour_of(self.clock())
         stop = hour_of(self.clock() - _GRACE)
+        lists_from = (now // HOURS_PER_DAY - RECENT_DAYS) * HOURS_PER_DAY
+        if lists_from > self._lists_from:
+            await self.analytics.write(partial(drop_hour_lists_before, hour=lists_from), noted=True)
+            self._lists_from = lists_from
         for hostname in sorted(self.hostnames):
             first = await self._first_hour(hostname)
             if first is None:
@@ -93,7 +100,8 @@ class RollupJob:
             last = _run_end(stale, self.span)
             began = time.perf_counter()
             build = await self.analytics.write(
-                partial(rollups.begin_build, hostname=hostname, first=stale[0], last=last), noted=True
+                partial(rollups.begin_build, hostname=hostname, first=stale[0], last=last, lists_from=lists_from),
+                noted=True,
             )
             build = await self.analytics.read(partial(Rollups.compute, build=build))
             await self.analytics.write(partial(rollups.install, build=build), noted=True)

@@ -34,13 +34,19 @@ from medama_py.storage.rollup_blocks import BLOCK_SIZES, BLOCK_TABLES, build_blo
 from medama_py.storage.rollup_days import (
     DAY_TABLES,
     HOURS_PER_DAY,
-    DayCounts,
+    ListCounts,
     append,
     count_days,
     create_day_tables,
     hours_of,
     whole_days,
     write_days,
+)
+from medama_py.storage.rollup_hour_lists import (
+    HOUR_LIST_TABLES,
+    count_hour_lists,
+    create_hour_list_tables,
+    write_hour_lists,
 )
 from medama_py.storage.view_sums import TIMINGS
 
@@ -65,7 +71,8 @@ HOUR: Final = timedelta(hours=1)
 HOUR_US: Final = 3_600_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 ROLLUP_TABLES: Final = (
-    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", *DAY_TABLES, *BLOCK_TABLES, *PROP_TABLES
+    "rollup_hours", "rollup_labels", "rollup_built", "rollup_keys", *DAY_TABLES, *BLOCK_TABLES, *HOUR_LIST_TABLES,
+    *PROP_TABLES
 )  # fmt: skip
 # Written by earlier versions and no longer: dropped with the others when the file is opened.
 _RETIRED_TABLES: Final = ("rollup_state",)
@@ -129,6 +136,7 @@ def create_rollup_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for statement in _CREATE:
         conn.execute(statement)
     create_day_tables(conn)
+    create_hour_list_tables(conn)
     create_block_tables(conn)
     create_prop_tables(conn)
 
@@ -152,7 +160,9 @@ class HourBuild:
     version: int
     hours: list[Any] = field(default_factory=list)  # rollup_hours rows
     labels: list[Any] = field(default_factory=list)  # rollup_labels rows
-    days: DayCounts | None = None  # the whole days' lists (storage/rollup_days.py), if the hours hold any
+    lists_from: int | None = None  # the first hour to keep list rows of (storage/rollup_hour_lists.py); None: all
+    days: ListCounts | None = None  # the whole days' lists (storage/rollup_days.py), if the hours hold any
+    hour_lists: tuple[int, ListCounts] | None = None  # the lists of the hours from `lists_from` on
 
 
 @dataclass(slots=True)
@@ -219,16 +229,19 @@ class Rollups:
         return sorted(self._usable_versions(cur, hostname, first, last))
 
     def usable(
-        self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int
+        self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, *, lists: bool = False
     ) -> tuple[list[int], list[int]]:
         """(days, hours): the usable day rows of the whole days in [first, last], and the usable hours outside them.
 
         A day row is usable when each of its hours is, and none of them was built after it (storage/rollup_days.py).
+        With `lists`, only the usable hours that have list rows (storage/rollup_hour_lists.py) are returned; their
+        build wrote them, and every build of an hour replaces them, so they are as current as the hour.
         """
         hours = self._usable_versions(cur, hostname, first, last)
+        listed = self._listed(cur, hostname, first, last) if lists else set(hours)
         first_day, last_day = whole_days(first, last)
         if first_day > last_day:
-            return [], sorted(hours)
+            return [], sorted(hour for hour in hours if hour in listed)
         rows = cur.execute(
             "SELECT day, version FROM rollup_days WHERE hostname = $hostname AND day BETWEEN $first AND $last",
             {"hostname": hostname, "first": first_day, "last": last_day},
@@ -239,7 +252,15 @@ class Rollups:
             if all(hours.get(hour, version + 1) <= version for hour in hours_of(int(day)))
         )
         covered = {hour for day in days for hour in hours_of(day)}
-        return days, sorted(hour for hour in hours if hour not in covered)
+        return days, sorted(hour for hour in hours if hour not in covered and hour in listed)
+
+    @staticmethod
+    def _listed(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> set[int]:
+        rows = cur.execute(
+            "SELECT hour FROM rollup_hour_lists WHERE hostname = $hostname AND hour BETWEEN $first AND $last",
+            {"hostname": hostname, "first": first, "last": last},
+        ).fetchall()
+        return {int(row[0]) for row in rows}
 
     def usable_blocks(self, cur: duckdb.DuckDBPyConnection, hostname: str, days: list[int]) -> list[tuple[int, int]]:
         """The fewest (size, block) blocks, in day order, covering only `days` (usable day rows, ascending).
@@ -305,7 +326,9 @@ class Rollups:
                     stale.extend(old)
             return stale
 
-    def begin_build(self, _cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> HourBuild:
+    def begin_build(
+        self, _cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int, lists_from: int | None = None
+    ) -> HourBuild:
         """A new build's version, taken on the writer thread (as a write) before `compute`'s snapshot begins.
 
         Every write before it has committed, so that snapshot holds it; every write after it marks with this version
@@ -315,7 +338,7 @@ class Rollups:
         with self._lock:
             self.version += 1
             self.built_until = max(self.built_until, hour_start(last + 1))
-            return HourBuild(hostname, first, last, self.version)
+            return HourBuild(hostname, first, last, self.version, lists_from=lists_from)
 
     @staticmethod
     def compute(cur: duckdb.DuckDBPyConnection, build: HourBuild) -> HourBuild:
@@ -325,6 +348,8 @@ class Rollups:
         for report, label in ROLLED_LABELS.items():
             build.labels += cur.execute(_LABELS_OF_VIEWS.format(label=label), {**values, "report": report}).fetchall()
         build.days = count_days(cur, build.hostname, build.first, build.last)
+        lists_from = build.first if build.lists_from is None else max(build.first, build.lists_from)
+        build.hour_lists = count_hour_lists(cur, build.hostname, lists_from, build.last)
         return build
 
     def install(self, cur: duckdb.DuckDBPyConnection, build: HourBuild) -> None:
@@ -346,6 +371,7 @@ class Rollups:
             cur.execute(_BUILD_KEYS, {**views, "version": version})
             cur.execute(_BUILT, {**span, "version": version})
             write_days(cur, hostname, first, last, version, build.days)
+            write_hour_lists(cur, hostname, first, last, version, build.hour_lists)
             build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_sizes)
             cur.commit()
         except BaseException:

@@ -20,6 +20,7 @@ from medama_py.storage.analytics_file import VIEWS_COLUMNS, create_analytics_sch
 from medama_py.storage.hit_batches import Appenders, Batch, Row, UmamiBatch, apply_batch
 from medama_py.storage.rollup_blocks import cover
 from medama_py.storage.rollup_days import GROUPED_LABELS
+from medama_py.storage.rollup_hour_lists import drop_hour_lists_before
 from medama_py.storage.rollup_job import _run_end
 from medama_py.storage.rollups import ROLLED_LABELS, Rollups, create_rollup_tables, hour_of
 from tests.stats.harness import params
@@ -50,10 +51,15 @@ def assert_rolled_is_raw(report: str, conn: duckdb.DuckDBPyConnection, query: st
 
 
 def assert_rollups_are_read(
-    report: str, conn: duckdb.DuckDBPyConnection, rollups: Rollups, wrong: str, listed: str = ""
+    report: str,
+    conn: duckdb.DuckDBPyConnection,
+    rollups: Rollups,
+    wrong: str,
+    listed: str = "",
+    period: str = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z",
 ) -> None:
     """Not a tautology: a wrong rollup row (the UPDATE `wrong`) changes the answer, so the rollups are read."""
-    query = "start=2024-01-01T00:00:00Z&end=2024-12-31T23:59:59Z" + listed
+    query = period + listed
     honest = answer(report, conn, query, "example.com", rollups)
     conn.execute("BEGIN")
     conn.execute(wrong)
@@ -201,6 +207,60 @@ def test_the_day_and_block_bins_are_read(rolled: tuple[Any, Rollups], report: st
     # The full variant: visitors, bounce and the median histogram of whole days come from the bins.
     wrong = f"UPDATE {table} SET visitors = visitors + 1"  # noqa: S608 (code)
     assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed="&limit=50")
+
+
+# Whole days in the middle, and hours of two partial days at either end: the recent hours' list rows serve those.
+PARTIAL_DAYS = "start=2024-03-01T10:00:00Z&end=2024-03-04T10:00:00Z"
+
+
+# /time reads counts from the rollups for a limited page only.
+@pytest.mark.parametrize(
+    ("report", "listed"),
+    [("pages", "&summary=true"), ("pages", "&limit=3"), ("time", "&summary=true&limit=3"), ("time", "&limit=3")],
+)
+def test_the_hour_groups_are_read(rolled: tuple[Any, Rollups], report: str, listed: str) -> None:
+    changed = "total_duration = 0" if report == "time" else "page_visitors = page_visitors + 1, visitors = visitors + 1"
+    wrong = f"UPDATE rollup_hour_groups SET {changed}"  # noqa: S608 (code)
+    assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed, period=PARTIAL_DAYS)
+    assert_rolled_is_raw(report, rolled[0], PARTIAL_DAYS + listed, rolled[1])
+
+
+@pytest.mark.parametrize("report", ["referrers", "countries"])
+@pytest.mark.parametrize(
+    ("table", "listed"), [("rollup_hour_bins", "&limit=50"), ("rollup_hour_groups", "&summary=true")]
+)
+def test_the_hour_bins_are_read(rolled: tuple[Any, Rollups], report: str, table: str, listed: str) -> None:
+    wrong = f"UPDATE {table} SET visitors = visitors + 1"  # noqa: S608 (code)
+    assert_rollups_are_read(report, rolled[0], rolled[1], wrong, listed, period=PARTIAL_DAYS)
+    assert_rolled_is_raw(report, rolled[0], PARTIAL_DAYS + listed, rolled[1])
+
+
+def test_hour_lists_are_kept_only_from_the_horizon_and_dropped_before_it(db: duckdb.DuckDBPyConnection) -> None:
+    create_rollup_tables(db)
+    rollups = Rollups()
+    bids = ["b1", "b2", "b3", "b4", "b5", "b6"]
+    views: list[tuple[str, int, bool, int | None, str]] = [
+        ("a.example", hour * 3600 + 600 * n, (hour + n) % 3 == 0, 9000 * n + hour, bids[(hour + n) % len(bids)])
+        for hour in range(72)
+        for n in range(3)
+    ]
+    _insert(db, rollups, views)
+    base = hour_of(DAY0)
+    horizon = base + 30
+    rollups.install(db, rollups.compute(db, rollups.begin_build(db, "a.example", base, base + 71, lists_from=horizon)))
+    listed = [int(r[0]) for r in db.execute("SELECT hour FROM rollup_hour_lists ORDER BY hour").fetchall()]
+    assert listed == list(range(horizon, base + 72))
+    # Partial days before and after the horizon: the hours before it are read raw, the rest from their list rows.
+    for start, end in ((5, 40), (31, 60), (2, 70)):
+        query = _period(start * 3600 + 1800, (end - start) * 3600, "")
+        for report in ("pages", "countries", "referrers", "time"):
+            for listing in ("", "&summary=true", "&limit=1"):
+                rolled, raw = (answer(report, db, query + listing, "a.example", r) for r in (rollups, None))
+                assert rolled == raw, (report, query + listing)
+    drop_hour_lists_before(db, horizon + 24)
+    assert db.execute("SELECT min(hour) FROM rollup_hour_lists").fetchone() == (horizon + 24,)
+    assert db.execute("SELECT count(*) FROM rollup_hour_groups WHERE hour < ?", [horizon + 24]).fetchone() == (0,)
+    assert rollups.usable(db, "a.example", base + 30, base + 60, lists=True)[1] == list(range(horizon + 24, base + 61))
 
 
 def test_the_grouped_labels_are_the_reports_labels() -> None:

@@ -1,0 +1,66 @@
+"""The rollup job: builds on a reader and the writer thread, and the recent hours' list rows (storage/rollup_job.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from medama_py.storage.analytics import AnalyticsStore
+from medama_py.storage.rollup_days import HOURS_PER_DAY
+from medama_py.storage.rollup_hour_lists import RECENT_DAYS
+from medama_py.storage.rollup_job import RollupJob
+from medama_py.storage.rollups import hour_of
+from medama_py.storage.writer import HitWriter
+from tests.support.live import PATIENT_READS_S
+from tests.support.rows import make_view_row
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import duckdb
+
+NOW = datetime(2024, 5, 20, 15, 30, tzinfo=UTC)
+
+
+def _listed(cur: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    return cur.execute("SELECT min(hour), max(hour) FROM rollup_hour_lists").fetchone()
+
+
+async def _run(job: RollupJob) -> int:
+    builds = 0
+    while await job.step():
+        builds += 1
+    return builds
+
+
+async def test_the_job_keeps_list_rows_of_recent_hours_only(tmp_path: Path) -> None:
+    store = AnalyticsStore(str(tmp_path / "analytics.db"))
+    store.open()
+    writer = HitWriter(store, max_batch=500, max_delay_ms=1, read_wait_s=PATIENT_READS_S)
+    await writer.start()
+    try:
+        # A view every six hours for two weeks before NOW.
+        for n in range(14 * 4):
+            moment = NOW - timedelta(hours=6 * n + 1)
+            await writer.add_view(make_view_row(bid=f"b{n}", pathname=f"/p{n % 3}", date_created=moment))
+        await writer.settled()
+        clock = [NOW]
+        job = RollupJob(store, ["example.com"], lambda: clock[0])
+        assert await _run(job) > 0
+        horizon = (hour_of(NOW) // HOURS_PER_DAY - RECENT_DAYS) * HOURS_PER_DAY
+        listed = await store.read(
+            lambda cur: cur.execute("SELECT min(hour), max(hour) FROM rollup_hour_lists").fetchone()
+        )
+        assert listed == (horizon, hour_of(NOW - timedelta(minutes=2)) - 1)
+        built = await store.read(lambda cur: cur.execute("SELECT min(hour) FROM rollup_built").fetchone())
+        assert built is not None and built[0] < horizon  # older hours are built, without list rows
+        # A day later the job drops a day of them, and builds the new hours with theirs.
+        clock[0] = NOW + timedelta(days=1)
+        await _run(job)
+        listed = await store.read(
+            lambda cur: cur.execute("SELECT min(hour), max(hour) FROM rollup_hour_lists").fetchone()
+        )
+        assert listed == (horizon + HOURS_PER_DAY, hour_of(clock[0] - timedelta(minutes=2)) - 1)
+    finally:
+        await writer.stop()
+        store.close()
