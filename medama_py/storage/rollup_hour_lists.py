@@ -4,12 +4,14 @@ The lists (paths, referrers, countries ...) are rolled up per day (storage/rollu
 days read a few rows per label, but its other hours were read raw: the dashboard's "today" starts at the browser's
 local midnight, which is not a UTC one in most places, so every list of it read every view of the day. Per hour the
 lists keep up to ~24 times the day's rows (more where the labels vary from hour to hour), so they are kept only for
-the hours of the last `RECENT_DAYS` days, where the periods people ask for begin and end: a build writes them for
-its hours from that horizon on, and the maintenance job drops older ones once a day.
+the hours of the last `RECENT_DAYS` days, where the periods people ask for begin and end, and the maintenance job
+drops older ones once a day.
 
-`rollup_hour_lists` names the hours that have list rows, with the version of the build that wrote them (the same
-as the hour's `rollup_built` version), so readers use them under the same rule as the hourly rows
-(storage/rollups.Rollups.usable).
+A build's install clears the list rows of its hours; then each of its hours from that horizon on is counted on a
+reader and installed on the writer thread one at a time (a hour's rows at most are fetched into Python), with the
+build's version. `rollup_hour_lists` names the hours that have list rows, so readers use them only with the hour's
+own build (storage/rollups.Rollups.usable): every write after the build's version marks the hour, so an hour
+still current was the same in every snapshot its counts came from.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "HOUR_LIST_TABLES",
     "RECENT_DAYS",
+    "clear_hour_lists",
     "count_hour_lists",
     "create_hour_list_tables",
     "drop_hour_lists_before",
-    "write_hour_lists",
+    "install_hour_lists",
 ]
 
 # "Today", "yesterday", "the last 24 hours" and a week's partial days at either end.
@@ -58,32 +61,33 @@ def create_hour_list_tables(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
 
 
-def count_hour_lists(
-    cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int
-) -> tuple[int, ListCounts] | None:
-    """(first hour, counts): the lists of hours [first, last] per hour, from the views; None for no hours."""
-    if first > last:
-        return None
-    return first, count_lists(cur, hostname, _EPOCH + first * _HOUR, _EPOCH + (last + 1) * _HOUR, _HOUR_US)
-
-
-def write_hour_lists(
-    cur: duckdb.DuckDBPyConnection,
-    hostname: str,
-    first: int,
-    last: int,
-    version: int,
-    counted: tuple[int, ListCounts] | None,
-) -> None:
-    """Replace the list rows of hours [first, last] with `counted` (from its first hour on), in the install."""
+def clear_hour_lists(cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
+    """Drop the list rows of hours [first, last] of `hostname` (inside a build's install)."""
     span = {"hostname": hostname, "first": first, "last": last}
     for table in HOUR_LIST_TABLES:
         cur.execute(f"DELETE FROM {table} WHERE hostname = $hostname AND hour BETWEEN $first AND $last", span)  # noqa: S608 (table names are code)
-    if counted is None:
-        return
-    listed, counts = counted
-    write_lists(cur, "hour", hostname, listed, last, counts)
-    cur.execute(_LISTED, {**span, "first": listed, "version": version})
+
+
+def count_hour_lists(cur: duckdb.DuckDBPyConnection, hostname: str, hour: int) -> ListCounts:
+    """The lists of one hour of `hostname`, from the views (on a reader)."""
+    return count_lists(cur, hostname, _EPOCH + hour * _HOUR, _EPOCH + (hour + 1) * _HOUR, _HOUR_US)
+
+
+def install_hour_lists(
+    cur: duckdb.DuckDBPyConnection, hostname: str, hour: int, version: int, counts: ListCounts
+) -> None:
+    """Write one hour's list rows in their own transaction, unless a build other than `version`'s holds the hour now."""
+    cur.begin()
+    try:
+        key = {"hostname": hostname, "hour": hour}
+        built = cur.execute("SELECT version FROM rollup_built WHERE hostname = $hostname AND hour = $hour", key)
+        if built.fetchall() == [(version,)]:
+            write_lists(cur, "hour", hostname, hour, hour, counts)
+            cur.execute(_LISTED, {"hostname": hostname, "first": hour, "last": hour, "version": version})
+        cur.commit()
+    except BaseException:
+        cur.rollback()
+        raise
 
 
 def drop_hour_lists_before(cur: duckdb.DuckDBPyConnection, hour: int) -> None:

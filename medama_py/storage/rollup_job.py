@@ -21,7 +21,12 @@ import duckdb
 from medama_py.errors import ServiceUnavailable
 from medama_py.storage.prop_rollups import PropRollups
 from medama_py.storage.rollup_days import HOURS_PER_DAY
-from medama_py.storage.rollup_hour_lists import RECENT_DAYS, drop_hour_lists_before
+from medama_py.storage.rollup_hour_lists import (
+    RECENT_DAYS,
+    count_hour_lists,
+    drop_hour_lists_before,
+    install_hour_lists,
+)
 from medama_py.storage.rollups import Rollups, hour_of
 
 if TYPE_CHECKING:
@@ -105,6 +110,12 @@ class RollupJob:
             )
             build = await self.analytics.read(partial(Rollups.compute, build=build))
             await self.analytics.write(partial(rollups.install, build=build), noted=True)
+            for hour in build.list_hours:
+                counts = await self.analytics.read(partial(count_hour_lists, hostname=hostname, hour=hour))
+                install = partial(
+                    install_hour_lists, hostname=hostname, hour=hour, version=build.version, counts=counts
+                )
+                await self.analytics.write(install, noted=True)
             self._adapt(time.perf_counter() - began)
             return True
         return await self._props_step(stop)

@@ -34,19 +34,18 @@ from medama_py.storage.rollup_blocks import BLOCK_SIZES, BLOCK_TABLES, build_blo
 from medama_py.storage.rollup_days import (
     DAY_TABLES,
     HOURS_PER_DAY,
-    ListCounts,
     append,
-    count_days,
+    build_days,
     create_day_tables,
     hours_of,
     whole_days,
-    write_days,
 )
 from medama_py.storage.rollup_hour_lists import (
     HOUR_LIST_TABLES,
+    clear_hour_lists,
     count_hour_lists,
     create_hour_list_tables,
-    write_hour_lists,
+    install_hour_lists,
 )
 from medama_py.storage.view_sums import TIMINGS
 
@@ -158,11 +157,14 @@ class HourBuild:
     first: int
     last: int
     version: int
+    lists_from: int | None = None  # the first hour to keep list rows of (storage/rollup_hour_lists.py); None: all
     hours: list[Any] = field(default_factory=list)  # rollup_hours rows
     labels: list[Any] = field(default_factory=list)  # rollup_labels rows
-    lists_from: int | None = None  # the first hour to keep list rows of (storage/rollup_hour_lists.py); None: all
-    days: ListCounts | None = None  # the whole days' lists (storage/rollup_days.py), if the hours hold any
-    hour_lists: tuple[int, ListCounts] | None = None  # the lists of the hours from `lists_from` on
+
+    @property
+    def list_hours(self) -> range:
+        """The hours whose list rows the build writes after its install, one at a time."""
+        return range(self.first if self.lists_from is None else max(self.first, self.lists_from), self.last + 1)
 
 
 @dataclass(slots=True)
@@ -342,21 +344,20 @@ class Rollups:
 
     @staticmethod
     def compute(cur: duckdb.DuckDBPyConnection, build: HourBuild) -> HourBuild:
-        """The counts of the build's hours (and whole days) from the views, in a reader's snapshot."""
+        """The counts of the build's hours from the views, in a reader's snapshot (some hundreds of rows an hour)."""
         values = {"hostname": build.hostname, "start": hour_start(build.first), "stop": hour_start(build.last + 1)}
         build.hours = cur.execute(_HOURS_OF_VIEWS, values).fetchall()
         for report, label in ROLLED_LABELS.items():
             build.labels += cur.execute(_LABELS_OF_VIEWS.format(label=label), {**values, "report": report}).fetchall()
-        build.days = count_days(cur, build.hostname, build.first, build.last)
-        lists_from = build.first if build.lists_from is None else max(build.first, build.lists_from)
-        build.hour_lists = count_hour_lists(cur, build.hostname, lists_from, build.last)
         return build
 
     def install(self, cur: duckdb.DuckDBPyConnection, build: HourBuild) -> None:
         """Replace the build's hours with its counts, in one transaction (on the writer thread).
 
         Only appends and sums of the rollup tables run here, plus the bids' keys (read from the views), so hits wait
-        behind the install only, not behind counting the views.
+        behind the install only, not behind counting the views; but for the day rows' lists, which a build that
+        completes a day counts here (storage/rollup_days.py). The hours' list rows are cleared, then written by
+        `install_hour_lists` (storage/rollup_hour_lists.py).
         """
         hostname, first, last, version = build.hostname, build.first, build.last, build.version
         span = {"hostname": hostname, "first": first, "last": last}
@@ -370,8 +371,8 @@ class Rollups:
             views = {"hostname": hostname, "start": hour_start(first), "stop": hour_start(last + 1)}
             cur.execute(_BUILD_KEYS, {**views, "version": version})
             cur.execute(_BUILT, {**span, "version": version})
-            write_days(cur, hostname, first, last, version, build.days)
-            write_hour_lists(cur, hostname, first, last, version, build.hour_lists)
+            build_days(cur, hostname, first, last, version)
+            clear_hour_lists(cur, hostname, first, last)
             build_blocks(cur, hostname, self._completed_blocks(hostname, first, last), version, self.block_sizes)
             cur.commit()
         except BaseException:
@@ -386,9 +387,25 @@ class Rollups:
             for day in range(first_day, last_day + 1):
                 days[day] = version
 
-    def build(self, cur: duckdb.DuckDBPyConnection, hostname: str, first: int, last: int) -> None:
-        """Begin, compute and install a build of hours [first, last] on one cursor (tests, tools; not concurrently)."""
-        self.install(cur, self.compute(cur, self.begin_build(cur, hostname, first, last)))
+    def build(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        hostname: str,
+        first: int,
+        last: int,
+        lists_from: int | None = None,
+        lists_until: int | None = None,
+    ) -> None:
+        """The job's steps for hours [first, last] on one cursor, one after another (tests and tools).
+
+        List rows are written for the hours from `lists_from` (all by default) up to `lists_until` (excluded).
+        """
+        build = self.compute(cur, self.begin_build(cur, hostname, first, last, lists_from))
+        self.install(cur, build)
+        for hour in build.list_hours:
+            if lists_until is not None and hour >= lists_until:
+                break
+            install_hour_lists(cur, hostname, hour, build.version, count_hour_lists(cur, hostname, hour))
 
     def _completed_blocks(self, hostname: str, first: int, last: int) -> list[tuple[int, int]]:
         """The (size, block) blocks with a whole day of hours [first, last], each of whose days has a day row then.
