@@ -76,12 +76,17 @@ def count_hour_lists(cur: duckdb.DuckDBPyConnection, hostname: str, hour: int) -
 def install_hour_lists(
     cur: duckdb.DuckDBPyConnection, hostname: str, hour: int, version: int, counts: ListCounts
 ) -> None:
-    """Write one hour's list rows in their own transaction, unless a build other than `version`'s holds the hour now."""
+    """Write one hour's list rows in their own transaction, unless a build other than `version`'s holds the hour now.
+
+    An hour without views gets none.
+    """
     cur.begin()
     try:
         key = {"hostname": hostname, "hour": hour}
         built = cur.execute("SELECT version FROM rollup_built WHERE hostname = $hostname AND hour = $hour", key)
-        if built.fetchall() == [(version,)]:
+        # An hour without views gets no list rows, so a period of empty closed hours and a busy open one is read
+        # raw in one pass, not as rollups plus a raw rest (whose medians take a second pass over the views).
+        if built.fetchall() == [(version,)] and counts.groups:
             write_lists(cur, "hour", hostname, hour, hour, counts)
             cur.execute(_LISTED, {"hostname": hostname, "first": hour, "last": hour, "version": version})
         cur.commit()
