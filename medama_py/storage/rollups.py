@@ -17,9 +17,9 @@ A mark holds the build version current when the write ran. A build takes a new v
 before a reader counts its views, and the writer thread installs the counts (`begin_build`, `compute`,
 `install`): every write with a lower mark committed before that snapshot began, and every later write marks
 with the build's version or a higher one, so a build with a version above an hour's mark saw every write to
-it. Readers compare the versions in their own snapshot (`rollup_built`)
-with the marks, so a reader never uses a build that misses a row it can see. The tables are dropped and
-rebuilt whenever the file is opened: another program (Medama, an import, a restore) may have changed it.
+it. Readers compare the versions in their own snapshot (`rollup_built`) with the marks, so a reader never uses
+a build that misses a row it can see. The tables are dropped and rebuilt whenever the file is opened: another
+program (Medama, an import, a restore) may have changed it.
 """
 
 from __future__ import annotations
