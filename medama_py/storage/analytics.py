@@ -553,17 +553,21 @@ class AnalyticsStore:
         return duckdb_memory_bytes(self.cursor())
 
     def close(self) -> None:
-        """Finish pending writes, checkpoint the WAL into the file and close."""
+        """Finish pending writes, stop the reads still running, checkpoint the WAL into the file and close.
+
+        A cancelled task's read (the rollup job counts hours on readers) goes on in its worker thread, and DuckDB
+        refuses to close a connection that thread is busy with: like a reopen, close interrupts and waits for them.
+        """
         self._writer.shutdown(wait=True)
         self._failed_at = None
-        if self._conn is not None:
+        if self._conn is None:
+            return
+        with self.cache.exclusive(self._interrupt_reads):
             try:
                 self._conn.execute("CHECKPOINT")
             except duckdb.Error:
                 log.exception("checkpoint on close failed")
-            self._conn.close()
-            self._conn = None
-            self._write_cursor = None
+            self._close_connection()
 
 
 def _log_failed_recovery(future: Future[bool]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -64,3 +66,20 @@ async def test_the_job_keeps_list_rows_of_recent_hours_only(tmp_path: Path) -> N
     finally:
         await writer.stop()
         store.close()
+
+
+async def test_the_store_closes_while_a_cancelled_read_still_runs(tmp_path: Path) -> None:
+    """At shutdown the job's task is cancelled, but its read goes on in a worker thread: close stops it first."""
+    store = AnalyticsStore(str(tmp_path / "analytics.db"))
+    store.open()
+    endless = "SELECT count(*) FROM range(1000000000000)"
+    read = asyncio.create_task(store.read(lambda cur: cur.execute(endless).fetchall(), settled=False))
+    await asyncio.sleep(0.5)  # the query runs on its worker thread now
+    read.cancel()
+    began = time.monotonic()
+    store.close()  # DuckDB refused this ("connection is busy with another call") while the read ran
+    assert time.monotonic() - began < 10
+    reopened = AnalyticsStore(str(tmp_path / "analytics.db"))
+    reopened.open()
+    assert await reopened.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchall()) == [(0,)]
+    reopened.close()
