@@ -50,9 +50,7 @@ _CREATE: Final = (
        timings HUGEINT NOT NULL)""",
     "CREATE TABLE rollup_hour_lists (hostname TEXT NOT NULL, hour INTEGER NOT NULL, version BIGINT NOT NULL)",
 )
-_LISTED: Final = (
-    "INSERT INTO rollup_hour_lists SELECT $hostname, range::INTEGER, $version FROM range($first, $last + 1)"
-)
+_LISTED: Final = "INSERT INTO rollup_hour_lists VALUES ($hostname, $hour, $version)"
 
 
 def create_hour_list_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -88,7 +86,7 @@ def install_hour_lists(
         # raw in one pass, not as rollups plus a raw rest (whose medians take a second pass over the views).
         if built.fetchall() == [(version,)] and counts.groups:
             write_lists(cur, "hour", hostname, hour, hour, counts)
-            cur.execute(_LISTED, {"hostname": hostname, "first": hour, "last": hour, "version": version})
+            cur.execute(_LISTED, {**key, "version": version})
         cur.commit()
     except BaseException:
         cur.rollback()

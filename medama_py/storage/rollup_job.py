@@ -89,9 +89,9 @@ class RollupJob:
     async def step(self) -> bool:
         """Build one span of stale hours; False when every closed hour is current."""
         rollups = self.analytics.rollups
-        now = hour_of(self.clock())
-        stop = hour_of(self.clock() - _GRACE)
-        lists_from = (now // HOURS_PER_DAY - RECENT_DAYS) * HOURS_PER_DAY
+        now = self.clock()
+        stop = hour_of(now - _GRACE)
+        lists_from = (hour_of(now) // HOURS_PER_DAY - RECENT_DAYS) * HOURS_PER_DAY
         if lists_from > self._lists_from:
             await self.analytics.write(partial(drop_hour_lists_before, hour=lists_from), noted=True)
             self._lists_from = lists_from
