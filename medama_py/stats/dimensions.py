@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from medama_py.stats.grouped import rolled_counts
 from medama_py.stats.medians import bin_sql, histogram_pairs, label_medians
-from medama_py.stats.query import ALL_ROWS, BOUNCE, DURATION, TIMINGS, VISITORS, Query, bounce, share, with_group_totals
+from medama_py.stats.query import ALL_ROWS, TIMINGS, VISITORS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import as_int, as_ratio, as_text
 from medama_py.stats.rolled import block_runs, block_where, split_blocks, split_period
 from medama_py.storage.rollup_days import GROUPED_LABELS, PATHS
@@ -41,8 +41,12 @@ class _Cells:
 
     report: str  # the tables' `report` value
     shift: int  # bins of 2^shift ms
-    split: Split
+    split: Split | None  # None: nothing rolled up serves the period, every filtered view is read raw
     tables: tuple[tuple[str, list[tuple[int, int]], Callable[[Params], str]], ...]  # (table, what it serves, WHERE)
+
+    def raw_where(self, filters: Filters, params: Params) -> str | None:
+        """WHERE body over `views AS v` for the views the rolled tables leave out; None when they cover all."""
+        return filters.where(params) if self.split is None else self.split.raw_where(params)
 
 
 def get_dimension(
@@ -65,43 +69,33 @@ def get_dimension(
     are the same.
     """
     cells = _rolled_cells(cur, rollups, filters, label_sql, report=report, summary=summary)
+    if cells is None and not summary:
+        # Nothing rolled up serves it (filters, or no current hour yet): the same cells from the views alone. A
+        # quantile per label held every duration of the period at once (one browser's 4M views in the open hour:
+        # reports at ~245 MB RSS under -memorylimit 128MB); cells hold counts, and the second scan the middle bins.
+        cells = _Cells(report, DAY_BIN_SHIFT, None, ())
     if cells is not None:
         return _rolled(cur, filters, label_sql, item, summary=summary, page=page, cells=cells)
     query = Query()
-    groups = _groups(cur, filters, label_sql, query.params, summary=summary, rollups=rollups)
     # The denominator is every unique user of the filtered set, summed before LIMIT.
-    with_group_totals(query, groups, "visitors")
+    with_group_totals(query, _visitors(cur, filters, label_sql, query.params, rollups), "visitors")
     query.select("g.label", "g.visitors", f"{share('g.visitors', 't.total_visitors')} AS visitors_percentage")
-    if not summary:
-        query.select("g.bounce_percentage", "g.duration")
     # VARCHAR ordering in DuckDB is byte-wise, so "" sorts first and uppercase before lowercase.
     query.order_by("visitors DESC", "label ASC").page(page)
-    rows = query.fetch(cur)
-    if summary:
-        return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2]), as_ratio(r[3]), as_int(r[4])) for r in rows]
+    return [item(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in query.fetch(cur)]
 
 
-def _groups(
-    cur: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    label_sql: str,
-    params: Params,
-    *,
-    summary: bool,
-    rollups: Rollups | None,
+def _visitors(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, params: Params, rollups: Rollups | None
 ) -> Query:
-    """The per-label query (label, visitors[, bounce_percentage, duration]) when the bins cannot serve the request.
+    """The summary variant's (label, visitors) per label.
 
-    The summary variant counts from the day rows plus the raw rest when they serve the period (stats/grouped.py).
-    The full one reads the views, median included (filters, or a period without whole usable days).
+    From the day rows plus the raw rest when they serve the period (stats/grouped.py), else from the views.
     """
-    counts = rolled_counts(cur, rollups, filters, label_sql, params, ["visitors"]) if summary else None
+    counts = rolled_counts(cur, rollups, filters, label_sql, params, ["visitors"])
     if counts is not None:
         return Query(params=params).select("c.label AS label", "c.visitors AS visitors").from_(f"({counts}) AS c")
     groups = Query(params=params).select(f"{label_sql} AS label", f"{VISITORS} AS visitors")
-    if not summary:
-        groups.select(f"{BOUNCE} AS bounce_percentage", f"{DURATION} AS duration")
     # No HAVING: groups whose rows are all repeat visits stay, with 0 visitors.
     return groups.from_("views AS v").where(filters.where(params)).group_by("label")
 
@@ -161,7 +155,7 @@ def _rolled(
         if spans:
             rolled = Query(params=params).select("r.label", "r.bin", "r.durations", "r.visitors", "r.timings")
             parts.append(rolled.from_(f"{table} AS r").where(f"r.report = {params.bind(cells.report)}", where(params)))
-    raw_where = cells.split.raw_where(params)
+    raw_where = cells.raw_where(filters, params)
     if raw_where is not None:
         raw = Query(params=params).select(f"{label_sql} AS label", f"{bin_sql(cells.shift)} AS bin")
         raw.select("count(v.duration_ms) AS durations", f"{VISITORS} AS visitors", f"{TIMINGS} AS timings")

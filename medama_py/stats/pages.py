@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medama_py.stats.grouped import rolled_counts
-from medama_py.stats.medians import quantiles_of
-from medama_py.stats.query import BOUNCE, DURATION, PAGE_VISITORS, PAGEVIEWS, Query, bounce, share, with_group_totals
+from medama_py.stats.medians import listed_medians
+from medama_py.stats.query import BOUNCE, PAGE_VISITORS, PAGEVIEWS, Query, bounce, share, with_group_totals
 from medama_py.stats.results import StatsPagesItem, as_int, as_ratio, as_text
+from medama_py.storage.view_sums import DAY_BIN_SHIFT
 
 if TYPE_CHECKING:
     import duckdb
@@ -19,26 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["get_pages"]
 
 
-def _paths(
-    cur: duckdb.DuckDBPyConnection, params: StatsParams, bound: Params, rollups: Rollups | None
-) -> tuple[Query, bool]:
-    """Per path (path, visitors, pageviews[, bounce_percentage, duration]), and whether medians are read later."""
+def _paths(cur: duckdb.DuckDBPyConnection, params: StatsParams, bound: Params, rollups: Rollups | None) -> Query:
+    """Per path (path, visitors, pageviews[, bounce_percentage]); the listed paths' medians are read after paging."""
     filters, summary = params.filters, params.summary
     metrics = ["page_visitors", "pageviews"] if summary else ["page_visitors", "pageviews", "timings"]
     counts = rolled_counts(cur, rollups, filters, "v.pathname", bound, metrics)
-    # With a limit, or counts from the rollups, only the listed paths' medians are computed, after paging.
-    later = params.page.limit is not None or counts is not None
     if counts is not None:
         paths = Query(params=bound).select("c.label AS path", "c.page_visitors AS visitors")
         paths.select("c.pageviews AS pageviews").from_(f"({counts}) AS c")
         if not summary:
-            paths.select(f"{bounce('c.timings')} AS bounce_percentage", "NULL AS duration")
-        return paths, later
+            paths.select(f"{bounce('c.timings')} AS bounce_percentage")
+        return paths
     paths = Query(params=bound).select("v.pathname AS path", f"{PAGE_VISITORS} AS visitors")
     paths.select(f"{PAGEVIEWS} AS pageviews").from_("views AS v").where(filters.where(bound)).group_by("v.pathname")
     if not summary:
-        paths.select(f"{BOUNCE} AS bounce_percentage", f"{'NULL' if later else DURATION} AS duration")
-    return paths, later
+        paths.select(f"{BOUNCE} AS bounce_percentage")
+    return paths
 
 
 def get_pages(
@@ -50,14 +47,14 @@ def get_pages(
     """
     filters, summary, page = params.filters, params.summary, params.page
     query = Query()
-    paths, later = _paths(cur, params, query.params, rollups)
+    paths = _paths(cur, params, query.params, rollups)
     # The shares are summed over every path before dropping the zero-visitor ones: the page-view total
     # includes the views of paths that are then hidden.
     with_group_totals(query, paths, "visitors", "pageviews")
     query.select("g.path", "g.visitors", f"{share('g.visitors', 't.total_visitors')} AS visitors_percentage")
     if not summary:
         query.select("g.pageviews", f"{share('g.pageviews', 't.total_pageviews')} AS pageviews_percentage")
-        query.select("g.bounce_percentage", "g.duration")
+        query.select("g.bounce_percentage")
         query.order_by("visitors DESC", "pageviews DESC", "path ASC")
     else:
         query.order_by("visitors DESC", "path ASC")
@@ -65,7 +62,8 @@ def get_pages(
     rows = query.fetch(cur)
     if summary:
         return [StatsPagesItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    medians = quantiles_of(cur, filters, "v.pathname", [as_text(r[0]) for r in rows], [0.5]) if later else {}
+    # The medians of the listed paths only, from their binned counts: a quantile per path held every duration.
+    medians = listed_medians(cur, filters, "v.pathname", [as_text(r[0]) for r in rows], DAY_BIN_SHIFT)
     return [
         StatsPagesItem(
             as_text(r[0]),
@@ -74,7 +72,7 @@ def get_pages(
             as_int(r[3]),
             as_ratio(r[4]),
             as_ratio(r[5]),
-            medians[as_text(r[0])][0] if later else as_int(r[6]),
+            medians[as_text(r[0])],
         )
         for r in rows
     ]
