@@ -7,10 +7,14 @@ bin is cheaper: the counts say which bin holds each middle value and at which ra
 reads only the distinct values of those bins with their counts. Every number stays integer until the last
 step, so the result is exactly `CAST(quantile_cont(duration_ms, 0.5) AS BIGINT)`: the mean of the two middle
 values (one value when the count is odd), rounded to the nearest integer with ties to even, as DuckDB's cast does.
+
+The lists' labels take the same two passes (`label_medians`, `listed_quantiles` for any quantile): per label and
+bin, and then only the bins that hold each quantile's neighbours, so no label's durations are ever held at once.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from itertools import accumulate
@@ -35,7 +39,7 @@ __all__ = [
     "histogram_pairs",
     "label_medians",
     "listed_medians",
-    "quantiles_of",
+    "listed_quantiles",
 ]
 
 _SHIFT: Final = 10
@@ -161,58 +165,133 @@ def _medians(
     return medians
 
 
+# Up to this many durations in the listed groups together, `quantile_cont` holds them all (UINTEGERs, a few MB per
+# million across DuckDB's threads) in one scan, which costs less than the two binned scans: at 800k views a site,
+# /time 37 against ~115 ms and /pages 55 against ~76. Beyond it the bins bound the memory (below).
+HELD_DURATIONS_MAX: Final = 1_000_000
+
+
 def listed_medians(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, labels: Sequence[str], shift: int = _SHIFT
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    labels: Sequence[str],
+    shift: int = _SHIFT,
+    *,
+    durations: int | None = None,
 ) -> dict[str, int]:
-    """The rounded median duration of only the groups in `labels` (a listed page), 0 without durations.
-
-    Counted per label and bin, then read from the middle bins (`label_medians`): a quantile per label held every
-    duration of its group at once, and a list's top labels hold most views (/pages over an open hour of 4M views:
-    the reads grew past -memorylimit 128MB). Same numbers as `quantiles_of(..., [0.5])`.
-    """
-    if not labels:
-        return {}
-    listed = list(dict.fromkeys(labels))
-    query = Query()
-    names, indexes = query.params.bind(listed), query.params.bind(list(range(len(listed))))
-    wanted = f"(SELECT unnest({names}::VARCHAR[]) AS label, unnest({indexes}::INTEGER[]) AS n)"
-    query.select("w.n", f"{bin_sql(shift)} AS bin", "count(*) AS durations")
-    query.from_(f"views AS v JOIN {wanted} AS w ON w.label = {label_sql}")
-    query.where(filters.where(query.params), "v.duration_ms IS NOT NULL").group_by("w.n", "bin")
-    histograms: dict[str, list[tuple[int, int]]] = {label: [] for label in listed}
-    for n, bin_, durations in query.fetch(cur):
-        histograms[listed[as_int(n)]].append((as_int(bin_), as_int(durations)))
-    return label_medians(cur, filters, label_sql, histograms, shift)
+    """The rounded median duration of only the groups in `labels` (a listed page), 0 without durations."""
+    quantiles = listed_quantiles(cur, filters, label_sql, labels, [0.5], shift, durations=durations)
+    return {label: values[0] for label, values in quantiles.items()}
 
 
-def quantiles_of(
-    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, labels: Sequence[str], quantiles: Sequence[float]
+def listed_quantiles(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    labels: Sequence[str],
+    levels: Sequence[float],
+    shift: int = _SHIFT,
+    *,
+    durations: int | None = None,
 ) -> dict[str, list[int]]:
     """The rounded duration quantiles of only the groups in `labels` (a listed page), 0 without durations.
 
-    A list with a limit shows a few groups out of thousands (the top 100 of 5000 paths hold about a quarter of
-    the rows), and its order does not depend on the medians: reading the quantiles of just those groups after
-    paging is cheaper than a quantile per group (/pages?limit=100 at 10M rows: ~519 → ~394 ms CPU). Same rows,
-    same numbers.
+    A list with a limit shows a few groups out of thousands (the top 100 of 5000 paths hold about a quarter of the
+    rows), and its order does not depend on the quantiles: reading those of the listed groups after paging is
+    cheaper than a quantile per group (/pages?limit=100 at 10M rows: ~519 → ~394 ms CPU). `durations` bounds how
+    many durations the listed groups hold (None: unknown): up to HELD_DURATIONS_MAX they are read by
+    `quantile_cont`, else from bins (`_binned_quantiles`). Same numbers either way.
     """
     if not labels:
         return {}
     listed = list(dict.fromkeys(labels))
-    query = Query()
-    # The listed labels are joined with their index and the groups keyed by it, which hashes an integer per row
-    # instead of the label text; rows without a duration, which no quantile counts, are left out in the scan. One
-    # aggregate over the list of quantiles sorts each group once. /time's three quartiles of its 100 listed paths
-    # at 10M rows (niced CPU): three aggregates ~204, one ~223 under more load, this join ~153-163 ms.
+    if durations is not None and durations <= HELD_DURATIONS_MAX:
+        found = _held_quantiles(cur, filters, label_sql, listed, levels)
+    else:
+        found = _binned_quantiles(cur, filters, label_sql, listed, levels, shift)
+    return {label: found.get(label, [0] * len(levels)) for label in labels}
+
+
+def _listed_join(query: Query, listed: list[str], label_sql: str) -> str:
+    """FROM body: the views joined with the listed labels and their index `w.n` (an integer to group by, not text)."""
     names, indexes = query.params.bind(listed), query.params.bind(list(range(len(listed))))
     wanted = f"(SELECT unnest({names}::VARCHAR[]) AS label, unnest({indexes}::INTEGER[]) AS n)"
-    levels = [float(q) for q in quantiles]
-    groups = Query(params=query.params).select("w.n AS n", f"quantile_cont(v.duration_ms, {levels!r}) AS q")
-    groups.from_(f"views AS v JOIN {wanted} AS w ON w.label = {label_sql}")
+    return f"views AS v JOIN {wanted} AS w ON w.label = {label_sql}"
+
+
+def _held_quantiles(
+    cur: duckdb.DuckDBPyConnection, filters: Filters, label_sql: str, listed: list[str], levels: Sequence[float]
+) -> dict[str, list[int]]:
+    """Each listed group's quantiles by `quantile_cont`, which holds every duration of the group at once.
+
+    One aggregate over the list of levels sorts each group once; rows without a duration are left out in the scan.
+    /time's three quartiles of its 100 listed paths at 10M rows (niced CPU): three aggregates ~204, one ~223 under
+    more load, this join ~153-163 ms.
+    """
+    query = Query()
+    wanted = [float(level) for level in levels]
+    groups = Query(params=query.params).select("w.n AS n", f"quantile_cont(v.duration_ms, {wanted!r}) AS q")
+    groups.from_(_listed_join(query, listed, label_sql))
     groups.where(filters.where(query.params), "v.duration_ms IS NOT NULL").group_by("w.n")
-    columns = [rounded_duration(f"g.q[{n}]") for n in range(1, len(quantiles) + 1)]
+    columns = [rounded_duration(f"g.q[{n}]") for n in range(1, len(wanted) + 1)]
     query.select("g.n", *columns).from_(f"({groups.sql()}) AS g")
-    found = {listed[as_int(row[0])]: [as_int(value) for value in row[1:]] for row in query.fetch(cur)}
-    return {label: found.get(label, [0] * len(quantiles)) for label in labels}
+    return {listed[as_int(row[0])]: [as_int(value) for value in row[1:]] for row in query.fetch(cur)}
+
+
+def _binned_quantiles(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    listed: list[str],
+    levels: Sequence[float],
+    shift: int,
+) -> dict[str, list[int]]:
+    """Each listed group's quantiles without holding its durations: counted per 2^shift ms bin, then read in bins.
+
+    The counts say which bins hold the ranks each quantile interpolates between, and a second scan reads only those
+    bins (`_ranked_values`). The interpolation is DuckDB's own, in the same double arithmetic: position (n − 1)·q,
+    the values at its floor and ceiling, lo + (hi − lo)·fraction, and the cast's rounding (ties to even), so the
+    numbers are `CAST(quantile_cont(duration_ms, q) AS BIGINT)`'s. Held, the durations of an open hour of 4M views
+    per site took /pages and /time past -memorylimit 128MB (docs/stats.md#memory).
+    """
+    query = Query()
+    query.select("w.n", f"{bin_sql(shift)} AS bin", "count(*) AS durations").from_(
+        _listed_join(query, listed, label_sql)
+    )
+    query.where(filters.where(query.params), "v.duration_ms IS NOT NULL").group_by("w.n", "bin")
+    histograms: dict[str, Histogram] = defaultdict(list)
+    for n, bin_, count in query.fetch(cur):
+        histograms[listed[as_int(n)]].append((as_int(bin_), as_int(count)))
+    # Per label and level: the position, and the (bin, rank in bin) of the ranks at its floor and ceiling.
+    plans: dict[str, list[tuple[float, tuple[int, int], tuple[int, int]]]] = {}
+    wanted: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for label, pairs in histograms.items():
+        histogram = _merged(pairs)
+        ends = list(accumulate(count for _, count in histogram))
+        plans[label] = []
+        for level in levels:
+            position = (ends[-1] - 1) * float(level)
+            low, high = _in_bin(histogram, ends, math.floor(position)), _in_bin(histogram, ends, math.ceil(position))
+            wanted[label, low[0]].add(low[1])
+            wanted[label, high[0]].add(high[1])
+            plans[label].append((position, low, high))
+    values = _ranked_values(cur, filters, label_sql, wanted, shift) if wanted else {}
+    found: dict[str, list[int]] = {}
+    for label, plan in plans.items():
+        found[label] = []
+        for position, (low_bin, low_rank), (high_bin, high_rank) in plan:
+            below, above = float(values[label, low_bin, low_rank]), float(values[label, high_bin, high_rank])
+            fraction = position - math.floor(position)
+            found[label].append(round(below if fraction == 0 else below + (above - below) * fraction))
+    return found
+
+
+def _in_bin(histogram: Histogram, ends: list[int], rank: int) -> tuple[int, int]:
+    """(bin, 0-based rank inside the bin) of the duration at 0-based `rank` of the whole sorted histogram."""
+    index = bisect_right(ends, rank)
+    before = ends[index - 1] if index else 0
+    return histogram[index][0], rank - before
 
 
 def histogram_pairs(cells: object) -> list[list[int]]:
@@ -239,13 +318,7 @@ def _middle_positions(histogram: Histogram) -> list[tuple[int, int]]:
     ends = list(accumulate(count for _, count in histogram))
     if not ends:
         return []
-    total = ends[-1]
-    positions = []
-    for rank in ((total - 1) // 2, total // 2):
-        index = bisect_right(ends, rank)
-        before = ends[index - 1] if index else 0
-        positions.append((histogram[index][0], rank - before))
-    return positions
+    return [_in_bin(histogram, ends, rank) for rank in ((ends[-1] - 1) // 2, ends[-1] // 2)]
 
 
 def _bin_values(

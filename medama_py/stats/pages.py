@@ -62,8 +62,9 @@ def get_pages(
     rows = query.fetch(cur)
     if summary:
         return [StatsPagesItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
-    # The medians of the listed paths only, from their binned counts: a quantile per path held every duration.
-    medians = listed_medians(cur, filters, "v.pathname", [as_text(r[0]) for r in rows], DAY_BIN_SHIFT)
+    # The medians of the listed paths only; their page views bound how many durations those hold.
+    listed, views = [as_text(r[0]) for r in rows], sum(as_int(r[3]) for r in rows)
+    medians = listed_medians(cur, filters, "v.pathname", listed, DAY_BIN_SHIFT, durations=views)
     return [
         StatsPagesItem(
             as_text(r[0]),

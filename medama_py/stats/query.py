@@ -20,7 +20,6 @@ __all__ = [
     "DURATION",
     "PAGEVIEWS",
     "PAGE_VISITORS",
-    "QUARTILES",
     "TIMINGS",
     "VISITORS",
     "Page",
@@ -66,8 +65,6 @@ def rounded_duration(expr: str) -> str:
 
 # quantile_cont interpolates in DOUBLE even over the stored UINTEGER (checked in tests/stats/test_metrics.py).
 DURATION = rounded_duration("quantile_cont(v.duration_ms, 0.5)")
-# One aggregate for the three quartiles sorts each group's durations once instead of three times.
-QUARTILES = "quantile_cont(v.duration_ms, [0.25, 0.5, 0.75])"
 
 
 def share(part: str, total: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medama_py.stats import summary
+from medama_py.stats import medians, summary
 from medama_py.stats.medians import half_to_even
 from tests.stats import oracle
 from tests.stats.dataset import insert_views, make_view
@@ -127,7 +127,7 @@ def test_sql_median_of_a_group(db: duckdb.DuckDBPyConnection, durations: list[in
     _store(db, durations, pathname="/p")
     expected = duckdb_cast(db, 0.5)
     assert [p["duration"] for p in run(db, "pages")] == ([expected] if durations else [])
-    # With a limit, the listed groups' quantiles are read after paging (medians.quantiles_of).
+    # The listed groups' medians are read after paging, from binned counts (medians.listed_quantiles).
     assert [p["duration"] for p in run(db, "pages", "limit=3")] == ([expected] if durations else [])
     assert [b["duration"] for b in run(db, "browsers")] == ([expected] if durations else [])
 
@@ -161,8 +161,8 @@ PATHS = ("/a", "/b", "/c's", "/d")  # a quote: the listed labels are bound, neve
 def test_listed_quantiles_equal_every_groups(
     db: duckdb.DuckDBPyConnection, rows: list[tuple[str, bool, int | None]], limit: int
 ) -> None:
-    # A limited page reads the quantiles of its listed paths only (medians.quantiles_of, joined on their index);
-    # without a limit /time computes every path's quartiles and /pages every path's median in one statement.
+    # A limited page reads the quantiles of its listed paths only (medians.listed_quantiles, joined on their
+    # index); without a limit, every path's.
     # Paths whose durations are all NULL, or all zero, and repeat visits (no unique-page visitor) included.
     db.execute("DELETE FROM views")
     views = [
@@ -175,6 +175,43 @@ def test_listed_quantiles_equal_every_groups(
     for endpoint in ("time", "pages"):
         for variant in ("", "&summary=true"):
             assert run(db, endpoint, f"limit={limit}{variant}") == run(db, endpoint, variant[1:])[:limit]
+
+
+# Durations around the 8,192 ms bins the lists count in (storage/view_sums.py DAY_BIN_SHIFT), so a quantile's two
+# neighbours often fall in different bins.
+NEAR_BIN_EDGES = st.one_of(st.integers(8180, 8200), st.integers(16370, 16400), st.integers(0, 3))
+
+
+@pytest.mark.parametrize("held_max", [0, medians.HELD_DURATIONS_MAX], ids=["binned", "held"])
+@SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(PATHS), st.one_of(st.none(), NEAR_BIN_EDGES, SMALL, DURATIONS)), max_size=80
+    )
+)
+def test_every_listed_quantile_is_duckdbs(
+    db: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch, held_max: int, rows: list[tuple[str, int | None]]
+) -> None:
+    # /pages' medians and /time's quartiles of several paths at once, against DuckDB's own quantile_cont of that
+    # path alone: held by quantile_cont when few, counted in bins and read bin by bin when many (the size at which
+    # the lists switch, set to 0 here, makes these few rows "many").
+    monkeypatch.setattr(medians, "HELD_DURATIONS_MAX", held_max)
+    db.execute("DELETE FROM views")
+    views = [
+        make_view(bid=f"b{i}", pathname=path, date_created=DAY + timedelta(minutes=i), duration_ms=duration)
+        for i, (path, duration) in enumerate(rows)
+    ]
+    if views:
+        insert_views(db, views)
+
+    def expected(path: str, q: float) -> int:
+        return duckdb_cast(db, q, f"pathname = '{path}'".replace("'s'", "''s'"))
+
+    for page in run(db, "pages"):
+        assert page["duration"] == expected(page["path"], 0.5)
+    for item in run(db, "time"):
+        quartiles = (item["duration_lower_quartile"], item["duration"], item["duration_upper_quartile"])
+        assert quartiles == tuple(expected(item["path"], q) for q in QUANTILES)
 
 
 @SETTINGS
@@ -250,7 +287,7 @@ PAGE_ROWS = st.lists(
     rows=PAGE_ROWS,
     endpoint=st.sampled_from(["time", "pages"]),
     summary=st.booleans(),
-    limit=st.integers(1, 7),  # within time's _LISTED_PAGE_MAX, so both strategies meet
+    limit=st.integers(1, 7),
     offset=st.integers(0, 6),
 )
 def test_a_limited_page_is_a_slice_of_the_whole_list(
