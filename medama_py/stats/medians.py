@@ -88,18 +88,10 @@ def label_medians(
 
     `label_sql` is the group's label over `views AS v` (never NULL); the second scan reads the listed labels only.
     """
-    middles = {label: _middle_positions(_merged(pairs)) for label, pairs in histograms.items()}
-    wanted: dict[tuple[str, int], set[int]] = defaultdict(set)
-    for label, positions in middles.items():
-        for bin_, rank in positions:
-            wanted[label, bin_].add(rank)
-    values = _ranked_values(cur, filters, label_sql, wanted, shift) if wanted else {}
-    medians = dict.fromkeys(middles, 0)
-    for label, positions in middles.items():
-        if positions:
-            (low_bin, low_rank), (high_bin, high_rank) = positions
-            medians[label] = half_to_even(values[label, low_bin, low_rank] + values[label, high_bin, high_rank])
-    return medians
+    return {
+        label: values[0]
+        for label, values in _histogram_quantiles(cur, filters, label_sql, histograms, [0.5], shift).items()
+    }
 
 
 def _ranked_values(
@@ -256,13 +248,29 @@ def _binned_quantiles(
     per site took /pages and /time past -memorylimit 128MB (docs/stats.md#memory).
     """
     query = Query()
-    query.select("w.n", f"{bin_sql(shift)} AS bin", "count(*) AS durations").from_(
-        _listed_join(query, listed, label_sql)
-    )
+    query.select("w.n", f"{bin_sql(shift)} AS bin", "count(*) AS durations")
+    query.from_(_listed_join(query, listed, label_sql))
     query.where(filters.where(query.params), "v.duration_ms IS NOT NULL").group_by("w.n", "bin")
     histograms: dict[str, Histogram] = defaultdict(list)
     for n, bin_, count in query.fetch(cur):
         histograms[listed[as_int(n)]].append((as_int(bin_), as_int(count)))
+    return _histogram_quantiles(cur, filters, label_sql, histograms, levels, shift)
+
+
+def _histogram_quantiles(
+    cur: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    label_sql: str,
+    histograms: Mapping[str, Iterable[Sequence[int]]],
+    levels: Sequence[float],
+    shift: int,
+) -> dict[str, list[int]]:
+    """Each label's rounded quantiles from its histogram of 2^shift ms bins, reading only the bins they need.
+
+    As `CAST(quantile_cont(duration_ms, q) AS BIGINT)`: position (n − 1)·q, the values at its floor and ceiling,
+    lo + (hi − lo)·fraction in doubles, rounded ties to even; 0 for a label without durations. `label_sql` is the
+    label over `views AS v` (never NULL).
+    """
     # Per label and level: the position, and the (bin, rank in bin) of the ranks at its floor and ceiling.
     plans: dict[str, list[tuple[float, tuple[int, int], tuple[int, int]]]] = {}
     wanted: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -270,7 +278,7 @@ def _binned_quantiles(
         histogram = _merged(pairs)
         ends = list(accumulate(count for _, count in histogram))
         plans[label] = []
-        for level in levels:
+        for level in levels if ends else ():
             position = (ends[-1] - 1) * float(level)
             low, high = _in_bin(histogram, ends, math.floor(position)), _in_bin(histogram, ends, math.ceil(position))
             wanted[label, low[0]].add(low[1])
@@ -279,11 +287,11 @@ def _binned_quantiles(
     values = _ranked_values(cur, filters, label_sql, wanted, shift) if wanted else {}
     found: dict[str, list[int]] = {}
     for label, plan in plans.items():
-        found[label] = []
-        for position, (low_bin, low_rank), (high_bin, high_rank) in plan:
+        found[label] = [0] * len(levels)
+        for level, (position, (low_bin, low_rank), (high_bin, high_rank)) in enumerate(plan):
             below, above = float(values[label, low_bin, low_rank]), float(values[label, high_bin, high_rank])
             fraction = position - math.floor(position)
-            found[label].append(round(below if fraction == 0 else below + (above - below) * fraction))
+            found[label][level] = round(below if fraction == 0 else below + (above - below) * fraction)
     return found
 
 

@@ -35,8 +35,8 @@ def get_time(
     """Per path: median and quartile durations and the path's share of all time spent.
 
     Which paths are kept, and their shares, come from counts (with `rollups`, those of whole days from the day
-    rows: stats/grouped.py); the quartiles are read for the paths of the page only, from binned counts
-    (stats/medians.py `listed_quantiles`). The numbers are the same either way.
+    rows: stats/grouped.py); the quartiles are read for the paths of the page only (stats/medians.py
+    `listed_quantiles`: held by `quantile_cont` while few, from bins beyond). The numbers are the same either way.
     """
     # The counts' SQL is built once, into the statement that reads it: deciding and reading each asked the
     # rollups which days are usable (four small statements, a few ms).
