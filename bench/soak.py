@@ -20,6 +20,10 @@ With --server-env MEDAMA_TRACE_RSS_MB=N too, it samples the server's RSS every 2
 with the operations running then) and prints how far the RSS rose during each checkpoint; it costs the server CPU,
 so compare traced runs with traced runs only.
 
+--prefill N stores N page views in the last closed hour first (the rollup job then builds that hour during the run);
+--prefill-open N stores them in the current hour up to the start, which every report reads raw: a short run then
+sees what a long one sees late in an hour (at 5,500 hits/s an hour holds ~12M page views).
+
 Usage: .venv/bin/python bench/soak.py [--duration 600] [--rate 5500] [--memorylimit 128MB] [--trace FILE]
        DURATION=60 make bench-soak ARGS="--memorylimit 128MB"
 """
@@ -231,36 +235,49 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-# Views of the soak's sites, spread over the last closed UTC hour, for `--prefill` (bids 'prefill…', not counted as
-# wrk's loads). Run in a child process: this one must not map DuckDB's library before the run (see stored_loads).
+# Views of the soak's sites spread evenly over `$span_us` from `$start`, for `--prefill` (the last closed UTC hour) and
+# `--prefill-open` (the current hour so far), with bids 'prefill…' (both), not counted as wrk's loads. Run in a child
+# process: this one must not map DuckDB's library before the run (see stored_loads).
 _PREFILL_SQL = """
 INSERT INTO views (bid, hostname, pathname, is_unique_user, is_unique_page, referrer_host, referrer_group, country,
                    language_base, language_dialect, ua_browser, ua_os, ua_device_type, utm_source, utm_medium,
                    utm_campaign, duration_ms, date_created)
-SELECT 'prefill' || i::VARCHAR, $sites[1 + (i % len($sites))::BIGINT], '/page/' || (hash(i, 1) % 40)::VARCHAR,
+SELECT $bid_prefix || i::VARCHAR, $sites[1 + (i % len($sites))::BIGINT], '/page/' || (hash(i, 1) % 40)::VARCHAR,
        hash(i, 2) % 3 = 0, hash(i, 3) % 2 = 0, CASE WHEN hash(i, 4) % 3 = 0 THEN '' ELSE 'news.example.org' END, '',
        'Country ' || (hash(i, 5) % 60)::VARCHAR, 'English', 'English (A)', 'Chrome', 'Windows', 'Desktop', '', '', '',
        CASE WHEN hash(i, 6) % 5 = 0 THEN NULL ELSE (hash(i, 7) % 600000)::UINTEGER END,
-       $start::TIMESTAMPTZ + to_microseconds((i::HUGEINT * 3600000000 // $rows)::BIGINT)
+       $start::TIMESTAMPTZ + to_microseconds((i::HUGEINT * $span_us // $rows)::BIGINT)
 FROM range($rows) AS t(i)
 """
 
 
-def prefill_last_hour(path: Path, rows: int, now: datetime) -> None:
-    """Store `rows` page views in the hour before `now`'s, so the rollup job builds a full hour during the run.
+def prefill_hour(path: Path, rows: int, now: datetime, *, open_hour: bool) -> None:
+    """Store `rows` page views in the hour before `now`'s (the rollup job builds a full hour during the run), or
+    with `open_hour` in `now`'s own hour up to `now`, as a long run has by its end (that hour is always read raw).
 
-    At 5,500 hits/s an hour holds ~20M views; a run of 10 minutes never sees the job build one that big.
+    At 5,500 hits/s an hour holds ~20M views; a run of 10 minutes never sees the job build one that big, nor its
+    reports read an open hour that big.
     """
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    start = hour if open_hour else hour - timedelta(hours=1)
+    span_us = int((now - hour).total_seconds() * 1_000_000) if open_hour else 3_600_000_000
     script = (
         "import duckdb, sys\n"
         "with duckdb.connect(sys.argv[1]) as conn:\n"
         "    conn.execute('SET enable_progress_bar = false')\n"
         "    conn.execute(sys.argv[2], {'sites': sys.argv[3].split(','), 'rows': int(sys.argv[4]),"
-        " 'start': sys.argv[5]})\n"
+        " 'start': sys.argv[5], 'span_us': int(sys.argv[6]), 'bid_prefix': sys.argv[7]})\n"
         "    conn.execute('CHECKPOINT')\n"
     )
-    args = [str(path), _PREFILL_SQL, ",".join(SITES), str(rows), start.isoformat()]
+    args = [
+        str(path),
+        _PREFILL_SQL,
+        ",".join(SITES),
+        str(rows),
+        start.isoformat(),
+        str(max(1, span_us)),
+        "prefill-open-" if open_hour else "prefill",
+    ]
     subprocess.run([sys.executable, "-c", script, *args], check=True)
 
 
@@ -389,9 +406,12 @@ def soak(args: argparse.Namespace, workdir: Path) -> Outcome:
         for site in SITES:
             register_website(admin, site)
         admin.close()
-        if args.prefill:
+        if args.prefill or args.prefill_open:
             server.stop()
-            prefill_last_hour(server.analyticsdb, args.prefill, datetime.now(UTC))
+            if args.prefill:
+                prefill_hour(server.analyticsdb, args.prefill, datetime.now(UTC), open_hour=False)
+            if args.prefill_open:
+                prefill_hour(server.analyticsdb, args.prefill_open, datetime.now(UTC), open_hour=True)
             server = start_server(workdir / "data", *extra, env=env)
         # The parser tables load with the first hit; an unregistered site answers 404 and stores nothing.
         warm_up = b'{"b":"warm-up","e":"load","u":"https://unregistered.invalid/","p":true,"q":true}'
@@ -484,6 +504,9 @@ def main() -> int:
     parser.add_argument("--level", default="warn", help="the server's log level (info shows the rollup builds)")
     parser.add_argument(
         "--prefill", type=int, default=0, help="page views to store in the last closed hour first (its rollup build)"
+    )
+    parser.add_argument(
+        "--prefill-open", type=int, default=0, help="page views to store in the current hour up to now first (read raw)"
     )
     parser.add_argument("--trace", help="file for the server's latency trace; each probe stall is shown with it")
     args = parser.parse_args()
