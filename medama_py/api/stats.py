@@ -32,7 +32,9 @@ def _handler(report: Report) -> HTTPRouteHandler:
     async def handler(hostname: HostnamePath, request: AnyRequest, services: ServicesDep) -> Any:
         params = parse_params(request.query_params.multi_items(), hostname, accepts=report.accepts)
         await require_website_read(request, services, hostname)
-        return await services.analytics.read(lambda cur: report.run(cur, params, services.analytics.rollups))
+        store = services.analytics
+        held_max = store.limits.held_durations
+        return await store.read(lambda cur: report.run(cur, params, store.rollups, held_max=held_max))
 
     # Litestar reads the response type (its schema and encoder) from the return annotation.
     handler.__annotations__["return"] = list[report.result] if report.many else report.result  # type: ignore[name-defined]

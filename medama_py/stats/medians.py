@@ -157,9 +157,10 @@ def _medians(
     return medians
 
 
-# Up to this many durations in the listed groups together, `quantile_cont` holds them all (UINTEGERs, a few MB per
-# million across DuckDB's threads) in one scan, which costs less than the two binned scans: at 800k views a site,
-# /time 37 against ~115 ms and /pages 55 against ~76. Beyond it the bins bound the memory (below).
+# Up to this many durations in the listed groups together, `quantile_cont` holds them all (UINTEGERs, ~20 bytes each
+# across DuckDB's threads) in one scan, which costs less than the two binned scans: at 800k views a site, /time 37
+# against ~115 ms and /pages 55 against ~76. Beyond it the bins bound the memory (below). The server passes its own
+# budget instead, from its memory limit (`held_max`); this is the one under -memorylimit 128MB.
 HELD_DURATIONS_MAX: Final = 1_000_000
 
 
@@ -171,9 +172,10 @@ def listed_medians(
     shift: int = _SHIFT,
     *,
     durations: int | None = None,
+    held_max: int | None = None,
 ) -> dict[str, int]:
     """The rounded median duration of only the groups in `labels` (a listed page), 0 without durations."""
-    quantiles = listed_quantiles(cur, filters, label_sql, labels, [0.5], shift, durations=durations)
+    quantiles = listed_quantiles(cur, filters, label_sql, labels, [0.5], shift, durations=durations, held_max=held_max)
     return {label: values[0] for label, values in quantiles.items()}
 
 
@@ -186,19 +188,21 @@ def listed_quantiles(
     shift: int = _SHIFT,
     *,
     durations: int | None = None,
+    held_max: int | None = None,
 ) -> dict[str, list[int]]:
     """The rounded duration quantiles of only the groups in `labels` (a listed page), 0 without durations.
 
     A list with a limit shows a few groups out of thousands (the top 100 of 5000 paths hold about a quarter of the
     rows), and its order does not depend on the quantiles: reading those of the listed groups after paging is
     cheaper than a quantile per group (/pages?limit=100 at 10M rows: ~519 → ~394 ms CPU). `durations` bounds how
-    many durations the listed groups hold (None: unknown): up to HELD_DURATIONS_MAX they are read by
-    `quantile_cont`, else from bins (`_binned_quantiles`). Same numbers either way.
+    many durations the listed groups hold (None: unknown): up to `held_max` (the store's budget,
+    storage/limits.py `DuckDBLimits.held_durations`; None: HELD_DURATIONS_MAX) they are read by `quantile_cont`, else
+    from bins (`_binned_quantiles`). Same numbers either way.
     """
     if not labels:
         return {}
     listed = list(dict.fromkeys(labels))
-    if durations is not None and durations <= HELD_DURATIONS_MAX:
+    if durations is not None and durations <= (HELD_DURATIONS_MAX if held_max is None else held_max):
         found = _held_quantiles(cur, filters, label_sql, listed, levels)
     else:
         found = _binned_quantiles(cur, filters, label_sql, listed, levels, shift)

@@ -39,9 +39,11 @@ def _paths(cur: duckdb.DuckDBPyConnection, params: StatsParams, bound: Params, r
 
 
 def get_pages(
-    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None, held_max: int | None = None
 ) -> list[StatsPagesItem]:
     """Per path: unique-page visitors and, in full, page views, bounce rate and median duration.
+
+    `held_max`: how many durations the medians may hold at once (stats/medians.py `listed_quantiles`).
 
     With `rollups`, the counts of whole days come from the day rows (stats/grouped.py); the numbers are the same.
     """
@@ -64,7 +66,7 @@ def get_pages(
         return [StatsPagesItem(as_text(r[0]), as_int(r[1]), as_ratio(r[2])) for r in rows]
     # The medians of the listed paths only; their page views bound how many durations those hold.
     listed, views = [as_text(r[0]) for r in rows], sum(as_int(r[3]) for r in rows)
-    medians = listed_medians(cur, filters, "v.pathname", listed, DAY_BIN_SHIFT, durations=views)
+    medians = listed_medians(cur, filters, "v.pathname", listed, DAY_BIN_SHIFT, durations=views, held_max=held_max)
     return [
         StatsPagesItem(
             as_text(r[0]),

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     Answer = msgspec.Struct | Sequence[msgspec.Struct]
     Runner = Callable[[duckdb.DuckDBPyConnection, StatsParams], Answer]
     RollupRunner = Callable[[duckdb.DuckDBPyConnection, StatsParams, Rollups | None], Answer]
+    # A list whose quantiles may hold durations: also told how many at most (stats/medians.py `listed_quantiles`).
+    Lister = Callable[[duckdb.DuckDBPyConnection, StatsParams, Rollups | None, int | None], Answer]
 
 __all__ = ["REPORTS", "Label", "Report"]
 
@@ -72,9 +74,23 @@ class Report:
     label: Label | None = None
     runner: Runner | None = None
     rollup_runner: RollupRunner | None = None  # a runner that can read the hourly rollups
+    lister: Lister | None = None  # /pages and /time: a rollup runner that is also given `held_max`
 
-    def run(self, cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None) -> Answer:
-        """The answer; with `rollups`, reports that can read them do (the numbers are the same)."""
+    def run(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        params: StatsParams,
+        rollups: Rollups | None = None,
+        *,
+        held_max: int | None = None,
+    ) -> Answer:
+        """The answer; with `rollups`, reports that can read them do (the numbers are the same).
+
+        `held_max`: how many durations a report may hold at once for its quantiles (the server's is
+        storage/limits.py `DuckDBLimits.held_durations`; None: stats/medians.py HELD_DURATIONS_MAX).
+        """
+        if self.lister is not None:
+            return self.lister(cur, params, rollups, held_max)
         if self.rollup_runner is not None:
             return self.rollup_runner(cur, params, rollups)
         if self.runner is not None:
@@ -110,9 +126,9 @@ _TABLE: Final = (
            "Visitors, page views, bounce rate and median duration; optionally the previous period and a series.",
            SUMMARY, StatsSummary, many=False, rollup_runner=summary.get_summary),
     Report("pages", "get-website-id-pages", "Get Page Stats", "Pages and their stats.",
-           LIST, StatsPagesItem, rollup_runner=pages.get_pages),
+           LIST, StatsPagesItem, lister=pages.get_pages),
     Report("time", "get-website-id-time", "Get Time Stats", "Pages and their time-on-page quartiles.",
-           LIST, StatsTimeItem, rollup_runner=time.get_time),
+           LIST, StatsTimeItem, lister=time.get_time),
     _dimension("referrers", "get-website-id-referrers", "Get Referrer Stats",
                "Referrers (grouped by default) and their stats.", StatsReferrersItem,
                Label("coalesce(v.referrer_host, '')", flag="grouped", flagged=_REFERRER_GROUP), REFERRERS),

@@ -30,19 +30,20 @@ _QUARTILES = (0.25, 0.5, 0.75)
 
 
 def get_time(
-    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, rollups: Rollups | None = None, held_max: int | None = None
 ) -> list[StatsTimeItem]:
     """Per path: median and quartile durations and the path's share of all time spent.
 
     Which paths are kept, and their shares, come from counts (with `rollups`, those of whole days from the day
     rows: stats/grouped.py); the quartiles are read for the paths of the page only (stats/medians.py
-    `listed_quantiles`: held by `quantile_cont` while few, from bins beyond). The numbers are the same either way.
+    `listed_quantiles`: held by `quantile_cont` up to `held_max` durations, from bins beyond). The numbers are the
+    same either way.
     """
     # The counts' SQL is built once, into the statement that reads it: deciding and reading each asked the
     # rollups which days are usable (four small statements, a few ms).
     query = Query()
     counts = _counts(cur, params.filters, query.params, rollups)
-    return _page(cur, params, query, counts)
+    return _page(cur, params, query, counts, held_max)
 
 
 def _positive(q: float) -> str:
@@ -56,7 +57,9 @@ def _positive(q: float) -> str:
     return f"(p.n > 0 AND (p.z <= {k} OR (p.z = {k} + 1 AND {f} * p.m > 0.5)))"
 
 
-def _page(cur: duckdb.DuckDBPyConnection, params: StatsParams, query: Query, counts: str | None) -> list[StatsTimeItem]:
+def _page(
+    cur: duckdb.DuckDBPyConnection, params: StatsParams, query: Query, counts: str | None, held_max: int | None
+) -> list[StatsTimeItem]:
     """The page: which paths are kept and their shares come from counts; quartiles only for the page.
 
     The order's first key (visitors, or the share for the summary) needs no quantile, so with a limit only the
@@ -76,7 +79,7 @@ def _page(cur: duckdb.DuckDBPyConnection, params: StatsParams, query: Query, cou
         rows = [r for r in rows if first(r) >= first(rows[offset + limit - 1])]
     listed, durations = [r[0] for r in rows], sum(r[3] for r in rows)
     quartiles = listed_quantiles(
-        cur, params.filters, "v.pathname", listed, _QUARTILES, DAY_BIN_SHIFT, durations=durations
+        cur, params.filters, "v.pathname", listed, _QUARTILES, DAY_BIN_SHIFT, durations=durations, held_max=held_max
     )
     end = None if limit is None else offset + limit
     if summary:

@@ -17,6 +17,7 @@ import psutil
 
 __all__ = [
     "DEFAULT_CAP_BYTES",
+    "HELD_DURATION_BYTES",
     "DuckDBLimits",
     "cgroup_cpus",
     "cgroup_memory_bytes",
@@ -53,6 +54,10 @@ _MEMORY_PER_THREAD = 32 * MB
 # reads; a read that meets it runs again under twice as much, then the full one (docs/architecture.md#a-stats-request).
 SMALL_LIMIT_BYTES = 128 * MB
 _READ_SHARE = 4
+# What one duration costs a report that holds every duration of its listed paths in `quantile_cont` (stats/medians.py):
+# /time over 4M durations took the server ~80 MB past its idle RSS, ~20 bytes each with DuckDB's per-thread vectors
+# and their merge; this leaves room for the rest of the report. Past the budget the quantiles are read from bins.
+HELD_DURATION_BYTES = 32
 
 _CGROUP_V2 = Path("/sys/fs/cgroup")
 _CGROUP_V1_MEMORY = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")
@@ -83,6 +88,15 @@ class DuckDBLimits:
             steps.append(step)
             step *= 2
         return tuple(steps)
+
+    @property
+    def held_durations(self) -> int:
+        """How many durations a report may hold at once for its quantiles: a share of the limit its reads run under.
+
+        1M under -memorylimit 128MB (reads under 32 MB), 16M under the 512 MB a big host gets: holding is the cheaper
+        way while it fits (/time?limit=100 over a year of 10M views: ~190 against ~420 ms binned, docs/stats.md#memory).
+        """
+        return (self.read_bytes or self.memory_bytes) // HELD_DURATION_BYTES
 
 
 def _read(path: Path) -> str | None:

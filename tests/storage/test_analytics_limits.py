@@ -216,3 +216,16 @@ def test_a_retired_worker_threads_cursor_is_closed(small_store: AnalyticsStore) 
         assert read_on_a_thread_that_retires() == (0,)
     assert len(set(threads)) == 6  # six threads, each retired with its cursor
     assert _connections(small_store) == before
+
+
+@pytest.mark.parametrize(
+    ("duckdb_mb", "held"),
+    [
+        (512, 16 * 1024 * 1024),  # a big host's cap: a year's listed paths at 10M views are held (~2M durations)
+        (128, 1024 * 1024),  # -memorylimit 128MB: reads under 32 MB hold at most ~1M, then bins
+        (64, 1024 * 1024),  # Medama's small VM: reads under 32 MB as well
+        (32, 1024 * 1024),
+    ],
+)
+def test_reports_hold_durations_in_proportion_to_their_reads_limit(duckdb_mb: int, held: int) -> None:
+    assert limits_for_host(duckdb_mb * MB).held_durations == held
