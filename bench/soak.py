@@ -255,7 +255,7 @@ def prefill_hour(path: Path, rows: int, now: datetime, *, open_hour: bool) -> No
     """Store `rows` page views in the hour before `now`'s (the rollup job builds a full hour during the run), or
     with `open_hour` in `now`'s own hour up to `now`, as a long run has by its end (that hour is always read raw).
 
-    At 5,500 hits/s an hour holds ~20M views; a run of 10 minutes never sees the job build one that big, nor its
+    At 5,500 hits/s an hour holds ~12M views; a run of 10 minutes never sees the job build one that big, nor its
     reports read an open hour that big.
     """
     hour = now.replace(minute=0, second=0, microsecond=0)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from medama_py.stats.query import Params, Query, rounded_duration
 from medama_py.stats.results import as_int
+from medama_py.storage.limits import HELD_DURATION_BYTES, MIN_MEMORY_BYTES
 from medama_py.storage.rollups import runs
 
 if TYPE_CHECKING:
@@ -160,8 +161,9 @@ def _medians(
 # Up to this many durations in the listed groups together, `quantile_cont` holds them all (UINTEGERs, ~20 bytes each
 # across DuckDB's threads) in one scan, which costs less than the two binned scans: at 800k views a site, /time 37
 # against ~115 ms and /pages 55 against ~76. Beyond it the bins bound the memory (below). The server passes its own
-# budget instead, from its memory limit (`held_max`); this is the one under -memorylimit 128MB.
-HELD_DURATIONS_MAX: Final = 1_000_000
+# budget instead, from its memory limit (`held_max`, storage/limits.py `DuckDBLimits.held_durations`); without one,
+# this is that budget for the smallest read limit (32 MB: -memorylimit 128MB, a 256 MB VM).
+HELD_DURATIONS_MAX: Final = MIN_MEMORY_BYTES // HELD_DURATION_BYTES
 
 
 def listed_medians(

@@ -18,6 +18,7 @@ import psutil
 __all__ = [
     "DEFAULT_CAP_BYTES",
     "HELD_DURATION_BYTES",
+    "MIN_MEMORY_BYTES",
     "DuckDBLimits",
     "cgroup_cpus",
     "cgroup_memory_bytes",
