@@ -10,6 +10,7 @@ and records, with CLOCK_MONOTONIC timestamps (the same clock as the soak's probe
 - `prepare`: prepare_batch on the event loop;
 - `write:<fn>`: a job on the DuckDB writer thread (apply, checkpoint + trim, ...), and `queued` its wait before;
 - `read`: a report's snapshot on a worker thread;
+- `barrier`: a read's wait for the hits acknowledged before it to be applied (`HitWriter.settled`), over 1 ms;
 - `gc<gen>`: a garbage collection;
 - `majflt`: page faults of the process that read from disk (a page the kernel reclaimed), per 20 ms;
 - `rss`: with MEDAMA_TRACE_RSS_MB set, the process's RSS read every 2 ms whenever it is at least that many MB,
@@ -205,6 +206,19 @@ def _install() -> None:
         self._lag_task = asyncio.get_running_loop().create_task(_loop_lag())  # type: ignore[attr-defined]
 
     writer.HitWriter.start = start  # type: ignore[method-assign]
+
+    settled = writer.HitWriter.settled
+
+    async def timed_settled(self: writer.HitWriter, timeout: float | None = None) -> None:
+        start = _now()
+        try:
+            await settled(self, timeout)
+        finally:
+            seconds = _now() - start
+            if seconds > 0.001:
+                _note("barrier", start, seconds)
+
+    writer.HitWriter.settled = timed_settled  # type: ignore[method-assign]
 
     append = writer.HitWriter._append
 

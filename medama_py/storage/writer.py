@@ -169,6 +169,8 @@ class WriterStats:
     # Checkpoints put off because a read that DuckDB would wait for was open, and those that held new reads back.
     checkpoints_deferred: int = 0
     checkpoints_holding_reads: int = 0
+    # Due checkpoints that let one more apply go first, for reads waiting on it.
+    checkpoints_after_reads: int = 0
     last_checkpoint_ms: float = 0.0
     longest_checkpoint_ms: float = 0.0
     refused: int = 0
@@ -222,6 +224,8 @@ class HitWriter:
         self._last_checkpoint = clock()
         self._retry_at = 0.0
         self._deferred_since: float | None = None  # the first checkpoint put off for reads, since the last one ran
+        # The last due checkpoint gave way to an apply that waiting reads needed (`_checkpoint_unless_reads_wait`).
+        self._checkpoint_put_off = False
         self.stats = WriterStats()
         self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
@@ -440,7 +444,7 @@ class HitWriter:
             elif await self._apply(await self._gathered_entries()):
                 # Under continuous traffic the journal never empties: the WAL is bounded here, between transactions.
                 if self._checkpoint_due(self._store.wal_bytes()):
-                    await self._checkpoint()
+                    await self._checkpoint_unless_reads_wait()
                 continue
             if self._journal_done:
                 return  # stopping: what DuckDB refused stays in the journal for the next start
@@ -566,6 +570,19 @@ class HitWriter:
     def _checkpoint_due(self, wal: int) -> bool:
         now = self._clock()
         return now >= self._retry_at and self._policy.due(wal, now - self._last_checkpoint)
+
+    async def _checkpoint_unless_reads_wait(self) -> None:
+        """A checkpoint due after an apply, unless reads wait for hits journaled meanwhile: one apply goes first.
+
+        Those reads (`settled`) would otherwise wait for the whole checkpoint and then that apply (up to READ_WAIT_S).
+        Only once in a row, so the WAL grows by one transaction at most past the policy's size.
+        """
+        if self._settled and not self._checkpoint_put_off:
+            self._checkpoint_put_off = True
+            self.stats.checkpoints_after_reads += 1
+            return
+        self._checkpoint_put_off = False
+        await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         started = self._clock()

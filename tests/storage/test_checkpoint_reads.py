@@ -204,3 +204,81 @@ async def test_without_a_moment_for_two_seconds_new_reads_wait_for_the_checkpoin
         # Reads resume.
         count = await store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone())
         assert count == (relay.hits,)
+
+
+async def test_a_read_waiting_for_hits_journaled_during_an_apply_gets_them_before_a_due_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """A checkpoint due after an apply lets the next apply go first when a read waits for it, once in a row.
+
+    Otherwise the read would wait for the whole checkpoint and then that apply (docs/architecture.md#a-hit).
+    """
+    policy = replace(NEVER, wal_bytes=1)  # due after every apply
+    entered, release = asyncio.Queue[str](), threading.Event()
+    held: set[str] = set()  # bids whose apply waits in its transaction for `release`
+    checkpoints_at_commit: list[int] = []
+
+    async with contextlib.AsyncExitStack() as stack:
+        loop = asyncio.get_running_loop()
+
+        def before_commit(cur: duckdb.DuckDBPyConnection) -> None:  # the writer thread, in each apply
+            checkpoints_at_commit.append(writer.stats.checkpoints)
+            bids = {
+                bid
+                for (bid,) in cur.execute(
+                    "SELECT bid FROM views WHERE bid IN (SELECT unnest(?))", [list(held)]
+                ).fetchall()
+            }
+            for bid in bids:
+                held.discard(bid)
+                loop.call_soon_threadsafe(entered.put_nowait, bid)
+                release.clear()
+                assert release.wait(30)
+
+        store, writer = await stack.enter_async_context(
+            live_writer(
+                tmp_path / "analytics.db", max_batch=50, max_delay_ms=1, checkpoints=policy, before_commit=before_commit
+            )
+        )
+        assert await _wait_for(lambda: writer.stats.checkpoints == 1)  # the new file's tables
+
+        def count_read() -> asyncio.Future[tuple[int]]:
+            return asyncio.ensure_future(store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone()))
+
+        async def journaled_during(bid: str, hold_it: bool = False) -> asyncio.Future[tuple[int]]:
+            """`bid` journaled while the apply in its transaction waits, and a read asking for it."""
+            if hold_it:
+                held.add(bid)
+            await writer.add_view(make_view_row(bid=bid))
+            read = count_read()
+            await asyncio.sleep(0.05)  # the read now waits for that hit
+            return read
+
+        # A read waits after an apply: the checkpoint due then gives way to the apply it needs.
+        checkpoints_at_commit.clear()
+        held.add("a")
+        await writer.add_view(make_view_row(bid="a"))
+        assert await asyncio.wait_for(entered.get(), 30) == "a"
+        read = await journaled_during("a-next")
+        release.set()
+        assert await read == (2,)
+        assert await _wait_for(lambda: writer.stats.checkpoints == 2)
+        assert checkpoints_at_commit == [1, 1]  # a, then a-next, then the checkpoint
+        assert writer.stats.checkpoints_after_reads == 1
+
+        # Reads waiting after two applies in a row: the second time the checkpoint goes first, so the WAL grows by
+        # one transaction at most.
+        checkpoints_at_commit.clear()
+        held.add("b")
+        await writer.add_view(make_view_row(bid="b"))
+        assert await asyncio.wait_for(entered.get(), 30) == "b"
+        first = await journaled_during("c", hold_it=True)
+        release.set()  # b commits; the checkpoint gives way to c, for the read
+        assert await asyncio.wait_for(entered.get(), 30) == "c"
+        second = await journaled_during("d")
+        release.set()  # c commits; the checkpoint goes first this time, then d
+        assert await first == (4,)
+        assert await second == (5,)
+        assert await _wait_for(lambda: writer.stats.checkpoints == 4)
+        assert checkpoints_at_commit == [2, 2, 3]  # b, c, the checkpoint, d, the next checkpoint
+        assert writer.stats.checkpoints_after_reads == 2
