@@ -58,6 +58,11 @@ async def applied(writer: HitWriter, prefix: str, count: int = 20) -> None:
     await writer.settled(timeout=30)
 
 
+def _count_views(cur: duckdb.DuckDBPyConnection) -> int:
+    row = cur.execute("SELECT count(*) FROM views").fetchone()
+    return int(row[0]) if row else 0
+
+
 async def _wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -242,10 +247,10 @@ async def test_a_read_waiting_for_hits_journaled_during_an_apply_gets_them_befor
         )
         assert await _wait_for(lambda: writer.stats.checkpoints == 1)  # the new file's tables
 
-        def count_read() -> asyncio.Future[tuple[int]]:
-            return asyncio.ensure_future(store.read(lambda cur: cur.execute("SELECT count(*) FROM views").fetchone()))
+        def count_read() -> asyncio.Future[int]:
+            return asyncio.ensure_future(store.read(_count_views))
 
-        async def journaled_during(bid: str, hold_it: bool = False) -> asyncio.Future[tuple[int]]:
+        async def journaled_during(bid: str, hold_it: bool = False) -> asyncio.Future[int]:
             """`bid` journaled while the apply in its transaction waits, and a read asking for it."""
             if hold_it:
                 held.add(bid)
@@ -261,7 +266,7 @@ async def test_a_read_waiting_for_hits_journaled_during_an_apply_gets_them_befor
         assert await asyncio.wait_for(entered.get(), 30) == "a"
         read = await journaled_during("a-next")
         release.set()
-        assert await read == (2,)
+        assert await read == 2
         assert await _wait_for(lambda: writer.stats.checkpoints == 2)
         assert checkpoints_at_commit == [1, 1]  # a, then a-next, then the checkpoint
         assert writer.stats.checkpoints_after_reads == 1
@@ -277,8 +282,8 @@ async def test_a_read_waiting_for_hits_journaled_during_an_apply_gets_them_befor
         assert await asyncio.wait_for(entered.get(), 30) == "c"
         second = await journaled_during("d")
         release.set()  # c commits; the checkpoint goes first this time, then d
-        assert await first == (4,)
-        assert await second == (5,)
+        assert await first == 4
+        assert await second == 5
         assert await _wait_for(lambda: writer.stats.checkpoints == 4)
         assert checkpoints_at_commit == [2, 2, 3]  # b, c, the checkpoint, d, the next checkpoint
         assert writer.stats.checkpoints_after_reads == 2
