@@ -224,7 +224,8 @@ class HitWriter:
         self._last_checkpoint = clock()
         self._retry_at = 0.0
         self._deferred_since: float | None = None  # the first checkpoint put off for reads, since the last one ran
-        # The last due checkpoint gave way to an apply that waiting reads needed (`_checkpoint_unless_reads_wait`).
+        # The last due checkpoint gave way to an apply that waiting reads needed (`_checkpoint_unless_reads_wait`), and
+        # none has run since.
         self._checkpoint_put_off = False
         self.stats = WriterStats()
         self._pending: list[tuple[WriteItem, asyncio.Future[None]]] = []
@@ -603,6 +604,7 @@ class HitWriter:
             return
         self.stats.checkpoints_holding_reads += patience_out
         self._deferred_since = None
+        self._checkpoint_put_off = False  # whichever way it ran, the next due one may give way to waiting reads again
         elapsed_ms = (self._clock() - started) * 1000
         self.stats.checkpoints += 1
         self.stats.last_checkpoint_ms = elapsed_ms
