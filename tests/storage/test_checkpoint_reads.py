@@ -22,7 +22,7 @@ import pytest
 
 from medama_py.storage.writer import CheckpointPolicy
 from tests.support.live import live_writer
-from tests.support.rows import make_view_row
+from tests.support.rows import count_views, make_view_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -56,11 +56,6 @@ async def report_open(store: AnalyticsStore) -> AsyncIterator[None]:
 async def applied(writer: HitWriter, prefix: str, count: int = 20) -> None:
     await asyncio.gather(*(writer.add_view(make_view_row(bid=f"{prefix}{i}")) for i in range(count)))
     await writer.settled(timeout=30)
-
-
-def _count_views(cur: duckdb.DuckDBPyConnection) -> int:
-    row = cur.execute("SELECT count(*) FROM views").fetchone()
-    return int(row[0]) if row else 0
 
 
 async def _wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
@@ -247,15 +242,12 @@ async def test_a_read_waiting_for_hits_journaled_during_an_apply_gets_them_befor
         )
         assert await _wait_for(lambda: writer.stats.checkpoints == 1)  # the new file's tables
 
-        def count_read() -> asyncio.Future[int]:
-            return asyncio.ensure_future(store.read(_count_views))
-
         async def journaled_during(bid: str, hold_it: bool = False) -> asyncio.Future[int]:
             """`bid` journaled while the apply in its transaction waits, and a read asking for it."""
             if hold_it:
                 held.add(bid)
             await writer.add_view(make_view_row(bid=bid))
-            read = count_read()
+            read = asyncio.ensure_future(store.read(count_views))
             await asyncio.sleep(0.05)  # the read now waits for that hit
             return read
 

@@ -19,7 +19,7 @@ from medama_py.model import ViewRow
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["Event", "View", "insert_events", "insert_views", "make_view", "make_view_row"]
+__all__ = ["Event", "View", "count_views", "insert_events", "insert_views", "make_view", "make_view_row"]
 
 
 @dataclass(slots=True)
@@ -115,3 +115,9 @@ def insert_events(conn: duckdb.DuckDBPyConnection, events: list[Event]) -> None:
     conn.register("new_events", table)
     conn.execute(f"INSERT INTO events ({', '.join(columns)}) SELECT {', '.join(columns)} FROM new_events")  # noqa: S608 (column names from the dataclass)
     conn.unregister("new_events")
+
+
+def count_views(cur: duckdb.DuckDBPyConnection) -> int:
+    """The number of stored page views (a read's function: `store.read(count_views)`)."""
+    row = cur.execute("SELECT count(*) FROM views").fetchone()
+    return int(row[0]) if row else 0

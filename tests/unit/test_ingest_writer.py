@@ -18,7 +18,7 @@ from medama_py.storage.hit_batches import DURATION_SLACK, WriteItem
 from medama_py.storage.row_check import RowRefused
 from medama_py.storage.writer import CheckpointPolicy, HitWriter
 from tests.support.live import PATIENT_READS_S, writer_thread_held
-from tests.support.rows import make_view_row
+from tests.support.rows import count_views, make_view_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -318,11 +318,6 @@ async def test_a_null_in_any_required_column_is_found(store: AnalyticsStore, wri
     assert check.problem(WriteItem(view=make_view_row())) is None
 
 
-def _count_views(cur: duckdb.DuckDBPyConnection) -> int:
-    row = cur.execute("SELECT count(*) FROM views").fetchone()
-    return int(row[0]) if row else 0
-
-
 async def test_under_steady_traffic_hits_gather_until_a_read_or_the_stop_wants_them(store: AnalyticsStore) -> None:
     # A gathering window no test outlasts: only the rule's own triggers can start the next transaction.
     writer = HitWriter(
@@ -332,14 +327,14 @@ async def test_under_steady_traffic_hits_gather_until_a_read_or_the_stop_wants_t
     try:
         # One transaction of 100 hits: steady traffic (64 or more) ...
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"a{i}")) for i in range(100)))
-        assert await store.read(_count_views) == 100
+        assert await store.read(count_views) == 100
         # ... so the next hits, acknowledged once journaled, gather instead of being applied one by one.
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"b{i}")) for i in range(10)))
         await asyncio.sleep(0.3)
         assert writer.pending == 10
-        assert await store.read(_count_views, settled=False) == 100
+        assert await store.read(count_views, settled=False) == 100
         # A read that waits for them has them applied at once.
-        assert await store.read(_count_views) == 110
+        assert await store.read(count_views) == 110
         # That transaction was small (a trickle's): the next 100 go at once, and the 10 after them gather again ...
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"c{i}")) for i in range(100)))
         for _ in range(1_000):  # applied without a read asking, well inside the 60-s window
@@ -347,11 +342,11 @@ async def test_under_steady_traffic_hits_gather_until_a_read_or_the_stop_wants_t
                 break
             await asyncio.sleep(0.01)
         assert writer.pending == 0
-        assert await store.read(_count_views, settled=False) == 210
+        assert await store.read(count_views, settled=False) == 210
         await asyncio.gather(*(writer.add_view(make_view_row(bid=f"d{i}")) for i in range(10)))
         await asyncio.sleep(0.3)
         assert writer.pending == 10
     finally:
         await writer.stop()  # ... until the stop applies them
-    assert await store.read(_count_views, settled=False) == 220
+    assert await store.read(count_views, settled=False) == 220
     store.close()
